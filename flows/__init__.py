@@ -1,0 +1,1 @@
+"""Prefect flows over governance/, and the `governance` CLI. The only place prefect is imported."""

@@ -1,0 +1,118 @@
+"""The intake flow: validate a submission as a whole, then file it a chunk per task."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from governance import intake
+from governance.errors import InputRefused, Problem
+from governance.ledger import Ledger
+from governance.settings import load_settings
+from governance.store import Store
+
+__all__ = ["IntakeReport", "intake_flow"]
+
+
+@dataclass
+class IntakeReport:
+    """What a run did: each proposal's filing, or the problems that refused the submission."""
+
+    filings: list[intake.Filing] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    chunks: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.problems)
+
+
+def _store(database_url: str | None) -> Store:
+    settings = load_settings()
+    return Store(database_url or settings.resolved_database_url())
+
+
+@task(name="validate-submission", cache_policy=NO_CACHE, persist_result=False)
+def validate_task(paths: list[str], database_url: str | None) -> list[intake.Candidate] | list[Problem]:
+    store = _store(database_url)
+    try:
+        store.require_schema()
+        with store.read() as conn:
+            policy = intake.current_policy(conn)
+            known = intake.known_references(conn)
+        return intake.validate_submission(paths, policy.policy, known)
+    except InputRefused as refused:
+        return list(refused.problems)
+    finally:
+        store.dispose()
+
+
+@task(name="file-chunk", cache_policy=NO_CACHE, persist_result=False)
+def file_chunk_task(database_url: str | None, candidates: list[intake.Candidate], actor: str) -> list[intake.Filing]:
+    settings = load_settings()
+    store = _store(database_url)
+    try:
+        return intake.file_proposals(store, Ledger(settings.clock(), settings.ids()), candidates, actor)
+    finally:
+        store.dispose()
+
+
+@flow(name="intake", persist_result=False, validate_parameters=True)
+def intake_flow(
+    paths: list[str], actor: str, database_url: str | None = None, chunk_size: int = 500
+) -> IntakeReport:
+    """File a batch of proposal files (YAML, JSON or CSV), a task per chunk of `chunk_size`.
+
+    Nothing is written unless every file validates. Filing is idempotent: a re-run after a crash
+    skips what was already filed (same content hash).
+    """
+    outcome = validate_task(paths, database_url)
+    report = IntakeReport()
+    if outcome and isinstance(outcome[0], Problem):
+        report.problems = [p for p in outcome if isinstance(p, Problem)]
+        create_markdown_artifact(
+            key="intake-summary",
+            markdown=_refusal_markdown(report.problems),
+            description="Submission refused",
+        )
+        return report
+    candidates = [c for c in outcome if isinstance(c, intake.Candidate)]
+    for start in range(0, len(candidates), chunk_size):
+        report.filings.extend(file_chunk_task(database_url, candidates[start : start + chunk_size], actor))
+        report.chunks += 1
+    _publish(report)
+    return report
+
+
+def _refusal_markdown(problems: list[Problem]) -> str:
+    lines = [f"# Submission refused\n\n{len(problems)} problem(s); nothing was filed.\n", "| file | record | field | code | problem |", "|---|---|---|---|---|"]
+    lines += [f"| {p.file} | {p.record} | {p.field} | {p.code} | {p.message} |" for p in problems[:500]]
+    return "\n".join(lines)
+
+
+def _publish(report: IntakeReport) -> None:
+    actions = Counter(f.action for f in report.filings)
+    states = Counter(f.state for f in report.filings)
+    markdown = "\n".join(
+        [
+            "# Intake",
+            "",
+            f"{len(report.filings)} proposal(s) in {report.chunks} chunk(s): "
+            + ", ".join(f"{n} {a}" for a, n in sorted(actions.items())),
+            "",
+            "| state | count |",
+            "|---|---|",
+            *(f"| {s} | {n} |" for s, n in sorted(states.items())),
+        ]
+    )
+    create_markdown_artifact(key="intake-summary", markdown=markdown, description="Intake run summary")
+    rows = [
+        {"id": f.proposal_id, "reference": f.reference, "action": f.action, "state": f.state, "reasons": "; ".join(f.reasons)}
+        for f in report.filings[:1000]
+    ]
+    if rows:
+        create_table_artifact(key="intake-filings", table=rows, description="Proposals filed (first 1000)")

@@ -1,0 +1,85 @@
+"""Which Prefect a command talks to, and the environment it needs. Imported before prefect.
+
+The rule (also in the README):
+1. `PREFECT_API_URL` set: that server.
+2. else a local server started by `governance server start` that answers: that server.
+3. else Prefect's embedded temporary server (about 10 s to start in every process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from governance.settings import Settings
+
+__all__ = ["Mode", "configure_prefect", "read_server_state", "server_healthy", "state_file"]
+
+QUIET = {
+    # The embedded server's task-run recorder is cancelled mid-write at exit and prints
+    # "Error flushing events"; analytics try a DNS lookup this machine cannot make.
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "ERROR",
+    "PREFECT_UI_ENABLED": "false",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    kind: Literal["api-url", "local-server", "embedded"]
+    api_url: str | None
+
+    def describe(self) -> str:
+        if self.kind == "embedded":
+            return "embedded Prefect server (start `governance server start` for faster commands)"
+        source = "PREFECT_API_URL" if self.kind == "api-url" else "governance server"
+        return f"Prefect server {self.api_url} ({source})"
+
+
+def state_file(settings: Settings) -> Path:
+    return settings.home.resolve() / "server.json"
+
+
+def read_server_state(settings: Settings) -> dict[str, object] | None:
+    path = state_file(settings)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def server_healthy(api_url: str, timeout: float = 1.0) -> bool:
+    if not api_url.startswith(("http://127.0.0.1", "http://localhost")):
+        return False
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def configure_prefect(settings: Settings) -> Mode:
+    """Point Prefect at the right server and quiet it. Call before importing prefect."""
+    for key, value in QUIET.items():
+        if key != "PREFECT_UI_ENABLED":
+            os.environ.setdefault(key, value)
+    home = settings.home.resolve()
+    if os.environ.get("PREFECT_API_URL"):
+        return Mode("api-url", os.environ["PREFECT_API_URL"])
+    state = read_server_state(settings)
+    api_url = str(state.get("api_url")) if state else None
+    if api_url and server_healthy(api_url):
+        os.environ["PREFECT_API_URL"] = api_url
+        return Mode("local-server", api_url)
+    # Embedded: keep the temporary server's database in our own folder, not the user's ~/.prefect.
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home / "prefect-embedded")))
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    return Mode("embedded", None)

@@ -1,0 +1,115 @@
+"""`governance server start | stop | status`: a local Prefect server on loopback plus a runner.
+
+The server keeps its own SQLite under `GOVERNANCE_HOME/server`; the runner (`flows.serve`)
+serves the project's deployments. While both run, commands use the server (see flows/runtime.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flows.runtime import QUIET, read_server_state, server_healthy, state_file
+from governance.errors import ConfigError
+from governance.settings import Settings
+
+__all__ = ["start", "status", "stop"]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> int:
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            args, env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    return process.pid
+
+
+def start(settings: Settings, port: int) -> str:
+    state = read_server_state(settings)
+    if state and server_healthy(str(state.get("api_url"))):
+        return f"Already running: API {state['api_url']}, UI {state['ui_url']}"
+    home = settings.home.resolve()
+    server_home = home / "server"
+    server_home.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://127.0.0.1:{port}/api"
+    if server_healthy(api_url):
+        raise ConfigError(f"something already answers on 127.0.0.1:{port}; choose another --port")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({k: v for k, v in QUIET.items() if k != "PREFECT_UI_ENABLED"})
+    env["PREFECT_HOME"] = str(server_home)
+    env["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    server_pid = _spawn(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        home / "server.log",
+    )
+    deadline = time.monotonic() + 90
+    while not server_healthy(api_url):
+        if time.monotonic() > deadline or not _alive(server_pid):
+            _kill(server_pid)
+            raise ConfigError(f"the Prefect server did not start; see {home / 'server.log'}")
+        time.sleep(0.5)
+    runner_env = dict(env, PREFECT_API_URL=api_url, GOVERNANCE_DATABASE_URL=settings.resolved_database_url())
+    runner_pid = _spawn([sys.executable, "-m", "flows.serve"], runner_env, home / "runner.log")
+    ui_url = f"http://127.0.0.1:{port}"
+    state_file(settings).write_text(
+        json.dumps({"api_url": api_url, "ui_url": ui_url, "server_pid": server_pid, "runner_pid": runner_pid,
+                    "database_url": settings.resolved_database_url()}, indent=2),
+        encoding="utf-8",
+    )
+    return f"Prefect server running: API {api_url}, UI {ui_url} (runner pid {runner_pid}). Commands now use it."
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    if _alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def stop(settings: Settings) -> str:
+    state = read_server_state(settings)
+    if not state:
+        return "No local server is running."
+    for key in ("runner_pid", "server_pid"):
+        pid = state.get(key)
+        if isinstance(pid, int):
+            _kill(pid)
+    state_file(settings).unlink(missing_ok=True)
+    return "Stopped the local Prefect server and its runner."
+
+
+def status(settings: Settings) -> str:
+    if os.environ.get("PREFECT_API_URL"):
+        return f"Commands use PREFECT_API_URL={os.environ['PREFECT_API_URL']}."
+    state = read_server_state(settings)
+    if state and server_healthy(str(state.get("api_url"))):
+        runner = state.get("runner_pid")
+        runner_state = "running" if isinstance(runner, int) and _alive(runner) else "not running"
+        return f"Local server running: API {state['api_url']}, UI {state['ui_url']}; runner {runner_state}."
+    return "No local server: commands use Prefect's embedded server (about 10 s to start per command)."

@@ -1,0 +1,142 @@
+"""The engine's error tree. Every error carries a stable code that appears in its message.
+
+    GovernanceError                      base; `code` is stable, printed as `error[code]`
+    ├── ConfigError(ValueError)          settings, database URL, server state
+    ├── PolicyError(ValueError)          a policy file that does not load or validate
+    ├── InputRefused(ValueError)         a submission refused; `problems` lists each one
+    ├── NotFoundError(LookupError)       no proposal / record with that id
+    ├── TransitionError(RuntimeError)    the lifecycle does not allow that change now
+    ├── ConflictError(RuntimeError)      another writer got there first
+    ├── StoreError(RuntimeError)         database unreachable or not initialised
+    └── IntegrityError(RuntimeError)     the ledger or a snapshot does not verify
+
+The CLI prints any of these as one line and exits non-zero; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "ErrorCode",
+    "GovernanceError",
+    "InputRefused",
+    "IntegrityError",
+    "NotFoundError",
+    "PolicyError",
+    "Problem",
+    "ProblemCode",
+    "StoreError",
+    "TransitionError",
+]
+
+ErrorCode = Literal[
+    "config-invalid",
+    "policy-invalid",
+    "input-refused",
+    "not-found",
+    "invalid-transition",
+    "conflict",
+    "store-unavailable",
+    "store-not-initialised",
+    "ledger-broken",
+]
+
+ProblemCode = Literal[
+    "file-not-found",
+    "file-too-large",
+    "file-empty",
+    "not-utf8",
+    "parse-error",
+    "unsupported-format",
+    "not-a-record",
+    "missing",
+    "unknown-field",
+    "invalid-value",
+    "invalid-type",
+    "out-of-range",
+    "negative-amount",
+    "not-finite",
+    "markup-in-text",
+    "inconsistent",
+    "unknown-bucket",
+    "unknown-objective",
+    "unknown-reference",
+    "duplicate-in-batch",
+    "closed-proposal",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one field of one record of one file."""
+
+    file: str
+    record: str
+    field: str
+    code: ProblemCode
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (self.file, self.record, self.field) if p)
+        return f"{where}: {self.message} [{self.code}]"
+
+
+class GovernanceError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code: ErrorCode = "config-invalid"
+
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
+        if code is not None:
+            self.code = code
+        self.message = message
+        super().__init__(f"{message} [{self.code}]")
+
+
+class ConfigError(GovernanceError, ValueError):
+    code: ErrorCode = "config-invalid"
+
+
+class PolicyError(GovernanceError, ValueError):
+    code: ErrorCode = "policy-invalid"
+
+    def __init__(self, message: str, *, problems: tuple[str, ...] = ()) -> None:
+        self.problems = problems
+        super().__init__(message)
+
+
+class InputRefused(GovernanceError, ValueError):
+    """A submission refused as a whole; nothing of it was written."""
+
+    code: ErrorCode = "input-refused"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        files = sorted({p.file for p in problems})
+        super().__init__(
+            f"submission refused, nothing was filed: {len(problems)} problem(s) in {len(files)} file(s)"
+        )
+
+
+class NotFoundError(GovernanceError, LookupError):
+    code: ErrorCode = "not-found"
+
+
+class TransitionError(GovernanceError, RuntimeError):
+    code: ErrorCode = "invalid-transition"
+
+
+class ConflictError(GovernanceError, RuntimeError):
+    code: ErrorCode = "conflict"
+
+
+class StoreError(GovernanceError, RuntimeError):
+    code: ErrorCode = "store-unavailable"
+
+
+class IntegrityError(GovernanceError, RuntimeError):
+    code: ErrorCode = "ledger-broken"

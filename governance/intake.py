@@ -1,0 +1,422 @@
+"""Intake: validate a submission as a whole, then file it in chunks.
+
+`validate_submission` reads every file and refuses the whole submission, with every problem
+named by file, record and field, before anything is written. `file_proposals` files one chunk in
+one write transaction: a new reference is filed and screened, an unchanged one is skipped (the
+content hash matches), a changed one is amended and screened again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, insert, select, update
+
+from governance.canonical import canonical_text, sha256_hex, to_plain
+from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode, StoreError
+from governance.ledger import Ledger, NewRecord, put_policy
+from governance.lifecycle import CLOSED, check_transition
+from governance.policy import LoadedPolicy, policy_from_text
+from governance.rules import evaluate
+from governance.sources import expand_paths, read_records
+from governance.store import Store
+from models.policy import Policy
+from models.proposal import Proposal
+from models.tables import LedgerRow, PolicyRow, ProposalRow
+
+__all__ = [
+    "Candidate",
+    "Filing",
+    "ScreeningResult",
+    "adopt_policy",
+    "current_policy",
+    "file_proposals",
+    "find_proposal",
+    "known_references",
+    "proposal_facts",
+    "screen",
+    "validate_submission",
+    "withdraw",
+]
+
+_PYDANTIC_CODES: dict[str, ProblemCode] = {
+    "missing": "missing",
+    "extra_forbidden": "unknown-field",
+    "finite_number": "not-finite",
+    "not-finite": "not-finite",
+    "negative-amount": "negative-amount",
+    "markup-in-text": "markup-in-text",
+    "inconsistent": "inconsistent",
+    "greater_than_equal": "out-of-range",
+    "less_than_equal": "out-of-range",
+    "greater_than": "out-of-range",
+    "less_than": "out-of-range",
+    "too_short": "missing",
+    "too_long": "out-of-range",
+    "string_too_long": "out-of-range",
+    "string_too_short": "missing",
+    "decimal_max_digits": "out-of-range",
+    "decimal_max_places": "invalid-value",
+    "decimal_whole_digits": "out-of-range",
+    "string_pattern_mismatch": "invalid-value",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A validated proposal and where it came from."""
+
+    file: str
+    label: str
+    proposal: Proposal
+    content_hash: str
+    content: str  # canonical JSON of the proposal; its SHA-256 is content_hash
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningResult:
+    passed: bool
+    rules: list[dict[str, Any]]
+
+    @property
+    def failed_rules(self) -> list[str]:
+        return [r["description"] for r in self.rules if not r["passed"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """What happened to one proposal of a submission."""
+
+    reference: str
+    proposal_id: str
+    action: str  # filed | amended | unchanged
+    state: str
+    reasons: list[str] = field(default_factory=list)
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _problems_from(exc: ValidationError, file: str, label: str) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        kind = err["type"]
+        code: ProblemCode = _PYDANTIC_CODES.get(kind, "invalid-type" if "type" in kind or "parsing" in kind else "invalid-value")
+        message = err["msg"]
+        if kind.startswith("value_error"):
+            message = message.removeprefix("Value error, ")
+        problems.append(Problem(file, label, _field_path(err["loc"]) or "(record)", code, message))
+    return problems
+
+
+def validate_submission(
+    paths: Sequence[str | Path], policy: Policy, known: dict[str, str] | None = None
+) -> list[Candidate]:
+    """Read and validate every file of a submission; refuse it whole on any problem.
+
+    Args:
+        paths: files and folders as the submitter gave them.
+        policy: the adopted policy (buckets and objectives are checked against it).
+        known: reference -> state of proposals already in the store.
+
+    Raises:
+        InputRefused: with every problem, by file, record and field.
+    """
+    known = known or {}
+    files, problems = expand_paths(paths)
+    candidates: list[Candidate] = []
+    for path in files:
+        records, read_problems = read_records(path)
+        problems.extend(read_problems)
+        for record in records:
+            try:
+                proposal = Proposal.model_validate(record.data)
+            except ValidationError as exc:
+                problems.extend(_problems_from(exc, record.file, record.label))
+                continue
+            content = canonical_text(proposal)
+            candidates.append(Candidate(record.file, record.label, proposal, sha256_hex(content), content))
+    problems.extend(_check_against_policy(candidates, policy))
+    unique, batch_problems = _dedupe(candidates)
+    problems.extend(batch_problems)
+    problems.extend(_check_references(unique, known))
+    if not files and not problems:
+        problems.append(Problem("", "", "", "file-not-found", "nothing to submit"))
+    if problems:
+        raise InputRefused(problems)
+    return unique
+
+
+def _check_against_policy(candidates: list[Candidate], policy: Policy) -> list[Problem]:
+    buckets, objectives = policy.bucket_ids(), policy.objective_ids()
+    problems = []
+    for c in candidates:
+        if c.proposal.bucket not in buckets:
+            problems.append(
+                Problem(c.file, c.label, "bucket", "unknown-bucket",
+                        f"unknown bucket {c.proposal.bucket!r}; the policy has: {', '.join(sorted(buckets))}")
+            )
+        for i, objective in enumerate(c.proposal.objectives):
+            if objectives and objective not in objectives:
+                problems.append(
+                    Problem(c.file, c.label, f"objectives[{i}]", "unknown-objective",
+                            f"unknown objective {objective!r}; the policy has: {', '.join(sorted(objectives))}")
+                )
+    return problems
+
+
+def _dedupe(candidates: list[Candidate]) -> tuple[list[Candidate], list[Problem]]:
+    by_ref: dict[str, Candidate] = {}
+    problems = []
+    for c in candidates:
+        first = by_ref.get(c.proposal.reference)
+        if first is None:
+            by_ref[c.proposal.reference] = c
+        elif first.content_hash != c.content_hash:
+            problems.append(
+                Problem(c.file, c.label, "reference", "duplicate-in-batch",
+                        f"reference {c.proposal.reference} is also in {first.file} {first.label} with other content")
+            )
+    return list(by_ref.values()), problems
+
+
+def _check_references(candidates: list[Candidate], known: dict[str, str]) -> list[Problem]:
+    in_batch = {c.proposal.reference for c in candidates}
+    problems = []
+    for c in candidates:
+        for name in ("depends_on", "excludes"):
+            for i, ref in enumerate(getattr(c.proposal, name)):
+                if ref not in in_batch and ref not in known:
+                    problems.append(
+                        Problem(c.file, c.label, f"{name}[{i}]", "unknown-reference",
+                                f"no proposal {ref} in this submission or on file")
+                    )
+        state = known.get(c.proposal.reference)
+        if state in CLOSED:
+            problems.append(
+                Problem(c.file, c.label, "reference", "closed-proposal",
+                        f"{c.proposal.reference} is {state} and cannot be refiled or amended")
+            )
+    return problems
+
+
+def proposal_facts(proposal: Proposal) -> dict[str, Any]:
+    """The proposal's fields plus derived figures that rules may name."""
+    facts: dict[str, Any] = proposal.model_dump(mode="python")
+    development, launch = proposal.total_development, proposal.total_launch
+    facts.update(
+        total_development=development,
+        total_launch=launch,
+        total_cost=development + launch,
+        total_benefit=sum((b.amount for b in proposal.benefits), Decimal(0)),
+        duration_days=(proposal.end_date - proposal.start_date).days,
+        max_risk=max((r.likelihood * r.impact for r in proposal.risks), default=0),
+        risk_count=len(proposal.risks),
+        objective_count=len(proposal.objectives),
+        period_count=len(proposal.costs),
+    )
+    return facts
+
+
+def screen(proposal: Proposal, policy: Policy) -> ScreeningResult:
+    """Apply the policy's must-meet screening rules."""
+    facts = proposal_facts(proposal)
+    results = []
+    for rule in policy.screening:
+        passed, because = evaluate(rule.require, facts)
+        results.append({"id": rule.id, "description": rule.description, "passed": passed, "because": because})
+    return ScreeningResult(passed=all(r["passed"] for r in results), rules=results)
+
+
+# -- the store side ---------------------------------------------------------------------------
+
+
+def current_policy(conn: Connection) -> LoadedPolicy:
+    """The policy adopted by the newest `policy-adopted` record."""
+    version = conn.scalar(
+        select(LedgerRow.policy_version)
+        .where(LedgerRow.kind == "policy-adopted")
+        .order_by(LedgerRow.seq.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise StoreError("no policy adopted yet: run `governance init`", code="store-not-initialised")
+    text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version))
+    if text is None:
+        raise StoreError(f"the adopted policy {version} is missing from the store", code="store-not-initialised")
+    return policy_from_text(text)
+
+
+def adopt_policy(store: Store, ledger: Ledger, loaded: LoadedPolicy, actor: str) -> bool:
+    """Record the policy as the one in force, unless it already is. Returns True if recorded."""
+    with store.write() as conn:
+        current = conn.scalar(
+            select(LedgerRow.policy_version)
+            .where(LedgerRow.kind == "policy-adopted")
+            .order_by(LedgerRow.seq.desc())
+            .limit(1)
+        )
+        if current == loaded.version:
+            return False
+        put_policy(conn, loaded.version, loaded.policy.name, loaded.text)
+        ledger.append(
+            conn,
+            [
+                NewRecord(
+                    kind="policy-adopted",
+                    subject="policy",
+                    outcome=loaded.policy.name,
+                    policy_version=loaded.version,
+                    payload={"name": loaded.policy.name, "title": loaded.policy.title, "previous": current},
+                )
+            ],
+            actor,
+        )
+        return True
+
+
+def known_references(conn: Connection) -> dict[str, str]:
+    return {ref: state for ref, state in conn.execute(select(ProposalRow.reference, ProposalRow.state))}
+
+
+def _next_ids(conn: Connection, year: int, count: int) -> list[str]:
+    prefix = f"P-{year}-"
+    last = conn.scalar(
+        select(ProposalRow.id).where(ProposalRow.id.like(prefix + "%")).order_by(ProposalRow.id.desc()).limit(1)
+    )
+    start = int(last.removeprefix(prefix)) + 1 if last else 1
+    return [f"{prefix}{n:04d}" for n in range(start, start + count)]
+
+
+def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def file_proposals(
+    store: Store, ledger: Ledger, candidates: Sequence[Candidate], actor: str
+) -> list[Filing]:
+    """File one chunk of validated proposals in one write transaction."""
+    with store.write() as conn:
+        loaded = current_policy(conn)
+        policy = loaded.policy
+        refs = [c.proposal.reference for c in candidates]
+        rows = {
+            r.reference: r
+            for start in range(0, len(refs), 500)
+            for r in conn.execute(select(ProposalRow).where(ProposalRow.reference.in_(refs[start : start + 500])))
+        }
+        new_count = sum(1 for r in refs if r not in rows)
+        fresh_ids = iter(_next_ids(conn, ledger.clock.now().year, new_count)) if new_count else iter(())
+        filings: list[Filing] = []
+        for c in candidates:
+            filings.append(_file_one(conn, ledger, loaded, policy, c, rows.get(c.proposal.reference), fresh_ids, actor))
+        return filings
+
+
+def _file_one(
+    conn: Connection,
+    ledger: Ledger,
+    loaded: LoadedPolicy,
+    policy: Policy,
+    c: Candidate,
+    row: Any,
+    fresh_ids: Any,
+    actor: str,
+) -> Filing:
+    p = c.proposal
+    if row is not None and row.content_hash == c.content_hash:
+        return Filing(p.reference, row.id, "unchanged", row.state)
+    source = {"file": Path(c.file).name, "record": c.label}
+    if row is None:
+        pid = next(fresh_ids)
+        version = 1
+        first = NewRecord(
+            kind="filed",
+            subject=pid,
+            payload={"reference": p.reference, "title": p.title, "content_hash": c.content_hash,
+                     "version": 1, "source": source},
+            inputs=to_plain(p),
+        )
+    else:
+        pid = row.id
+        check_transition(pid, row.state, "amended")
+        version = row.version + 1
+        before = _previous_content(conn, row.snapshot)
+        first = NewRecord(
+            kind="amended",
+            subject=pid,
+            payload={"reference": p.reference, "content_hash": c.content_hash, "previous_hash": row.content_hash,
+                     "version": version, "changed": _changed_fields(before, to_plain(p)), "source": source},
+            inputs=to_plain(p),
+        )
+    result = screen(p, policy)
+    kind = "screened" if result.passed else "screened-out"
+    second = NewRecord(
+        kind=kind,
+        subject=pid,
+        outcome="pass" if result.passed else "fail",
+        policy_version=loaded.version,
+        payload={"content_hash": c.content_hash, "rules": result.rules},
+        inputs=to_plain(p),
+    )
+    records = ledger.append(conn, [first, second], actor)
+    values = {
+        "title": p.title, "bucket": p.bucket, "state": kind, "sponsor": p.sponsor, "submitter": p.submitter,
+        "content_hash": c.content_hash, "snapshot": c.content_hash, "version": version,
+        "last_seq": records[-1].seq,
+    }
+    if row is None:
+        conn.execute(insert(ProposalRow).values(id=pid, reference=p.reference, filed_seq=records[0].seq, **values))
+    else:
+        conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(**values))
+    return Filing(p.reference, pid, "filed" if row is None else "amended", kind, result.failed_rules)
+
+
+def _previous_content(conn: Connection, key: str) -> dict[str, Any]:
+    from governance.ledger import get_snapshot
+
+    data = get_snapshot(conn, key)
+    return data if isinstance(data, dict) else {}
+
+
+def find_proposal(conn: Connection, ident: str) -> ProposalRow:
+    """A proposal by id (P-2026-0007) or by the submitter's reference."""
+    column = ProposalRow.id if ident.startswith("P-") and ident[2:6].isdigit() else ProposalRow.reference
+    row = conn.execute(select(ProposalRow).where(column == ident)).scalars().first()
+    if row is None:
+        row = conn.execute(select(ProposalRow).where(ProposalRow.reference == ident)).scalars().first()
+    if row is None:
+        raise NotFoundError(f"no proposal {ident!r} (give its id, like P-2026-0001, or its reference)")
+    return row
+
+
+def withdraw(store: Store, ledger: Ledger, ident: str, actor: str, reason: str) -> Filing:
+    """Withdraw a proposal before its decision; the withdrawal is a ledger record."""
+    with store.write() as conn:
+        row = conn.execute(
+            select(ProposalRow.id, ProposalRow.reference, ProposalRow.state, ProposalRow.content_hash)
+            .where((ProposalRow.id == ident) | (ProposalRow.reference == ident))
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no proposal {ident!r} (give its id, like P-2026-0001, or its reference)")
+        check_transition(row.id, row.state, "withdrawn")
+        records = ledger.append(
+            conn,
+            [NewRecord(kind="withdrawn", subject=row.id, outcome="withdrawn",
+                       payload={"reference": row.reference, "reason": reason, "content_hash": row.content_hash})],
+            actor,
+        )
+        conn.execute(
+            update(ProposalRow).where(ProposalRow.id == row.id).values(state="withdrawn", last_seq=records[0].seq)
+        )
+        return Filing(row.reference, row.id, "withdrawn", "withdrawn", [reason])
+

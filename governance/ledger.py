@@ -1,0 +1,357 @@
+"""The decision ledger: an append-only, hash-chained sequence of records.
+
+Each record's hash is SHA-256 over its stored bytes:
+
+    header  = JSON array, no spaces, UTF-8:
+              [seq, record_id, kind, subject, outcome, recorded_by, recorded_at,
+               engine_version, policy_version, inputs, prev_hash]
+    hash    = sha256(header + "\\n" + payload)      # payload: the canonical JSON text as stored
+
+`prev_hash` of the first record is 64 zeros. `inputs` is the key of the content-addressed
+snapshot holding what the record was decided on. An auditor can re-derive every hash from a
+plain SQL dump with these two lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from governance.canonical import canonical_text, sha256_hex
+from governance.clock import Clock, IdSource, format_utc, parse_utc
+from governance.errors import NotFoundError
+from governance.store import Store
+from models.decision import LedgerRecord
+from models.tables import LedgerRow, PolicyRow, SnapshotRow
+
+__all__ = [
+    "ENGINE_VERSION",
+    "GENESIS_HASH",
+    "Ledger",
+    "NewRecord",
+    "VerifyReport",
+    "iter_records",
+    "record_hash",
+    "records_for",
+    "verify",
+]
+
+GENESIS_HASH = "0" * 64
+try:
+    ENGINE_VERSION = version("portfolio-governance")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    ENGINE_VERSION = "0+unknown"
+
+_COLUMNS = (
+    LedgerRow.seq,
+    LedgerRow.record_id,
+    LedgerRow.kind,
+    LedgerRow.subject,
+    LedgerRow.outcome,
+    LedgerRow.recorded_by,
+    LedgerRow.recorded_at,
+    LedgerRow.engine_version,
+    LedgerRow.policy_version,
+    LedgerRow.inputs,
+    LedgerRow.payload,
+    LedgerRow.prev_hash,
+    LedgerRow.hash,
+)
+
+
+def record_hash(
+    seq: int,
+    record_id: str,
+    kind: str,
+    subject: str,
+    outcome: str | None,
+    recorded_by: str,
+    recorded_at: str,
+    engine_version: str,
+    policy_version: str | None,
+    inputs: str | None,
+    prev_hash: str,
+    payload: str,
+) -> str:
+    header = json.dumps(
+        [
+            seq,
+            record_id,
+            kind,
+            subject,
+            outcome,
+            recorded_by,
+            recorded_at,
+            engine_version,
+            policy_version,
+            inputs,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return sha256_hex(f"{header}\n{payload}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A record to append. `inputs` (any JSON-able value) becomes a content-addressed snapshot."""
+
+    kind: str
+    subject: str
+    payload: Any
+    outcome: str | None = None
+    policy_version: str | None = None
+    inputs: Any = None
+
+
+def _row_to_record(row: Sequence[Any]) -> LedgerRecord:
+    return LedgerRecord(
+        seq=row[0],
+        record_id=row[1],
+        kind=row[2],
+        subject=row[3],
+        outcome=row[4],
+        recorded_by=row[5],
+        recorded_at=parse_utc(row[6]),
+        engine_version=row[7],
+        policy_version=row[8],
+        inputs=row[9],
+        payload_text=row[10],
+        prev_hash=row[11],
+        hash=row[12],
+    )
+
+
+class Ledger:
+    """Appends records inside a `Store.write()` transaction, with the injected clock and ids."""
+
+    def __init__(self, clock: Clock, ids: IdSource, engine_version: str = ENGINE_VERSION) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.engine_version = engine_version
+
+    def append(self, conn: Connection, records: Sequence[NewRecord], recorded_by: str) -> list[LedgerRecord]:
+        """Append `records` in order. The caller's transaction must hold the write lock."""
+        if not records:
+            return []
+        head = conn.execute(select(LedgerRow.seq, LedgerRow.hash).order_by(LedgerRow.seq.desc()).limit(1)).first()
+        seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        snapshots: dict[str, str] = {}
+        rows: list[dict[str, Any]] = []
+        out: list[LedgerRecord] = []
+        for new in records:
+            seq += 1
+            inputs_key = None
+            if new.inputs is not None:
+                text = canonical_text(new.inputs)
+                inputs_key = sha256_hex(text)
+                snapshots[inputs_key] = text
+            payload = canonical_text(new.payload)
+            recorded_at = format_utc(self.clock.now())
+            record_id = self.ids.new_id()
+            digest = record_hash(
+                seq,
+                record_id,
+                new.kind,
+                new.subject,
+                new.outcome,
+                recorded_by,
+                recorded_at,
+                self.engine_version,
+                new.policy_version,
+                inputs_key,
+                prev,
+                payload,
+            )
+            row = {
+                "seq": seq,
+                "record_id": record_id,
+                "kind": new.kind,
+                "subject": new.subject,
+                "outcome": new.outcome,
+                "recorded_by": recorded_by,
+                "recorded_at": recorded_at,
+                "engine_version": self.engine_version,
+                "policy_version": new.policy_version,
+                "inputs": inputs_key,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+            rows.append(row)
+            out.append(_row_to_record([row[c.key] for c in _COLUMNS]))
+            prev = digest
+        put_snapshots(conn, snapshots)
+        conn.execute(insert(LedgerRow), rows)
+        return out
+
+
+def put_snapshots(conn: Connection, snapshots: dict[str, str]) -> None:
+    """Insert the snapshots not stored yet (content-addressed: an existing key is the same content)."""
+    if not snapshots:
+        return
+    keys = list(snapshots)
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(conn.scalars(select(SnapshotRow.key).where(SnapshotRow.key.in_(chunk))))
+    missing = [{"key": k, "content": snapshots[k]} for k in keys if k not in existing]
+    if missing:
+        conn.execute(insert(SnapshotRow), missing)
+
+
+def put_policy(conn: Connection, version: str, name: str, text: str) -> bool:
+    """Store a policy by version unless it is already stored. Returns True if it was new."""
+    if conn.scalar(select(PolicyRow.version).where(PolicyRow.version == version)) is not None:
+        return False
+    conn.execute(insert(PolicyRow).values(version=version, name=name, content=text))
+    return True
+
+
+def get_snapshot(conn: Connection, key: str) -> Any:
+    text = conn.scalar(select(SnapshotRow.content).where(SnapshotRow.key == key))
+    if text is None:
+        raise NotFoundError(f"no snapshot {key}")
+    return json.loads(text)
+
+
+def get_policy_text(conn: Connection, version: str) -> str:
+    text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version))
+    if text is None:
+        raise NotFoundError(f"no policy with version {version}")
+    return text
+
+
+def records_for(conn: Connection, subject: str) -> list[LedgerRecord]:
+    rows = conn.execute(select(*_COLUMNS).where(LedgerRow.subject == subject).order_by(LedgerRow.seq))
+    return [_row_to_record(r) for r in rows]
+
+
+def iter_records(conn: Connection, *, since_seq: int = 1, batch: int = 5000) -> Iterator[LedgerRecord]:
+    rows = conn.execution_options(yield_per=batch).execute(
+        select(*_COLUMNS).where(LedgerRow.seq >= since_seq).order_by(LedgerRow.seq)
+    )
+    for row in rows:
+        yield _row_to_record(row)
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(select(LedgerRow.seq, LedgerRow.hash).order_by(LedgerRow.seq.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
+@dataclass
+class VerifyReport:
+    """What `verify` found. `problems` names each record, snapshot or policy that does not check out."""
+
+    records: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    snapshots: int = 0
+    snapshot_bytes: int = 0
+    policies: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "head": f"{self.head_seq}:{self.head_hash}",
+            "snapshots": self.snapshots,
+            "snapshot_bytes": self.snapshot_bytes,
+            "policies": self.policies,
+            "problems": self.problems,
+        }
+
+
+def verify(store: Store, *, expect_head: tuple[int, str] | None = None, max_problems: int = 20) -> VerifyReport:
+    """Walk the chain, then every snapshot and policy, re-deriving each hash.
+
+    With `expect_head` (a sequence number and hash noted earlier, for example printed in a
+    board pack), a chain cut short before that record or rewritten up to it is also caught.
+    """
+    report = VerifyReport()
+    with store.read() as conn:
+        _verify_chain(conn, report, expect_head, max_problems)
+        _verify_content(conn, report, max_problems)
+    return report
+
+
+def _verify_chain(
+    conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
+) -> None:
+    expected_seq, prev = 1, GENESIS_HASH
+    expect_found = False
+    rows = conn.execution_options(yield_per=5000).execute(select(*_COLUMNS).order_by(LedgerRow.seq))
+    for row in rows:
+        seq = row[0]
+        if len(report.problems) >= max_problems:
+            break
+        if seq != expected_seq:
+            report.problems.append(f"record {expected_seq}: missing (the next record is {seq})")
+            expected_seq = seq
+        if row[11] != prev:
+            report.problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
+        digest = record_hash(*row[:10], row[11], row[10])
+        if digest != row[12]:
+            report.problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
+        if expect_head is not None and seq == expect_head[0]:
+            expect_found = True
+            if row[12] != expect_head[1]:
+                report.problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
+        prev = row[12]
+        expected_seq = seq + 1
+        report.records += 1
+        report.head_seq, report.head_hash = seq, row[12]
+    if expect_head is not None and not expect_found:
+        report.problems.append(
+            f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})"
+        )
+
+
+def _verify_content(conn: Connection, report: VerifyReport, max_problems: int) -> None:
+    rows = conn.execution_options(yield_per=2000).execute(
+        select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)
+    )
+    for key, content in rows:
+        data = content.encode("utf-8")
+        report.snapshots += 1
+        report.snapshot_bytes += len(data)
+        if sha256_hex(data) != key and len(report.problems) < max_problems:
+            report.problems.append(f"snapshot {key}: content does not match its key (altered)")
+    for version_, content in conn.execute(select(PolicyRow.version, PolicyRow.content)):
+        report.policies += 1
+        if sha256_hex(content) != version_ and len(report.problems) < max_problems:
+            report.problems.append(f"policy {version_}: content does not match its version (altered)")
+    dangling = conn.execute(
+        select(LedgerRow.seq, LedgerRow.inputs)
+        .outerjoin(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
+        .where(LedgerRow.inputs.is_not(None), SnapshotRow.key.is_(None))
+        .order_by(LedgerRow.seq)
+        .limit(max_problems)
+    )
+    for seq, key in dangling:
+        report.problems.append(f"record {seq}: its input snapshot {key} is missing")
+    unknown = conn.execute(
+        select(LedgerRow.seq, LedgerRow.policy_version)
+        .outerjoin(PolicyRow, PolicyRow.version == LedgerRow.policy_version)
+        .where(LedgerRow.policy_version.is_not(None), PolicyRow.version.is_(None))
+        .order_by(LedgerRow.seq)
+        .limit(max_problems)
+    )
+    for seq, version_ in unknown:
+        report.problems.append(f"record {seq}: its policy {version_} is not stored")
+
+
+def count(conn: Connection) -> int:
+    return int(conn.scalar(select(func.count()).select_from(LedgerRow)) or 0)

@@ -1,0 +1,62 @@
+"""Settings from the environment (prefix `GOVERNANCE_`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from governance.clock import Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock
+
+__all__ = ["Settings", "default_actor", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """`GOVERNANCE_DATABASE_URL`: SQLAlchemy URL; default a SQLite file in the working folder.
+    `GOVERNANCE_HOME`: where the local Prefect server keeps its state (default `.governance`).
+    `GOVERNANCE_ACTOR`: who records changes when `--as` is not given (default: the OS user).
+    `GOVERNANCE_CLOCK_START`, `GOVERNANCE_ID_SEED`: fix the clock and the ids (reproducible runs).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///governance.db")
+    home: Path = Field(default=Path(".governance"))
+    actor: str | None = None
+    chunk_size: int = Field(default=500, ge=1, le=100_000)
+    # Determinism for demos, tests and replays: a fixed start time (advancing one millisecond
+    # per reading) and a seed for record ids. Unset, the system clock and random ids are used.
+    clock_start: dt.datetime | None = None
+    id_seed: str | None = None
+
+    def clock(self) -> Clock:
+        if self.clock_start is None:
+            return SystemClock()
+        start = self.clock_start if self.clock_start.tzinfo else self.clock_start.replace(tzinfo=dt.UTC)
+        return FixedClock(start, dt.timedelta(milliseconds=1))
+
+    def ids(self) -> IdSource:
+        return RandomIds() if self.id_seed is None else SeededIds(self.id_seed)
+
+    def resolved_database_url(self) -> str:
+        """A relative SQLite path made absolute, so flows in other processes find the same file."""
+        url = self.database_url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            return prefix + str(Path(url[len(prefix) :]).resolve())
+        return url
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def default_actor(explicit: str | None, settings: Settings) -> str:
+    """`--as NAME`, else `GOVERNANCE_ACTOR`, else the OS user."""
+    for candidate in (explicit, settings.actor):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return getpass.getuser()

@@ -1,0 +1,246 @@
+"""Reading submitted files: YAML, JSON and CSV, each record labelled for error messages.
+
+Reading never raises for bad input: every problem comes back as a `Problem` naming the file,
+the record and the field, so a whole submission can be refused with all its problems at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.errors import Problem
+
+__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "SourceRecord", "expand_paths", "load_yaml_text", "read_records"]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    file: str
+    label: str  # "record 2" in a YAML/JSON list, "row 7" in a CSV (the line number)
+    data: Any
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader without anchors/aliases: a small file must not expand into a huge one."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not accepted in submissions", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_yaml_text(text: str) -> Any:
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Files as given, folders expanded to their submission files (sorted, non-recursive)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if not found:
+                problems.append(Problem(str(path), "", "", "file-not-found", "folder holds no .yaml, .json or .csv files"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), "", "", "file-not-found", "no such file or folder"))
+    return files, problems
+
+
+def read_text_file(path: Path) -> tuple[str, Problem | None]:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return "", Problem(name, "", "", "file-not-found", f"cannot read: {exc.strerror}")
+    if size > MAX_FILE_BYTES:
+        return "", Problem(
+            name, "", "", "file-too-large", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return "", Problem(name, "", "", "not-utf8", f"not UTF-8 text (bad byte at offset {exc.start})")
+    if not text.strip():
+        return "", Problem(name, "", "", "file-empty", "file is empty")
+    return text, None
+
+
+def read_records(path: Path) -> tuple[list[SourceRecord], list[Problem]]:
+    """Parse one file into labelled records."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        return [], [Problem(name, "", "", "unsupported-format", f"unsupported file type {suffix or '(none)'}")]
+    text, problem = read_text_file(path)
+    if problem is not None:
+        return [], [problem]
+    if suffix == ".csv":
+        return _csv_records(name, text)
+    try:
+        if suffix == ".json":
+            data = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+        else:
+            data = load_yaml_text(text)
+    except json.JSONDecodeError as exc:
+        return [], [Problem(name, "", "", "parse-error", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        return [], [Problem(name, "", "", "parse-error", f"invalid YAML{where}: {reason}")]
+    if isinstance(data, dict) and set(data) == {"proposals"}:
+        data = data["proposals"]
+    if isinstance(data, dict):
+        return [SourceRecord(name, "record 1", data)], []
+    if isinstance(data, list) and data:
+        records, problems = [], []
+        for index, item in enumerate(data, start=1):
+            if isinstance(item, dict):
+                records.append(SourceRecord(name, f"record {index}", item))
+            else:
+                problems.append(Problem(name, f"record {index}", "", "not-a-record", "expected a mapping of fields"))
+        return records, problems
+    return [], [Problem(name, "", "", "not-a-record", "expected a proposal (a mapping) or a list of proposals")]
+
+
+# -- CSV: one row per proposal --------------------------------------------------------------
+# Plain columns: reference, title, summary, sponsor, submitter, budget_owner, bucket,
+#   start_date, end_date, p_technical, p_commercial
+# Lists separated by ";": objectives, depends_on, excludes
+# Per period: development:FY2027, launch:FY2027, benefit:FY2027, fte:<role>:FY2027
+# Risks: risks = "title (L3/I4); other title (L2/I5)"
+
+_PLAIN = {
+    "reference",
+    "title",
+    "summary",
+    "sponsor",
+    "submitter",
+    "budget_owner",
+    "bucket",
+    "start_date",
+    "end_date",
+    "p_technical",
+    "p_commercial",
+}
+_LISTS = {"objectives", "depends_on", "excludes"}
+
+
+def _csv_records(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return [], [Problem(name, "", "", "file-empty", "file is empty")]
+    except csv.Error as exc:
+        return [], [Problem(name, "row 1", "", "parse-error", f"invalid CSV: {exc}")]
+    problems: list[Problem] = []
+    for column in header:
+        if not _known_column(column):
+            problems.append(Problem(name, "row 1", column, "unknown-field", f"unknown column {column!r}"))
+    if problems:
+        return [], problems
+    records: list[SourceRecord] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            label = f"row {line}"
+            if len(row) != len(header):
+                problems.append(
+                    Problem(name, label, "", "parse-error", f"{len(row)} cells, the header has {len(header)}")
+                )
+                continue
+            data, row_problems = _csv_row(name, label, dict(zip(header, row, strict=True)))
+            problems.extend(row_problems)
+            records.append(SourceRecord(name, label, data))
+    except csv.Error as exc:
+        problems.append(Problem(name, f"row {reader.line_num}", "", "parse-error", f"invalid CSV: {exc}"))
+    if not records and not problems:
+        problems.append(Problem(name, "", "", "file-empty", "CSV has a header but no rows"))
+    return records, problems
+
+
+def _known_column(column: str) -> bool:
+    if column in _PLAIN or column in _LISTS or column == "risks":
+        return True
+    parts = column.split(":")
+    if len(parts) == 2 and parts[0] in ("development", "launch", "benefit"):
+        return True
+    return len(parts) == 3 and parts[0] == "fte" and bool(parts[1])
+
+
+def _csv_row(name: str, label: str, cells: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
+    data: dict[str, Any] = {}
+    problems: list[Problem] = []
+    costs: dict[str, dict[str, str]] = {}
+    benefits: list[dict[str, str]] = []
+    resources: list[dict[str, str]] = []
+    for column, raw in cells.items():
+        value = raw.strip()
+        if not value:
+            continue
+        if column in _PLAIN:
+            data[column] = value
+        elif column in _LISTS:
+            data[column] = [v.strip() for v in value.split(";") if v.strip()]
+        elif column == "risks":
+            risks = []
+            for index, item in enumerate(v.strip() for v in value.split(";") if v.strip()):
+                parsed = _risk(item)
+                if parsed is None:
+                    problems.append(
+                        Problem(name, label, f"risks[{index}]", "invalid-value", f"expected 'title (L3/I4)', got {item!r}")
+                    )
+                else:
+                    risks.append(parsed)
+            data["risks"] = risks
+        else:
+            parts = column.split(":")
+            if parts[0] == "benefit":
+                benefits.append({"period": parts[1], "amount": value})
+            elif parts[0] == "fte":
+                resources.append({"role": parts[1], "period": parts[2], "fte": value})
+            else:
+                costs.setdefault(parts[1], {"period": parts[1]})[parts[0]] = value
+    if costs:
+        data["costs"] = list(costs.values())
+    if benefits:
+        data["benefits"] = benefits
+    if resources:
+        data["resources"] = resources
+    return data, problems
+
+
+def _risk(item: str) -> dict[str, Any] | None:
+    if not item.endswith(")") or "(" not in item:
+        return None
+    title, _, tail = item[:-1].rpartition("(")
+    scores = tail.strip().upper().split("/")
+    if len(scores) != 2 or not scores[0].startswith("L") or not scores[1].startswith("I"):
+        return None
+    if not (scores[0][1:].isdigit() and scores[1][1:].isdigit()):
+        return None
+    return {"title": title.strip(), "likelihood": int(scores[0][1:]), "impact": int(scores[1][1:])}

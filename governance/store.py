@@ -1,0 +1,143 @@
+"""The store: one SQLAlchemy engine, Alembic migrations, and serialised write transactions.
+
+Writes go through `Store.write()`, which takes the database's write lock before reading the
+ledger head (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), so two
+writers in separate processes can never fork the chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import NoSuchModuleError as _NoSuchModule
+
+from governance.errors import ConfigError, StoreError
+
+__all__ = ["Store"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant works; it only has to be the same for every writer of one database.
+_ADVISORY_LOCK_KEY = 0x60BE_2A7C
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+class Store:
+    """A governance database, SQLite or PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite"):
+                self.engine = create_engine(url, connect_args={"timeout": 60})
+                _sqlite_setup(self.engine)
+            else:
+                self.engine = create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, _NoSuchModule) as exc:
+            raise ConfigError(f"GOVERNANCE_DATABASE_URL is not a usable database URL: {url!r}") from exc
+        self.dialect = self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the newest migration. Returns (before, after)."""
+        config = _alembic_config()
+        try:
+            with self.engine.connect() as conn:
+                before = MigrationContext.configure(conn).get_current_revision()
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the database {self.safe_url}: {exc.orig}") from exc
+        return before, self.head_revision()
+
+    @staticmethod
+    def head_revision() -> str:
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                return MigrationContext.configure(conn).get_current_revision()
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the database {self.safe_url}: {exc.orig}") from exc
+
+    def require_schema(self) -> None:
+        """Refuse to work on a database that `governance init` has not brought up to date."""
+        current = self.current_revision()
+        if current is None:
+            raise StoreError(
+                f"the database {self.safe_url} is not initialised: run `governance init`",
+                code="store-not-initialised",
+            )
+        if current != self.head_revision():
+            raise StoreError(
+                f"the database {self.safe_url} is at schema {current}, this engine needs "
+                f"{self.head_revision()}: run `governance init` to upgrade",
+                code="store-not-initialised",
+            )
+
+    @property
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database error on {self.safe_url}: {exc.orig}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that holds the database's write lock from its first statement."""
+        try:
+            with self.engine.connect() as raw:
+                conn = raw.execution_options(governance_write=True)
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
+                    yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database error on {self.safe_url}: {exc.orig}") from exc
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event, not pysqlite, decide how a transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("governance_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,1 @@
+"""File formats (pydantic) and tables (SQLAlchemy). Imports nothing of ours."""

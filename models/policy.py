@@ -1,0 +1,281 @@
+"""The policy file format: stages, gates, criteria, board rules and review rules as data.
+
+Rules are structured (field, operator, value, combined with all/any/not); nothing in a
+policy is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
+
+from models.common import STRICT, PlainLine, PlainText
+
+__all__ = [
+    "AllOf",
+    "AnyOf",
+    "BoardMember",
+    "BoardRules",
+    "Bucket",
+    "Comparison",
+    "Condition",
+    "Criterion",
+    "Gate",
+    "NotOf",
+    "Objective",
+    "Policy",
+    "ReviewRule",
+    "ScreeningRule",
+    "Stage",
+    "Thresholds",
+]
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+FieldPath = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")]
+
+
+def _decimal(value: object) -> object:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+Number = Annotated[Decimal, BeforeValidator(_decimal)]
+Scalar = str | bool | int | Number
+Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "present", "absent"]
+
+
+class Comparison(BaseModel):
+    """`field op value`, for example `{field: total_cost, op: le, value: 5000000}`.
+
+    With `other` instead of `value`, the field is compared with another field
+    (`{field: sponsor, op: ne, other: submitter}`).
+    """
+
+    model_config = STRICT
+
+    field: FieldPath
+    op: Operator
+    value: Scalar | list[Scalar] | None = None
+    other: FieldPath | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Comparison:
+        if self.other is not None:
+            if self.value is not None or self.op not in ("eq", "ne", "lt", "le", "gt", "ge"):
+                raise ValueError("`other` takes the place of `value` and needs a comparison operator")
+        elif self.op in ("present", "absent"):
+            if self.value is not None:
+                raise ValueError(f"operator {self.op!r} takes no value")
+        elif self.op in ("in", "not_in"):
+            if not isinstance(self.value, list):
+                raise ValueError(f"operator {self.op!r} needs a list value")
+        elif self.value is None or isinstance(self.value, list):
+            raise ValueError(f"operator {self.op!r} needs a single value")
+        return self
+
+
+class AllOf(BaseModel):
+    model_config = STRICT
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(BaseModel):
+    model_config = STRICT
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotOf(BaseModel):
+    model_config = STRICT
+    not_: Condition = Field(alias="not")
+
+
+Condition = Comparison | AllOf | AnyOf | NotOf
+
+
+class Bucket(BaseModel):
+    """A strategic bucket, with optional bounds on its share of the budget."""
+
+    model_config = STRICT
+
+    id: Ident
+    name: PlainLine
+    min_share: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=1)] = Decimal("0")
+    max_share: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=1)] = Decimal("1")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Bucket:
+        if self.min_share > self.max_share:
+            raise ValueError(f"min_share {self.min_share} exceeds max_share {self.max_share}")
+        return self
+
+
+class Objective(BaseModel):
+    model_config = STRICT
+    id: Ident
+    name: PlainLine
+
+
+class Criterion(BaseModel):
+    """A scoring criterion. `must-meet` criteria are knock-outs; others are rated 0..scale_max."""
+
+    model_config = STRICT
+
+    id: Ident
+    name: PlainLine
+    kind: Literal["scored", "should-meet", "must-meet"] = "scored"
+    weight: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0)] = Decimal("1")
+    scale_max: Annotated[int, Field(ge=1, le=100)] = 10
+    pass_threshold: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0)] | None = None
+    guidance: PlainText | None = None
+
+
+class ScreeningRule(BaseModel):
+    """A must-meet rule applied at intake: a proposal that fails it is screened out."""
+
+    model_config = STRICT
+
+    id: Ident
+    description: PlainLine
+    require: Condition
+
+
+class Stage(BaseModel):
+    model_config = STRICT
+    id: Ident
+    name: PlainLine
+
+
+class Thresholds(BaseModel):
+    """Score thresholds (0-100) behind a gate's recommendation."""
+
+    model_config = STRICT
+
+    go: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+    conditional_go: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+    kill_below: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if not self.kill_below <= self.conditional_go <= self.go:
+            raise ValueError("thresholds must satisfy kill_below <= conditional_go <= go")
+        return self
+
+
+class Gate(BaseModel):
+    """A decision point between two stages."""
+
+    model_config = STRICT
+
+    number: Annotated[int, Field(ge=1, le=20)]
+    name: PlainLine
+    enters: Ident
+    criteria: list[Ident] = Field(min_length=1)
+    deliverables: list[PlainLine] = Field(default_factory=list)
+    thresholds: Thresholds
+
+
+class BoardMember(BaseModel):
+    model_config = STRICT
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{0,39}$")]
+    full_name: PlainLine
+    role: PlainLine
+    chair: bool = False
+
+
+class BoardRules(BaseModel):
+    model_config = STRICT
+
+    members: list[BoardMember] = Field(min_length=1)
+    quorum: Annotated[int, Field(ge=1)]
+    voting_rule: Literal["majority", "unanimity", "chair-decides"]
+    decision_timeout_days: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _roster(self) -> BoardRules:
+        names = [m.name for m in self.members]
+        if len(set(names)) != len(names):
+            raise ValueError("board members must have distinct names")
+        if self.quorum > len(self.members):
+            raise ValueError(f"quorum {self.quorum} exceeds the {len(self.members)} board members")
+        chairs = [m.name for m in self.members if m.chair]
+        if len(chairs) != 1:
+            raise ValueError(f"the board needs exactly one chair, found {len(chairs)}")
+        return self
+
+
+class ReviewRule(BaseModel):
+    """A quarterly review rule: when `when` holds, recommend `outcome` for `reason`."""
+
+    model_config = STRICT
+
+    id: Ident
+    outcome: Literal["pause", "stop", "complete"]
+    when: Condition
+    reason: PlainLine
+
+
+class Policy(BaseModel):
+    """A governance policy. Its version is the SHA-256 of its canonical JSON form."""
+
+    model_config = STRICT
+
+    name: Ident
+    title: PlainLine
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    fiscal_year_start_month: Annotated[int, Field(ge=1, le=12)] = 1
+    timezone: str
+    discount_rate: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=1)]
+    buckets: list[Bucket] = Field(min_length=1)
+    objectives: list[Objective] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(min_length=1)
+    screening: list[ScreeningRule] = Field(default_factory=list)
+    stages: list[Stage] = Field(min_length=1)
+    gates: list[Gate] = Field(min_length=1)
+    board: BoardRules
+    review_rules: list[ReviewRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        for label, ids in (
+            ("bucket", [b.id for b in self.buckets]),
+            ("objective", [o.id for o in self.objectives]),
+            ("criterion", [c.id for c in self.criteria]),
+            ("screening rule", [r.id for r in self.screening]),
+            ("stage", [s.id for s in self.stages]),
+            ("review rule", [r.id for r in self.review_rules]),
+        ):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{label} ids must be unique, repeated: {', '.join(dupes)}")
+        numbers = [g.number for g in self.gates]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"gates must be numbered 1..{len(numbers)} in order, found {numbers}")
+        criteria = {c.id for c in self.criteria}
+        stages = {s.id for s in self.stages}
+        for gate in self.gates:
+            unknown = [c for c in gate.criteria if c not in criteria]
+            if unknown:
+                raise ValueError(f"gate {gate.number} names unknown criteria: {', '.join(unknown)}")
+            if gate.enters not in stages:
+                raise ValueError(f"gate {gate.number} enters unknown stage {gate.enters!r}")
+        if sum((b.min_share for b in self.buckets), Decimal(0)) > 1:
+            raise ValueError("bucket min_share values add up to more than 1")
+        return self
+
+    def bucket_ids(self) -> set[str]:
+        return {b.id for b in self.buckets}
+
+    def objective_ids(self) -> set[str]:
+        return {o.id for o in self.objectives}
+
+
+for _model in (AllOf, AnyOf, NotOf, ScreeningRule, ReviewRule, Policy):
+    _model.model_rebuild()
