@@ -37,13 +37,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-server_app = typer.Typer(help="A local Prefect server (and deployment runner) for faster commands.", no_args_is_help=True)
+server_app = typer.Typer(
+    help="A local Prefect server (and deployment runner) for faster commands.", no_args_is_help=True
+)
 app.add_typer(server_app, name="server")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-AsOption = Annotated[str | None, typer.Option("--as", help="Who records this (else GOVERNANCE_ACTOR, else the OS user).")]
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Who records this (else GOVERNANCE_ACTOR, else the OS user).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -135,16 +139,22 @@ def _summary_line(filings: list[intake.Filing]) -> str:
     counts = Counter(f.action for f in filings)
     parts = []
     if filed:
-        parts.append(f"Filed {len(filed)} proposal(s) ({filed[0]} .. {filed[-1]})" if len(filed) > 1 else f"Filed {filed[0]}")
+        parts.append(
+            f"Filed {len(filed)} proposal(s) ({filed[0]} .. {filed[-1]})" if len(filed) > 1 else f"Filed {filed[0]}"
+        )
     if counts["amended"]:
         parts.append(f"{counts['amended']} amended")
     if counts["unchanged"]:
         parts.append(f"{counts['unchanged']} unchanged (already on file)")
-    out_count = Counter(reason for f in filings if f.state == "screened-out" and f.action != "unchanged" for reason in f.reasons)
+    out_count = Counter(
+        reason for f in filings if f.state == "screened-out" and f.action != "unchanged" for reason in f.reasons
+    )
     line = "; ".join(parts) or "Nothing to file"
     screened_out = sum(1 for f in filings if f.state == "screened-out" and f.action != "unchanged")
     if screened_out:
-        line += f"; {screened_out} screened out (must-meet: " + ", ".join(f"{r} x{n}" for r, n in out_count.items()) + ")"
+        line += (
+            f"; {screened_out} screened out (must-meet: " + ", ".join(f"{r} x{n}" for r, n in out_count.items()) + ")"
+        )
     return line
 
 
@@ -198,10 +208,17 @@ def list_(
     if bucket:
         query = query.where(ProposalRow.bucket == bucket)
     with store.read() as conn:
-        rows = conn.execute(query).scalars().all()
+        rows = conn.execute(query).all()
     data = [
-        {"id": r.id, "reference": r.reference, "title": r.title, "bucket": r.bucket, "state": r.state,
-         "version": r.version, "sponsor": r.sponsor}
+        {
+            "id": r.id,
+            "reference": r.reference,
+            "title": r.title,
+            "bucket": r.bucket,
+            "state": r.state,
+            "version": r.version,
+            "sponsor": r.sponsor,
+        }
         for r in rows
     ]
     if json_:
@@ -234,26 +251,46 @@ def show(
     if json_:
         _print_json(
             {
-                "id": row.id, "reference": row.reference, "state": row.state, "version": row.version,
+                "id": row.id,
+                "reference": row.reference,
+                "state": row.state,
+                "version": row.version,
                 "proposal": content,
                 "history": [
-                    {"seq": r.seq, "kind": r.kind, "outcome": r.outcome, "recorded_by": r.recorded_by,
-                     "recorded_at": r.recorded_at.isoformat(), "policy_version": r.policy_version,
-                     "hash": r.hash, "payload": r.payload}
+                    {
+                        "seq": r.seq,
+                        "kind": r.kind,
+                        "outcome": r.outcome,
+                        "recorded_by": r.recorded_by,
+                        "recorded_at": r.recorded_at.isoformat(),
+                        "policy_version": r.policy_version,
+                        "hash": r.hash,
+                        "payload": r.payload,
+                    }
                     for r in history
                 ],
             }
         )
         return
     out.print(f"[bold]{row.id}[/bold]  {row.reference}  {content['title']}")
-    out.print(f"State: {row.state} (version {row.version}); bucket {row.bucket}; sponsor {row.sponsor}; submitter {row.submitter}")
+    out.print(
+        f"State: {row.state} (version {row.version}); bucket {row.bucket}; "
+        f"sponsor {row.sponsor}; submitter {row.submitter}"
+    )
     out.print(content["summary"], markup=False)
     table = Table(title="History")
     for column in ("seq", "kind", "outcome", "recorded by", "recorded at (UTC)", "details", "hash"):
         table.add_column(column)
     for r in history:
-        table.add_row(str(r.seq), r.kind, r.outcome or "", r.recorded_by, r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
-                      _details(r.kind, r.payload), r.hash[:12])
+        table.add_row(
+            str(r.seq),
+            r.kind,
+            r.outcome or "",
+            r.recorded_by,
+            r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _details(r.kind, r.payload),
+            r.hash[:12],
+        )
     out.print(table)
 
 
@@ -272,7 +309,9 @@ def _details(kind: str, payload: dict[str, Any]) -> str:
 
 @app.command("verify")
 def verify_(
-    expect_head: Annotated[str | None, typer.Option(help="SEQ:HASH noted earlier; also catches a chain cut short.")] = None,
+    expect_head: Annotated[
+        str | None, typer.Option(help="SEQ:HASH noted earlier; also catches a chain cut short.")
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Walk the ledger's hash chain, its snapshots and policies; name the first record that fails.
@@ -314,10 +353,12 @@ def schema(
 
     Example: governance schema proposal > proposal.schema.json
     """
+    from pydantic import BaseModel
+
     from models.policy import Policy
     from models.proposal import Proposal
 
-    models = {"proposal": Proposal, "policy": Policy}
+    models: dict[str, type[BaseModel]] = {"proposal": Proposal, "policy": Policy}
     if kind not in models:
         raise ConfigError(f"unknown schema {kind!r}; choose one of: {', '.join(models)}")
     _print_json(models[kind].model_json_schema(by_alias=True))

@@ -51,7 +51,11 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     console.rule("4. A submitter amends a proposal, another withdraws one")
     amended = _run_intake([str(EXAMPLES / "amendments")], actor, settings)
     _filings_table(amended.filings)
-    withdrawn_ref = "NW-KIOSK-LEGACY" if "NW-KIOSK-LEGACY" in {f.reference for f in report.filings} else report.filings[-1].reference
+    withdrawn_ref = (
+        "NW-KIOSK-LEGACY"
+        if "NW-KIOSK-LEGACY" in {f.reference for f in report.filings}
+        else report.filings[-1].reference
+    )
     done = intake.withdraw(store, ledger, withdrawn_ref, actor, "Superseded by the cloud service platform")
     console.print(f"Withdrew {done.proposal_id} ({done.reference}).")
 
@@ -61,7 +65,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
 
         from models.tables import ProposalRow
 
-        rows = conn.execute(select(ProposalRow.bucket, ProposalRow.state)).all()
+        rows = [(str(b), str(s)) for b, s in conn.execute(select(ProposalRow.bucket, ProposalRow.state))]
         history = records_for(conn, amended.filings[0].proposal_id) if amended.filings else []
     table = Table(title="Proposals by bucket and state")
     states = sorted({s for _, s in rows})
@@ -86,7 +90,5 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
         f"Ledger {'verified' if result.ok else 'BROKEN'}: {result.records} records, head "
         f"{result.head_seq}:{result.head_hash}; {result.snapshots} snapshots, {result.policies} policy."
     )
-    console.print(
-        f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}"
-    )
+    console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     store.dispose()

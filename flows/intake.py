@@ -25,6 +25,7 @@ class IntakeReport:
     filings: list[intake.Filing] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     chunks: int = 0
+    artifact_ids: list[str] = field(default_factory=list)
 
     @property
     def refused(self) -> bool:
@@ -62,9 +63,7 @@ def file_chunk_task(database_url: str | None, candidates: list[intake.Candidate]
 
 
 @flow(name="intake", persist_result=False, validate_parameters=True)
-def intake_flow(
-    paths: list[str], actor: str, database_url: str | None = None, chunk_size: int = 500
-) -> IntakeReport:
+def intake_flow(paths: list[str], actor: str, database_url: str | None = None, chunk_size: int = 500) -> IntakeReport:
     """File a batch of proposal files (YAML, JSON or CSV), a task per chunk of `chunk_size`.
 
     Nothing is written unless every file validates. Filing is idempotent: a re-run after a crash
@@ -74,27 +73,32 @@ def intake_flow(
     report = IntakeReport()
     if outcome and isinstance(outcome[0], Problem):
         report.problems = [p for p in outcome if isinstance(p, Problem)]
-        create_markdown_artifact(
+        artifact = create_markdown_artifact(
             key="intake-summary",
             markdown=_refusal_markdown(report.problems),
             description="Submission refused",
         )
+        report.artifact_ids.append(str(artifact))
         return report
     candidates = [c for c in outcome if isinstance(c, intake.Candidate)]
     for start in range(0, len(candidates), chunk_size):
         report.filings.extend(file_chunk_task(database_url, candidates[start : start + chunk_size], actor))
         report.chunks += 1
-    _publish(report)
+    report.artifact_ids.extend(_publish(report))
     return report
 
 
 def _refusal_markdown(problems: list[Problem]) -> str:
-    lines = [f"# Submission refused\n\n{len(problems)} problem(s); nothing was filed.\n", "| file | record | field | code | problem |", "|---|---|---|---|---|"]
+    lines = [
+        f"# Submission refused\n\n{len(problems)} problem(s); nothing was filed.\n",
+        "| file | record | field | code | problem |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {p.file} | {p.record} | {p.field} | {p.code} | {p.message} |" for p in problems[:500]]
     return "\n".join(lines)
 
 
-def _publish(report: IntakeReport) -> None:
+def _publish(report: IntakeReport) -> list[str]:
     actions = Counter(f.action for f in report.filings)
     states = Counter(f.state for f in report.filings)
     markdown = "\n".join(
@@ -109,10 +113,18 @@ def _publish(report: IntakeReport) -> None:
             *(f"| {s} | {n} |" for s, n in sorted(states.items())),
         ]
     )
-    create_markdown_artifact(key="intake-summary", markdown=markdown, description="Intake run summary")
+    ids = [str(create_markdown_artifact(key="intake-summary", markdown=markdown, description="Intake run summary"))]
     rows = [
-        {"id": f.proposal_id, "reference": f.reference, "action": f.action, "state": f.state, "reasons": "; ".join(f.reasons)}
+        {
+            "id": f.proposal_id,
+            "reference": f.reference,
+            "action": f.action,
+            "state": f.state,
+            "reasons": "; ".join(f.reasons),
+        }
         for f in report.filings[:1000]
     ]
     if rows:
-        create_table_artifact(key="intake-filings", table=rows, description="Proposals filed (first 1000)")
+        table = create_table_artifact(key="intake-filings", table=rows, description="Proposals filed (first 1000)")
+        ids.append(str(table))
+    return ids

@@ -21,13 +21,17 @@ from governance.settings import Settings
 __all__ = ["Mode", "configure_prefect", "read_server_state", "server_healthy", "state_file"]
 
 QUIET = {
-    # The embedded server's task-run recorder is cancelled mid-write at exit and prints
-    # "Error flushing events"; analytics try a DNS lookup this machine cannot make.
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    # Analytics try a DNS lookup that fails without a network; flow and task logs stay in the
+    # Prefect UI instead of the terminal.
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "PREFECT_LOGGING_LEVEL": "ERROR",
-    "PREFECT_UI_ENABLED": "false",
+}
+EMBEDDED_ONLY = {
+    # The embedded server's task-run recorder is cancelled mid-write when the process exits and
+    # prints "Error flushing events". The embedded server lives only as long as the command, so
+    # its task-run history is not worth that noise; a real server keeps the recorder on.
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
 }
 
 
@@ -69,8 +73,7 @@ def server_healthy(api_url: str, timeout: float = 1.0) -> bool:
 def configure_prefect(settings: Settings) -> Mode:
     """Point Prefect at the right server and quiet it. Call before importing prefect."""
     for key, value in QUIET.items():
-        if key != "PREFECT_UI_ENABLED":
-            os.environ.setdefault(key, value)
+        os.environ.setdefault(key, value)
     home = settings.home.resolve()
     if os.environ.get("PREFECT_API_URL"):
         return Mode("api-url", os.environ["PREFECT_API_URL"])
@@ -80,6 +83,8 @@ def configure_prefect(settings: Settings) -> Mode:
         os.environ["PREFECT_API_URL"] = api_url
         return Mode("local-server", api_url)
     # Embedded: keep the temporary server's database in our own folder, not the user's ~/.prefect.
+    for key, value in EMBEDDED_ONLY.items():
+        os.environ.setdefault(key, value)
     prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home / "prefect-embedded")))
     prefect_home.mkdir(parents=True, exist_ok=True)
     return Mode("embedded", None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from flows.runtime import configure_prefect
 from governance.settings import load_settings
 
@@ -12,7 +14,9 @@ def main() -> None:
 
     from flows.intake import intake_flow
 
-    serve(intake_flow.to_deployment(name="intake", description="File a batch of proposal files."))
+    deployment = intake_flow.to_deployment(name="intake", description="File a batch of proposal files.")
+    assert not inspect.isawaitable(deployment)  # sync context: to_deployment returns the deployment itself
+    serve(deployment)
 
 
 if __name__ == "__main__":

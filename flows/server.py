@@ -6,6 +6,7 @@ serves the project's deployments. While both run, commands use the server (see f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,7 +33,12 @@ def _alive(pid: int) -> bool:
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> int:
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            args, env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            args,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     return process.pid
 
@@ -48,7 +54,7 @@ def start(settings: Settings, port: int) -> str:
     if server_healthy(api_url):
         raise ConfigError(f"something already answers on 127.0.0.1:{port}; choose another --port")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update({k: v for k, v in QUIET.items() if k != "PREFECT_UI_ENABLED"})
+    env.update(QUIET)
     env["PREFECT_HOME"] = str(server_home)
     env["PREFECT_LOGGING_LEVEL"] = "WARNING"
     server_pid = _spawn(
@@ -66,8 +72,16 @@ def start(settings: Settings, port: int) -> str:
     runner_pid = _spawn([sys.executable, "-m", "flows.serve"], runner_env, home / "runner.log")
     ui_url = f"http://127.0.0.1:{port}"
     state_file(settings).write_text(
-        json.dumps({"api_url": api_url, "ui_url": ui_url, "server_pid": server_pid, "runner_pid": runner_pid,
-                    "database_url": settings.resolved_database_url()}, indent=2),
+        json.dumps(
+            {
+                "api_url": api_url,
+                "ui_url": ui_url,
+                "server_pid": server_pid,
+                "runner_pid": runner_pid,
+                "database_url": settings.resolved_database_url(),
+            },
+            indent=2,
+        ),
         encoding="utf-8",
     )
     return f"Prefect server running: API {api_url}, UI {ui_url} (runner pid {runner_pid}). Commands now use it."
@@ -80,16 +94,12 @@ def _kill(pid: int) -> None:
         return
     deadline = time.monotonic() + 10
     while _alive(pid) and time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.1)
     if _alive(pid):
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def stop(settings: Settings) -> str:

@@ -72,7 +72,6 @@ def to_plain(value: Any) -> Any:
     raise TypeError(f"no canonical JSON form for {type(value).__name__}")
 
 
-
 def _dump(value: Any) -> str:
     if isinstance(value, _Raw):
         return str.__str__(value)

@@ -30,8 +30,12 @@ class Clock(Protocol):
 
 
 class IdSource(Protocol):
-    def new_id(self) -> str:
-        """A new unique record id (32 lowercase hex digits)."""
+    def new_id(self, scope: str) -> str:
+        """A new unique id (32 lowercase hex digits) for `scope`, e.g. `ledger:17`.
+
+        `scope` is unique per use within one database, so a seeded source gives the same id for
+        the same position in any process, and random sources ignore it.
+        """
         ...
 
 
@@ -58,23 +62,18 @@ class FixedClock:
 
 
 class RandomIds:
-    def new_id(self) -> str:
+    def new_id(self, scope: str) -> str:
         return uuid.uuid4().hex
 
 
 class SeededIds:
-    """Deterministic ids: SHA-256 of a seed and a counter, cut to 32 hex digits."""
+    """Deterministic ids: SHA-256 of a seed and the scope, cut to 32 hex digits."""
 
     def __init__(self, seed: str) -> None:
         self._seed = seed
-        self._count = 0
-        self._lock = threading.Lock()
 
-    def new_id(self) -> str:
-        with self._lock:
-            self._count += 1
-            n = self._count
-        return hashlib.sha256(f"{self._seed}:{n}".encode()).hexdigest()[:32]
+    def new_id(self, scope: str) -> str:
+        return hashlib.sha256(f"{self._seed}:{scope}".encode()).hexdigest()[:32]
 
 
 def format_utc(moment: dt.datetime) -> str:

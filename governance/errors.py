@@ -117,9 +117,7 @@ class InputRefused(GovernanceError, ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = tuple(problems)
         files = sorted({p.file for p in problems})
-        super().__init__(
-            f"submission refused, nothing was filed: {len(problems)} problem(s) in {len(files)} file(s)"
-        )
+        super().__init__(f"submission refused, nothing was filed: {len(problems)} problem(s) in {len(files)} file(s)")
 
 
 class NotFoundError(GovernanceError, LookupError):

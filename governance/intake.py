@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from governance.canonical import canonical_text, sha256_hex, to_plain
 from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode, StoreError
@@ -110,7 +110,9 @@ def _problems_from(exc: ValidationError, file: str, label: str) -> list[Problem]
     problems = []
     for err in exc.errors(include_url=False):
         kind = err["type"]
-        code: ProblemCode = _PYDANTIC_CODES.get(kind, "invalid-type" if "type" in kind or "parsing" in kind else "invalid-value")
+        code: ProblemCode = _PYDANTIC_CODES.get(
+            kind, "invalid-type" if "type" in kind or "parsing" in kind else "invalid-value"
+        )
         message = err["msg"]
         if kind.startswith("value_error"):
             message = message.removeprefix("Value error, ")
@@ -142,6 +144,7 @@ def validate_submission(
                 proposal = Proposal.model_validate(record.data)
             except ValidationError as exc:
                 problems.extend(_problems_from(exc, record.file, record.label))
+                problems.extend(_raw_policy_problems(record.data, policy, record.file, record.label))
                 continue
             content = canonical_text(proposal)
             candidates.append(Candidate(record.file, record.label, proposal, sha256_hex(content), content))
@@ -162,16 +165,44 @@ def _check_against_policy(candidates: list[Candidate], policy: Policy) -> list[P
     for c in candidates:
         if c.proposal.bucket not in buckets:
             problems.append(
-                Problem(c.file, c.label, "bucket", "unknown-bucket",
-                        f"unknown bucket {c.proposal.bucket!r}; the policy has: {', '.join(sorted(buckets))}")
+                Problem(
+                    c.file,
+                    c.label,
+                    "bucket",
+                    "unknown-bucket",
+                    f"unknown bucket {c.proposal.bucket!r}; the policy has: {', '.join(sorted(buckets))}",
+                )
             )
         for i, objective in enumerate(c.proposal.objectives):
             if objectives and objective not in objectives:
                 problems.append(
-                    Problem(c.file, c.label, f"objectives[{i}]", "unknown-objective",
-                            f"unknown objective {objective!r}; the policy has: {', '.join(sorted(objectives))}")
+                    Problem(
+                        c.file,
+                        c.label,
+                        f"objectives[{i}]",
+                        "unknown-objective",
+                        f"unknown objective {objective!r}; the policy has: {', '.join(sorted(objectives))}",
+                    )
                 )
     return problems
+
+
+def _raw_policy_problems(data: Any, policy: Policy, file: str, label: str) -> list[Problem]:
+    """Policy checks on a record that failed validation, so one pass lists every problem."""
+    if not isinstance(data, dict):
+        return []
+    bucket = data.get("bucket")
+    if isinstance(bucket, str) and bucket and bucket not in policy.bucket_ids():
+        return [
+            Problem(
+                file,
+                label,
+                "bucket",
+                "unknown-bucket",
+                f"unknown bucket {bucket!r}; the policy has: {', '.join(sorted(policy.bucket_ids()))}",
+            )
+        ]
+    return []
 
 
 def _dedupe(candidates: list[Candidate]) -> tuple[list[Candidate], list[Problem]]:
@@ -183,8 +214,13 @@ def _dedupe(candidates: list[Candidate]) -> tuple[list[Candidate], list[Problem]
             by_ref[c.proposal.reference] = c
         elif first.content_hash != c.content_hash:
             problems.append(
-                Problem(c.file, c.label, "reference", "duplicate-in-batch",
-                        f"reference {c.proposal.reference} is also in {first.file} {first.label} with other content")
+                Problem(
+                    c.file,
+                    c.label,
+                    "reference",
+                    "duplicate-in-batch",
+                    f"reference {c.proposal.reference} is also in {first.file} {first.label} with other content",
+                )
             )
     return list(by_ref.values()), problems
 
@@ -197,14 +233,24 @@ def _check_references(candidates: list[Candidate], known: dict[str, str]) -> lis
             for i, ref in enumerate(getattr(c.proposal, name)):
                 if ref not in in_batch and ref not in known:
                     problems.append(
-                        Problem(c.file, c.label, f"{name}[{i}]", "unknown-reference",
-                                f"no proposal {ref} in this submission or on file")
+                        Problem(
+                            c.file,
+                            c.label,
+                            f"{name}[{i}]",
+                            "unknown-reference",
+                            f"no proposal {ref} in this submission or on file",
+                        )
                     )
         state = known.get(c.proposal.reference)
         if state in CLOSED:
             problems.append(
-                Problem(c.file, c.label, "reference", "closed-proposal",
-                        f"{c.proposal.reference} is {state} and cannot be refiled or amended")
+                Problem(
+                    c.file,
+                    c.label,
+                    "reference",
+                    "closed-proposal",
+                    f"{c.proposal.reference} is {state} and cannot be refiled or amended",
+                )
             )
     return problems
 
@@ -301,9 +347,7 @@ def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
-def file_proposals(
-    store: Store, ledger: Ledger, candidates: Sequence[Candidate], actor: str
-) -> list[Filing]:
+def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[Candidate], actor: str) -> list[Filing]:
     """File one chunk of validated proposals in one write transaction."""
     with store.write() as conn:
         loaded = current_policy(conn)
@@ -342,8 +386,13 @@ def _file_one(
         first = NewRecord(
             kind="filed",
             subject=pid,
-            payload={"reference": p.reference, "title": p.title, "content_hash": c.content_hash,
-                     "version": 1, "source": source},
+            payload={
+                "reference": p.reference,
+                "title": p.title,
+                "content_hash": c.content_hash,
+                "version": 1,
+                "source": source,
+            },
             inputs=to_plain(p),
         )
     else:
@@ -354,8 +403,14 @@ def _file_one(
         first = NewRecord(
             kind="amended",
             subject=pid,
-            payload={"reference": p.reference, "content_hash": c.content_hash, "previous_hash": row.content_hash,
-                     "version": version, "changed": _changed_fields(before, to_plain(p)), "source": source},
+            payload={
+                "reference": p.reference,
+                "content_hash": c.content_hash,
+                "previous_hash": row.content_hash,
+                "version": version,
+                "changed": _changed_fields(before, to_plain(p)),
+                "source": source,
+            },
             inputs=to_plain(p),
         )
     result = screen(p, policy)
@@ -370,8 +425,14 @@ def _file_one(
     )
     records = ledger.append(conn, [first, second], actor)
     values = {
-        "title": p.title, "bucket": p.bucket, "state": kind, "sponsor": p.sponsor, "submitter": p.submitter,
-        "content_hash": c.content_hash, "snapshot": c.content_hash, "version": version,
+        "title": p.title,
+        "bucket": p.bucket,
+        "state": kind,
+        "sponsor": p.sponsor,
+        "submitter": p.submitter,
+        "content_hash": c.content_hash,
+        "snapshot": c.content_hash,
+        "version": version,
         "last_seq": records[-1].seq,
     }
     if row is None:
@@ -388,12 +449,12 @@ def _previous_content(conn: Connection, key: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def find_proposal(conn: Connection, ident: str) -> ProposalRow:
+def find_proposal(conn: Connection, ident: str) -> Row[Any]:
     """A proposal by id (P-2026-0007) or by the submitter's reference."""
     column = ProposalRow.id if ident.startswith("P-") and ident[2:6].isdigit() else ProposalRow.reference
-    row = conn.execute(select(ProposalRow).where(column == ident)).scalars().first()
+    row = conn.execute(select(ProposalRow).where(column == ident)).first()
     if row is None:
-        row = conn.execute(select(ProposalRow).where(ProposalRow.reference == ident)).scalars().first()
+        row = conn.execute(select(ProposalRow).where(ProposalRow.reference == ident)).first()
     if row is None:
         raise NotFoundError(f"no proposal {ident!r} (give its id, like P-2026-0001, or its reference)")
     return row
@@ -403,20 +464,26 @@ def withdraw(store: Store, ledger: Ledger, ident: str, actor: str, reason: str) 
     """Withdraw a proposal before its decision; the withdrawal is a ledger record."""
     with store.write() as conn:
         row = conn.execute(
-            select(ProposalRow.id, ProposalRow.reference, ProposalRow.state, ProposalRow.content_hash)
-            .where((ProposalRow.id == ident) | (ProposalRow.reference == ident))
+            select(ProposalRow.id, ProposalRow.reference, ProposalRow.state, ProposalRow.content_hash).where(
+                (ProposalRow.id == ident) | (ProposalRow.reference == ident)
+            )
         ).first()
         if row is None:
             raise NotFoundError(f"no proposal {ident!r} (give its id, like P-2026-0001, or its reference)")
         check_transition(row.id, row.state, "withdrawn")
         records = ledger.append(
             conn,
-            [NewRecord(kind="withdrawn", subject=row.id, outcome="withdrawn",
-                       payload={"reference": row.reference, "reason": reason, "content_hash": row.content_hash})],
+            [
+                NewRecord(
+                    kind="withdrawn",
+                    subject=row.id,
+                    outcome="withdrawn",
+                    payload={"reference": row.reference, "reason": reason, "content_hash": row.content_hash},
+                )
+            ],
             actor,
         )
         conn.execute(
             update(ProposalRow).where(ProposalRow.id == row.id).values(state="withdrawn", last_seq=records[0].seq)
         )
         return Filing(row.reference, row.id, "withdrawn", "withdrawn", [reason])
-

@@ -154,7 +154,7 @@ class Ledger:
                 snapshots[inputs_key] = text
             payload = canonical_text(new.payload)
             recorded_at = format_utc(self.clock.now())
-            record_id = self.ids.new_id()
+            record_id = self.ids.new_id(f"ledger:{seq}")
             digest = record_hash(
                 seq,
                 record_id,
@@ -340,8 +340,8 @@ def _verify_content(conn: Connection, report: VerifyReport, max_problems: int) -
         .order_by(LedgerRow.seq)
         .limit(max_problems)
     )
-    for seq, key in dangling:
-        report.problems.append(f"record {seq}: its input snapshot {key} is missing")
+    for seq, missing_key in dangling:
+        report.problems.append(f"record {seq}: its input snapshot {missing_key} is missing")
     unknown = conn.execute(
         select(LedgerRow.seq, LedgerRow.policy_version)
         .outerjoin(PolicyRow, PolicyRow.version == LedgerRow.policy_version)
@@ -349,8 +349,8 @@ def _verify_content(conn: Connection, report: VerifyReport, max_problems: int) -
         .order_by(LedgerRow.seq)
         .limit(max_problems)
     )
-    for seq, version_ in unknown:
-        report.problems.append(f"record {seq}: its policy {version_} is not stored")
+    for seq, missing_version in unknown:
+        report.problems.append(f"record {seq}: its policy {missing_version} is not stored")
 
 
 def count(conn: Connection) -> int:

@@ -37,7 +37,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases are not accepted in submissions", event.start_mark
             )
@@ -57,7 +57,9 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
             if not found:
-                problems.append(Problem(str(path), "", "", "file-not-found", "folder holds no .yaml, .json or .csv files"))
+                problems.append(
+                    Problem(str(path), "", "", "file-not-found", "folder holds no .yaml, .json or .csv files")
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -73,9 +75,7 @@ def read_text_file(path: Path) -> tuple[str, Problem | None]:
     except OSError as exc:
         return "", Problem(name, "", "", "file-not-found", f"cannot read: {exc.strerror}")
     if size > MAX_FILE_BYTES:
-        return "", Problem(
-            name, "", "", "file-too-large", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
-        )
+        return "", Problem(name, "", "", "file-too-large", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -103,7 +103,15 @@ def read_records(path: Path) -> tuple[list[SourceRecord], list[Problem]]:
         else:
             data = load_yaml_text(text)
     except json.JSONDecodeError as exc:
-        return [], [Problem(name, "", "", "parse-error", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        return [], [
+            Problem(
+                name,
+                "",
+                "",
+                "parse-error",
+                f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            )
+        ]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
@@ -212,7 +220,13 @@ def _csv_row(name: str, label: str, cells: dict[str, str]) -> tuple[dict[str, An
                 parsed = _risk(item)
                 if parsed is None:
                     problems.append(
-                        Problem(name, label, f"risks[{index}]", "invalid-value", f"expected 'title (L3/I4)', got {item!r}")
+                        Problem(
+                            name,
+                            label,
+                            f"risks[{index}]",
+                            "invalid-value",
+                            f"expected 'title (L3/I4)', got {item!r}",
+                        )
                     )
                 else:
                     risks.append(parsed)

@@ -38,7 +38,7 @@ def _plain(value: str) -> str:
     match = _MARKUP.search(value)
     if match:
         raise PydanticCustomError(
-            "markup-in-text", "text must be plain, found markup {markup}", {"markup": match.group(0)}
+            "markup-in-text", "text must be plain, found markup '{markup}'", {"markup": match.group(0)}
         )
     return value
 
@@ -69,9 +69,7 @@ Money = Annotated[
     AfterValidator(_finite),
 ]
 NonNegativeMoney = Annotated[Money, AfterValidator(_non_negative)]
-Probability = Annotated[
-    Decimal, BeforeValidator(_money), AfterValidator(_finite), Field(ge=0, le=1, decimal_places=4)
-]
+Probability = Annotated[Decimal, BeforeValidator(_money), AfterValidator(_finite), Field(ge=0, le=1, decimal_places=4)]
 Period = Annotated[str, StringConstraints(pattern=r"^FY\d{4}$")]
 Reference = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9._-]{1,39}$")]
 PlainLine = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_plain)]

@@ -90,9 +90,7 @@ class Proposal(BaseModel):
     submitter: PlainLine
     budget_owner: PlainLine | None = None
     bucket: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
-    objectives: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]] = Field(
-        default_factory=list
-    )
+    objectives: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]] = Field(default_factory=list)
     start_date: dt.date
     end_date: dt.date
     costs: list[PeriodCost] = Field(min_length=1)
@@ -108,7 +106,9 @@ class Proposal(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Proposal:
         if self.end_date < self.start_date:
-            raise PydanticCustomError("inconsistent", f"end_date {self.end_date} is before start_date {self.start_date}")
+            raise PydanticCustomError(
+                "inconsistent", f"end_date {self.end_date} is before start_date {self.start_date}"
+            )
         for name, periods in (
             ("costs", [c.period for c in self.costs]),
             ("benefits", [b.period for b in self.benefits]),

@@ -21,14 +21,27 @@ from governance.canonical import canonical_text, decimal_text, sha256_hex
         ({"amount": Decimal("-0.00")}, '{"amount":"0"}'),
         ({"amount": Decimal("1E+3")}, '{"amount":"1000"}'),
         ({"when": dt.date(2027, 1, 31)}, '{"when":"2027-01-31"}'),
-        ({"at": dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))},
-         '{"at":"2026-11-23T09:00:00.000000Z"}'),
+        (
+            {"at": dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))},
+            '{"at":"2026-11-23T09:00:00.000000Z"}',
+        ),
         ({"text": "Grüße <b>"}, '{"text":"Grüße <b>"}'),
         ({"f": 1.0, "g": 1e21, "h": 1e-7, "i": 0.1}, '{"f":1,"g":1e+21,"h":1e-7,"i":0.1}'),
         # RFC 8785 orders keys by UTF-16 code units: U+1F600 (a surrogate pair) sorts before U+FF5E.
         ({"\uff5e": 1, "\U0001f600": 2}, '{"\U0001f600":2,"\uff5e":1}'),
     ],
-    ids=["order", "money", "fraction", "negative-zero", "exponent", "date", "utc", "unicode", "floats", "utf16-order"],
+    ids=[
+        "order",
+        "money",
+        "fraction",
+        "negative-zero",
+        "exponent",
+        "date",
+        "utc",
+        "unicode",
+        "floats",
+        "utf16-order",
+    ],
 )
 def test_canonical_text(value: Any, expected: str) -> None:
     assert canonical_text(value) == expected
@@ -36,7 +49,7 @@ def test_canonical_text(value: Any, expected: str) -> None:
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), Decimal("NaN"), Decimal("Infinity")], ids=str)
 def test_non_finite_numbers_have_no_canonical_form(bad: Any) -> None:
-    with pytest.raises(ValueError, match="finite|NaN"):
+    with pytest.raises(ValueError, match=r"finite|NaN"):
         canonical_text({"x": bad})
 
 
@@ -46,7 +59,12 @@ def test_naive_datetime_refused() -> None:
 
 
 def test_decimal_text() -> None:
-    assert [decimal_text(Decimal(v)) for v in ("12.3400", "100", "0.000", "-5.50")] == ["12.34", "100", "0", "-5.5"]
+    assert [decimal_text(Decimal(v)) for v in ("12.3400", "100", "0.000", "-5.50")] == [
+        "12.34",
+        "100",
+        "0",
+        "-5.5",
+    ]
 
 
 def test_sha256_of_text_and_bytes_agree() -> None:
@@ -54,7 +72,11 @@ def test_sha256_of_text_and_bytes_agree() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text() | st.decimals(allow_nan=False, allow_infinity=False),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.text()
+    | st.decimals(allow_nan=False, allow_infinity=False),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=20,
 )

@@ -26,9 +26,21 @@ from ..conftest import START
 def _expected_hash(r: LedgerRecord) -> str:
     """Re-derive a record's hash exactly as the ledger's docstring tells an auditor to."""
     header = json.dumps(
-        [r.seq, r.record_id, r.kind, r.subject, r.outcome, r.recorded_by,
-         r.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), r.engine_version, r.policy_version, r.inputs, r.prev_hash],
-        separators=(",", ":"), ensure_ascii=False,
+        [
+            r.seq,
+            r.record_id,
+            r.kind,
+            r.subject,
+            r.outcome,
+            r.recorded_by,
+            r.recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            r.engine_version,
+            r.policy_version,
+            r.inputs,
+            r.prev_hash,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(f"{header}\n{r.payload_text}".encode()).hexdigest()
 
@@ -38,23 +50,48 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
         written = ledger.append(
             conn,
             [
-                NewRecord(kind="filed", subject="P-2026-0001", payload={"b": 2, "a": "x"}, inputs={"reference": "R-1"}),
+                NewRecord(
+                    kind="filed",
+                    subject="P-2026-0001",
+                    payload={"b": 2, "a": "x"},
+                    inputs={"reference": "R-1"},
+                ),
                 NewRecord(kind="screened", subject="P-2026-0001", outcome="pass", policy_version=None, payload={}),
             ],
             "alice",
         )
     ids = SeededIds("test")
-    first_id, second_id = ids.new_id(), ids.new_id()
+    first_id, second_id = ids.new_id("ledger:1"), ids.new_id("ledger:2")
     inputs_key = hashlib.sha256(b'{"reference":"R-1"}').hexdigest()
     first = LedgerRecord(
-        seq=1, record_id=first_id, kind="filed", subject="P-2026-0001", outcome=None, recorded_by="alice",
-        recorded_at=START, engine_version="test", policy_version=None, inputs=inputs_key,
-        payload_text='{"a":"x","b":2}', prev_hash=GENESIS_HASH, hash=written[0].hash,
+        seq=1,
+        record_id=first_id,
+        kind="filed",
+        subject="P-2026-0001",
+        outcome=None,
+        recorded_by="alice",
+        recorded_at=START,
+        engine_version="test",
+        policy_version=None,
+        inputs=inputs_key,
+        payload_text='{"a":"x","b":2}',
+        prev_hash=GENESIS_HASH,
+        hash=written[0].hash,
     )
     second = LedgerRecord(
-        seq=2, record_id=second_id, kind="screened", subject="P-2026-0001", outcome="pass", recorded_by="alice",
-        recorded_at=START + dt.timedelta(milliseconds=1), engine_version="test", policy_version=None, inputs=None,
-        payload_text="{}", prev_hash=written[0].hash, hash=written[1].hash,
+        seq=2,
+        record_id=second_id,
+        kind="screened",
+        subject="P-2026-0001",
+        outcome="pass",
+        recorded_by="alice",
+        recorded_at=START + dt.timedelta(milliseconds=1),
+        engine_version="test",
+        policy_version=None,
+        inputs=None,
+        payload_text="{}",
+        prev_hash=written[0].hash,
+        hash=written[1].hash,
     )
     assert written == [first, second]
     assert [_expected_hash(r) for r in written] == [first.hash, second.hash]
@@ -64,8 +101,13 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
         assert conn.execute(text("SELECT content FROM snapshots")).scalars().all() == ['{"reference":"R-1"}']
     report = verify(store, expect_head=(2, second.hash))
     assert report.as_dict() == {
-        "ok": True, "records": 2, "head": f"2:{second.hash}", "snapshots": 1,
-        "snapshot_bytes": len('{"reference":"R-1"}'), "policies": 0, "problems": [],
+        "ok": True,
+        "records": 2,
+        "head": f"2:{second.hash}",
+        "snapshots": 1,
+        "snapshot_bytes": len('{"reference":"R-1"}'),
+        "policies": 0,
+        "problems": [],
     }
 
 
@@ -99,13 +141,24 @@ def _fill(store: Store, ledger: Ledger, n: int) -> list[LedgerRecord]:
     with store.write() as conn:
         put_policy(conn, hashlib.sha256(b'{"name":"p"}').hexdigest(), "p", '{"name":"p"}')
         return ledger.append(
-            conn, [NewRecord(kind="filed", subject=f"P-2026-{i:04d}", payload={"i": i}, inputs={"i": i}) for i in range(1, n + 1)],
+            conn,
+            [
+                NewRecord(kind="filed", subject=f"P-2026-{i:04d}", payload={"i": i}, inputs={"i": i})
+                for i in range(1, n + 1)
+            ],
             "carol",
         )
 
 
-@pytest.mark.parametrize("statement", ["UPDATE ledger SET outcome = 'go' WHERE seq = 2", "DELETE FROM ledger WHERE seq = 3",
-                                       "UPDATE snapshots SET content = '{}'", "DELETE FROM policies"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger SET outcome = 'go' WHERE seq = 2",
+        "DELETE FROM ledger WHERE seq = 3",
+        "UPDATE snapshots SET content = '{}'",
+        "DELETE FROM policies",
+    ],
+)
 def test_triggers_refuse_changes(store: Store, ledger: Ledger, statement: str) -> None:
     _fill(store, ledger, 3)
     with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
@@ -170,7 +223,11 @@ def _writer(url: str, worker: int, n: int) -> None:
     ledger = Ledger(SystemClock(), RandomIds())
     for i in range(n):
         with store.write() as conn:
-            ledger.append(conn, [NewRecord(kind="filed", subject=f"W{worker}", payload={"w": worker, "i": i})], f"w{worker}")
+            ledger.append(
+                conn,
+                [NewRecord(kind="filed", subject=f"W{worker}", payload={"w": worker, "i": i})],
+                f"w{worker}",
+            )
     store.dispose()
 
 
@@ -191,13 +248,16 @@ def test_concurrent_writers_in_processes_never_fork_the_chain(store: Store) -> N
 
 payloads = st.lists(
     st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=20) | st.none(), max_size=3),
-    min_size=1, max_size=8,
+    min_size=1,
+    max_size=8,
 )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(payloads, min_size=1, max_size=4))
-def test_any_sequence_of_appends_verifies(tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]) -> None:
+def test_any_sequence_of_appends_verifies(
+    tmp_path_factory: pytest.TempPathFactory, batches: list[list[dict[str, Any]]]
+) -> None:
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('h') / 'g.db'}")
     store.upgrade()
     ledger = Ledger(SystemClock(), RandomIds())
