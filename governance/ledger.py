@@ -25,9 +25,10 @@ from sqlalchemy import Connection, func, insert, select
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
+from governance.lifecycle import STATE_AFTER, state_from_ledger
 from governance.store import Store
 from models.decision import LedgerRecord
-from models.tables import LedgerRow, PolicyRow, SnapshotRow
+from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
 __all__ = [
     "ENGINE_VERSION",
@@ -284,7 +285,29 @@ def verify(store: Store, *, expect_head: tuple[int, str] | None = None, max_prob
     with store.read() as conn:
         _verify_chain(conn, report, expect_head, max_problems)
         _verify_content(conn, report, max_problems)
+        _verify_projection(conn, report, max_problems)
     return report
+
+
+def _verify_projection(conn: Connection, report: VerifyReport, max_problems: int) -> None:
+    """The proposals table must be what the ledger says: nothing else may change a state."""
+    kinds = tuple(STATE_AFTER)
+    folded: dict[str, list[str]] = {}
+    rows = conn.execution_options(yield_per=5000).execute(
+        select(LedgerRow.subject, LedgerRow.kind).where(LedgerRow.kind.in_(kinds)).order_by(LedgerRow.seq)
+    )
+    for subject, kind in rows:
+        folded.setdefault(subject, []).append(kind)
+    table = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
+    for pid in sorted(set(folded) | set(table)):
+        if len(report.problems) >= max_problems:
+            return
+        expected = state_from_ledger(folded.get(pid, []))
+        if table.get(pid) != expected:
+            report.problems.append(
+                f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
+                f"the ledger says {expected or 'nothing'}"
+            )
 
 
 def _verify_chain(

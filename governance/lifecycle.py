@@ -10,7 +10,7 @@ from typing import Final
 
 from governance.errors import TransitionError
 
-__all__ = ["AMENDABLE", "CLOSED", "STATES", "check_transition"]
+__all__ = ["AMENDABLE", "CLOSED", "STATES", "STATE_AFTER", "check_transition", "state_from_ledger"]
 
 STATES: Final = ("submitted", "screened", "screened-out", "withdrawn")
 # A submitter may amend or withdraw a proposal until the board decides on it.
@@ -23,6 +23,24 @@ _ALLOWED: Final[dict[str, frozenset[str]]] = {
     "screened": frozenset({"submitted"}),
     "screened-out": frozenset({"submitted"}),
 }
+
+
+# The state each record kind leads to; kinds not listed (policy-adopted, ...) change no proposal.
+STATE_AFTER: Final[dict[str, str]] = {
+    "filed": "submitted",
+    "amended": "submitted",
+    "screened": "screened",
+    "screened-out": "screened-out",
+    "withdrawn": "withdrawn",
+}
+
+
+def state_from_ledger(kinds: list[str]) -> str | None:
+    """Fold a proposal's record kinds, oldest first, into its current state."""
+    state = None
+    for kind in kinds:
+        state = STATE_AFTER.get(kind, state)
+    return state
 
 
 def check_transition(proposal_id: str, state: str, kind: str) -> None:

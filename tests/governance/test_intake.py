@@ -143,6 +143,15 @@ def test_file_screen_refile_amend_withdraw(adopted: Store, ledger: Ledger, tmp_p
     assert (report.ok, report.records) == (True, 8)
 
 
+def test_verify_catches_a_state_changed_outside_the_ledger(adopted: Store, ledger: Ledger, tmp_path: Path) -> None:
+    submit(adopted, ledger, write(tmp_path, "a.yaml", proposal()))
+    with adopted.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE proposals SET state = 'withdrawn' WHERE id = 'P-2026-0001'")
+    assert verify(adopted).problems == [
+        "proposal P-2026-0001: the proposals table says withdrawn, the ledger says screened"
+    ]
+
+
 def test_amendment_is_refused_when_closed_even_without_prevalidation(
     adopted: Store, ledger: Ledger, tmp_path: Path
 ) -> None:

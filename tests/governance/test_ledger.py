@@ -51,12 +51,12 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
             conn,
             [
                 NewRecord(
-                    kind="filed",
+                    kind="noted",
                     subject="P-2026-0001",
                     payload={"b": 2, "a": "x"},
                     inputs={"reference": "R-1"},
                 ),
-                NewRecord(kind="screened", subject="P-2026-0001", outcome="pass", policy_version=None, payload={}),
+                NewRecord(kind="checked", subject="P-2026-0001", outcome="pass", policy_version=None, payload={}),
             ],
             "alice",
         )
@@ -66,7 +66,7 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
     first = LedgerRecord(
         seq=1,
         record_id=first_id,
-        kind="filed",
+        kind="noted",
         subject="P-2026-0001",
         outcome=None,
         recorded_by="alice",
@@ -81,7 +81,7 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
     second = LedgerRecord(
         seq=2,
         record_id=second_id,
-        kind="screened",
+        kind="checked",
         subject="P-2026-0001",
         outcome="pass",
         recorded_by="alice",
@@ -121,7 +121,7 @@ def test_same_inputs_same_records(db_url: str, tmp_path: Any) -> None:
     for s in (mine, other):
         lg = Ledger(FixedClock(START, dt.timedelta(seconds=1)), SeededIds("same"), engine_version="1")
         with s.write() as conn:
-            out.append(lg.append(conn, [NewRecord(kind="filed", subject="X", payload={"n": 1})], "bob"))
+            out.append(lg.append(conn, [NewRecord(kind="noted", subject="X", payload={"n": 1})], "bob"))
         s.dispose()
     assert out[0] == out[1]
 
@@ -143,7 +143,7 @@ def _fill(store: Store, ledger: Ledger, n: int) -> list[LedgerRecord]:
         return ledger.append(
             conn,
             [
-                NewRecord(kind="filed", subject=f"P-2026-{i:04d}", payload={"i": i}, inputs={"i": i})
+                NewRecord(kind="noted", subject=f"P-2026-{i:04d}", payload={"i": i}, inputs={"i": i})
                 for i in range(1, n + 1)
             ],
             "carol",
@@ -225,7 +225,7 @@ def _writer(url: str, worker: int, n: int) -> None:
         with store.write() as conn:
             ledger.append(
                 conn,
-                [NewRecord(kind="filed", subject=f"W{worker}", payload={"w": worker, "i": i})],
+                [NewRecord(kind="noted", subject=f"W{worker}", payload={"w": worker, "i": i})],
                 f"w{worker}",
             )
     store.dispose()
@@ -264,7 +264,7 @@ def test_any_sequence_of_appends_verifies(
     total = 0
     for batch in batches:
         with store.write() as conn:
-            ledger.append(conn, [NewRecord(kind="filed", subject="S", payload=p, inputs=p) for p in batch], "h")
+            ledger.append(conn, [NewRecord(kind="noted", subject="S", payload=p, inputs=p) for p in batch], "h")
         total += len(batch)
     report = verify(store)
     assert (report.ok, report.records, report.head_seq) == (True, total, total)
