@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model
 from models.common import STRICT, PlainLine, PlainText
 
 __all__ = [
+    "AhpMatrix",
     "AllOf",
     "AnyOf",
     "BoardMember",
@@ -28,6 +29,7 @@ __all__ = [
     "Objective",
     "Policy",
     "ReviewRule",
+    "ScoringRules",
     "ScreeningRule",
     "Stage",
     "Thresholds",
@@ -133,6 +135,57 @@ class Criterion(BaseModel):
     guidance: PlainText | None = None
 
 
+def _ratio(value: object) -> object:
+    """AHP judgements: numbers or fractions written as text (`"1/3"`)."""
+    if isinstance(value, str) and "/" in value:
+        top, _, bottom = value.partition("/")
+        try:
+            return Decimal(top.strip()) / Decimal(bottom.strip())
+        except ArithmeticError:
+            raise ValueError(f"not a ratio: {value!r}") from None
+    return _decimal(value)
+
+
+Judgement = Annotated[Decimal, BeforeValidator(_ratio), Field(gt=0, le=9)]
+
+
+class AhpMatrix(BaseModel):
+    """Pairwise comparisons on Saaty's 1-9 scale: `matrix[i][j]` says how much more criterion i matters than j."""
+
+    model_config = STRICT
+
+    criteria: list[Ident] = Field(min_length=2, max_length=10)
+    matrix: list[list[Judgement]]
+
+    @model_validator(mode="after")
+    def _reciprocal(self) -> AhpMatrix:
+        n = len(self.criteria)
+        if len(set(self.criteria)) != n:
+            raise ValueError("AHP criteria must be distinct")
+        if len(self.matrix) != n or any(len(row) != n for row in self.matrix):
+            raise ValueError(f"the AHP matrix must be {n} x {n}, one row and column per criterion")
+        for i in range(n):
+            if self.matrix[i][i] != 1:
+                raise ValueError(f"AHP matrix[{i}][{i}] must be 1")
+            for j in range(i + 1, n):
+                product = self.matrix[i][j] * self.matrix[j][i]
+                if abs(product - 1) > Decimal("0.01"):
+                    raise ValueError(
+                        f"AHP matrix[{i}][{j}] and matrix[{j}][{i}] must be reciprocal (their product is {product:.4f})"
+                    )
+        return self
+
+
+class ScoringRules(BaseModel):
+    """How ratings become a score: spread flagging, assessor count, and AHP weights if given."""
+
+    model_config = STRICT
+
+    spread_threshold: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100)] = Decimal("30")
+    min_assessors: Annotated[int, Field(ge=1, le=50)] = 1
+    ahp: AhpMatrix | None = None
+
+
 class ScreeningRule(BaseModel):
     """A must-meet rule applied at intake: a proposal that fails it is screened out."""
 
@@ -236,6 +289,7 @@ class Policy(BaseModel):
     stages: list[Stage] = Field(min_length=1)
     gates: list[Gate] = Field(min_length=1)
     board: BoardRules
+    scoring: ScoringRules = Field(default_factory=ScoringRules)
     review_rules: list[ReviewRule] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -266,6 +320,19 @@ class Policy(BaseModel):
                 raise ValueError(f"gate {gate.number} names unknown criteria: {', '.join(unknown)}")
             if gate.enters not in stages:
                 raise ValueError(f"gate {gate.number} enters unknown stage {gate.enters!r}")
+        rated = {c.id for c in self.criteria if c.kind != "must-meet"}
+        if self.scoring.ahp is not None and set(self.scoring.ahp.criteria) != rated:
+            missing = sorted(rated - set(self.scoring.ahp.criteria))
+            extra = sorted(set(self.scoring.ahp.criteria) - rated)
+            raise ValueError(
+                "the AHP matrix must compare exactly the rated (scored and should-meet) criteria; "
+                f"missing: {', '.join(missing) or 'none'}; not rated: {', '.join(extra) or 'none'}"
+            )
+        for c in self.criteria:
+            if c.kind == "should-meet" and c.pass_threshold is None:
+                raise ValueError(f"should-meet criterion {c.id!r} needs a pass_threshold")
+            if c.pass_threshold is not None and c.pass_threshold > c.scale_max:
+                raise ValueError(f"criterion {c.id!r}: pass_threshold exceeds scale_max {c.scale_max}")
         if sum((b.min_share for b in self.buckets), Decimal(0)) > 1:
             raise ValueError("bucket min_share values add up to more than 1")
         return self
@@ -277,5 +344,5 @@ class Policy(BaseModel):
         return {o.id for o in self.objectives}
 
 
-for _model in (AllOf, AnyOf, NotOf, ScreeningRule, ReviewRule, Policy):
+for _model in (AllOf, AnyOf, NotOf, ScreeningRule, ReviewRule, ScoringRules, Policy):
     _model.model_rebuild()
