@@ -77,10 +77,7 @@ def init(
     before, after = store.upgrade()
     actor = default_actor(as_, settings)
     with store.read() as conn:
-        try:
-            current = intake.current_policy(conn)
-        except GovernanceError:
-            current = None
+        current = intake.adopted_policy(conn)
     if policy:
         loaded = load_policy(policy)
     elif current is None:

@@ -5,6 +5,7 @@
     ├── PolicyError(ValueError)          a policy file that does not load or validate
     ├── InputRefused(ValueError)         a submission refused; `problems` lists each one
     ├── NotFoundError(LookupError)       no proposal / record with that id
+    ├── DecisionRefused(ValueError)      a board decision the rules do not allow (quorum, tally, roster)
     ├── TransitionError(RuntimeError)    the lifecycle does not allow that change now
     ├── ConflictError(RuntimeError)      another writer got there first
     ├── StoreError(RuntimeError)         database unreachable or not initialised
@@ -21,6 +22,7 @@ from typing import Literal
 __all__ = [
     "ConfigError",
     "ConflictError",
+    "DecisionRefused",
     "ErrorCode",
     "GovernanceError",
     "InputRefused",
@@ -39,6 +41,7 @@ ErrorCode = Literal[
     "input-refused",
     "not-found",
     "invalid-transition",
+    "decision-refused",
     "conflict",
     "store-unavailable",
     "store-not-initialised",
@@ -122,6 +125,10 @@ class InputRefused(GovernanceError, ValueError):
 
 class NotFoundError(GovernanceError, LookupError):
     code: ErrorCode = "not-found"
+
+
+class DecisionRefused(GovernanceError, ValueError):
+    code: ErrorCode = "decision-refused"
 
 
 class TransitionError(GovernanceError, RuntimeError):

@@ -34,6 +34,7 @@ __all__ = [
     "Filing",
     "ScreeningResult",
     "adopt_policy",
+    "adopted_policy",
     "current_policy",
     "file_proposals",
     "find_proposal",
@@ -106,7 +107,8 @@ def _field_path(loc: Iterable[int | str]) -> str:
     return path
 
 
-def _problems_from(exc: ValidationError, file: str, label: str) -> list[Problem]:
+def problems_from_validation(exc: ValidationError, file: str, label: str) -> list[Problem]:
+    """Pydantic errors as `Problem`s with stable codes."""
     problems = []
     for err in exc.errors(include_url=False):
         kind = err["type"]
@@ -143,7 +145,7 @@ def validate_submission(
             try:
                 proposal = Proposal.model_validate(record.data)
             except ValidationError as exc:
-                problems.extend(_problems_from(exc, record.file, record.label))
+                problems.extend(problems_from_validation(exc, record.file, record.label))
                 problems.extend(_raw_policy_problems(record.data, policy, record.file, record.label))
                 continue
             content = canonical_text(proposal)
@@ -284,6 +286,13 @@ def screen(proposal: Proposal, policy: Policy) -> ScreeningResult:
 
 
 # -- the store side ---------------------------------------------------------------------------
+
+
+def adopted_policy(conn: Connection) -> LoadedPolicy | None:
+    """The policy in force, or None before the first `policy-adopted` record."""
+    if conn.scalar(select(LedgerRow.seq).where(LedgerRow.kind == "policy-adopted").limit(1)) is None:
+        return None
+    return current_policy(conn)
 
 
 def current_policy(conn: Connection) -> LoadedPolicy:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, func, insert, select
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
-from governance.lifecycle import STATE_AFTER, state_from_ledger
+from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
 from governance.store import Store
 from models.decision import LedgerRecord
 from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
@@ -291,13 +291,16 @@ def verify(store: Store, *, expect_head: tuple[int, str] | None = None, max_prob
 
 def _verify_projection(conn: Connection, report: VerifyReport, max_problems: int) -> None:
     """The proposals table must be what the ledger says: nothing else may change a state."""
-    kinds = tuple(STATE_AFTER)
-    folded: dict[str, list[str]] = {}
+    kinds = (*STATE_AFTER, *STATEFUL_PAYLOAD_KINDS)
+    folded: dict[str, list[tuple[str, str | None, str | None]]] = {}
     rows = conn.execution_options(yield_per=5000).execute(
-        select(LedgerRow.subject, LedgerRow.kind).where(LedgerRow.kind.in_(kinds)).order_by(LedgerRow.seq)
+        select(LedgerRow.subject, LedgerRow.kind, LedgerRow.outcome, LedgerRow.payload)
+        .where(LedgerRow.kind.in_(kinds))
+        .order_by(LedgerRow.seq)
     )
-    for subject, kind in rows:
-        folded.setdefault(subject, []).append(kind)
+    for subject, kind, outcome, payload in rows:
+        recorded = json.loads(payload).get("state_after") if kind in STATEFUL_PAYLOAD_KINDS else None
+        folded.setdefault(subject, []).append((kind, outcome, recorded))
     table = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
     for pid in sorted(set(folded) | set(table)):
         if len(report.problems) >= max_problems:

@@ -2,6 +2,12 @@
 
 Only the ledger changes a proposal's state: each kind of record maps to the state it leads to,
 and `check_transition` refuses a record the current state does not allow.
+
+    submitted -> screened | screened-out                      (screening, at filing and after amending)
+    screened | in-stage | on-hold -> scored -> awaiting-decision (score, then gate recommendation)
+    awaiting-decision -> in-stage (go / conditional go; `active` after the last gate)
+                       | on-hold | recycled | killed
+    any open state -> withdrawn (by the submitter, before a decision closes it)
 """
 
 from __future__ import annotations
@@ -10,36 +16,81 @@ from typing import Final
 
 from governance.errors import TransitionError
 
-__all__ = ["AMENDABLE", "CLOSED", "STATES", "STATE_AFTER", "check_transition", "state_from_ledger"]
+__all__ = [
+    "AMENDABLE",
+    "CLOSED",
+    "GATEABLE",
+    "STATEFUL_PAYLOAD_KINDS",
+    "STATES",
+    "STATE_AFTER",
+    "check_transition",
+    "state_after_decision",
+    "state_from_ledger",
+]
 
-STATES: Final = ("submitted", "screened", "screened-out", "withdrawn")
-# A submitter may amend or withdraw a proposal until the board decides on it.
-AMENDABLE: Final = frozenset({"submitted", "screened", "screened-out"})
-CLOSED: Final = frozenset({"withdrawn"})
+STATES: Final = (
+    "submitted",
+    "screened",
+    "screened-out",
+    "scored",
+    "awaiting-decision",
+    "in-stage",
+    "on-hold",
+    "recycled",
+    "active",
+    "killed",
+    "withdrawn",
+)
+# A submitter may amend or withdraw a proposal until a decision closes it.
+AMENDABLE: Final = frozenset(
+    {"submitted", "screened", "screened-out", "scored", "awaiting-decision", "in-stage", "on-hold", "recycled"}
+)
+# States from which a proposal can be scored for its next gate.
+GATEABLE: Final = frozenset({"screened", "in-stage", "on-hold", "scored"})
+CLOSED: Final = frozenset({"withdrawn", "killed"})
 
 _ALLOWED: Final[dict[str, frozenset[str]]] = {
     "amended": AMENDABLE,
     "withdrawn": AMENDABLE,
     "screened": frozenset({"submitted"}),
     "screened-out": frozenset({"submitted"}),
+    "scored": GATEABLE,
+    "recommended": frozenset({"scored"}),
+    "decided": frozenset({"awaiting-decision"}),
 }
 
-
-# The state each record kind leads to; kinds not listed (policy-adopted, ...) change no proposal.
+# The state each record kind leads to; "decided" depends on its outcome (state_after_decision);
+# kinds not listed (policy-adopted, condition-closed, ...) change no proposal's state.
 STATE_AFTER: Final[dict[str, str]] = {
     "filed": "submitted",
     "amended": "submitted",
     "screened": "screened",
     "screened-out": "screened-out",
     "withdrawn": "withdrawn",
+    "scored": "scored",
+    "recommended": "awaiting-decision",
 }
 
 
-def state_from_ledger(kinds: list[str]) -> str | None:
-    """Fold a proposal's record kinds, oldest first, into its current state."""
+# Kinds whose payload names the state they led to (`state_after`).
+STATEFUL_PAYLOAD_KINDS: Final = ("decided",)
+
+
+def state_after_decision(outcome: str, last_gate: bool) -> str:
+    if outcome in ("go", "conditional-go"):
+        return "active" if last_gate else "in-stage"
+    return {"hold": "on-hold", "recycle": "recycled", "kill": "killed"}[outcome]
+
+
+def state_from_ledger(records: list[tuple[str, str | None, str | None]]) -> str | None:
+    """Fold a proposal's (kind, outcome, state_after) records, oldest first, into its current state.
+
+    Decision records carry the state they led to in their payload (`state_after`), because it
+    depends on the gate and the policy in force at the time.
+    """
     state = None
-    for kind in kinds:
-        state = STATE_AFTER.get(kind, state)
+    for kind, _outcome, recorded_state in records:
+        state = recorded_state if recorded_state is not None else STATE_AFTER.get(kind, state)
     return state
 
 

@@ -69,10 +69,12 @@ def load_policy(name_or_path: str) -> LoadedPolicy:
 
 
 def policy_from_text(text: str) -> LoadedPolicy:
-    """Rebuild a stored policy from its canonical text (the version must come out the same)."""
+    """Rebuild a stored policy from its stored text.
+
+    The version is the SHA-256 of the stored text itself: a policy stored by an older engine keeps
+    its version even when newer engines add fields (with defaults) to the policy format.
+    """
     import json
 
     loaded = _from_data(json.loads(text), "stored policy")
-    if loaded.text != text:
-        raise PolicyError("stored policy text is not canonical")
-    return loaded
+    return LoadedPolicy(policy=loaded.policy, version=sha256_hex(text), text=text)

@@ -86,8 +86,8 @@ def read_text_file(path: Path) -> tuple[str, Problem | None]:
     return text, None
 
 
-def read_records(path: Path) -> tuple[list[SourceRecord], list[Problem]]:
-    """Parse one file into labelled records."""
+def read_records(path: Path, csv_reader: Any = None) -> tuple[list[SourceRecord], list[Problem]]:
+    """Parse one file into labelled records (`csv_reader(name, text)` overrides the proposal CSV format)."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -96,7 +96,7 @@ def read_records(path: Path) -> tuple[list[SourceRecord], list[Problem]]:
     if problem is not None:
         return [], [problem]
     if suffix == ".csv":
-        return _csv_records(name, text)
+        return (csv_reader or _csv_records)(name, text)
     try:
         if suffix == ".json":
             data = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
@@ -117,8 +117,8 @@ def read_records(path: Path) -> tuple[list[SourceRecord], list[Problem]]:
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc)
         return [], [Problem(name, "", "", "parse-error", f"invalid YAML{where}: {reason}")]
-    if isinstance(data, dict) and set(data) == {"proposals"}:
-        data = data["proposals"]
+    if isinstance(data, dict) and len(data) == 1 and set(data) <= {"proposals", "assessments"}:
+        data = next(iter(data.values()))
     if isinstance(data, dict):
         return [SourceRecord(name, "record 1", data)], []
     if isinstance(data, list) and data:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-__all__ = ["RECORD_KINDS", "LedgerRecord", "RecordKind"]
+__all__ = [
+    "OUTCOMES",
+    "RECORD_KINDS",
+    "ConditionInput",
+    "DecisionInput",
+    "LedgerRecord",
+    "Outcome",
+    "RecordKind",
+    "Vote",
+]
 
 # The ledger stores the kind as text, so later capabilities add kinds without a migration;
 # this tuple only documents the ones the engine writes today.
@@ -18,6 +27,10 @@ RECORD_KINDS = (
     "screened-out",
     "amended",
     "withdrawn",
+    "scored",
+    "recommended",
+    "decided",
+    "condition-closed",
 )
 
 RecordKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{1,39}$")]
@@ -51,3 +64,41 @@ class LedgerRecord(BaseModel):
         import json
 
         return json.loads(self.payload_text)
+
+
+Outcome = Literal["go", "conditional-go", "hold", "recycle", "kill"]
+OUTCOMES: tuple[str, ...] = ("go", "conditional-go", "hold", "recycle", "kill")
+MemberName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9._-]{0,39}$")]
+
+
+class Vote(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member: MemberName
+    outcome: Outcome
+
+
+class ConditionInput(BaseModel):
+    """A condition of a conditional go: what must happen, who owns it, by when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    due: dt.date
+
+
+class DecisionInput(BaseModel):
+    """A board's decision on one proposal at one gate, as the chair gives it (CLI or Prefect UI)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    proposal_id: Annotated[str, StringConstraints(pattern=r"^P-\d{4}-\d{4,}$")]
+    gate: Annotated[int, Field(ge=1, le=20)]
+    outcome: Outcome
+    rationale: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    decided_by: MemberName
+    meeting_date: dt.date
+    votes: list[Vote] = Field(default_factory=list)
+    conditions: list[ConditionInput] = Field(default_factory=list)
+    conflicts: list[MemberName] = Field(default_factory=list)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "LedgerRow", "PolicyRow", "ProposalRow", "SnapshotRow"]
+__all__ = ["Base", "DecisionKeyRow", "LedgerRow", "PolicyRow", "ProposalRow", "SnapshotRow"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -80,3 +80,14 @@ class ProposalRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     filed_seq: Mapped[int] = mapped_column(BigInteger)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+    gate: Mapped[int] = mapped_column(Integer, server_default="1")
+    stage: Mapped[str | None] = mapped_column(String(40))
+
+
+class DecisionKeyRow(Base):
+    """One row per decided gate attempt (`P-2026-0007:g2:a1`): the unique key refuses a second decision."""
+
+    __tablename__ = "decision_keys"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,68 @@
+"""Reading assessments: YAML/JSON files (one or a list) or a CSV with one row per assessor and proposal.
+
+CSV columns: `proposal, gate, assessor[, comment]`, then one column per criterion: a number is a
+rating, `yes`/`no` answers a must-meet criterion; an empty cell is no answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from governance.errors import InputRefused, Problem
+from governance.intake import problems_from_validation
+from governance.scoring import RatedAssessment
+from governance.sources import SourceRecord, expand_paths, read_records
+from models.assessment import Assessment
+
+__all__ = ["read_assessments"]
+
+_FIXED = ("proposal", "gate", "assessor", "comment")
+_YES = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
+
+
+def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records: list[SourceRecord] = []
+    try:
+        for row in reader:
+            label = f"row {reader.line_num}"
+            data: dict[str, Any] = {"ratings": {}, "must_meet": {}}
+            for column, raw in row.items():
+                value = (raw or "").strip()
+                if column is None or not value:
+                    continue
+                if column in _FIXED:
+                    data[column] = value
+                elif value.lower() in _YES:
+                    data["must_meet"][column.strip()] = _YES[value.lower()]
+                else:
+                    data["ratings"][column.strip()] = value
+            records.append(SourceRecord(name, label, data))
+    except csv.Error as exc:
+        return [], [Problem(name, f"row {reader.line_num}", "", "parse-error", f"invalid CSV: {exc}")]
+    if not records:
+        return [], [Problem(name, "", "", "file-empty", "CSV has a header but no rows")]
+    return records, []
+
+
+def read_assessments(paths: Sequence[str | Path]) -> list[RatedAssessment]:
+    """Read and validate every assessment file; refuse them all on any problem."""
+    files, problems = expand_paths(paths)
+    items: list[RatedAssessment] = []
+    for path in files:
+        records, read_problems = read_records(path, csv_reader=_csv)
+        problems.extend(read_problems)
+        for record in records:
+            try:
+                items.append(RatedAssessment(record.file, record.label, Assessment.model_validate(record.data)))
+            except ValidationError as exc:
+                problems.extend(problems_from_validation(exc, record.file, record.label))
+    if problems:
+        raise InputRefused(problems)
+    return items

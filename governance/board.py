@@ -1,0 +1,294 @@
+"""Board decisions at gates: roster, recusal, quorum, the tally under the policy's voting rule.
+
+One function, `decide`, records every decision, whichever way it arrives (the CLI on the embedded
+default, or a Prefect RunInput on a server): with the clock and ids fixed, the same input gives
+the same canonical payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+
+from governance.canonical import to_plain
+from governance.errors import ConflictError, DecisionRefused, NotFoundError, TransitionError
+from governance.gates import gate_of, latest_record, open_conditions, today_in
+from governance.intake import current_policy, find_proposal
+from governance.ledger import Ledger, NewRecord
+from governance.lifecycle import check_transition, state_after_decision
+from governance.store import Store
+from models.decision import OUTCOMES, ConditionInput, DecisionInput, LedgerRecord, Vote
+from models.policy import BoardRules
+from models.tables import DecisionKeyRow, LedgerRow, ProposalRow
+
+__all__ = [
+    "Tally",
+    "close_condition",
+    "decide",
+    "parse_condition",
+    "parse_votes",
+    "recusals",
+    "tally",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    rule: str
+    counts: dict[str, int]
+    cast: int
+    supported: str | None  # the outcome the votes support under the rule, if any
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "counts": self.counts,
+            "cast": self.cast,
+            "supported": self.supported,
+            "note": self.note,
+        }
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{o} {n}" for o, n in self.counts.items()) or "no votes"
+        return f"{counts} under {self.rule} ({self.note})"
+
+
+def parse_votes(raw: Sequence[str]) -> list[Vote]:
+    """`["ana=go", "lee=hold"]` -> votes. Refuses a malformed entry or a member voting twice."""
+    votes: list[Vote] = []
+    for entry in raw:
+        member, sep, outcome = entry.partition("=")
+        if not sep:
+            raise DecisionRefused(f"--vote {entry!r}: expected NAME=OUTCOME (outcomes: {', '.join(OUTCOMES)})")
+        try:
+            votes.append(Vote.model_validate({"member": member.strip().lower(), "outcome": outcome.strip().lower()}))
+        except ValidationError:
+            raise DecisionRefused(
+                f"--vote {entry!r}: expected NAME=OUTCOME (outcomes: {', '.join(OUTCOMES)})"
+            ) from None
+    twice = sorted(m for m, n in Counter(v.member for v in votes).items() if n > 1)
+    if twice:
+        raise DecisionRefused(f"{', '.join(twice)} voted more than once")
+    return votes
+
+
+_OWNER = re.compile(r"(?:^|[,;])\s*owner:\s*([^,;]+)", re.IGNORECASE)
+_DUE = re.compile(r"(?:^|[,;])\s*due:\s*(\d{4}-\d{2}-\d{2})", re.IGNORECASE)
+_BY = re.compile(r"\bby (\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
+
+
+def parse_condition(raw: str) -> ConditionInput:
+    """`"security review by 2027-02-01, owner: CISO"` (or `..., due: 2027-02-01`) -> a condition."""
+    owner = _OWNER.search(raw)
+    due = _DUE.search(raw) or _BY.search(raw)
+    text = _DUE.sub("", _OWNER.sub("", raw)).strip(" ,;")
+    if owner is None or due is None or not text:
+        raise DecisionRefused(
+            f"--condition {raw!r}: expected 'WHAT by YYYY-MM-DD, owner: WHO' (or '..., due: YYYY-MM-DD')"
+        )
+    try:
+        return ConditionInput(text=text, owner=owner.group(1).strip(), due=dt.date.fromisoformat(due.group(1)))
+    except ValueError:
+        raise DecisionRefused(f"--condition {raw!r}: {due.group(1)} is not a date") from None
+
+
+def recusals(board: BoardRules, submitter: str, sponsor: str, declared: Sequence[str]) -> dict[str, str]:
+    """Board members who may not vote on this proposal, with the reason."""
+    out: dict[str, str] = {}
+    for m in board.members:
+        names = {m.name.lower(), m.full_name.lower()}
+        if submitter.lower() in names:
+            out[m.name] = "submitter of the proposal"
+        elif sponsor.lower() in names:
+            out[m.name] = "sponsor of the proposal"
+        elif m.name in declared:
+            out[m.name] = "declared a conflict of interest"
+    return out
+
+
+def tally(board: BoardRules, votes: Sequence[Vote]) -> Tally:
+    """The outcome the votes support under the policy's voting rule, if any."""
+    raw: Counter[str] = Counter(v.outcome for v in votes)
+    counts = {o: raw[o] for o in OUTCOMES if o in raw}
+    cast = len(votes)
+    rule = board.voting_rule
+    if rule == "majority":
+        winner = next((o for o, n in counts.items() if n * 2 > cast), None)
+        note = f"more than half of {cast} votes" if winner else f"no outcome has more than half of {cast} votes"
+    elif rule == "unanimity":
+        winner = next(iter(counts)) if len(counts) == 1 else None
+        note = "all votes agree" if winner else "the votes are not unanimous"
+    else:
+        chair = next(m.name for m in board.members if m.chair)
+        chair_vote = next((v.outcome for v in votes if v.member == chair), None)
+        winner = chair_vote
+        note = f"the chair ({chair}) decides" if chair_vote else f"the chair ({chair}) has not voted"
+    return Tally(rule=rule, counts=counts, cast=cast, supported=winner, note=note)
+
+
+def _check_board(decision: DecisionInput, board: BoardRules, recused: dict[str, str]) -> Tally:
+    roster = {m.name for m in board.members}
+    strangers = sorted(
+        {v.member for v in decision.votes} - roster
+        | ({decision.decided_by} - roster)
+        | (set(decision.conflicts) - roster)
+    )
+    if strangers:
+        raise DecisionRefused(f"not on the board roster: {', '.join(strangers)} (members: {', '.join(sorted(roster))})")
+    barred = [v.member for v in decision.votes if v.member in recused]
+    if barred:
+        raise DecisionRefused("; ".join(f"{m} is recused ({recused[m]}) and cannot vote" for m in barred))
+    if decision.decided_by in recused:
+        raise DecisionRefused(f"{decision.decided_by} is recused ({recused[decision.decided_by]}) and cannot decide")
+    eligible = len(roster) - len(recused)
+    if len(decision.votes) < board.quorum:
+        detail = f"; recused: {', '.join(f'{m} ({r})' for m, r in sorted(recused.items()))}" if recused else ""
+        raise DecisionRefused(
+            f"no quorum: {len(decision.votes)} vote(s) cast, the quorum is {board.quorum} "
+            f"({eligible} eligible member(s){detail})"
+        )
+    result = tally(board, decision.votes)
+    if result.supported != decision.outcome:
+        raise DecisionRefused(f"the votes do not support {decision.outcome!r}: {result.describe()}")
+    if decision.outcome == "conditional-go" and not decision.conditions:
+        raise DecisionRefused("a conditional go needs at least one --condition (what, owner, due date)")
+    if decision.outcome != "conditional-go" and decision.conditions:
+        raise DecisionRefused(f"conditions belong to a conditional go, not to {decision.outcome!r}")
+    return result
+
+
+def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: str) -> LedgerRecord:
+    """Record a board decision at a gate after checking roster, recusal, quorum and the tally.
+
+    Raises:
+        DecisionRefused: the rules do not allow this decision (the message says why).
+        ConflictError: the gate attempt was decided already (for example by a racing writer).
+        TransitionError: the proposal is not awaiting a decision at that gate.
+    """
+    with store.write() as conn:
+        loaded = current_policy(conn)
+        policy = loaded.policy
+        row = find_proposal(conn, decision.proposal_id)
+        recommended = latest_record(conn, row.id, "recommended")
+        attempt = _attempts(conn, row.id, decision.gate)
+        key = f"{row.id}:g{decision.gate}:a{attempt}"
+        if conn.scalar(select(DecisionKeyRow.seq).where(DecisionKeyRow.key == key)) is not None:
+            seq = conn.scalar(select(DecisionKeyRow.seq).where(DecisionKeyRow.key == key))
+            raise ConflictError(
+                f"{row.id} gate {decision.gate} was already decided (record {seq}); nothing was recorded"
+            )
+        if row.state != "awaiting-decision" or recommended is None:
+            raise TransitionError(
+                f"{row.id} is {row.state}, not awaiting a decision: run `governance gate {row.id}` first"
+            )
+        if recommended.payload["gate"] != decision.gate:
+            raise TransitionError(
+                f"{row.id} awaits a decision at gate {recommended.payload['gate']}, not {decision.gate}"
+            )
+        check_transition(row.id, row.state, "decided")
+        recused = recusals(policy.board, row.submitter, row.sponsor, decision.conflicts)
+        result = _check_board(decision, policy.board, recused)
+        gate = gate_of(policy, decision.gate)
+        last = decision.gate == len(policy.gates)
+        state = state_after_decision(decision.outcome, last)
+        conditions = [
+            dict(to_plain(c), id=f"C-{row.id[2:]}-G{decision.gate}-{i}")
+            for i, c in enumerate(decision.conditions, start=1)
+        ]
+        payload = {
+            "gate": decision.gate,
+            "gate_name": gate.name,
+            "outcome": decision.outcome,
+            "rationale": decision.rationale,
+            "decided_by": decision.decided_by,
+            "meeting_date": decision.meeting_date,
+            "votes": [to_plain(v) for v in sorted(decision.votes, key=lambda v: v.member)],
+            "dissent": sorted(v.member for v in decision.votes if v.outcome != decision.outcome),
+            "recused": recused,
+            "tally": result.as_dict(),
+            "conditions": conditions,
+            "recommended": recommended.payload["recommendation"]["outcome"],
+            "recommended_seq": recommended.seq,
+            "attempt": attempt,
+            "state_after": state,
+            "next_gate": decision.gate + 1 if decision.outcome in ("go", "conditional-go") and not last else None,
+        }
+        [record] = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    kind="decided",
+                    subject=row.id,
+                    outcome=decision.outcome,
+                    policy_version=loaded.version,
+                    payload=payload,
+                    inputs={"decision": to_plain(decision), "recommendation": recommended.payload},
+                )
+            ],
+            recorded_by,
+        )
+        try:
+            conn.execute(insert(DecisionKeyRow).values(key=key, seq=record.seq))
+        except SqlIntegrityError:  # pragma: no cover - the write lock makes this a second line of defence
+            raise ConflictError(f"{row.id} gate {decision.gate} was already decided; nothing was recorded") from None
+        values: dict[str, Any] = {"state": state, "last_seq": record.seq}
+        if decision.outcome in ("go", "conditional-go"):
+            values["stage"] = gate.enters
+            if not last:
+                values["gate"] = decision.gate + 1
+        conn.execute(update(ProposalRow).where(ProposalRow.id == row.id).values(**values))
+        return record
+
+
+def _attempts(conn: Connection, proposal_id: str, gate: int) -> int:
+    """How many times this proposal was recommended at this gate: the attempt being decided."""
+    count = 0
+    for payload in conn.scalars(
+        select(LedgerRow.payload).where(LedgerRow.subject == proposal_id, LedgerRow.kind == "recommended")
+    ):
+        if json.loads(payload)["gate"] == gate:
+            count += 1
+    return max(count, 1)
+
+
+def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, actor: str) -> LedgerRecord:
+    """Close an open condition of a conditional go (a `condition-closed` record)."""
+    match = re.fullmatch(r"C-(\d{4}-\d{4,})-G(\d+)-(\d+)", condition_id)
+    if match is None:
+        raise NotFoundError(f"no condition {condition_id!r} (ids look like C-2026-0007-G2-1)")
+    pid = f"P-{match.group(1)}"
+    with store.write() as conn:
+        loaded = current_policy(conn)
+        conditions = {c["id"]: c for c in open_conditions(conn, pid)}
+        if condition_id not in conditions:
+            raise NotFoundError(f"no open condition {condition_id} on {pid}")
+        today = today_in(loaded.policy, ledger.clock.now())
+        [record] = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    kind="condition-closed",
+                    subject=pid,
+                    outcome="closed",
+                    payload={
+                        "condition_id": condition_id,
+                        "note": note,
+                        "closed_on": today,
+                        "was_due": conditions[condition_id]["due"],
+                    },
+                )
+            ],
+            actor,
+        )
+        conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(last_seq=record.seq))
+        return record

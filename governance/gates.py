@@ -1,0 +1,272 @@
+"""Gates: recording score cards and the recommendation at a proposal's next gate.
+
+The recommendation rule, in order:
+    an open condition past its due date   -> hold      (it blocks the next gate)
+    a must-meet criterion not confirmed   -> kill
+    score < kill_below                    -> kill
+    score >= go and should-meets pass     -> go
+    score >= conditional_go               -> conditional go
+    otherwise                             -> recycle   (back to the submitter to improve)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from governance.canonical import to_plain
+from governance.errors import InputRefused, NotFoundError, Problem, TransitionError
+from governance.financials import financials
+from governance.intake import current_policy, find_proposal
+from governance.ledger import Ledger, NewRecord, get_snapshot
+from governance.lifecycle import GATEABLE, check_transition
+from governance.policy import LoadedPolicy
+from governance.scoring import RatedAssessment, ScoreCard, score_proposal
+from governance.store import Store
+from models.decision import LedgerRecord
+from models.policy import Gate, Policy
+from models.proposal import Proposal
+from models.tables import LedgerRow, ProposalRow
+
+__all__ = [
+    "Recommendation",
+    "gate_of",
+    "latest_record",
+    "open_conditions",
+    "recommend",
+    "record_recommendation",
+    "record_scores",
+    "today_in",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    outcome: str
+    reasons: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "reasons": self.reasons}
+
+
+def gate_of(policy: Policy, number: int) -> Gate:
+    for gate in policy.gates:
+        if gate.number == number:
+            return gate
+    raise TransitionError(f"policy {policy.name} has no gate {number} (it has {len(policy.gates)})")
+
+
+def today_in(policy: Policy, now: dt.datetime) -> dt.date:
+    """The organisation's date (policy time zone) at `now`."""
+    return now.astimezone(zoneinfo.ZoneInfo(policy.timezone)).date()
+
+
+def recommend(
+    policy: Policy, card: dict[str, Any], conditions: Sequence[dict[str, Any]], today: dt.date
+) -> Recommendation:
+    """The gate's recommendation for a score card (`ScoreCard.as_dict()` or its stored JSON)."""
+    gate = gate_of(policy, int(card["gate"]))
+    t = gate.thresholds
+    total = Decimal(str(card["total"]))
+    overdue = [c for c in conditions if dt.date.fromisoformat(str(c["due"])) < today]
+    if overdue:
+        return Recommendation(
+            "hold",
+            [
+                f"condition {c['id']} ({c['text']}; owner {c['owner']}) was due {c['due']} and is still open"
+                for c in overdue
+            ],
+        )
+    failed = [m["name"] for m in card["must_meet"] if not m["met"]]
+    if failed:
+        return Recommendation("kill", [f"must-meet not met: {name}" for name in failed])
+    if total < t.kill_below:
+        return Recommendation("kill", [f"score {total} < kill threshold {t.kill_below}"])
+    weak = [c["id"] for c in card["criteria"] if c["passed"] is False]
+    if total >= t.go and not weak:
+        return Recommendation(
+            "go", [f"score {total} >= {t.go}; must-meet {len(card['must_meet'])}/{len(card['must_meet'])}"]
+        )
+    if total >= t.conditional_go:
+        reasons = [f"score {total} >= {t.conditional_go}" + (f" but < {t.go}" if total < t.go else "")]
+        reasons += [f"should-meet {cid} below its pass threshold" for cid in weak]
+        return Recommendation("conditional-go", reasons)
+    return Recommendation("recycle", [f"score {total} < {t.conditional_go}: back to the submitter to strengthen"])
+
+
+def latest_record(conn: Connection, subject: str, kind: str) -> LedgerRecord | None:
+    from governance.ledger import _COLUMNS, _row_to_record
+
+    row = conn.execute(
+        select(*_COLUMNS)
+        .where(LedgerRow.subject == subject, LedgerRow.kind == kind)
+        .order_by(LedgerRow.seq.desc())
+        .limit(1)
+    ).first()
+    return _row_to_record(row) if row else None
+
+
+def open_conditions(conn: Connection, proposal_id: str) -> list[dict[str, Any]]:
+    """Conditions of conditional-go decisions on this proposal not yet closed (by id)."""
+    rows = conn.execute(
+        select(LedgerRow.kind, LedgerRow.payload)
+        .where(LedgerRow.subject == proposal_id, LedgerRow.kind.in_(("decided", "condition-closed")))
+        .order_by(LedgerRow.seq)
+    )
+    conditions: dict[str, dict[str, Any]] = {}
+    for kind, payload in rows:
+        data = json.loads(payload)
+        if kind == "decided":
+            for c in data.get("conditions", []):
+                conditions[c["id"]] = c
+        else:
+            conditions.pop(data["condition_id"], None)
+    return list(conditions.values())
+
+
+def _proposal(conn: Connection, snapshot: str) -> Proposal:
+    return Proposal.model_validate(get_snapshot(conn, snapshot))
+
+
+def record_scores(
+    store: Store, ledger: Ledger, items: Sequence[RatedAssessment], actor: str
+) -> list[tuple[str, ScoreCard]]:
+    """Score every proposal the assessments name, at its next gate; one `scored` record each.
+
+    All assessments are checked first (unknown proposal, wrong gate, proposal not ready to be
+    scored, missing ratings): any problem refuses the whole batch and nothing is written.
+    """
+    with store.write() as conn:
+        loaded = current_policy(conn)
+        grouped: dict[str, list[RatedAssessment]] = {}
+        rows: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for item in items:
+            a = item.assessment
+            try:
+                row = find_proposal(conn, a.proposal)
+            except NotFoundError:
+                problems.append(
+                    Problem(item.file, item.label, "proposal", "unknown-reference", f"no proposal {a.proposal}")
+                )
+                continue
+            if row.state not in GATEABLE:
+                problems.append(
+                    Problem(
+                        item.file,
+                        item.label,
+                        "proposal",
+                        "closed-proposal",
+                        f"{row.id} is {row.state}: it cannot be scored now",
+                    )
+                )
+                continue
+            if a.gate != row.gate:
+                problems.append(
+                    Problem(
+                        item.file, item.label, "gate", "invalid-value", f"{row.id} is at gate {row.gate}, not {a.gate}"
+                    )
+                )
+                continue
+            rows[row.id] = row
+            grouped.setdefault(row.id, []).append(item)
+        cards: list[tuple[str, ScoreCard]] = []
+        for pid in sorted(grouped):
+            row = rows[pid]
+            proposal = _proposal(conn, row.snapshot)
+            try:
+                card = score_proposal(
+                    loaded.policy, pid, row.gate, grouped[pid], financials(proposal, loaded.policy.discount_rate)
+                )
+            except InputRefused as refused:
+                problems.extend(refused.problems)
+                continue
+            cards.append((pid, card))
+        if problems:
+            raise InputRefused(problems)
+        for pid, card in cards:
+            row = rows[pid]
+            check_transition(pid, row.state, "scored")
+            inputs = {
+                "proposal": get_snapshot(conn, row.snapshot),
+                "assessments": [
+                    to_plain(i.assessment) for i in sorted(grouped[pid], key=lambda i: i.assessment.assessor)
+                ],
+            }
+            [record] = ledger.append(
+                conn,
+                [
+                    NewRecord(
+                        kind="scored",
+                        subject=pid,
+                        outcome=str(card.total),
+                        policy_version=loaded.version,
+                        payload=card.as_dict(),
+                        inputs=inputs,
+                    )
+                ],
+                actor,
+            )
+            conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(state="scored", last_seq=record.seq))
+        return cards
+
+
+def record_recommendation(store: Store, ledger: Ledger, ident: str, actor: str) -> tuple[str, int, Recommendation]:
+    """Evaluate a scored proposal at its next gate and record the recommendation."""
+    with store.write() as conn:
+        loaded: LoadedPolicy = current_policy(conn)
+        row = find_proposal(conn, ident)
+        if row.state == "awaiting-decision":
+            existing = latest_record(conn, row.id, "recommended")
+            assert existing is not None
+            data = existing.payload
+            return (
+                row.id,
+                row.gate,
+                Recommendation(data["recommendation"]["outcome"], data["recommendation"]["reasons"]),
+            )
+        check_transition(row.id, row.state, "recommended")
+        scored = latest_record(conn, row.id, "scored")
+        if scored is None:  # pragma: no cover - the lifecycle guarantees a score card in state "scored"
+            raise TransitionError(f"{row.id} has no score card")
+        card = scored.payload
+        conditions = open_conditions(conn, row.id)
+        today = today_in(loaded.policy, ledger.clock.now())
+        rec = recommend(loaded.policy, card, conditions, today)
+        gate = gate_of(loaded.policy, row.gate)
+        payload = {
+            "gate": row.gate,
+            "gate_name": gate.name,
+            "enters": gate.enters,
+            "deliverables": gate.deliverables,
+            "recommendation": rec.as_dict(),
+            "score": card["total"],
+            "ecv": card["financials"]["ecv"],
+            "scored_seq": scored.seq,
+            "open_conditions": conditions,
+        }
+        [record] = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    kind="recommended",
+                    subject=row.id,
+                    outcome=rec.outcome,
+                    policy_version=loaded.version,
+                    payload=payload,
+                    inputs={"score_card": card, "open_conditions": conditions, "today": today.isoformat()},
+                )
+            ],
+            actor,
+        )
+        conn.execute(
+            update(ProposalRow).where(ProposalRow.id == row.id).values(state="awaiting-decision", last_seq=record.seq)
+        )
+        return row.id, row.gate, rec
