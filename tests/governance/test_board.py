@@ -43,8 +43,7 @@ def _assess(
 def filed(store: Store, ledger: Ledger, tmp_path: Path) -> Store:
     intake.adopt_policy(store, ledger, IT, "admin")
     data = proposal("NW-ALPHA", bucket="grow", objectives=["digital"], sponsor="Daniel Weiss", submitter="Jonas Berg")
-    with store.read() as conn:
-        candidates = intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {})
+    candidates = intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {})
     intake.file_proposals(store, ledger, candidates, "jonas")
     return store
 
@@ -75,9 +74,7 @@ def _score_and_gate(store: Store, ledger: Ledger, tmp_path: Path, gate: int, val
 
 def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_path: Path) -> None:
     store = filed
-    assert _score_and_gate(store, ledger, tmp_path, 1) == gates.Recommendation(
-        "go", ["score 80 >= 60; must-meet 0/0"]
-    )
+    assert _score_and_gate(store, ledger, tmp_path, 1) == gates.Recommendation("go", ["score 80 >= 60; must-meet 0/0"])
     record = board.decide(store, ledger, _decision(), "secretary")
     assert record.payload == {
         "gate": 1,
