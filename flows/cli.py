@@ -6,6 +6,7 @@ and is allowed to surface as one.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections import Counter
@@ -25,7 +26,9 @@ from governance.store import Store
 from models.tables import ProposalRow
 
 if TYPE_CHECKING:
+    from flows.gates import GateReviewResult
     from flows.intake import IntakeReport
+    from flows.runtime import Mode
 
 __all__ = ["app", "main"]
 
@@ -41,6 +44,10 @@ server_app = typer.Typer(
     help="A local Prefect server (and deployment runner) for faster commands.", no_args_is_help=True
 )
 app.add_typer(server_app, name="server")
+policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+condition_app = typer.Typer(help="Conditions of conditional go decisions.", no_args_is_help=True)
+app.add_typer(condition_app, name="condition")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -359,6 +366,315 @@ def schema(
     if kind not in models:
         raise ConfigError(f"unknown schema {kind!r}; choose one of: {', '.join(models)}")
     _print_json(models[kind].model_json_schema(by_alias=True))
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[str, typer.Argument(help="A policy file, or a bundled policy name.")],
+    json_: JsonOption = False,
+) -> None:
+    """Check a policy before using it: every problem named, or its version, gates and derived weights.
+
+    Example: governance policy check policies/stage-gate.yaml
+    """
+    from governance.errors import PolicyError
+    from governance.scoring import gate_weights
+
+    try:
+        loaded = load_policy(file)
+        weights = {g.number: gate_weights(loaded.policy, g.number) for g in loaded.policy.gates}
+    except PolicyError as error:
+        for problem in error.problems[1:]:
+            err.print(f"  also: {problem}", markup=False)
+        raise
+    data = {
+        "name": loaded.policy.name,
+        "version": loaded.version,
+        "gates": [
+            {
+                "number": g.number,
+                "name": g.name,
+                "enters": g.enters,
+                "criteria": g.criteria,
+                "thresholds": g.thresholds.model_dump(mode="json"),
+                "weights": {k: str(v) for k, v in weights[g.number][0].items()},
+            }
+            for g in loaded.policy.gates
+        ],
+        "weights_source": {k: str(v) for k, v in weights[1][1].items()},
+    }
+    if json_:
+        _print_json(data)
+        return
+    source = weights[1][1]
+    method = "AHP, consistency ratio " + str(source["consistency_ratio"]) if source["method"] == "ahp" else "direct"
+    out.print(f"Policy {loaded.policy.name} is valid: version {loaded.version}; weights: {method}.")
+    table = Table(title="Gates")
+    for column in ("gate", "name", "enters", "go / conditional / kill below", "weights"):
+        table.add_column(column)
+    for g in loaded.policy.gates:
+        t = g.thresholds
+        table.add_row(
+            str(g.number),
+            g.name,
+            g.enters,
+            f"{t.go} / {t.conditional_go} / {t.kill_below}",
+            ", ".join(f"{k} {v}" for k, v in weights[g.number][0].items()),
+        )
+    out.print(table)
+
+
+def _prefect(settings: Settings) -> Mode:
+    from flows.runtime import configure_prefect
+
+    return configure_prefect(settings)
+
+
+def _run_score(paths: list[str], actor: str, settings: Settings) -> list[dict[str, Any]]:
+    _prefect(settings)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.gates import score_flow
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        report = score_flow(paths, actor, settings.resolved_database_url())
+    if report.problems:
+        raise InputRefused(report.problems)
+    return report.ranking
+
+
+def _run_gate(proposal_id: str, actor: str, settings: Settings) -> GateReviewResult:
+    """The gate review as a local flow run: it stops at "awaiting decision"."""
+    _prefect(settings)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.gates import gate_review_flow
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return gate_review_flow(proposal_id, actor, settings.resolved_database_url())
+
+
+@app.command()
+def score(
+    paths: Annotated[list[Path], typer.Argument(help="Assessment files (YAML, JSON, CSV) and folders.")],
+    as_: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Score proposals at their next gate from assessors' ratings (the scoring flow); print the ranking.
+
+    Example: governance score examples/assessments/
+    """
+    from governance import gates
+    from governance.assessments import read_assessments
+
+    settings = load_settings()
+    store = _store(settings)
+    store.require_schema()
+    actor = default_actor(as_, settings)
+    gates.record_scores(store, _ledger(settings), read_assessments([str(p) for p in paths]), actor, dry_run=True)
+    ranking = _run_score([str(p) for p in paths], actor, settings)
+    if json_:
+        _print_json(ranking)
+        return
+    table = Table(title="Ranking")
+    for column in ("rank", "id", "gate", "score", "ECV", "flags"):
+        table.add_column(column)
+    for rank, r in enumerate(ranking, start=1):
+        style = "red" if r["knocked_out"] else ""
+        table.add_row(str(rank), r["id"], str(r["gate"]), r["score"], r["ecv"], r["flags"], style=style)
+    out.print(table)
+    out.print(f"Scored {len(ranking)} proposal(s); see `governance show ID` for each criterion's contribution.")
+
+
+@app.command()
+def gate(
+    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    as_: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Evaluate a scored proposal at its next gate and record the recommendation.
+
+    On the embedded default the run stops at "awaiting decision" (record it with `governance decide`);
+    with a Prefect server the gate-review deployment suspends until the chair answers in the UI.
+
+    Example: governance gate P-2026-0007
+    """
+    settings = load_settings()
+    store = _store(settings)
+    store.require_schema()
+    actor = default_actor(as_, settings)
+    with store.read() as conn:
+        row = intake.find_proposal(conn, proposal)
+    mode = _prefect(settings)
+    if mode.kind != "embedded":
+        from prefect.deployments import run_deployment
+
+        run = run_deployment(  # sync context: returns the flow run itself
+            "gate-review/gate-review",
+            parameters={"proposal_id": row.id, "actor": actor, "database_url": settings.resolved_database_url()},
+            timeout=0,
+        )
+        assert not inspect.isawaitable(run)
+        ui = (mode.api_url or "").removesuffix("/api")
+        out.print(f"Gate review of {row.id} started on {mode.api_url}: the board answers in the Prefect UI")
+        out.print(f"  {ui}/runs/flow-run/{run.id}  (Resume, or POST /api/flow_runs/{run.id}/resume)")
+        return
+    result = _run_gate(row.id, actor, settings)
+    if json_:
+        _print_json(result.__dict__)
+        return
+    out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({'; '.join(result.reasons)})")
+    out.print(
+        f"{result.proposal_id} awaits the board: governance decide {result.proposal_id} --gate {result.gate} "
+        "--outcome ... --by CHAIR --rationale ... --vote NAME=OUTCOME ..."
+    )
+
+
+@app.command()
+def decide(
+    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    gate: Annotated[int, typer.Option(help="The gate being decided.")],
+    outcome: Annotated[str, typer.Option(help="go, conditional-go, hold, recycle or kill.")],
+    by: Annotated[str, typer.Option("--by", help="The board member who decides (the chair).")],
+    rationale: Annotated[str, typer.Option(help="Why (required; kept in the ledger).")],
+    vote: Annotated[list[str], typer.Option(help="NAME=OUTCOME, once per member who voted.")] = [],  # noqa: B006
+    condition: Annotated[list[str], typer.Option(help="'WHAT by YYYY-MM-DD, owner: WHO' (conditional go).")] = [],  # noqa: B006
+    conflict: Annotated[list[str], typer.Option(help="A member who declared a conflict (recused).")] = [],  # noqa: B006
+    meeting_date: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD (default: today in the policy's time zone).")
+    ] = None,
+    as_: AsOption = None,
+) -> None:
+    """Record the board's decision at a gate; the votes must support the outcome under the policy's rule.
+
+    Example: governance decide P-2026-0007 --gate 2 --outcome conditional-go --by ana --rationale "..."
+    --vote ana=conditional-go --vote raj=conditional-go --vote lee=hold
+    --condition "security review by 2027-02-01, owner: CISO"
+    """
+    import datetime as dt
+
+    from pydantic import ValidationError
+
+    from governance import board, gates
+    from governance.errors import DecisionRefused
+    from models.decision import DecisionInput
+
+    settings = load_settings()
+    store = _store(settings)
+    store.require_schema()
+    ledger = _ledger(settings)
+    with store.read() as conn:
+        row = intake.find_proposal(conn, proposal)
+        policy = intake.current_policy(conn).policy
+    try:
+        day = dt.date.fromisoformat(meeting_date) if meeting_date else gates.today_in(policy, ledger.clock.now())
+        decision = DecisionInput(
+            proposal_id=row.id,
+            gate=gate,
+            outcome=outcome,
+            rationale=rationale,
+            decided_by=by.strip().lower(),
+            meeting_date=day,
+            votes=board.parse_votes(vote),
+            conditions=[board.parse_condition(c) for c in condition],
+            conflicts=[c.strip().lower() for c in conflict],
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise DecisionRefused(f"invalid decision: {problems}") from None
+    except ValueError as exc:
+        raise DecisionRefused(f"invalid --meeting-date: {exc}") from None
+    record = board.decide(store, ledger, decision, default_actor(as_, settings))
+    payload = record.payload
+    dissent = f"; dissent: {', '.join(payload['dissent'])}" if payload["dissent"] else ""
+    out.print(
+        f"Recorded {outcome} for {row.id} at gate {gate} (record {record.seq}, {record.hash[:12]}): "
+        f"tally {', '.join(f'{o} {n}' for o, n in payload['tally']['counts'].items())}{dissent}."
+    )
+    for c in payload["conditions"]:
+        out.print(f"  condition {c['id']}: {c['text']} (owner {c['owner']}, due {c['due']})")
+
+
+@condition_app.command("close")
+def condition_close(
+    condition_id: Annotated[str, typer.Argument(help="Condition id, like C-2026-0007-G2-1.")],
+    note: Annotated[str, typer.Option(help="How it was met (kept in the ledger).")],
+    as_: AsOption = None,
+) -> None:
+    """Close an open condition of a conditional go.
+
+    Example: governance condition close C-2026-0007-G2-1 --note "pen test report PT-41 accepted"
+    """
+    from governance import board
+
+    settings = load_settings()
+    store = _store(settings)
+    store.require_schema()
+    record = board.close_condition(store, _ledger(settings), condition_id, note, default_actor(as_, settings))
+    out.print(f"Closed {condition_id} (record {record.seq}).")
+
+
+@app.command()
+def agenda(json_: JsonOption = False) -> None:
+    """What awaits the board: proposals at a gate with their recommendations, open and overdue conditions.
+
+    Example: governance agenda --json
+    """
+    from sqlalchemy import select
+
+    from governance import gates
+
+    settings = load_settings()
+    store = _store(settings)
+    store.require_schema()
+    ledger = _ledger(settings)
+    with store.read() as conn:
+        policy = intake.current_policy(conn).policy
+        today = gates.today_in(policy, ledger.clock.now())
+        waiting = []
+        for row in conn.execute(
+            select(ProposalRow).where(ProposalRow.state == "awaiting-decision").order_by(ProposalRow.id)
+        ):
+            rec = gates.latest_record(conn, row.id, "recommended")
+            assert rec is not None
+            waiting.append(
+                {
+                    "id": row.id,
+                    "reference": row.reference,
+                    "title": row.title,
+                    "gate": rec.payload["gate"],
+                    "recommendation": rec.payload["recommendation"]["outcome"],
+                    "score": rec.payload["score"],
+                    "ecv": rec.payload["ecv"],
+                    "reasons": rec.payload["recommendation"]["reasons"],
+                }
+            )
+        conditions = []
+        for (pid,) in conn.execute(select(ProposalRow.id).order_by(ProposalRow.id)):
+            for c in gates.open_conditions(conn, pid):
+                conditions.append(dict(c, proposal=pid, overdue=str(c["due"]) < today.isoformat()))
+    if json_:
+        _print_json({"date": today.isoformat(), "awaiting_decision": waiting, "open_conditions": conditions})
+        return
+    table = Table(title=f"Awaiting the board ({today})")
+    for column in ("id", "title", "gate", "recommendation", "score", "ECV"):
+        table.add_column(column)
+    for w in waiting:
+        table.add_row(w["id"], w["title"], str(w["gate"]), w["recommendation"], str(w["score"]), str(w["ecv"]))
+    out.print(table)
+    ctable = Table(title="Open conditions")
+    for column in ("id", "proposal", "condition", "owner", "due"):
+        ctable.add_column(column)
+    for c in conditions:
+        ctable.add_row(
+            c["id"],
+            c["proposal"],
+            c["text"],
+            c["owner"],
+            c["due"] + (" OVERDUE" if c["overdue"] else ""),
+            style="red" if c["overdue"] else "",
+        )
+    out.print(ctable)
 
 
 @app.command()

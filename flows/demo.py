@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from governance import intake
+from governance.errors import GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
 from governance.settings import load_settings
@@ -84,11 +85,75 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
             trail.add_row(str(r.seq), r.kind, r.outcome or "", r.recorded_by, r.hash[:16])
         console.print(trail)
 
-    console.rule("6. The auditor verifies the ledger")
-    result = verify(store)
+    console.rule("6. Assessors rate the proposals; the scoring flow ranks them (gate 1)")
+    from flows.cli import _run_score
+
+    ranking = _run_score([str(EXAMPLES / "assessments")], actor, settings)
+    table = Table(title="Gate 1 ranking (top 10 of " + str(len(ranking)) + ")")
+    for column in ("rank", "id", "score", "ECV", "flags"):
+        table.add_column(column)
+    for rank, row in enumerate(ranking[:10], start=1):
+        table.add_row(str(rank), row["id"], row["score"], row["ecv"], row["flags"])
+    console.print(table)
+
+    console.rule("7. Gate reviews: the engine recommends, the board decides")
+    from flows.cli import _run_gate
+
+    ids = {f.reference: f.proposal_id for f in report.filings}
+    for ref in ("NW-THERMO-V2", "NW-AIRQ-SENSOR", "NW-EMS-OUTSOURCE", "NW-ERP-LABEL"):
+        result = _run_gate(ids[ref], actor, settings)
+        console.print(
+            f"{result.proposal_id} {ref}: gate {result.gate} recommendation {result.recommendation} "
+            f"({'; '.join(result.reasons)})"
+        )
+    from governance import board
+    from models.decision import DecisionInput
+
+    meeting = {"meeting_date": "2026-11-20", "decided_by": "ana"}
+    decisions = [
+        DecisionInput.model_validate(
+            dict(
+                meeting,
+                proposal_id=ids["NW-THERMO-V2"],
+                gate=1,
+                outcome="go",
+                rationale="Flagship product; platform dependencies are funded.",
+                votes=[
+                    {"member": m, "outcome": o}
+                    for m, o in (("ana", "go"), ("raj", "go"), ("lee", "go"), ("mia", "hold"))
+                ],
+            )
+        ),
+        DecisionInput.model_validate(
+            dict(
+                meeting,
+                proposal_id=ids["NW-AIRQ-SENSOR"],
+                gate=1,
+                outcome="conditional-go",
+                rationale="Promising, but the sensor supplier is unproven.",
+                votes=[{"member": m, "outcome": "conditional-go"} for m in ("ana", "raj", "lee")],
+                conditions=[
+                    {"text": "Second-source the particulate sensor", "owner": "Tom Becker", "due": "2027-03-31"}
+                ],
+            )
+        ),
+    ]
+    for decision in decisions:
+        record = board.decide(store, ledger, decision, actor)
+        console.print(
+            f"Board decided {decision.outcome} for {decision.proposal_id} (record {record.seq}; "
+            f"dissent: {', '.join(record.payload['dissent']) or 'none'})."
+        )
+    try:
+        board.decide(store, ledger, decisions[0], actor)
+    except GovernanceError as refused:
+        console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
+
+    console.rule("8. The auditor verifies the ledger")
+    checked = verify(store)
     console.print(
-        f"Ledger {'verified' if result.ok else 'BROKEN'}: {result.records} records, head "
-        f"{result.head_seq}:{result.head_hash}; {result.snapshots} snapshots, {result.policies} policy."
+        f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
+        f"{checked.head_seq}:{checked.head_hash}; {checked.snapshots} snapshots, {checked.policies} policy."
     )
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     store.dispose()

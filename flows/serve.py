@@ -12,11 +12,19 @@ def main() -> None:
     configure_prefect(load_settings())
     from prefect import serve
 
+    from flows.gates import gate_review_flow, score_flow
     from flows.intake import intake_flow
 
-    deployment = intake_flow.to_deployment(name="intake", description="File a batch of proposal files.")
-    assert not inspect.isawaitable(deployment)  # sync context: to_deployment returns the deployment itself
-    serve(deployment)
+    deployments = []
+    for flow_, name, description in (
+        (intake_flow, "intake", "File a batch of proposal files."),
+        (score_flow, "score", "Score proposals from assessment files."),
+        (gate_review_flow, "gate-review", "Recommend at a gate, then wait for the board's decision."),
+    ):
+        deployment = flow_.to_deployment(name=name, description=description)
+        assert not inspect.isawaitable(deployment)  # sync context: to_deployment returns the deployment itself
+        deployments.append(deployment)
+    serve(*deployments)
 
 
 if __name__ == "__main__":

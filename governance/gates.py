@@ -136,12 +136,13 @@ def _proposal(conn: Connection, snapshot: str) -> Proposal:
 
 
 def record_scores(
-    store: Store, ledger: Ledger, items: Sequence[RatedAssessment], actor: str
+    store: Store, ledger: Ledger, items: Sequence[RatedAssessment], actor: str, *, dry_run: bool = False
 ) -> list[tuple[str, ScoreCard]]:
     """Score every proposal the assessments name, at its next gate; one `scored` record each.
 
     All assessments are checked first (unknown proposal, wrong gate, proposal not ready to be
-    scored, missing ratings): any problem refuses the whole batch and nothing is written.
+    scored, missing ratings): any problem refuses the whole batch and nothing is written. With
+    `dry_run`, only the checks run and the score cards come back unrecorded.
     """
     with store.write() as conn:
         loaded = current_policy(conn)
@@ -191,6 +192,8 @@ def record_scores(
             cards.append((pid, card))
         if problems:
             raise InputRefused(problems)
+        if dry_run:
+            return cards
         for pid, card in cards:
             row = rows[pid]
             check_transition(pid, row.state, "scored")

@@ -1,0 +1,204 @@
+"""Scoring and gate-review flows.
+
+`score_flow` checks every assessment first, then records score cards a task per chunk of
+proposals. `gate_review_flow` records the gate recommendation and, when it runs as a deployment on
+a Prefect server, suspends (no process is kept) until the chair answers with a `BoardDecision` in the
+Prefect UI or through the API; on the embedded server it stops at "awaiting decision" and
+`governance decide` records the decision. Both paths end in `governance.board.decide`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from prefect import flow, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
+from prefect.runtime import deployment as deployment_runtime
+
+from governance import board, gates
+from governance.assessments import read_assessments
+from governance.errors import InputRefused, Problem
+from governance.intake import current_policy
+from governance.ledger import Ledger
+from governance.scoring import RatedAssessment
+from governance.settings import load_settings
+from governance.store import Store
+from models.decision import DecisionInput
+
+__all__ = ["BoardDecision", "GateReviewResult", "ScoreReport", "gate_review_flow", "score_flow", "to_decision"]
+
+
+def _engine(database_url: str | None) -> tuple[Store, Ledger]:
+    settings = load_settings()
+    return Store(database_url or settings.resolved_database_url()), Ledger(settings.clock(), settings.ids())
+
+
+@dataclass
+class ScoreReport:
+    ranking: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    chunks: int = 0
+
+
+@task(name="check-assessments", cache_policy=NO_CACHE, persist_result=False)
+def check_task(paths: list[str], database_url: str | None, actor: str) -> list[RatedAssessment] | list[Problem]:
+    store, ledger = _engine(database_url)
+    try:
+        items = read_assessments(paths)
+        gates.record_scores(store, ledger, items, actor, dry_run=True)
+        return items
+    except InputRefused as refused:
+        return list(refused.problems)
+    finally:
+        store.dispose()
+
+
+@task(name="score-chunk", cache_policy=NO_CACHE, persist_result=False)
+def score_chunk_task(items: list[RatedAssessment], database_url: str | None, actor: str) -> list[dict[str, Any]]:
+    store, ledger = _engine(database_url)
+    try:
+        cards = gates.record_scores(store, ledger, items, actor)
+        return [
+            {
+                "id": pid,
+                "gate": c.gate,
+                "score": str(c.total),
+                "ecv": str(c.financials["ecv"]),
+                "knocked_out": c.knocked_out,
+                "flags": "; ".join(c.flags),
+            }
+            for pid, c in cards
+        ]
+    finally:
+        store.dispose()
+
+
+@flow(name="score", persist_result=False)
+def score_flow(paths: list[str], actor: str, database_url: str | None = None, chunk_size: int = 200) -> ScoreReport:
+    """Score proposals from assessment files (YAML, JSON, CSV): all checked first, then a task per chunk."""
+    report = ScoreReport()
+    checked = check_task(paths, database_url, actor)
+    if checked and isinstance(checked[0], Problem):
+        report.problems = [p for p in checked if isinstance(p, Problem)]
+        return report
+    items = [i for i in checked if isinstance(i, RatedAssessment)]
+    by_proposal: dict[str, list[RatedAssessment]] = {}
+    for item in items:
+        by_proposal.setdefault(item.assessment.proposal, []).append(item)
+    keys = sorted(by_proposal)
+    for start in range(0, len(keys), chunk_size):
+        chunk = [i for k in keys[start : start + chunk_size] for i in by_proposal[k]]
+        report.ranking.extend(score_chunk_task(chunk, database_url, actor))
+        report.chunks += 1
+    report.ranking.sort(key=lambda r: (-float(r["score"]), r["id"]))
+    if report.ranking:
+        create_table_artifact(key="score-ranking", table=report.ranking, description="Proposals by score")
+    return report
+
+
+class BoardDecision(RunInput):
+    """The board's decision, as the chair enters it in the Prefect UI form."""
+
+    outcome: Literal["go", "conditional-go", "hold", "recycle", "kill"]
+    rationale: str
+    decided_by: str
+    meeting_date: dt.date
+    votes: str = ""  # "ana=go, raj=go, lee=hold"
+    conditions: str = ""  # one per line: "security review by 2027-02-01, owner: CISO"
+    conflicts: str = ""  # members who declared a conflict: "tom, mia"
+
+
+def to_decision(proposal_id: str, gate: int, answer: BoardDecision) -> DecisionInput:
+    """The UI answer as the same `DecisionInput` the CLI builds (same parsers, same checks)."""
+    return DecisionInput(
+        proposal_id=proposal_id,
+        gate=gate,
+        outcome=answer.outcome,
+        rationale=answer.rationale,
+        decided_by=answer.decided_by.strip().lower(),
+        meeting_date=answer.meeting_date,
+        votes=board.parse_votes([v for v in (p.strip() for p in answer.votes.split(",")) if v]),
+        conditions=[board.parse_condition(line) for line in answer.conditions.splitlines() if line.strip()],
+        conflicts=[c.strip().lower() for c in answer.conflicts.split(",") if c.strip()],
+    )
+
+
+@dataclass
+class GateReviewResult:
+    proposal_id: str
+    gate: int
+    recommendation: str
+    reasons: list[str]
+    state: str
+    decision_seq: int | None = None
+
+
+@task(name="recommend", cache_policy=NO_CACHE, persist_result=False)
+def recommend_task(proposal_id: str, database_url: str | None, actor: str) -> tuple[str, int, gates.Recommendation]:
+    # Idempotent: on a resumed run this reads the recorded recommendation back instead of redoing it.
+    store, ledger = _engine(database_url)
+    try:
+        return gates.record_recommendation(store, ledger, proposal_id, actor)
+    finally:
+        store.dispose()
+
+
+@task(name="decide", cache_policy=NO_CACHE, persist_result=False)
+def decide_task(decision: DecisionInput, database_url: str | None, actor: str) -> int:
+    store, ledger = _engine(database_url)
+    try:
+        return board.decide(store, ledger, decision, actor).seq
+    finally:
+        store.dispose()
+
+
+def _describe(
+    proposal_id: str, gate: int, rec: gates.Recommendation, database_url: str | None
+) -> tuple[str, int | None]:
+    store, _ = _engine(database_url)
+    try:
+        with store.read() as conn:
+            policy = current_policy(conn).policy
+            card = gates.latest_record(conn, proposal_id, "scored")
+        roster = ", ".join(f"{m.name} ({m.role}{', chair' if m.chair else ''})" for m in policy.board.members)
+        lines = [
+            f"## {proposal_id}: gate {gate} recommendation **{rec.outcome}**",
+            *(f"- {r}" for r in rec.reasons),
+            "",
+            f"Board: {roster}. Quorum {policy.board.quorum}, rule: {policy.board.voting_rule}.",
+            "Votes as `name=outcome` separated by commas; conditions one per line as `what by YYYY-MM-DD, owner: who`.",
+        ]
+        if card is not None:
+            lines += ["", "| criterion | weight | score | contribution |", "|---|---|---|---|"]
+            lines += [
+                f"| {c['name']} | {c['weight']} | {c['score']} | {c['contribution']} |"
+                for c in card.payload["criteria"]
+            ]
+            lines += [f"\nTotal **{card.payload['total']}**; ECV {card.payload['financials']['ecv']}."]
+        days = policy.board.decision_timeout_days
+        return "\n".join(lines), days * 86400 if days else None
+    finally:
+        store.dispose()
+
+
+@flow(name="gate-review", persist_result=False)
+def gate_review_flow(proposal_id: str, actor: str, database_url: str | None = None) -> GateReviewResult:
+    """Recommend at the proposal's next gate; as a deployment, suspend until the board decides."""
+    pid, gate, rec = recommend_task(proposal_id, database_url, actor)
+    result = GateReviewResult(pid, gate, rec.outcome, rec.reasons, "awaiting-decision")
+    if deployment_runtime.get_id() is None:
+        return result  # embedded / ad-hoc run: `governance decide` records the decision
+    description, timeout = _describe(pid, gate, rec, database_url)
+    answer = suspend_flow_run(
+        wait_for_input=BoardDecision.with_initial_data(description=description, outcome=rec.outcome),
+        key=f"board-{pid.lower()}-g{gate}",
+        timeout=timeout,
+    )
+    result.decision_seq = decide_task(to_decision(pid, gate, answer), database_url, actor)
+    result.state = "decided"
+    return result
