@@ -71,3 +71,126 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         stopped = run(tmp_path, "server", "stop", env=env)
     assert stopped.stdout == "Stopped the local Prefect server and its runner.\n"
     assert run(tmp_path, "server", "status", env=env).stdout.startswith("No local server")
+
+
+def _flow_run(api: str, run_id: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"{api}/flow_runs/{run_id}", timeout=10) as response:
+        data = json.loads(response.read())
+    assert isinstance(data, dict)
+    return data
+
+
+def _wait(api: str, run_id: str, states: set[str], limit: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + limit
+    while True:
+        run_ = _flow_run(api, run_id)
+        state = run_.get("state")
+        if isinstance(state, dict) and (state.get("type") in states or state.get("name") in states):
+            return run_
+        assert time.monotonic() < deadline, f"flow run {run_id} stuck in {state}"
+        time.sleep(1)
+
+
+@pytest.mark.prefect
+def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Path) -> None:
+    """The server path: suspend with a RunInput, resume through the Prefect client, same payload as the CLI."""
+    from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from governance import gates, intake
+    from governance.assessments import read_assessments
+    from governance.clock import FixedClock, SeededIds
+    from governance.ledger import Ledger, records_for
+    from governance.store import Store
+
+    from ..conftest import START
+    from ..test_cli import _assessment_csv
+
+    port = _free_port()
+    env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
+    proposal_file = str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml")
+    assessments = _assessment_csv(tmp_path / "a.csv", "NW-CLOUD-CORE", (6, 5))
+    assert run(tmp_path, "init", env=env).returncode == 0
+    started = run(tmp_path, "server", "start", "--port", str(port), env=env)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        assert started.returncode == 0, started.stderr
+        assert run(tmp_path, "submit", proposal_file, env=env).returncode == 0
+        assert run(tmp_path, "score", str(assessments), env=env).returncode == 0
+        gated = run(tmp_path, "gate", "P-2026-0001", env=env)
+        assert gated.returncode == 0, gated.stderr
+        assert gated.stdout.splitlines()[0] == (
+            f"Gate review of P-2026-0001 started on {api}: the board answers in the Prefect UI"
+        )
+        run_id = gated.stdout.split("/runs/flow-run/")[1].split()[0]
+        suspended = _wait(api, run_id, {"Suspended"})
+        assert suspended["state"]["type"] == "PAUSED"  # type: ignore[index]
+        answer = {
+            "outcome": "conditional-go",
+            "rationale": "Needs a second supplier",
+            "decided_by": "ana",
+            "meeting_date": "2026-11-20",
+            "votes": "ana=conditional-go, raj=conditional-go, lee=hold",
+            "conditions": "supplier audit by 2027-01-15, owner: Tom Becker",
+            "conflicts": "",
+        }
+        with temporary_settings({PREFECT_API_URL: api}):
+            resume_flow_run(run_id, run_input=answer)
+        done = _wait(api, run_id, {"COMPLETED", "FAILED", "CRASHED"})
+        assert done["state"]["type"] == "COMPLETED", done["state"]  # type: ignore[index]
+    finally:
+        run(tmp_path, "server", "stop", env=env)
+
+    server_store = Store(f"sqlite:///{tmp_path / 'governance.db'}")
+    with server_store.read() as conn:
+        server_history = records_for(conn, "P-2026-0001")
+    server_store.dispose()
+    assert [(r.kind, r.outcome) for r in server_history] == [
+        ("filed", None),
+        ("screened", "pass"),
+        ("scored", "56.49"),
+        ("recommended", "conditional-go"),
+        ("decided", "conditional-go"),
+    ]
+
+    # The embedded path on a second database with the same history: `governance decide` on the CLI.
+    other = tmp_path / "cli"
+    other.mkdir()
+    assert run(other, "init").returncode == 0
+    store = Store(f"sqlite:///{other / 'governance.db'}")
+    ledger = Ledger(FixedClock(START), SeededIds("cli"))
+    with store.read() as conn:
+        policy = intake.current_policy(conn).policy
+    intake.file_proposals(store, ledger, intake.validate_submission([proposal_file], policy, {}), "tester")
+    gates.record_scores(store, ledger, read_assessments([assessments]), "tester")
+    gates.record_recommendation(store, ledger, "P-2026-0001", "tester")
+    decided = run(
+        other,
+        "decide",
+        "P-2026-0001",
+        "--gate",
+        "1",
+        "--outcome",
+        "conditional-go",
+        "--by",
+        "ana",
+        "--rationale",
+        "Needs a second supplier",
+        "--vote",
+        "ana=conditional-go",
+        "--vote",
+        "raj=conditional-go",
+        "--vote",
+        "lee=hold",
+        "--meeting-date",
+        "2026-11-20",
+        "--condition",
+        "supplier audit by 2027-01-15, owner: Tom Becker",
+    )
+    assert decided.returncode == 0, decided.stderr
+    with store.read() as conn:
+        cli_history = records_for(conn, "P-2026-0001")
+    store.dispose()
+    assert cli_history[-1].kind == "decided"
+    assert cli_history[-1].payload_text == server_history[-1].payload_text
+    assert cli_history[-1].inputs == server_history[-1].inputs
