@@ -308,6 +308,27 @@ def _details(kind: str, payload: dict[str, Any]) -> str:
         return str(payload.get("reason", ""))
     if kind == "filed":
         return f"from {payload['source']['file']} {payload['source']['record']}"
+    if kind == "scored":
+        parts = [f"{c['id']} {c['score']} x {c['weight']} = {c['contribution']}" for c in payload["criteria"]]
+        parts += [f"{m['id']} {'met' if m['met'] else 'NOT met'}" for m in payload["must_meet"]]
+        return f"gate {payload['gate']}: " + "; ".join(parts) + f"; ECV {payload['financials']['ecv']}"
+    if kind == "recommended":
+        return f"gate {payload['gate']}: " + "; ".join(payload["recommendation"]["reasons"])
+    if kind == "decided":
+        votes = ", ".join(f"{v['member']}={v['outcome']}" for v in payload["votes"])
+        recused = (
+            "; recused: " + ", ".join(f"{m} ({r})" for m, r in payload["recused"].items()) if payload["recused"] else ""
+        )
+        conditions = (
+            "; conditions: " + ", ".join(c["id"] for c in payload["conditions"]) if payload["conditions"] else ""
+        )
+        return (
+            f"gate {payload['gate']} by {payload['decided_by']} ({votes}){recused}{conditions}: {payload['rationale']}"
+        )
+    if kind == "superseded":
+        return f"voids record {payload['superseded_seq']}: {payload['rationale']}"
+    if kind == "condition-closed":
+        return f"{payload['condition_id']}: {payload['note']}"
     return ""
 
 
@@ -593,6 +614,29 @@ def decide(
     )
     for c in payload["conditions"]:
         out.print(f"  condition {c['id']}: {c['text']} (owner {c['owner']}, due {c['due']})")
+
+
+@app.command()
+def supersede(
+    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    gate: Annotated[int, typer.Option(help="The gate whose latest decision was wrong.")],
+    rationale: Annotated[str, typer.Option(help="Why the decision is corrected (kept in the ledger).")],
+    as_: AsOption = None,
+) -> None:
+    """Void a wrong decision with a correcting record (both stay in the ledger); then decide again.
+
+    Example: governance supersede P-2026-0007 --gate 2 --rationale "votes were recorded for the wrong proposal"
+    """
+    from governance import board
+
+    settings = load_settings()
+    store = _store(settings)
+    store.require_schema()
+    record = board.supersede(store, _ledger(settings), proposal, gate, rationale, default_actor(as_, settings))
+    out.print(
+        f"Superseded record {record.payload['superseded_seq']} (record {record.seq}); {record.subject} awaits "
+        f"the board's decision at gate {gate} again."
+    )
 
 
 @condition_app.command("close")

@@ -137,12 +137,25 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
                 ],
             )
         ),
+        # Tom declared a conflict (his former employer is the EMS partner): he is recused.
+        DecisionInput.model_validate(
+            dict(
+                meeting,
+                proposal_id=ids["NW-EMS-OUTSOURCE"],
+                gate=1,
+                outcome="kill",
+                rationale="Legal review found the partner contract unenforceable in our jurisdiction.",
+                conflicts=["tom"],
+                votes=[{"member": m, "outcome": "kill"} for m in ("ana", "raj", "lee", "mia")],
+            )
+        ),
     ]
     for decision in decisions:
         record = board.decide(store, ledger, decision, actor)
+        recused = ", ".join(f"{m} ({why})" for m, why in record.payload["recused"].items()) or "none"
         console.print(
             f"Board decided {decision.outcome} for {decision.proposal_id} (record {record.seq}; "
-            f"dissent: {', '.join(record.payload['dissent']) or 'none'})."
+            f"dissent: {', '.join(record.payload['dissent']) or 'none'}; recused: {recused})."
         )
     try:
         board.decide(store, ledger, decisions[0], actor)

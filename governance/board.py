@@ -37,6 +37,7 @@ __all__ = [
     "parse_condition",
     "parse_votes",
     "recusals",
+    "supersede",
     "tally",
 ]
 
@@ -181,7 +182,8 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
         row = find_proposal(conn, decision.proposal_id)
         recommended = latest_record(conn, row.id, "recommended")
         attempt = _attempts(conn, row.id, decision.gate)
-        key = f"{row.id}:g{decision.gate}:a{attempt}"
+        corrections = _count(conn, row.id, "superseded", decision.gate)
+        key = f"{row.id}:g{decision.gate}:a{attempt}" + (f":s{corrections}" if corrections else "")
         if conn.scalar(select(DecisionKeyRow.seq).where(DecisionKeyRow.key == key)) is not None:
             seq = conn.scalar(select(DecisionKeyRow.seq).where(DecisionKeyRow.key == key))
             raise ConflictError(
@@ -201,9 +203,17 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
         gate = gate_of(policy, decision.gate)
         last = decision.gate == len(policy.gates)
         state = state_after_decision(decision.outcome, last)
+        # Numbering continues across corrections, so a superseded decision's condition ids are never reused.
+        issued = sum(
+            len(json.loads(p)["conditions"])
+            for p in conn.scalars(
+                select(LedgerRow.payload).where(LedgerRow.subject == row.id, LedgerRow.kind == "decided")
+            )
+            if json.loads(p)["gate"] == decision.gate
+        )
         conditions = [
             dict(to_plain(c), id=f"C-{row.id[2:]}-G{decision.gate}-{i}")
-            for i, c in enumerate(decision.conditions, start=1)
+            for i, c in enumerate(decision.conditions, start=issued + 1)
         ]
         payload = {
             "gate": decision.gate,
@@ -250,15 +260,71 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
         return record
 
 
-def _attempts(conn: Connection, proposal_id: str, gate: int) -> int:
-    """How many times this proposal was recommended at this gate: the attempt being decided."""
+def _count(conn: Connection, proposal_id: str, kind: str, gate: int) -> int:
     count = 0
     for payload in conn.scalars(
-        select(LedgerRow.payload).where(LedgerRow.subject == proposal_id, LedgerRow.kind == "recommended")
+        select(LedgerRow.payload).where(LedgerRow.subject == proposal_id, LedgerRow.kind == kind)
     ):
         if json.loads(payload)["gate"] == gate:
             count += 1
-    return max(count, 1)
+    return count
+
+
+def _attempts(conn: Connection, proposal_id: str, gate: int) -> int:
+    """How many times this proposal was recommended at this gate: the attempt being decided."""
+    return max(_count(conn, proposal_id, "recommended", gate), 1)
+
+
+def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: str, actor: str) -> LedgerRecord:
+    """Void the latest decision at `gate` with a correcting record; the board then decides again.
+
+    The wrong decision is never edited: both records stay in the ledger, and the proposal returns
+    to "awaiting decision" at that gate. Refused once the proposal has moved on past that decision.
+    """
+    if not rationale.strip():
+        raise DecisionRefused("a correction needs a rationale")
+    with store.write() as conn:
+        loaded = current_policy(conn)
+        row = find_proposal(conn, ident)
+        decided = latest_record(conn, row.id, "decided")
+        if decided is None or decided.payload["gate"] != gate:
+            raise TransitionError(f"{row.id} has no decision at gate {gate} to supersede")
+        if row.last_seq != decided.seq and _after(conn, row.id, decided.seq):
+            raise TransitionError(
+                f"{row.id} has moved on since the gate {gate} decision (record {decided.seq}); "
+                "it can no longer be superseded"
+            )
+        [record] = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    kind="superseded",
+                    subject=row.id,
+                    outcome=decided.outcome,
+                    policy_version=loaded.version,
+                    payload={
+                        "gate": gate,
+                        "superseded_seq": decided.seq,
+                        "superseded_hash": decided.hash,
+                        "rationale": rationale.strip(),
+                        "state_after": "awaiting-decision",
+                    },
+                )
+            ],
+            actor,
+        )
+        conn.execute(
+            update(ProposalRow)
+            .where(ProposalRow.id == row.id)
+            .values(state="awaiting-decision", gate=gate, last_seq=record.seq)
+        )
+        return record
+
+
+def _after(conn: Connection, proposal_id: str, seq: int) -> bool:
+    """Whether anything but closing conditions happened to the proposal after record `seq`."""
+    kinds = conn.scalars(select(LedgerRow.kind).where(LedgerRow.subject == proposal_id, LedgerRow.seq > seq))
+    return any(k != "condition-closed" for k in kinds)
 
 
 def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, actor: str) -> LedgerRecord:

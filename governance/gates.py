@@ -114,18 +114,23 @@ def latest_record(conn: Connection, subject: str, kind: str) -> LedgerRecord | N
 
 
 def open_conditions(conn: Connection, proposal_id: str) -> list[dict[str, Any]]:
-    """Conditions of conditional-go decisions on this proposal not yet closed (by id)."""
+    """Conditions of conditional-go decisions on this proposal not yet closed (nor superseded)."""
     rows = conn.execute(
-        select(LedgerRow.kind, LedgerRow.payload)
-        .where(LedgerRow.subject == proposal_id, LedgerRow.kind.in_(("decided", "condition-closed")))
+        select(LedgerRow.seq, LedgerRow.kind, LedgerRow.payload)
+        .where(LedgerRow.subject == proposal_id, LedgerRow.kind.in_(("decided", "condition-closed", "superseded")))
         .order_by(LedgerRow.seq)
     )
     conditions: dict[str, dict[str, Any]] = {}
-    for kind, payload in rows:
+    by_decision: dict[int, list[str]] = {}
+    for seq, kind, payload in rows:
         data = json.loads(payload)
         if kind == "decided":
             for c in data.get("conditions", []):
                 conditions[c["id"]] = c
+                by_decision.setdefault(seq, []).append(c["id"])
+        elif kind == "superseded":
+            for cid in by_decision.get(data["superseded_seq"], []):
+                conditions.pop(cid, None)
         else:
             conditions.pop(data["condition_id"], None)
     return list(conditions.values())

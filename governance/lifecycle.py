@@ -73,7 +73,7 @@ STATE_AFTER: Final[dict[str, str]] = {
 
 
 # Kinds whose payload names the state they led to (`state_after`).
-STATEFUL_PAYLOAD_KINDS: Final = ("decided",)
+STATEFUL_PAYLOAD_KINDS: Final = ("decided", "superseded")
 
 
 def state_after_decision(outcome: str, last_gate: bool) -> str:

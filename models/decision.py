@@ -30,6 +30,7 @@ RECORD_KINDS = (
     "scored",
     "recommended",
     "decided",
+    "superseded",
     "condition-closed",
 )
 

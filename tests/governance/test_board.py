@@ -313,3 +313,67 @@ def test_twenty_racing_decisions_record_exactly_one(filed: Store, ledger: Ledger
     with filed.read() as conn:
         assert [r.kind for r in records_for(conn, "P-2026-0001")].count("decided") == 1
     assert verify(filed).ok
+
+
+def test_a_wrong_decision_is_superseded_not_edited(filed: Store, ledger: Ledger, tmp_path: Path) -> None:
+    store = filed
+    _score_and_gate(store, ledger, tmp_path, 1)
+    wrong = board.decide(
+        store,
+        ledger,
+        _decision(
+            outcome="conditional-go",
+            votes=[{"member": "cio", "outcome": "conditional-go"}, {"member": "ciso", "outcome": "go"}],
+            conditions=[{"text": "Budget confirmed", "owner": "CFO", "due": "2027-01-31"}],
+        ),
+        "secretary",
+    )
+    with pytest.raises(DecisionRefused, match="a correction needs a rationale"):
+        board.supersede(store, ledger, "P-2026-0001", 1, "  ", "secretary")
+    correction = board.supersede(store, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", "secretary")
+    assert correction.payload == {
+        "gate": 1,
+        "superseded_seq": wrong.seq,
+        "superseded_hash": wrong.hash,
+        "rationale": "The chair's vote was recorded wrongly",
+        "state_after": "awaiting-decision",
+    }
+    with store.read() as conn:
+        assert gates.open_conditions(conn, "P-2026-0001") == []  # the voided decision's conditions go with it
+    right = board.decide(
+        store,
+        ledger,
+        _decision(
+            outcome="conditional-go",
+            votes=[{"member": "cio", "outcome": "conditional-go"}, {"member": "ciso", "outcome": "go"}],
+            conditions=[{"text": "Budget confirmed by the CFO", "owner": "CFO", "due": "2027-02-28"}],
+        ),
+        "secretary",
+    )
+    assert [c["id"] for c in right.payload["conditions"]] == ["C-2026-0001-G1-2"]
+    with store.read() as conn:
+        assert [(r.kind, r.outcome) for r in records_for(conn, "P-2026-0001")][-3:] == [
+            ("decided", "conditional-go"),
+            ("superseded", "conditional-go"),
+            ("decided", "conditional-go"),
+        ]
+    # Once the proposal moves on (scored for gate 2), the gate 1 decision can no longer be superseded.
+    _score_and_gate(store, ledger, tmp_path, 2)
+    with pytest.raises(TransitionError, match="has no decision at gate 1 to supersede|has moved on"):
+        board.supersede(store, ledger, "P-2026-0001", 1, "too late", "secretary")
+    assert verify(store).ok
+
+
+def test_the_submitter_on_the_board_is_recused(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    intake.adopt_policy(store, ledger, IT, "admin")
+    data = proposal("NW-ALPHA", bucket="grow", objectives=["digital"], sponsor="Jonas Berg", submitter="Sofia Marques")
+    intake.file_proposals(
+        store, ledger, intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {}), "s"
+    )
+    _score_and_gate(store, ledger, tmp_path, 1)
+    with pytest.raises(DecisionRefused, match=r"ciso is recused \(submitter of the proposal\) and cannot vote"):
+        board.decide(store, ledger, _decision(), "secretary")
+    record = board.decide(
+        store, ledger, _decision(votes=[{"member": "cio", "outcome": "go"}, {"member": "coo", "outcome": "go"}]), "s"
+    )
+    assert record.payload["recused"] == {"ciso": "submitter of the proposal"}
