@@ -28,7 +28,7 @@ from governance.intake import current_policy, find_proposal
 from governance.ledger import Ledger, NewRecord, get_snapshot
 from governance.lifecycle import GATEABLE, check_transition
 from governance.policy import LoadedPolicy
-from governance.scoring import RatedAssessment, ScoreCard, score_proposal
+from governance.scoring import RatedAssessment, ScoreCard, gate_weights, score_proposal
 from governance.store import Store
 from models.decision import LedgerRecord
 from models.policy import Gate, Policy
@@ -184,12 +184,20 @@ def record_scores(
             rows[row.id] = row
             grouped.setdefault(row.id, []).append(item)
         cards: list[tuple[str, ScoreCard]] = []
+        weights: dict[int, tuple[dict[str, Decimal], dict[str, Any]]] = {}
         for pid in sorted(grouped):
             row = rows[pid]
             proposal = _proposal(conn, row.snapshot)
+            if row.gate not in weights:
+                weights[row.gate] = gate_weights(loaded.policy, row.gate)
             try:
                 card = score_proposal(
-                    loaded.policy, pid, row.gate, grouped[pid], financials(proposal, loaded.policy.discount_rate)
+                    loaded.policy,
+                    pid,
+                    row.gate,
+                    grouped[pid],
+                    financials(proposal, loaded.policy.discount_rate),
+                    weights=weights[row.gate],
                 )
             except InputRefused as refused:
                 problems.extend(refused.problems)

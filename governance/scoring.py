@@ -156,9 +156,18 @@ def _check(items: Sequence[RatedAssessment], policy: Policy, gate: Gate, by_id: 
 
 
 def score_proposal(
-    policy: Policy, proposal_id: str, gate_number: int, items: Sequence[RatedAssessment], fin: Financials
+    policy: Policy,
+    proposal_id: str,
+    gate_number: int,
+    items: Sequence[RatedAssessment],
+    fin: Financials,
+    *,
+    weights: tuple[dict[str, Decimal], dict[str, Any]] | None = None,
 ) -> ScoreCard:
     """Score one proposal at one gate from its assessments.
+
+    `weights` is `gate_weights(policy, gate_number)`, passed in when scoring many proposals so the
+    AHP eigenvector is computed once.
 
     Raises:
         InputRefused: a missing or out-of-range rating, too few assessors, a duplicate assessor.
@@ -173,14 +182,14 @@ def score_proposal(
     problems = _check(items, policy, gate, by_id)
     if problems:
         raise InputRefused(problems)
-    weights, source = gate_weights(policy, gate_number)
+    gate_w, source = weights if weights is not None else gate_weights(policy, gate_number)
     assessments = sorted((i.assessment for i in items), key=lambda a: a.assessor)
     assessors = [a.assessor for a in assessments]
     criteria: list[dict[str, Any]] = []
     flags: list[str] = []
     total = Decimal(0)
     should_pass = True
-    for cid, weight in weights.items():
+    for cid, weight in gate_w.items():
         c = by_id[cid]
         ratings = {a.assessor: a.ratings[cid] for a in assessments}
         mean = sum(ratings.values(), Decimal(0)) / len(ratings)
@@ -222,7 +231,7 @@ def score_proposal(
         if not met:
             flags.append(f"{cid}: must-meet not confirmed by {', '.join(k for k, v in votes.items() if not v)}")
         must_meet.append({"id": cid, "name": by_id[cid].name, "met": met, "by": votes})
-    source = dict(source, weights=weights)
+    source = dict(source, weights=gate_w)
     return ScoreCard(
         proposal_id=proposal_id,
         gate=gate_number,
