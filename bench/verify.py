@@ -1,0 +1,318 @@
+"""`verify_100k` and `verify_snapshots`: `governance.ledger.verify` on a 100,000-record SQLite ledger.
+
+The ledger is built through the engine (`adopt_policy`, then `Ledger.append` in chunks of 5,000
+records, one `store.write()` transaction per chunk, with the `proposals` projection rows written
+in the same transaction as intake does). Records come in pairs (`filed`, `screened`) that share
+one content-addressed input snapshot of about 2 KB; every payload is about 1 KB.
+
+`verify` runs three walks; each is timed on its own through the engine's private helper, next to
+a floor that runs the same query over the same rows and does the same hashing with no checks:
+- chain (`_verify_chain`): floor = `select(*_COLUMNS).order_by(seq)` (yield_per 5,000) and one
+  SHA-256 per record over the same fields and payload joined plainly (no JSON header, no compare).
+- content (`_verify_content`): floor = the snapshot query (yield_per 2,000) and SHA-256 over the
+  same bytes (no compare, no policy or referential checks).
+- projection (`_verify_projection`): floor = the same two queries, rows read and dropped.
+The headline is the public `verify(store)` against the sum of the three floors. Each time is the
+median of `repeats` rounds, figure and floor interleaved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from bench.common import log, median, sqlite_url, timed
+from governance.clock import FixedClock, SeededIds
+from governance.intake import adopt_policy
+from governance.ledger import (
+    _COLUMNS,
+    Ledger,
+    NewRecord,
+    VerifyReport,
+    _verify_chain,
+    _verify_content,
+    _verify_projection,
+    verify,
+)
+from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
+from governance.policy import load_policy
+from governance.store import Store
+from models.decision import LedgerRecord
+from models.tables import LedgerRow, ProposalRow, SnapshotRow
+
+__all__ = ["build_ledger", "verify_figures"]
+
+START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+TARGET_RECORDS_PER_S = 100_000
+TARGET_SNAPSHOT_RATIO = 1.3
+
+
+def _pool(rng: random.Random, size: int, length: int) -> list[str]:
+    """Random word strings to build payloads from quickly (plain letters, no markup)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out = []
+    for _ in range(size):
+        words: list[str] = []
+        while sum(len(w) + 1 for w in words) < length:
+            words.append("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))))
+        out.append(" ".join(words))
+    return out
+
+
+def _payload(rng: random.Random, pool: list[str], index: int) -> dict[str, Any]:
+    """About 1 KB of canonical JSON, shaped like a screening record's payload."""
+    return {
+        "content_hash": f"{rng.getrandbits(256):064x}",
+        "rules": [
+            {
+                "id": f"rule-{k}",
+                "description": rng.choice(pool)[:40],
+                "passed": rng.random() < 0.9,
+                "because": [rng.choice(pool)[:50], f"total_cost {rng.randrange(10**7)} <= 25000000"],
+            }
+            for k in range(4)
+        ],
+        "note": rng.choice(pool)[:140],
+        "index": index,
+    }
+
+
+def _snapshot(rng: random.Random, pool: list[str], index: int) -> dict[str, Any]:
+    """About 2 KB of canonical JSON, shaped like a proposal."""
+    return {
+        "reference": f"VERIFY-{index:07d}",
+        "title": rng.choice(pool)[:80],
+        "summary": " ".join(rng.choice(pool) for _ in range(6)),
+        "costs": [
+            {"period": f"FY{2027 + y}", "development": str(rng.randrange(10**6)), "launch": str(rng.randrange(10**5))}
+            for y in range(3)
+        ],
+        "risks": [{"title": rng.choice(pool)[:60], "likelihood": rng.randint(1, 5), "impact": 3} for _ in range(3)],
+    }
+
+
+def _project(conn: Connection, records: list[LedgerRecord]) -> None:
+    """The `proposals` rows for these records, in the same transaction (as intake writes them)."""
+    by_subject: dict[str, list[LedgerRecord]] = {}
+    for record in records:
+        if record.kind in STATE_AFTER:
+            by_subject.setdefault(record.subject, []).append(record)
+    rows = []
+    for subject, mine in by_subject.items():
+        state = state_from_ledger([(r.kind, r.outcome, None) for r in mine])
+        assert state is not None and mine[0].inputs is not None
+        rows.append(
+            {
+                "id": subject,
+                "reference": f"VERIFY-{subject}",
+                "title": "Benchmark proposal",
+                "bucket": "platform",
+                "state": state,
+                "sponsor": "Katrin Vogel",
+                "submitter": "Lukas Weber",
+                "content_hash": mine[0].inputs,
+                "snapshot": mine[0].inputs,
+                "version": 1,
+                "filed_seq": mine[0].seq,
+                "last_seq": mine[-1].seq,
+            }
+        )
+    conn.execute(insert(ProposalRow), rows)
+
+
+def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tuple[Store, float]:
+    """A ledger of `records` records (the policy adoption is the first). Returns the store and build seconds.
+
+    `chunk` must be even so that a `filed`/`screened` pair never straddles two transactions.
+    """
+    rng = random.Random(seed)
+    pool = _pool(rng, 512, 220)
+    store = Store(sqlite_url(path))
+    store.upgrade()
+    ledger = Ledger(FixedClock(START, dt.timedelta(milliseconds=1)), SeededIds(f"bench-verify-{seed}"))
+    loaded = load_policy("stage-gate")
+
+    def build() -> None:
+        adopt_policy(store, ledger, loaded, "bench")
+        inputs: dict[str, Any] = {}
+        for start in range(1, records, chunk):
+            batch = []
+            for index in range(start, min(start + chunk, records)):
+                first = index % 2 == 1
+                if first:
+                    inputs = _snapshot(rng, pool, index)
+                batch.append(
+                    NewRecord(
+                        kind="filed" if first else "screened",
+                        subject=f"P-2026-{(index + 1) // 2:05d}",
+                        payload=_payload(rng, pool, index),
+                        outcome=None if first else "pass",
+                        policy_version=None if first else loaded.version,
+                        inputs=inputs,
+                    )
+                )
+            with store.write() as conn:
+                _project(conn, ledger.append(conn, batch, "bench"))
+
+    built = timed(build)
+    return store, built.seconds
+
+
+# -- the figure side: the engine's own walks --------------------------------------------------
+
+
+def _chain(store: Store) -> VerifyReport:
+    report = VerifyReport()
+    with store.read() as conn:
+        _verify_chain(conn, report, None, 20)
+    return report
+
+
+def _content(store: Store) -> VerifyReport:
+    report = VerifyReport()
+    with store.read() as conn:
+        _verify_content(conn, report, 20)
+    return report
+
+
+def _projection(store: Store) -> VerifyReport:
+    report = VerifyReport()
+    with store.read() as conn:
+        _verify_projection(conn, report, 20)
+    return report
+
+
+# -- the floors: same queries, same rows, same hashing, no checks -------------------------------
+
+
+def _floor_chain(store: Store) -> int:
+    count = 0
+    with store.read() as conn:
+        rows = conn.execution_options(yield_per=5000).execute(select(*_COLUMNS).order_by(LedgerRow.seq))
+        for row in rows:
+            header = "\x1f".join([str(v) for v in row[:10]]) + "\x1f" + row[11]
+            hashlib.sha256(f"{header}\n{row[10]}".encode()).hexdigest()
+            count += 1
+    return count
+
+
+def _floor_content(store: Store) -> int:
+    total = 0
+    with store.read() as conn:
+        rows = conn.execution_options(yield_per=2000).execute(
+            select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)
+        )
+        for _key, content in rows:
+            data = content.encode("utf-8")
+            hashlib.sha256(data).hexdigest()
+            total += len(data)
+    return total
+
+
+def _floor_projection(store: Store) -> int:
+    count = 0
+    with store.read() as conn:
+        rows = conn.execution_options(yield_per=5000).execute(
+            select(LedgerRow.subject, LedgerRow.kind, LedgerRow.outcome, LedgerRow.payload)
+            .where(LedgerRow.kind.in_((*STATE_AFTER, *STATEFUL_PAYLOAD_KINDS)))
+            .order_by(LedgerRow.seq)
+        )
+        for _row in rows:
+            count += 1
+        for _row in conn.execute(select(ProposalRow.id, ProposalRow.state)):
+            count += 1
+    return count
+
+
+def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
+    log(f"verify: building a ledger of {records:,} records")
+    store, build_s = build_ledger(folder / "verify.db", records, seed)
+    parts: dict[str, tuple[Callable[[Store], Any], Callable[[Store], Any]]] = {
+        "chain": (_chain, _floor_chain),
+        "content": (_content, _floor_content),
+        "projection": (_projection, _floor_projection),
+    }
+    times: dict[str, list[float]] = {name: [] for name in [*parts, *(f"floor_{p}" for p in parts), "total"]}
+    floor_totals: list[float] = []
+    results: dict[str, Any] = {}
+    try:
+        with store.read() as conn:
+            payload_avg = float(conn.scalar(select(func.avg(func.length(LedgerRow.payload)))) or 0)
+        db_mb = (folder / "verify.db").stat().st_size / 1e6
+        log(f"verify: built in {build_s:.1f} s ({db_mb:.0f} MB); timing {repeats} round(s)")
+        for _ in range(repeats):
+            floor_total = 0.0
+            for name, (figure_fn, floor_fn) in parts.items():
+                floor = timed(lambda fn=floor_fn: fn(store))  # type: ignore[misc]
+                figure = timed(lambda fn=figure_fn: fn(store))  # type: ignore[misc]
+                times[f"floor_{name}"].append(floor.seconds)
+                times[name].append(figure.seconds)
+                floor_total += floor.seconds
+                results[name], results[f"floor_{name}"] = figure.value, floor.value
+            floor_totals.append(floor_total)
+            whole = timed(lambda: verify(store))
+            times["total"].append(whole.seconds)
+            results["total"] = whole.value
+    finally:
+        store.dispose()
+    med = {name: median(values) for name, values in times.items()}
+    full: VerifyReport = results["total"]
+    content: VerifyReport = results["content"]
+    n = full.records
+    checks_ok = (
+        full.ok
+        and results["chain"].ok
+        and content.ok
+        and results["projection"].ok
+        and n == records == results["floor_chain"]
+        and content.snapshot_bytes == results["floor_content"]
+    )
+    floor_total_med = median(floor_totals)
+    mb = content.snapshot_bytes / 1e6
+    chain_figure = {
+        "records": n,
+        "payload_avg_bytes": round(payload_avg),
+        "database_mb": round(db_mb, 1),
+        "build_s": round(build_s, 3),
+        "append_records_per_s": round(records / build_s),
+        "verify_s": round(med["total"], 3),
+        "floor_s": round(floor_total_med, 3),
+        "ratio": round(med["total"] / floor_total_med, 3),
+        "records_per_s": round(n / med["total"]),
+        "floor_records_per_s": round(n / floor_total_med),
+        "target_records_per_s": TARGET_RECORDS_PER_S,
+        "parts": {
+            name: {
+                "s": round(med[name], 3),
+                "floor_s": round(med[f"floor_{name}"], 3),
+                "ratio": round(med[name] / med[f"floor_{name}"], 3),
+            }
+            for name in parts
+        },
+        "chain_records_per_s": round(n / med["chain"]),
+        "runs": repeats,
+        "verify_ok": full.ok,
+        "checks_ok": checks_ok,
+        "meets_targets": checks_ok and n / med["total"] >= TARGET_RECORDS_PER_S,
+    }
+    snapshot_figure = {
+        "snapshots": content.snapshots,
+        "snapshot_mb": round(mb, 1),
+        "content_s": round(med["content"], 3),
+        "floor_s": round(med["floor_content"], 3),
+        "ratio": round(med["content"] / med["floor_content"], 3),
+        "mb_per_s": round(mb / med["content"], 1),
+        "floor_mb_per_s": round(mb / med["floor_content"], 1),
+        "target_ratio": TARGET_SNAPSHOT_RATIO,
+        "runs": repeats,
+        "checks_ok": checks_ok,
+        "meets_targets": checks_ok and med["content"] / med["floor_content"] <= TARGET_SNAPSHOT_RATIO,
+    }
+    return {"chain": chain_figure, "snapshots": snapshot_figure}
