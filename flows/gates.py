@@ -16,6 +16,7 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment as deployment_runtime
@@ -93,7 +94,7 @@ def score_flow(paths: list[str], actor: str, database_url: str | None = None, ch
     keys = sorted(by_proposal)
     for start in range(0, len(keys), chunk_size):
         chunk = [i for k in keys[start : start + chunk_size] for i in by_proposal[k]]
-        report.ranking.extend(score_chunk_task(chunk, database_url, actor))
+        report.ranking.extend(score_chunk_task(quote(chunk), database_url, actor))  # type: ignore[call-overload]
         report.chunks += 1
     report.ranking.sort(key=lambda r: (-float(r["score"]), r["id"]))
     if report.ranking:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from governance import intake
 from governance.errors import InputRefused, Problem
@@ -82,7 +83,9 @@ def intake_flow(paths: list[str], actor: str, database_url: str | None = None, c
         return report
     candidates = [c for c in outcome if isinstance(c, intake.Candidate)]
     for start in range(0, len(candidates), chunk_size):
-        report.filings.extend(file_chunk_task(database_url, candidates[start : start + chunk_size], actor))
+        # quote(): Prefect would otherwise walk every field of every proposal looking for futures.
+        chunk = quote(candidates[start : start + chunk_size])
+        report.filings.extend(file_chunk_task(database_url, chunk, actor))  # type: ignore[call-overload]
         report.chunks += 1
     report.artifact_ids.extend(_publish(report))
     return report

@@ -8,6 +8,7 @@ content hash matches), a changed one is amended and screened again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
-from governance.canonical import canonical_text, sha256_hex, to_plain
+from governance.canonical import canonical_text, sha256_hex
 from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode, StoreError
-from governance.ledger import Ledger, NewRecord, put_policy
+from governance.ledger import Canonical, Ledger, NewRecord, put_policy
 from governance.lifecycle import CLOSED, check_transition
 from governance.policy import LoadedPolicy, policy_from_text
 from governance.rules import evaluate
@@ -257,9 +258,9 @@ def _check_references(candidates: list[Candidate], known: dict[str, str]) -> lis
     return problems
 
 
-def proposal_facts(proposal: Proposal) -> dict[str, Any]:
-    """The proposal's fields plus derived figures that rules may name."""
-    facts: dict[str, Any] = proposal.model_dump(mode="python")
+def proposal_facts(proposal: Proposal, content: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The proposal's fields (as in its canonical JSON) plus derived figures that rules may name."""
+    facts: dict[str, Any] = dict(content) if content is not None else json.loads(canonical_text(proposal))
     development, launch = proposal.total_development, proposal.total_launch
     facts.update(
         total_development=development,
@@ -275,9 +276,9 @@ def proposal_facts(proposal: Proposal) -> dict[str, Any]:
     return facts
 
 
-def screen(proposal: Proposal, policy: Policy) -> ScreeningResult:
-    """Apply the policy's must-meet screening rules."""
-    facts = proposal_facts(proposal)
+def screen(proposal: Proposal, policy: Policy, content: dict[str, Any] | None = None) -> ScreeningResult:
+    """Apply the policy's must-meet screening rules (`content`: the proposal's canonical JSON, if at hand)."""
+    facts = proposal_facts(proposal, content)
     results = []
     for rule in policy.screening:
         passed, because = evaluate(rule.require, facts)
@@ -345,8 +346,12 @@ def known_references(conn: Connection) -> dict[str, str]:
 
 def _next_ids(conn: Connection, year: int, count: int) -> list[str]:
     prefix = f"P-{year}-"
+    # Ids are zero-padded to four digits and grow past them (P-2026-10000): order by length first.
     last = conn.scalar(
-        select(ProposalRow.id).where(ProposalRow.id.like(prefix + "%")).order_by(ProposalRow.id.desc()).limit(1)
+        select(ProposalRow.id)
+        .where(ProposalRow.id.like(prefix + "%"))
+        .order_by(func.length(ProposalRow.id).desc(), ProposalRow.id.desc())
+        .limit(1)
     )
     start = int(last.removeprefix(prefix)) + 1 if last else 1
     return [f"{prefix}{n:04d}" for n in range(start, start + count)]
@@ -357,10 +362,9 @@ def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[Candidate], actor: str) -> list[Filing]:
-    """File one chunk of validated proposals in one write transaction."""
+    """File one chunk of validated proposals in one write transaction (one ledger append for the chunk)."""
     with store.write() as conn:
         loaded = current_policy(conn)
-        policy = loaded.policy
         refs = [c.proposal.reference for c in candidates]
         rows = {
             r.reference: r
@@ -369,26 +373,39 @@ def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[Candidate]
         }
         new_count = sum(1 for r in refs if r not in rows)
         fresh_ids = iter(_next_ids(conn, ledger.clock.now().year, new_count)) if new_count else iter(())
-        filings: list[Filing] = []
-        for c in candidates:
-            filings.append(_file_one(conn, ledger, loaded, policy, c, rows.get(c.proposal.reference), fresh_ids, actor))
-        return filings
+        planned = [_plan_one(conn, loaded, c, rows.get(c.proposal.reference), fresh_ids) for c in candidates]
+        records = ledger.append(conn, [r for plan in planned for r in plan.records], actor)
+        position = 0
+        inserts: list[dict[str, Any]] = []
+        for plan in planned:
+            if not plan.records:
+                continue
+            first, last = records[position], records[position + len(plan.records) - 1]
+            position += len(plan.records)
+            values = dict(plan.values, last_seq=last.seq)
+            if plan.filing.action == "filed":
+                inserts.append(dict(values, id=plan.filing.proposal_id, filed_seq=first.seq))
+            else:
+                conn.execute(update(ProposalRow).where(ProposalRow.id == plan.filing.proposal_id).values(**values))
+        if inserts:
+            conn.execute(insert(ProposalRow), inserts)
+        return [plan.filing for plan in planned]
 
 
-def _file_one(
-    conn: Connection,
-    ledger: Ledger,
-    loaded: LoadedPolicy,
-    policy: Policy,
-    c: Candidate,
-    row: Any,
-    fresh_ids: Any,
-    actor: str,
-) -> Filing:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    filing: Filing
+    records: list[NewRecord]
+    values: dict[str, Any]
+
+
+def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fresh_ids: Any) -> _Plan:
     p = c.proposal
     if row is not None and row.content_hash == c.content_hash:
-        return Filing(p.reference, row.id, "unchanged", row.state)
+        return _Plan(Filing(p.reference, row.id, "unchanged", row.state), [], {})
     source = {"file": Path(c.file).name, "record": c.label}
+    content = json.loads(c.content)
+    inputs = Canonical(c.content)  # already canonical: not serialised again
     if row is None:
         pid = next(fresh_ids)
         version = 1
@@ -402,13 +419,12 @@ def _file_one(
                 "version": 1,
                 "source": source,
             },
-            inputs=to_plain(p),
+            inputs=inputs,
         )
     else:
         pid = row.id
         check_transition(pid, row.state, "amended")
         version = row.version + 1
-        before = _previous_content(conn, row.snapshot)
         first = NewRecord(
             kind="amended",
             subject=pid,
@@ -417,12 +433,12 @@ def _file_one(
                 "content_hash": c.content_hash,
                 "previous_hash": row.content_hash,
                 "version": version,
-                "changed": _changed_fields(before, to_plain(p)),
+                "changed": _changed_fields(_previous_content(conn, row.snapshot), content),
                 "source": source,
             },
-            inputs=to_plain(p),
+            inputs=inputs,
         )
-    result = screen(p, policy)
+    result = screen(p, loaded.policy, content)
     kind = "screened" if result.passed else "screened-out"
     second = NewRecord(
         kind=kind,
@@ -430,10 +446,10 @@ def _file_one(
         outcome="pass" if result.passed else "fail",
         policy_version=loaded.version,
         payload={"content_hash": c.content_hash, "rules": result.rules},
-        inputs=to_plain(p),
+        inputs=inputs,
     )
-    records = ledger.append(conn, [first, second], actor)
     values = {
+        "reference": p.reference,
         "title": p.title,
         "bucket": p.bucket,
         "state": kind,
@@ -442,13 +458,9 @@ def _file_one(
         "content_hash": c.content_hash,
         "snapshot": c.content_hash,
         "version": version,
-        "last_seq": records[-1].seq,
     }
-    if row is None:
-        conn.execute(insert(ProposalRow).values(id=pid, reference=p.reference, filed_seq=records[0].seq, **values))
-    else:
-        conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(**values))
-    return Filing(p.reference, pid, "filed" if row is None else "amended", kind, result.failed_rules)
+    filing = Filing(p.reference, pid, "filed" if row is None else "amended", kind, result.failed_rules)
+    return _Plan(filing, [first, second], values)
 
 
 def _previous_content(conn: Connection, key: str) -> dict[str, Any]:

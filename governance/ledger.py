@@ -14,6 +14,7 @@ plain SQL dump with these two lines.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 __all__ = [
     "ENGINE_VERSION",
     "GENESIS_HASH",
+    "Canonical",
     "Ledger",
     "NewRecord",
     "VerifyReport",
@@ -43,6 +45,9 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
+# The same bytes as json.dumps(..., ensure_ascii=False, separators=(",", ":")), without building an
+# encoder per call (verify hashes every record).
+_HEADER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 try:
     ENGINE_VERSION = version("portfolio-governance")
 except PackageNotFoundError:  # running from a source tree that was never installed
@@ -79,7 +84,7 @@ def record_hash(
     prev_hash: str,
     payload: str,
 ) -> str:
-    header = json.dumps(
+    header = _HEADER.encode(
         [
             seq,
             record_id,
@@ -92,11 +97,15 @@ def record_hash(
             policy_version,
             inputs,
             prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     )
-    return sha256_hex(f"{header}\n{payload}")
+    return hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest()
+
+
+class Canonical(str):
+    """Text already in canonical JSON form: stored as it is, never serialised again."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +159,7 @@ class Ledger:
             seq += 1
             inputs_key = None
             if new.inputs is not None:
-                text = canonical_text(new.inputs)
+                text = new.inputs if isinstance(new.inputs, Canonical) else canonical_text(new.inputs)
                 inputs_key = sha256_hex(text)
                 snapshots[inputs_key] = text
             payload = canonical_text(new.payload)
@@ -279,28 +288,79 @@ def verify(store: Store, *, expect_head: tuple[int, str] | None = None, max_prob
     """Walk the chain, then every snapshot and policy, re-deriving each hash.
 
     With `expect_head` (a sequence number and hash noted earlier, for example printed in a
-    board pack), a chain cut short before that record or rewritten up to it is also caught.
+    board pack), a chain cut short before that record or rewritten up to it is also caught. The
+    proposals table is checked against the states the ledger's records lead to.
     """
     report = VerifyReport()
     with store.read() as conn:
-        _verify_chain(conn, report, expect_head, max_problems)
+        folded = _verify_chain(conn, report, expect_head, max_problems)
         _verify_content(conn, report, max_problems)
-        _verify_projection(conn, report, max_problems)
+        _verify_projection(conn, report, folded, max_problems)
     return report
 
 
-def _verify_projection(conn: Connection, report: VerifyReport, max_problems: int) -> None:
+_CHAIN_SQL = (
+    "SELECT seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
+    "policy_version, inputs, payload, prev_hash, hash FROM ledger ORDER BY seq"
+)
+Folded = dict[str, list[tuple[str, str | None, str | None]]]
+
+
+def _verify_chain(
+    conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
+) -> Folded:
+    """One pass over the ledger: sequence, chain links, hashes, and each proposal's state changes."""
+    expected_seq, prev = 1, GENESIS_HASH
+    expect_found = False
+    state_kinds = set(STATE_AFTER)
+    stateful = set(STATEFUL_PAYLOAD_KINDS)
+    folded: Folded = {}
+    encode = _HEADER.encode
+    sha256 = hashlib.sha256
+    problems = report.problems
+    seq, stored = 0, GENESIS_HASH
+    count = 0
+    result = conn.execution_options(stream_results=True).exec_driver_sql(_CHAIN_SQL)
+    while batch := result.fetchmany(5000):
+        for row in batch:
+            seq, kind, subject, outcome, payload, prev_hash, stored = (
+                row[0],
+                row[2],
+                row[3],
+                row[4],
+                row[10],
+                row[11],
+                row[12],
+            )
+            if len(problems) < max_problems:
+                if seq != expected_seq:
+                    problems.append(f"record {expected_seq}: missing (the next record is {seq})")
+                if prev_hash != prev:
+                    problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
+                header = encode([*row[:10], prev_hash])
+                if sha256(f"{header}\n{payload}".encode()).hexdigest() != stored:
+                    problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
+                if expect_head is not None and seq == expect_head[0]:
+                    expect_found = True
+                    if stored != expect_head[1]:
+                        problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
+            if kind in state_kinds:
+                folded.setdefault(subject, []).append((kind, outcome, None))
+            elif kind in stateful:
+                folded.setdefault(subject, []).append((kind, outcome, json.loads(payload).get("state_after")))
+            prev = stored
+            expected_seq = seq + 1
+            count += 1
+    report.records = count
+    if count:
+        report.head_seq, report.head_hash = seq, stored
+    if expect_head is not None and not expect_found:
+        problems.append(f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})")
+    return folded
+
+
+def _verify_projection(conn: Connection, report: VerifyReport, folded: Folded, max_problems: int) -> None:
     """The proposals table must be what the ledger says: nothing else may change a state."""
-    kinds = (*STATE_AFTER, *STATEFUL_PAYLOAD_KINDS)
-    folded: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    rows = conn.execution_options(yield_per=5000).execute(
-        select(LedgerRow.subject, LedgerRow.kind, LedgerRow.outcome, LedgerRow.payload)
-        .where(LedgerRow.kind.in_(kinds))
-        .order_by(LedgerRow.seq)
-    )
-    for subject, kind, outcome, payload in rows:
-        recorded = json.loads(payload).get("state_after") if kind in STATEFUL_PAYLOAD_KINDS else None
-        folded.setdefault(subject, []).append((kind, outcome, recorded))
     table = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
     for pid in sorted(set(folded) | set(table)):
         if len(report.problems) >= max_problems:
@@ -311,38 +371,6 @@ def _verify_projection(conn: Connection, report: VerifyReport, max_problems: int
                 f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
                 f"the ledger says {expected or 'nothing'}"
             )
-
-
-def _verify_chain(
-    conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
-) -> None:
-    expected_seq, prev = 1, GENESIS_HASH
-    expect_found = False
-    rows = conn.execution_options(yield_per=5000).execute(select(*_COLUMNS).order_by(LedgerRow.seq))
-    for row in rows:
-        seq = row[0]
-        if len(report.problems) >= max_problems:
-            break
-        if seq != expected_seq:
-            report.problems.append(f"record {expected_seq}: missing (the next record is {seq})")
-            expected_seq = seq
-        if row[11] != prev:
-            report.problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
-        digest = record_hash(*row[:10], row[11], row[10])
-        if digest != row[12]:
-            report.problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
-        if expect_head is not None and seq == expect_head[0]:
-            expect_found = True
-            if row[12] != expect_head[1]:
-                report.problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
-        prev = row[12]
-        expected_seq = seq + 1
-        report.records += 1
-        report.head_seq, report.head_hash = seq, row[12]
-    if expect_head is not None and not expect_found:
-        report.problems.append(
-            f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})"
-        )
 
 
 def _verify_content(conn: Connection, report: VerifyReport, max_problems: int) -> None:

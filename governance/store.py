@@ -10,26 +10,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.exc import NoSuchModuleError as _NoSuchModule
 
 from governance.errors import ConfigError, StoreError
 
-__all__ = ["Store"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["HEAD_REVISION", "Store"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest migration. Commands check the schema against this constant so that they need not
+# import Alembic (a test keeps it equal to Alembic's own head).
+HEAD_REVISION = "0002"
 # Any constant works; it only has to be the same for every writer of one database.
 _ADVISORY_LOCK_KEY = 0x60BE_2A7C
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
@@ -57,6 +61,9 @@ class Store:
 
     def upgrade(self) -> tuple[str | None, str]:
         """Create or upgrade the schema to the newest migration. Returns (before, after)."""
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
         config = _alembic_config()
         try:
             with self.engine.connect() as conn:
@@ -70,16 +77,20 @@ class Store:
 
     @staticmethod
     def head_revision() -> str:
-        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-        assert head is not None
-        return head
+        return HEAD_REVISION
+
+    @staticmethod
+    def alembic_head() -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
     def current_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
                 if not inspect(conn).has_table("alembic_version"):
                     return None
-                return MigrationContext.configure(conn).get_current_revision()
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as exc:
             raise StoreError(f"cannot open the database {self.safe_url}: {exc.orig}") from exc
 

@@ -420,6 +420,17 @@ def test_dependency_on_a_proposal_on_file(adopted: Store, ledger: Ledger, tmp_pa
     assert later == [intake.Filing("NW-GAMMA", "P-2026-0002", "filed", "screened", [])]
 
 
+def test_ids_keep_counting_past_four_digits(adopted: Store, ledger: Ledger, tmp_path: Path) -> None:
+    with adopted.engine.begin() as conn:
+        for pid in ("P-2026-9999", "P-2026-10000"):
+            conn.exec_driver_sql(
+                "INSERT INTO proposals (id, reference, title, bucket, state, sponsor, submitter, content_hash, "
+                f"snapshot, version, filed_seq, last_seq, gate) VALUES ('{pid}', 'R{pid[7:]}', 't', 'platform', "
+                "'screened', 's', 's', 'h', 'h', 1, 1, 1, 1)"
+            )
+    assert submit(adopted, ledger, write(tmp_path, "a.yaml", proposal()))[0].proposal_id == "P-2026-10001"
+
+
 def test_missing_folder_and_empty_folder(adopted: Store, ledger: Ledger, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -272,3 +272,7 @@ def test_any_sequence_of_appends_verifies(
         stored = [r.payload_text for r in iter_records(conn)]
     assert stored == [canonical_text(p) for batch in batches for p in batch]
     store.dispose()
+
+
+def test_head_revision_constant_matches_alembic() -> None:
+    assert Store.alembic_head() == Store.head_revision()
