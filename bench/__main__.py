@@ -66,7 +66,7 @@ def _drain_prefect() -> None:
             log(f"draining {worker.__name__}: {exc}")
 
 
-FIGURES = ("verify", "intake", "embedded", "submit")
+FIGURES = ("verify", "scoring", "intake", "score_flow", "embedded", "submit")
 
 
 def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> dict[str, Any]:
@@ -82,7 +82,12 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         else:
             doc["verify_100k"], doc["verify_snapshots"] = verify["chain"], verify["snapshots"]
 
-    if set(only) & {"intake", "embedded", "submit"}:
+    if "scoring" in only:
+        from bench.scoring import scoring_figure
+
+        doc["scoring_100k"] = _figure("scoring_100k", lambda: scoring_figure(tmp / "scoring", 100_000 // scale, seed))
+
+    if set(only) & {"intake", "score_flow", "embedded", "submit"}:
         _with_server(doc, tmp, quick, seed, only)
     figures = [v for v in doc.values() if isinstance(v, dict) and "meets_targets" in v]
     doc["all_meet_targets"] = all(f["meets_targets"] is True for f in figures)
@@ -110,6 +115,12 @@ def _with_server(doc: dict[str, Any], tmp: Path, quick: bool, seed: int, only: t
             if "intake" in only:
                 doc["intake_flow_10k"] = _figure(
                     "intake_flow_10k", lambda: intake_figure(tmp / "intake", 10_000 // scale, seed)
+                )
+            if "score_flow" in only:
+                from bench.scoring import score_flow_figure
+
+                doc["score_flow_10k"] = _figure(
+                    "score_flow_10k", lambda: score_flow_figure(tmp / "score_flow", 10_000 // scale, seed)
                 )
             if "embedded" in only:
                 doc["embedded_server_start_s"] = _figure(

@@ -77,15 +77,15 @@ def run_floor(
 
 
 def run_task_bodies(paths: list[str], url: str, chunk: int = CHUNK) -> list[intake.Filing]:
-    from flows.intake import file_chunk_task, validate_task
+    from flows.intake import Opaque, file_chunk_task, validate_task
 
     outcome = validate_task.fn(paths, url)
-    candidates = [c for c in outcome if isinstance(c, intake.Candidate)]
-    if len(candidates) != len(outcome):
+    if not isinstance(outcome, Opaque):
         raise RuntimeError(f"the submission was refused: {outcome[:3]}")
+    candidates = outcome.value
     filings: list[intake.Filing] = []
     for start in range(0, len(candidates), chunk):
-        filings.extend(file_chunk_task.fn(url, candidates[start : start + chunk], ACTOR))
+        filings.extend(file_chunk_task.fn(url, Opaque(candidates[start : start + chunk]), ACTOR).value)
     return filings
 
 

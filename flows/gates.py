@@ -16,10 +16,10 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment as deployment_runtime
+from prefect.utilities.annotations import quote
 
 from governance import board, gates
 from governance.assessments import read_assessments

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 
 from governance import intake
 from governance.errors import InputRefused, Problem
@@ -16,7 +16,22 @@ from governance.ledger import Ledger
 from governance.settings import load_settings
 from governance.store import Store
 
-__all__ = ["IntakeReport", "intake_flow"]
+__all__ = ["IntakeReport", "Opaque", "intake_flow"]
+
+T = TypeVar("T")
+
+
+class Opaque(Generic[T]):
+    """A value handed between tasks that Prefect does not walk.
+
+    Prefect visits every element of a task's inputs and results (looking for futures and linking
+    results); for 10,000 proposals that walk cost more than the work. A plain object is left alone.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
 
 
 @dataclass
@@ -39,14 +54,14 @@ def _store(database_url: str | None) -> Store:
 
 
 @task(name="validate-submission", cache_policy=NO_CACHE, persist_result=False)
-def validate_task(paths: list[str], database_url: str | None) -> list[intake.Candidate] | list[Problem]:
+def validate_task(paths: list[str], database_url: str | None) -> Opaque[list[intake.Candidate]] | list[Problem]:
     store = _store(database_url)
     try:
         store.require_schema()
         with store.read() as conn:
             policy = intake.current_policy(conn)
             known = intake.known_references(conn)
-        return intake.validate_submission(paths, policy.policy, known)
+        return Opaque(intake.validate_submission(paths, policy.policy, known))
     except InputRefused as refused:
         return list(refused.problems)
     finally:
@@ -54,11 +69,13 @@ def validate_task(paths: list[str], database_url: str | None) -> list[intake.Can
 
 
 @task(name="file-chunk", cache_policy=NO_CACHE, persist_result=False)
-def file_chunk_task(database_url: str | None, candidates: list[intake.Candidate], actor: str) -> list[intake.Filing]:
+def file_chunk_task(
+    database_url: str | None, candidates: Opaque[list[intake.Candidate]], actor: str
+) -> Opaque[list[intake.Filing]]:
     settings = load_settings()
     store = _store(database_url)
     try:
-        return intake.file_proposals(store, Ledger(settings.clock(), settings.ids()), candidates, actor)
+        return Opaque(intake.file_proposals(store, Ledger(settings.clock(), settings.ids()), candidates.value, actor))
     finally:
         store.dispose()
 
@@ -72,8 +89,8 @@ def intake_flow(paths: list[str], actor: str, database_url: str | None = None, c
     """
     outcome = validate_task(paths, database_url)
     report = IntakeReport()
-    if outcome and isinstance(outcome[0], Problem):
-        report.problems = [p for p in outcome if isinstance(p, Problem)]
+    if not isinstance(outcome, Opaque):
+        report.problems = list(outcome)
         artifact = create_markdown_artifact(
             key="intake-summary",
             markdown=_refusal_markdown(report.problems),
@@ -81,11 +98,10 @@ def intake_flow(paths: list[str], actor: str, database_url: str | None = None, c
         )
         report.artifact_ids.append(str(artifact))
         return report
-    candidates = [c for c in outcome if isinstance(c, intake.Candidate)]
+    candidates = outcome.value
     for start in range(0, len(candidates), chunk_size):
-        # quote(): Prefect would otherwise walk every field of every proposal looking for futures.
-        chunk = quote(candidates[start : start + chunk_size])
-        report.filings.extend(file_chunk_task(database_url, chunk, actor))  # type: ignore[call-overload]
+        chunk = Opaque(candidates[start : start + chunk_size])
+        report.filings.extend(file_chunk_task(database_url, chunk, actor).value)
         report.chunks += 1
     report.artifact_ids.extend(_publish(report))
     return report
