@@ -359,7 +359,7 @@ def test_a_wrong_decision_is_superseded_not_edited(filed: Store, ledger: Ledger,
         ]
     # Once the proposal moves on (scored for gate 2), the gate 1 decision can no longer be superseded.
     _score_and_gate(store, ledger, tmp_path, 2)
-    with pytest.raises(TransitionError, match="has no decision at gate 1 to supersede|has moved on"):
+    with pytest.raises(TransitionError, match=r"has no decision at gate 1 to supersede|has moved on"):
         board.supersede(store, ledger, "P-2026-0001", 1, "too late", "secretary")
     assert verify(store).ok
 
