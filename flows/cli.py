@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.runtime import drain_prefect
 from governance import intake
 from governance.errors import ConfigError, GovernanceError, InputRefused
 from governance.ledger import Ledger, get_snapshot, records_for, verify
@@ -106,8 +107,11 @@ def _run_intake(paths: list[str], actor: str, settings: Settings) -> IntakeRepor
 
     from flows.intake import intake_flow
 
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return intake_flow(paths, actor, settings.resolved_database_url(), settings.chunk_size)
+    try:
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return intake_flow(paths, actor, settings.resolved_database_url(), settings.chunk_size)
+    finally:
+        drain_prefect()
 
 
 @app.command()
@@ -457,8 +461,11 @@ def _run_score(paths: list[str], actor: str, settings: Settings) -> list[dict[st
 
     from flows.gates import score_flow
 
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        report = score_flow(paths, actor, settings.resolved_database_url())
+    try:
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            report = score_flow(paths, actor, settings.resolved_database_url())
+    finally:
+        drain_prefect()
     if report.problems:
         raise InputRefused(report.problems)
     return report.ranking
@@ -471,8 +478,11 @@ def _run_gate(proposal_id: str, actor: str, settings: Settings) -> GateReviewRes
 
     from flows.gates import gate_review_flow
 
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return gate_review_flow(proposal_id, actor, settings.resolved_database_url())
+    try:
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return gate_review_flow(proposal_id, actor, settings.resolved_database_url())
+    finally:
+        drain_prefect()
 
 
 @app.command()

@@ -88,3 +88,23 @@ def configure_prefect(settings: Settings) -> Mode:
     prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home / "prefect-embedded")))
     prefect_home.mkdir(parents=True, exist_ok=True)
     return Mode("embedded", None)
+
+
+def drain_prefect(timeout: float = 15) -> None:
+    """Send Prefect's queued events and logs while its server still answers.
+
+    Otherwise the embedded server can stop first and Prefect prints "EventsWorker - Still
+    processing items" at exit.
+    """
+    import sys
+
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        try:
+            worker.drain_all(timeout=timeout)
+        except RuntimeError:  # a worker that never started has nothing to send
+            continue

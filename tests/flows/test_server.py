@@ -49,9 +49,10 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         # The runner serves the intake deployment: a run triggered through the API completes.
         deployments = _post(f"{api}/deployments/filter", {"limit": 10, "offset": 0})
         assert isinstance(deployments, list)
-        assert [d["name"] for d in deployments] == ["intake"]
+        assert sorted(d["name"] for d in deployments) == ["gate-review", "intake", "score"]
+        intake_id = next(d["id"] for d in deployments if d["name"] == "intake")
         created = _post(
-            f"{api}/deployments/{deployments[0]['id']}/create_flow_run",
+            f"{api}/deployments/{intake_id}/create_flow_run",
             {"parameters": {"paths": [str(EXAMPLES / "proposals" / "11-matter-thread-stack.yaml")], "actor": "runner"}},
         )
         assert isinstance(created, dict)
