@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from flows.runtime import QUIET, read_server_state, server_healthy, state_file
@@ -70,6 +72,14 @@ def start(settings: Settings, port: int) -> str:
         time.sleep(0.5)
     runner_env = dict(env, PREFECT_API_URL=api_url, GOVERNANCE_DATABASE_URL=settings.resolved_database_url())
     runner_pid = _spawn([sys.executable, "-m", "flows.serve"], runner_env, home / "runner.log")
+    # Commands may trigger deployments right away: wait until the runner has registered them all.
+    deadline = time.monotonic() + 90
+    while not _deployment_names(api_url) >= DEPLOYMENTS:
+        if time.monotonic() > deadline or not _alive(runner_pid):
+            _kill(runner_pid)
+            _kill(server_pid)
+            raise ConfigError(f"the deployment runner did not start; see {home / 'runner.log'}")
+        time.sleep(0.5)
     ui_url = f"http://127.0.0.1:{port}"
     state_file(settings).write_text(
         json.dumps(
@@ -85,6 +95,21 @@ def start(settings: Settings, port: int) -> str:
         encoding="utf-8",
     )
     return f"Prefect server running: API {api_url}, UI {ui_url} (runner pid {runner_pid}). Commands now use it."
+
+
+DEPLOYMENTS = frozenset({"intake", "score", "gate-review"})
+
+
+def _deployment_names(api_url: str) -> set[str]:
+    body = json.dumps({"limit": 50, "offset": 0}).encode()
+    request = urllib.request.Request(  # noqa: S310 - api_url is our own loopback server
+        f"{api_url}/deployments/filter", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+            return {str(d.get("name")) for d in json.loads(response.read())}
+    except (urllib.error.URLError, OSError, ValueError):
+        return set()
 
 
 def _kill(pid: int) -> None:
