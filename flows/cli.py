@@ -539,12 +539,19 @@ def gate(
     mode = _prefect(settings)
     if mode.kind != "embedded":
         from prefect.deployments import run_deployment
+        from prefect.exceptions import ObjectNotFound
 
-        run = run_deployment(  # sync context: returns the flow run itself
-            "gate-review/gate-review",
-            parameters={"proposal_id": row.id, "actor": actor, "database_url": settings.resolved_database_url()},
-            timeout=0,
-        )
+        try:
+            run = run_deployment(  # sync context: returns the flow run itself
+                "gate-review/gate-review",
+                parameters={"proposal_id": row.id, "actor": actor, "database_url": settings.resolved_database_url()},
+                timeout=0,
+            )
+        except ObjectNotFound:
+            raise ConfigError(
+                f"{mode.api_url} has no gate-review deployment: use `governance server start`, or deploy "
+                "prefect.yaml and start a worker"
+            ) from None
         assert not inspect.isawaitable(run)
         ui = (mode.api_url or "").removesuffix("/api")
         out.print(f"Gate review of {row.id} started on {mode.api_url}: the board answers in the Prefect UI")

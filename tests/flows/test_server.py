@@ -195,3 +195,33 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     assert cli_history[-1].kind == "decided"
     assert cli_history[-1].payload_text == server_history[-1].payload_text
     assert cli_history[-1].inputs == server_history[-1].inputs
+
+
+def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from governance import intake
+    from governance.clock import FixedClock, SeededIds
+    from governance.ledger import Ledger
+    from governance.store import Store
+
+    from ..conftest import START
+
+    assert run(tmp_path, "init").returncode == 0
+    store = Store(f"sqlite:///{tmp_path / 'governance.db'}")
+    with store.read() as conn:
+        policy = intake.current_policy(conn).policy
+    proposal_file = str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml")
+    intake.file_proposals(
+        store, Ledger(FixedClock(START), SeededIds("t")), intake.validate_submission([proposal_file], policy, {}), "t"
+    )
+    store.dispose()
+    api = str(PREFECT_API_URL.value())  # the session's test server: it has no deployments
+    result = run(tmp_path, "gate", "P-2026-0001", env={"PREFECT_API_URL": api})
+    assert (result.returncode, result.stderr.splitlines()) == (
+        1,
+        [
+            f"error[config-invalid]: {api} has no gate-review deployment: use `governance server start`, or deploy "
+            "prefect.yaml and start a worker"
+        ],
+    )
