@@ -96,10 +96,16 @@ def drain_prefect(timeout: float = 15) -> None:
     Otherwise the embedded server can stop first and Prefect prints "EventsWorker - Still
     processing items" at exit.
     """
+    import logging
     import sys
 
     if "prefect" not in sys.modules:
         return
+    # Prefect's queue services log through loggers named after their class, outside the "prefect"
+    # logger tree, so PREFECT_LOGGING_LEVEL does not reach them; their progress notes at exit are
+    # not for the person at the terminal.
+    for name in ("EventsWorker", "APILogWorker"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
