@@ -20,16 +20,19 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.runtime import deployment as deployment_runtime
 from prefect.utilities.annotations import quote
+from pydantic import ValidationError
 
 from governance import board, gates
 from governance.assessments import read_assessments
-from governance.errors import InputRefused, Problem
+from governance.errors import DecisionRefused, InputRefused, Problem
 from governance.intake import current_policy
 from governance.ledger import Ledger
 from governance.scoring import RatedAssessment
 from governance.settings import load_settings
 from governance.store import Store
 from models.decision import DecisionInput
+
+MAX_ANSWERS = 20  # refused answers before the run gives up (the chair can start a new gate review)
 
 __all__ = ["BoardDecision", "GateReviewResult", "ScoreReport", "gate_review_flow", "score_flow", "to_decision"]
 
@@ -137,6 +140,7 @@ class GateReviewResult:
     reasons: list[str]
     state: str
     decision_seq: int | None = None
+    refusals: list[str] = field(default_factory=list)
 
 
 @task(name="recommend", cache_policy=NO_CACHE, persist_result=False)
@@ -150,10 +154,13 @@ def recommend_task(proposal_id: str, database_url: str | None, actor: str) -> tu
 
 
 @task(name="decide", cache_policy=NO_CACHE, persist_result=False)
-def decide_task(decision: DecisionInput, database_url: str | None, actor: str) -> int:
+def decide_task(decision: DecisionInput, database_url: str | None, actor: str) -> int | str:
+    """The record's sequence number, or why the board rules refused the answer (nothing written)."""
     store, ledger = _engine(database_url)
     try:
         return board.decide(store, ledger, decision, actor).seq
+    except DecisionRefused as refused:
+        return refused.message
     finally:
         store.dispose()
 
@@ -194,12 +201,24 @@ def gate_review_flow(proposal_id: str, actor: str, database_url: str | None = No
     result = GateReviewResult(pid, gate, rec.outcome, rec.reasons, "awaiting-decision")
     if deployment_runtime.get_id() is None:
         return result  # embedded / ad-hoc run: `governance decide` records the decision
-    description, timeout = _describe(pid, gate, rec, database_url)
-    answer = suspend_flow_run(
-        wait_for_input=BoardDecision.with_initial_data(description=description, outcome=rec.outcome),
-        key=f"board-{pid.lower()}-g{gate}",
-        timeout=timeout,
-    )
-    result.decision_seq = decide_task(to_decision(pid, gate, answer), database_url, actor)
-    result.state = "decided"
+    base, timeout = _describe(pid, gate, rec, database_url)
+    description = base
+    # An answer the board rules refuse is not recorded: the run asks again under the next key. On each
+    # resume the flow runs from the top and earlier answers come back (and are refused) the same way.
+    for attempt in range(1, MAX_ANSWERS + 1):
+        answer = suspend_flow_run(
+            wait_for_input=BoardDecision.with_initial_data(description=description, outcome=rec.outcome),
+            key=f"board-{pid.lower()}-g{gate}-a{attempt}",
+            timeout=timeout,
+        )
+        try:
+            outcome = decide_task(to_decision(pid, gate, answer), database_url, actor)
+        except (DecisionRefused, ValidationError) as invalid:
+            outcome = invalid.message if isinstance(invalid, DecisionRefused) else str(invalid)
+        if isinstance(outcome, int):
+            result.decision_seq, result.state = outcome, "decided"
+            return result
+        result.refusals.append(outcome)
+        description = f"**The previous answer was refused:** {outcome}\n\n{base}"
+    result.state = "refused"
     return result

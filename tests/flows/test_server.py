@@ -126,6 +126,26 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         run_id = gated.stdout.split("/runs/flow-run/")[1].split()[0]
         suspended = _wait(api, run_id, {"Suspended"})
         assert suspended["state"]["type"] == "PAUSED"  # type: ignore[index]
+        # An answer the votes do not support is refused, nothing is recorded, and the run asks again.
+        wrong = {
+            "outcome": "go",
+            "rationale": "x",
+            "decided_by": "ana",
+            "meeting_date": "2026-11-20",
+            "votes": "ana=go, raj=hold, lee=hold",
+            "conditions": "",
+            "conflicts": "",
+        }
+        with temporary_settings({PREFECT_API_URL: api}):
+            resume_flow_run(run_id, run_input=wrong)
+        first_state = suspended["state"]["id"]  # type: ignore[index]
+        deadline = time.monotonic() + 90
+        while True:
+            again = _wait(api, run_id, {"Suspended"})
+            if again["state"]["id"] != first_state:  # type: ignore[index]
+                break
+            assert time.monotonic() < deadline, "the run did not ask again after a refused answer"
+            time.sleep(1)
         answer = {
             "outcome": "conditional-go",
             "rationale": "Needs a second supplier",
