@@ -3,7 +3,7 @@
 intake_flow_10k: 10,000 generated proposals (10 CSV files) filed into a fresh SQLite database three
 ways, each into its own fresh database, in this order:
 - floor: the governance functions called directly, as the flow's tasks call them:
-  `require_schema`, `current_policy` + `known_references`, `validate_submission` once, then
+  `check_submission` once, then
   `file_proposals` per chunk of 500 (one write transaction per chunk), one `Store`.
 - task_bodies: the flow's own task functions (`validate_task.fn`, `file_chunk_task.fn`) called in
   the flow's order without Prefect (a `Store` per task, as the tasks open one): separates what
@@ -59,11 +59,7 @@ def run_floor(
     start_t = time.perf_counter()
     store = Store(url)
     try:
-        store.require_schema()
-        with store.read() as conn:
-            policy = intake.current_policy(conn)
-            known = intake.known_references(conn)
-        candidates = intake.validate_submission(paths, policy.policy, known)
+        candidates = intake.check_submission(store, paths)
         phases["validate_s"] = time.perf_counter() - start_t
         settings = load_settings()
         ledger = Ledger(settings.clock(), settings.ids())

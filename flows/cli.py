@@ -6,30 +6,30 @@ and is allowed to surface as one.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.runtime import drain_prefect
+from flows.runtime import configure_prefect, drain_prefect
 from governance import intake
 from governance.errors import ConfigError, GovernanceError, InputRefused
-from governance.ledger import Ledger, get_snapshot, records_for, verify
+from governance.ledger import Ledger, get_snapshot, latest_record, records_for, verify
 from governance.policy import load_policy
 from governance.settings import Settings, default_actor, load_settings
 from governance.store import Store
 from models.tables import ProposalRow
 
 if TYPE_CHECKING:
-    from flows.gates import GateReviewResult
+    from flows.gates import GateReviewResult, ScoreReport
     from flows.intake import IntakeReport
-    from flows.runtime import Mode
 
 __all__ = ["app", "main"]
 
@@ -99,19 +99,31 @@ def init(
     out.print(f"Policy {loaded.policy.name} ({loaded.policy.title}) {verb}, version {loaded.short_version}.")
 
 
-def _run_intake(paths: list[str], actor: str, settings: Settings) -> IntakeReport:
-    from flows.runtime import configure_prefect
+def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
+    """Run the flow `module.name` in this process, on the Prefect the README's rule picks, quietly.
 
+    The flow module is imported only here, after the Prefect environment is set: read commands
+    never import prefect.
+    """
     configure_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.intake import intake_flow
-
+    flow_ = getattr(importlib.import_module(module), name)
     try:
+        # Without this every sync flow call waits about a second for its heartbeat thread.
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            return intake_flow(paths, actor, settings.resolved_database_url(), settings.chunk_size)
+            return flow_(*args)
     finally:
         drain_prefect()
+
+
+def _run_intake(paths: list[str], actor: str, settings: Settings) -> IntakeReport:
+    return cast(
+        "IntakeReport",
+        _call_flow(
+            settings, "flows.intake", "intake_flow", paths, actor, settings.resolved_database_url(), settings.chunk_size
+        ),
+    )
 
 
 @app.command()
@@ -125,13 +137,8 @@ def submit(
     Example: governance submit examples/proposals/
     """
     settings = load_settings()
-    store = _store(settings)
-    store.require_schema()
     # Refuse bad input before paying for a flow run: the flow validates again on its own.
-    with store.read() as conn:
-        policy = intake.current_policy(conn)
-        known = intake.known_references(conn)
-    intake.validate_submission([str(p) for p in paths], policy.policy, known)
+    intake.check_submission(_store(settings), [str(p) for p in paths])
     report = _run_intake([str(p) for p in paths], default_actor(as_, settings), settings)
     if report.problems:
         raise InputRefused(report.problems)
@@ -449,23 +456,10 @@ def policy_check(
     out.print(table)
 
 
-def _prefect(settings: Settings) -> Mode:
-    from flows.runtime import configure_prefect
-
-    return configure_prefect(settings)
-
-
 def _run_score(paths: list[str], actor: str, settings: Settings) -> list[dict[str, Any]]:
-    _prefect(settings)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    from flows.gates import score_flow
-
-    try:
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            report = score_flow(paths, actor, settings.resolved_database_url())
-    finally:
-        drain_prefect()
+    report = cast(
+        "ScoreReport", _call_flow(settings, "flows.gates", "score_flow", paths, actor, settings.resolved_database_url())
+    )
     if report.problems:
         raise InputRefused(report.problems)
     return report.ranking
@@ -473,16 +467,10 @@ def _run_score(paths: list[str], actor: str, settings: Settings) -> list[dict[st
 
 def _run_gate(proposal_id: str, actor: str, settings: Settings) -> GateReviewResult:
     """The gate review as a local flow run: it stops at "awaiting decision"."""
-    _prefect(settings)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    from flows.gates import gate_review_flow
-
-    try:
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            return gate_review_flow(proposal_id, actor, settings.resolved_database_url())
-    finally:
-        drain_prefect()
+    return cast(
+        "GateReviewResult",
+        _call_flow(settings, "flows.gates", "gate_review_flow", proposal_id, actor, settings.resolved_database_url()),
+    )
 
 
 @app.command()
@@ -536,7 +524,7 @@ def gate(
     actor = default_actor(as_, settings)
     with store.read() as conn:
         row = intake.find_proposal(conn, proposal)
-    mode = _prefect(settings)
+    mode = configure_prefect(settings)
     if mode.kind != "embedded":
         from prefect.deployments import run_deployment
         from prefect.exceptions import ObjectNotFound
@@ -696,7 +684,7 @@ def agenda(json_: JsonOption = False) -> None:
         for row in conn.execute(
             select(ProposalRow).where(ProposalRow.state == "awaiting-decision").order_by(ProposalRow.id)
         ):
-            rec = gates.latest_record(conn, row.id, "recommended")
+            rec = latest_record(conn, row.id, "recommended")
             assert rec is not None
             waiting.append(
                 {

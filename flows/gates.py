@@ -22,24 +22,18 @@ from prefect.runtime import deployment as deployment_runtime
 from prefect.utilities.annotations import quote
 from pydantic import ValidationError
 
+from flows.runtime import open_engine
 from governance import board, gates
 from governance.assessments import read_assessments
 from governance.errors import DecisionRefused, InputRefused, Problem
 from governance.intake import current_policy
-from governance.ledger import Ledger
+from governance.ledger import latest_record
 from governance.scoring import RatedAssessment
-from governance.settings import load_settings
-from governance.store import Store
 from models.decision import DecisionInput
 
 MAX_ANSWERS = 20  # refused answers before the run gives up (the chair can start a new gate review)
 
 __all__ = ["BoardDecision", "GateReviewResult", "ScoreReport", "gate_review_flow", "score_flow", "to_decision"]
-
-
-def _engine(database_url: str | None) -> tuple[Store, Ledger]:
-    settings = load_settings()
-    return Store(database_url or settings.resolved_database_url()), Ledger(settings.clock(), settings.ids())
 
 
 @dataclass
@@ -51,7 +45,7 @@ class ScoreReport:
 
 @task(name="check-assessments", cache_policy=NO_CACHE, persist_result=False)
 def check_task(paths: list[str], database_url: str | None, actor: str) -> list[RatedAssessment] | list[Problem]:
-    store, ledger = _engine(database_url)
+    store, ledger = open_engine(database_url)
     try:
         items = read_assessments(paths)
         gates.record_scores(store, ledger, items, actor, dry_run=True)
@@ -64,7 +58,7 @@ def check_task(paths: list[str], database_url: str | None, actor: str) -> list[R
 
 @task(name="score-chunk", cache_policy=NO_CACHE, persist_result=False)
 def score_chunk_task(items: list[RatedAssessment], database_url: str | None, actor: str) -> list[dict[str, Any]]:
-    store, ledger = _engine(database_url)
+    store, ledger = open_engine(database_url)
     try:
         cards = gates.record_scores(store, ledger, items, actor)
         return [
@@ -146,7 +140,7 @@ class GateReviewResult:
 @task(name="recommend", cache_policy=NO_CACHE, persist_result=False)
 def recommend_task(proposal_id: str, database_url: str | None, actor: str) -> tuple[str, int, gates.Recommendation]:
     # Idempotent: on a resumed run this reads the recorded recommendation back instead of redoing it.
-    store, ledger = _engine(database_url)
+    store, ledger = open_engine(database_url)
     try:
         return gates.record_recommendation(store, ledger, proposal_id, actor)
     finally:
@@ -156,7 +150,7 @@ def recommend_task(proposal_id: str, database_url: str | None, actor: str) -> tu
 @task(name="decide", cache_policy=NO_CACHE, persist_result=False)
 def decide_task(decision: DecisionInput, database_url: str | None, actor: str) -> int | str:
     """The record's sequence number, or why the board rules refused the answer (nothing written)."""
-    store, ledger = _engine(database_url)
+    store, ledger = open_engine(database_url)
     try:
         return board.decide(store, ledger, decision, actor).seq
     except DecisionRefused as refused:
@@ -168,11 +162,11 @@ def decide_task(decision: DecisionInput, database_url: str | None, actor: str) -
 def _describe(
     proposal_id: str, gate: int, rec: gates.Recommendation, database_url: str | None
 ) -> tuple[str, int | None]:
-    store, _ = _engine(database_url)
+    store, _ = open_engine(database_url)
     try:
         with store.read() as conn:
             policy = current_policy(conn).policy
-            card = gates.latest_record(conn, proposal_id, "scored")
+            card = latest_record(conn, proposal_id, "scored")
         roster = ", ".join(f"{m.name} ({m.role}{', chair' if m.chair else ''})" for m in policy.board.members)
         lines = [
             f"## {proposal_id}: gate {gate} recommendation **{rec.outcome}**",

@@ -10,11 +10,9 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.runtime import open_engine
 from governance import intake
 from governance.errors import InputRefused, Problem
-from governance.ledger import Ledger
-from governance.settings import load_settings
-from governance.store import Store
 
 __all__ = ["IntakeReport", "Opaque", "intake_flow"]
 
@@ -48,20 +46,11 @@ class IntakeReport:
         return bool(self.problems)
 
 
-def _store(database_url: str | None) -> Store:
-    settings = load_settings()
-    return Store(database_url or settings.resolved_database_url())
-
-
 @task(name="validate-submission", cache_policy=NO_CACHE, persist_result=False)
 def validate_task(paths: list[str], database_url: str | None) -> Opaque[list[intake.Candidate]] | list[Problem]:
-    store = _store(database_url)
+    store, _ = open_engine(database_url)
     try:
-        store.require_schema()
-        with store.read() as conn:
-            policy = intake.current_policy(conn)
-            known = intake.known_references(conn)
-        return Opaque(intake.validate_submission(paths, policy.policy, known))
+        return Opaque(intake.check_submission(store, paths))
     except InputRefused as refused:
         return list(refused.problems)
     finally:
@@ -72,10 +61,9 @@ def validate_task(paths: list[str], database_url: str | None) -> Opaque[list[int
 def file_chunk_task(
     database_url: str | None, candidates: Opaque[list[intake.Candidate]], actor: str
 ) -> Opaque[list[intake.Filing]]:
-    settings = load_settings()
-    store = _store(database_url)
+    store, ledger = open_engine(database_url)
     try:
-        return Opaque(intake.file_proposals(store, Ledger(settings.clock(), settings.ids()), candidates.value, actor))
+        return Opaque(intake.file_proposals(store, ledger, candidates.value, actor))
     finally:
         store.dispose()
 

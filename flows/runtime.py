@@ -16,9 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from governance.settings import Settings
+from governance.ledger import Ledger
+from governance.settings import Settings, load_settings
+from governance.store import Store
 
-__all__ = ["Mode", "configure_prefect", "read_server_state", "server_healthy", "state_file"]
+__all__ = [
+    "Mode",
+    "configure_prefect",
+    "drain_prefect",
+    "open_engine",
+    "read_server_state",
+    "server_healthy",
+    "state_file",
+]
 
 QUIET = {
     # Analytics try a DNS lookup that fails without a network; flow and task logs stay in the
@@ -114,3 +124,12 @@ def drain_prefect(timeout: float = 15) -> None:
             worker.drain_all(timeout=timeout)
         except RuntimeError:  # a worker that never started has nothing to send
             continue
+
+
+def open_engine(database_url: str | None) -> tuple[Store, Ledger]:
+    """The store (the flow's `database_url`, else the settings') and a ledger on the settings' clock and ids.
+
+    Each task opens its own: a task may run in another process than the flow that called it.
+    """
+    settings = load_settings()
+    return Store(database_url or settings.resolved_database_url()), Ledger(settings.clock(), settings.ids())

@@ -12,23 +12,23 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from governance.canonical import to_plain
 from governance.errors import ConflictError, DecisionRefused, NotFoundError, TransitionError
-from governance.gates import gate_of, latest_record, open_conditions, today_in
+from governance.gates import gate_of, open_conditions, today_in
 from governance.intake import current_policy, find_proposal
-from governance.ledger import Ledger, NewRecord
+from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import check_transition, state_after_decision
 from governance.store import Store
 from models.decision import OUTCOMES, ConditionInput, DecisionInput, LedgerRecord, Vote
 from models.policy import BoardRules
-from models.tables import DecisionKeyRow, LedgerRow, ProposalRow
+from models.tables import DecisionKeyRow, LedgerRow
 
 __all__ = [
     "Tally",
@@ -51,13 +51,7 @@ class Tally:
     note: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "counts": self.counts,
-            "cast": self.cast,
-            "supported": self.supported,
-            "note": self.note,
-        }
+        return asdict(self)
 
     def describe(self) -> str:
         counts = ", ".join(f"{o} {n}" for o, n in self.counts.items()) or "no votes"
@@ -233,30 +227,28 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
             "state_after": state,
             "next_gate": decision.gate + 1 if decision.outcome in ("go", "conditional-go") and not last else None,
         }
-        [record] = ledger.append(
+        projection: dict[str, Any] = {"state": state}
+        if decision.outcome in ("go", "conditional-go"):
+            projection["stage"] = gate.enters
+            if not last:
+                projection["gate"] = decision.gate + 1
+        record = ledger.append_for_proposal(
             conn,
-            [
-                NewRecord(
-                    kind="decided",
-                    subject=row.id,
-                    outcome=decision.outcome,
-                    policy_version=loaded.version,
-                    payload=payload,
-                    inputs={"decision": to_plain(decision), "recommendation": recommended.payload},
-                )
-            ],
+            NewRecord(
+                kind="decided",
+                subject=row.id,
+                outcome=decision.outcome,
+                policy_version=loaded.version,
+                payload=payload,
+                inputs={"decision": to_plain(decision), "recommendation": recommended.payload},
+            ),
             recorded_by,
+            **projection,
         )
         try:
             conn.execute(insert(DecisionKeyRow).values(key=key, seq=record.seq))
         except SqlIntegrityError:  # pragma: no cover - the write lock makes this a second line of defence
             raise ConflictError(f"{row.id} gate {decision.gate} was already decided; nothing was recorded") from None
-        values: dict[str, Any] = {"state": state, "last_seq": record.seq}
-        if decision.outcome in ("go", "conditional-go"):
-            values["stage"] = gate.enters
-            if not last:
-                values["gate"] = decision.gate + 1
-        conn.execute(update(ProposalRow).where(ProposalRow.id == row.id).values(**values))
         return record
 
 
@@ -294,31 +286,25 @@ def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: st
                 f"{row.id} has moved on since the gate {gate} decision (record {decided.seq}); "
                 "it can no longer be superseded"
             )
-        [record] = ledger.append(
+        return ledger.append_for_proposal(
             conn,
-            [
-                NewRecord(
-                    kind="superseded",
-                    subject=row.id,
-                    outcome=decided.outcome,
-                    policy_version=loaded.version,
-                    payload={
-                        "gate": gate,
-                        "superseded_seq": decided.seq,
-                        "superseded_hash": decided.hash,
-                        "rationale": rationale.strip(),
-                        "state_after": "awaiting-decision",
-                    },
-                )
-            ],
+            NewRecord(
+                kind="superseded",
+                subject=row.id,
+                outcome=decided.outcome,
+                policy_version=loaded.version,
+                payload={
+                    "gate": gate,
+                    "superseded_seq": decided.seq,
+                    "superseded_hash": decided.hash,
+                    "rationale": rationale.strip(),
+                    "state_after": "awaiting-decision",
+                },
+            ),
             actor,
+            state="awaiting-decision",
+            gate=gate,
         )
-        conn.execute(
-            update(ProposalRow)
-            .where(ProposalRow.id == row.id)
-            .values(state="awaiting-decision", gate=gate, last_seq=record.seq)
-        )
-        return record
 
 
 def _after(conn: Connection, proposal_id: str, seq: int) -> bool:
@@ -339,22 +325,18 @@ def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, 
         if condition_id not in conditions:
             raise NotFoundError(f"no open condition {condition_id} on {pid}")
         today = today_in(loaded.policy, ledger.clock.now())
-        [record] = ledger.append(
+        return ledger.append_for_proposal(
             conn,
-            [
-                NewRecord(
-                    kind="condition-closed",
-                    subject=pid,
-                    outcome="closed",
-                    payload={
-                        "condition_id": condition_id,
-                        "note": note,
-                        "closed_on": today,
-                        "was_due": conditions[condition_id]["due"],
-                    },
-                )
-            ],
+            NewRecord(
+                kind="condition-closed",
+                subject=pid,
+                outcome="closed",
+                payload={
+                    "condition_id": condition_id,
+                    "note": note,
+                    "closed_on": today,
+                    "was_due": conditions[condition_id]["due"],
+                },
+            ),
             actor,
         )
-        conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(last_seq=record.seq))
-        return record

@@ -11,8 +11,9 @@ results are rounded to cents (money) or basis points of a percent (rates).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import pyxirr
 
@@ -39,21 +40,8 @@ class Financials:
     p_commercial: Decimal
     ecv: Decimal
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "periods": self.periods,
-            "cash_flows": self.cash_flows,
-            "npv": self.npv,
-            "pv_benefits": self.pv_benefits,
-            "irr": self.irr,
-            "irr_note": self.irr_note,
-            "payback_years": self.payback_years,
-            "development": self.development,
-            "launch": self.launch,
-            "p_technical": self.p_technical,
-            "p_commercial": self.p_commercial,
-            "ecv": self.ecv,
-        }
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def _money(value: float) -> Decimal:

@@ -15,30 +15,28 @@ import datetime as dt
 import json
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from governance.canonical import to_plain
 from governance.errors import InputRefused, NotFoundError, Problem, TransitionError
 from governance.financials import financials
 from governance.intake import current_policy, find_proposal
-from governance.ledger import Ledger, NewRecord, get_snapshot
+from governance.ledger import Ledger, NewRecord, get_snapshot, latest_record
 from governance.lifecycle import GATEABLE, check_transition
 from governance.policy import LoadedPolicy
 from governance.scoring import RatedAssessment, ScoreCard, gate_weights, score_proposal
 from governance.store import Store
-from models.decision import LedgerRecord
 from models.policy import Gate, Policy
 from models.proposal import Proposal
-from models.tables import LedgerRow, ProposalRow
+from models.tables import LedgerRow
 
 __all__ = [
     "Recommendation",
     "gate_of",
-    "latest_record",
     "open_conditions",
     "recommend",
     "record_recommendation",
@@ -53,7 +51,7 @@ class Recommendation:
     reasons: list[str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "reasons": self.reasons}
+        return asdict(self)
 
 
 def gate_of(policy: Policy, number: int) -> Gate:
@@ -99,18 +97,6 @@ def recommend(
         reasons += [f"should-meet {cid} below its pass threshold" for cid in weak]
         return Recommendation("conditional-go", reasons)
     return Recommendation("recycle", [f"score {total} < {t.conditional_go}: back to the submitter to strengthen"])
-
-
-def latest_record(conn: Connection, subject: str, kind: str) -> LedgerRecord | None:
-    from governance.ledger import _COLUMNS, _row_to_record
-
-    row = conn.execute(
-        select(*_COLUMNS)
-        .where(LedgerRow.subject == subject, LedgerRow.kind == kind)
-        .order_by(LedgerRow.seq.desc())
-        .limit(1)
-    ).first()
-    return _row_to_record(row) if row else None
 
 
 def open_conditions(conn: Connection, proposal_id: str) -> list[dict[str, Any]]:
@@ -216,21 +202,19 @@ def record_scores(
                     to_plain(i.assessment) for i in sorted(grouped[pid], key=lambda i: i.assessment.assessor)
                 ],
             }
-            [record] = ledger.append(
+            ledger.append_for_proposal(
                 conn,
-                [
-                    NewRecord(
-                        kind="scored",
-                        subject=pid,
-                        outcome=str(card.total),
-                        policy_version=loaded.version,
-                        payload=card.as_dict(),
-                        inputs=inputs,
-                    )
-                ],
+                NewRecord(
+                    kind="scored",
+                    subject=pid,
+                    outcome=str(card.total),
+                    policy_version=loaded.version,
+                    payload=card.as_dict(),
+                    inputs=inputs,
+                ),
                 actor,
+                state="scored",
             )
-            conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(state="scored", last_seq=record.seq))
         return cards
 
 
@@ -268,21 +252,17 @@ def record_recommendation(store: Store, ledger: Ledger, ident: str, actor: str) 
             "scored_seq": scored.seq,
             "open_conditions": conditions,
         }
-        [record] = ledger.append(
+        ledger.append_for_proposal(
             conn,
-            [
-                NewRecord(
-                    kind="recommended",
-                    subject=row.id,
-                    outcome=rec.outcome,
-                    policy_version=loaded.version,
-                    payload=payload,
-                    inputs={"score_card": card, "open_conditions": conditions, "today": today.isoformat()},
-                )
-            ],
+            NewRecord(
+                kind="recommended",
+                subject=row.id,
+                outcome=rec.outcome,
+                policy_version=loaded.version,
+                payload=payload,
+                inputs={"score_card": card, "open_conditions": conditions, "today": today.isoformat()},
+            ),
             actor,
-        )
-        conn.execute(
-            update(ProposalRow).where(ProposalRow.id == row.id).values(state="awaiting-decision", last_seq=record.seq)
+            state="awaiting-decision",
         )
         return row.id, row.gate, rec

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from governance.canonical import canonical_text, sha256_hex
 from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode, StoreError
-from governance.ledger import Canonical, Ledger, NewRecord, put_policy
+from governance.ledger import Canonical, Ledger, NewRecord, get_snapshot, put_policy
 from governance.lifecycle import CLOSED, check_transition
 from governance.policy import LoadedPolicy, policy_from_text
 from governance.rules import evaluate
@@ -36,6 +36,7 @@ __all__ = [
     "ScreeningResult",
     "adopt_policy",
     "adopted_policy",
+    "check_submission",
     "current_policy",
     "file_proposals",
     "find_proposal",
@@ -188,6 +189,20 @@ def _check_against_policy(candidates: list[Candidate], policy: Policy) -> list[P
                     )
                 )
     return problems
+
+
+def check_submission(store: Store, paths: Sequence[str | Path]) -> list[Candidate]:
+    """Validate a submission against the adopted policy and the proposals on file; nothing is written.
+
+    Raises:
+        StoreError: the database is not initialised.
+        InputRefused: with every problem, by file, record and field.
+    """
+    store.require_schema()
+    with store.read() as conn:
+        policy = current_policy(conn)
+        known = known_references(conn)
+    return validate_submission(paths, policy.policy, known)
 
 
 def _raw_policy_problems(data: Any, policy: Policy, file: str, label: str) -> list[Problem]:
@@ -464,8 +479,6 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fr
 
 
 def _previous_content(conn: Connection, key: str) -> dict[str, Any]:
-    from governance.ledger import get_snapshot
-
     data = get_snapshot(conn, key)
     return data if isinstance(data, dict) else {}
 
@@ -484,27 +497,17 @@ def find_proposal(conn: Connection, ident: str) -> Row[Any]:
 def withdraw(store: Store, ledger: Ledger, ident: str, actor: str, reason: str) -> Filing:
     """Withdraw a proposal before its decision; the withdrawal is a ledger record."""
     with store.write() as conn:
-        row = conn.execute(
-            select(ProposalRow.id, ProposalRow.reference, ProposalRow.state, ProposalRow.content_hash).where(
-                (ProposalRow.id == ident) | (ProposalRow.reference == ident)
-            )
-        ).first()
-        if row is None:
-            raise NotFoundError(f"no proposal {ident!r} (give its id, like P-2026-0001, or its reference)")
+        row = find_proposal(conn, ident)
         check_transition(row.id, row.state, "withdrawn")
-        records = ledger.append(
+        ledger.append_for_proposal(
             conn,
-            [
-                NewRecord(
-                    kind="withdrawn",
-                    subject=row.id,
-                    outcome="withdrawn",
-                    payload={"reference": row.reference, "reason": reason, "content_hash": row.content_hash},
-                )
-            ],
+            NewRecord(
+                kind="withdrawn",
+                subject=row.id,
+                outcome="withdrawn",
+                payload={"reference": row.reference, "reason": reason, "content_hash": row.content_hash},
+            ),
             actor,
-        )
-        conn.execute(
-            update(ProposalRow).where(ProposalRow.id == row.id).values(state="withdrawn", last_seq=records[0].seq)
+            state="withdrawn",
         )
         return Filing(row.reference, row.id, "withdrawn", "withdrawn", [reason])

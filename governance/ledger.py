@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
@@ -39,6 +39,7 @@ __all__ = [
     "NewRecord",
     "VerifyReport",
     "iter_records",
+    "latest_record",
     "record_hash",
     "records_for",
     "verify",
@@ -150,8 +151,7 @@ class Ledger:
         """Append `records` in order. The caller's transaction must hold the write lock."""
         if not records:
             return []
-        head = conn.execute(select(LedgerRow.seq, LedgerRow.hash).order_by(LedgerRow.seq.desc()).limit(1)).first()
-        seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        seq, prev = head(conn)
         snapshots: dict[str, str] = {}
         rows: list[dict[str, Any]] = []
         out: list[LedgerRecord] = []
@@ -201,6 +201,20 @@ class Ledger:
         conn.execute(insert(LedgerRow), rows)
         return out
 
+    def append_for_proposal(
+        self, conn: Connection, record: NewRecord, recorded_by: str, **projection: Any
+    ) -> LedgerRecord:
+        """Append one record about a proposal and update its row in the proposals projection.
+
+        Every change of a proposal goes through here, so the projection is written only in the
+        transaction of the ledger record that changes it (`verify` checks the two agree).
+        """
+        [written] = self.append(conn, [record], recorded_by)
+        conn.execute(
+            update(ProposalRow).where(ProposalRow.id == record.subject).values(last_seq=written.seq, **projection)
+        )
+        return written
+
 
 def put_snapshots(conn: Connection, snapshots: dict[str, str]) -> None:
     """Insert the snapshots not stored yet (content-addressed: an existing key is the same content)."""
@@ -231,16 +245,20 @@ def get_snapshot(conn: Connection, key: str) -> Any:
     return json.loads(text)
 
 
-def get_policy_text(conn: Connection, version: str) -> str:
-    text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version))
-    if text is None:
-        raise NotFoundError(f"no policy with version {version}")
-    return text
-
-
 def records_for(conn: Connection, subject: str) -> list[LedgerRecord]:
     rows = conn.execute(select(*_COLUMNS).where(LedgerRow.subject == subject).order_by(LedgerRow.seq))
     return [_row_to_record(r) for r in rows]
+
+
+def latest_record(conn: Connection, subject: str, kind: str) -> LedgerRecord | None:
+    """The newest record of `kind` about `subject`, if any."""
+    row = conn.execute(
+        select(*_COLUMNS)
+        .where(LedgerRow.subject == subject, LedgerRow.kind == kind)
+        .order_by(LedgerRow.seq.desc())
+        .limit(1)
+    ).first()
+    return _row_to_record(row) if row else None
 
 
 def iter_records(conn: Connection, *, since_seq: int = 1, batch: int = 5000) -> Iterator[LedgerRecord]:
@@ -405,7 +423,3 @@ def _verify_content(conn: Connection, report: VerifyReport, max_problems: int) -
     )
     for seq, missing_version in unknown:
         report.problems.append(f"record {seq}: its policy {missing_version} is not stored")
-
-
-def count(conn: Connection) -> int:
-    return int(conn.scalar(select(func.count()).select_from(LedgerRow)) or 0)

@@ -12,7 +12,7 @@ rating is an error, never a zero.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -52,19 +52,7 @@ class ScoreCard:
     financials: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "proposal_id": self.proposal_id,
-            "gate": self.gate,
-            "total": self.total,
-            "knocked_out": self.knocked_out,
-            "should_meet_passed": self.should_meet_passed,
-            "criteria": self.criteria,
-            "must_meet": self.must_meet,
-            "weights_source": self.weights_source,
-            "assessors": self.assessors,
-            "flags": self.flags,
-            "financials": self.financials,
-        }
+        return asdict(self)
 
 
 def _gate(policy: Policy, number: int) -> Gate:

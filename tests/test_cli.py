@@ -217,6 +217,16 @@ def test_submit_list_show_withdraw_end_to_end(workdir: Path) -> None:
     assert run(workdir, "verify").stdout.startswith("Ledger verified: 8 records, head 8:")
 
 
+def decide_conditional_go(cwd: Path, due: str) -> subprocess.CompletedProcess[str]:
+    """The board's conditional go on P-2026-0001 at gate 1, as the chair records it on the CLI."""
+    return run(
+        cwd, "decide", "P-2026-0001", "--gate", "1", "--outcome", "conditional-go", "--by", "ana",
+        "--rationale", "Needs a second supplier", "--vote", "ana=conditional-go", "--vote", "raj=conditional-go",
+        "--vote", "lee=hold", "--meeting-date", "2026-11-20",
+        "--condition", f"supplier audit by {due}, owner: Tom Becker",
+    )  # fmt: skip
+
+
 def _assessment_csv(path: Path, reference: str, ratings: tuple[int, int], legal: str = "yes") -> Path:
     path.write_text(
         "proposal,gate,assessor,strategic-fit,market-attractiveness,legal-compliance\n"
@@ -287,29 +297,7 @@ def test_score_gate_decide_agenda_on_the_embedded_server(workdir: Path) -> None:
         "error[decision-refused]: the votes do not support 'go': go 1, hold 2 under majority "
         "(more than half of 3 votes)\n"
     )
-    decided = run(
-        workdir,
-        "decide",
-        "P-2026-0001",
-        "--gate",
-        "1",
-        "--outcome",
-        "conditional-go",
-        "--by",
-        "ana",
-        "--rationale",
-        "Needs a second supplier",
-        "--vote",
-        "ana=conditional-go",
-        "--vote",
-        "raj=conditional-go",
-        "--vote",
-        "lee=hold",
-        "--meeting-date",
-        "2026-11-20",
-        "--condition",
-        "supplier audit by 2026-11-01, owner: Tom Becker",
-    )
+    decided = decide_conditional_go(workdir, due="2026-11-01")
     assert (decided.returncode, decided.stderr) == (0, "")
     assert decided.stdout.splitlines()[1] == (
         "  condition C-2026-0001-G1-1: supplier audit by 2026-11-01 (owner Tom Becker, due 2026-11-01)"

@@ -105,7 +105,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     from governance.store import Store
 
     from ..conftest import START
-    from ..test_cli import _assessment_csv
+    from ..test_cli import _assessment_csv, decide_conditional_go
 
     port = _free_port()
     env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
@@ -185,29 +185,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     intake.file_proposals(store, ledger, intake.validate_submission([proposal_file], policy, {}), "tester")
     gates.record_scores(store, ledger, read_assessments([assessments]), "tester")
     gates.record_recommendation(store, ledger, "P-2026-0001", "tester")
-    decided = run(
-        other,
-        "decide",
-        "P-2026-0001",
-        "--gate",
-        "1",
-        "--outcome",
-        "conditional-go",
-        "--by",
-        "ana",
-        "--rationale",
-        "Needs a second supplier",
-        "--vote",
-        "ana=conditional-go",
-        "--vote",
-        "raj=conditional-go",
-        "--vote",
-        "lee=hold",
-        "--meeting-date",
-        "2026-11-20",
-        "--condition",
-        "supplier audit by 2027-01-15, owner: Tom Becker",
-    )
+    decided = decide_conditional_go(other, due="2027-01-15")
     assert decided.returncode == 0, decided.stderr
     with store.read() as conn:
         cli_history = records_for(conn, "P-2026-0001")

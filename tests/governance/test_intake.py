@@ -64,11 +64,7 @@ def adopted(store: Store, ledger: Ledger, stage_gate: LoadedPolicy) -> Store:
 
 
 def submit(store: Store, ledger: Ledger, *paths: Path) -> list[intake.Filing]:
-    with store.read() as conn:
-        policy = intake.current_policy(conn)
-        known = intake.known_references(conn)
-    candidates = intake.validate_submission([str(p) for p in paths], policy.policy, known)
-    return intake.file_proposals(store, ledger, candidates, "jonas")
+    return intake.file_proposals(store, ledger, intake.check_submission(store, [str(p) for p in paths]), "jonas")
 
 
 def test_file_screen_refile_amend_withdraw(adopted: Store, ledger: Ledger, tmp_path: Path) -> None:
