@@ -383,7 +383,7 @@ def verify_(
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="proposal or policy")],
+    kind: Annotated[str, typer.Argument(help="proposal, policy, status-report, project or candidates")],
 ) -> None:
     """Print the JSON Schema of a file format.
 
@@ -391,10 +391,20 @@ def schema(
     """
     from pydantic import BaseModel
 
+    from models.assessment import Assessment
     from models.policy import Policy
     from models.proposal import Proposal
+    from models.selection import CandidatesFile
+    from models.status_report import MigratedProject, StatusReport
 
-    models: dict[str, type[BaseModel]] = {"proposal": Proposal, "policy": Policy}
+    models: dict[str, type[BaseModel]] = {
+        "proposal": Proposal,
+        "policy": Policy,
+        "assessment": Assessment,
+        "status-report": StatusReport,
+        "project": MigratedProject,
+        "candidates": CandidatesFile,
+    }
     if kind not in models:
         raise ConfigError(f"unknown schema {kind!r}; choose one of: {', '.join(models)}")
     _print_json(models[kind].model_json_schema(by_alias=True))
@@ -558,11 +568,17 @@ def gate(
 
 @app.command()
 def decide(
-    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
-    gate: Annotated[int, typer.Option(help="The gate being decided.")],
-    outcome: Annotated[str, typer.Option(help="go, conditional-go, hold, recycle or kill.")],
-    by: Annotated[str, typer.Option("--by", help="The board member who decides (the chair).")],
-    rationale: Annotated[str, typer.Option(help="Why (required; kept in the ledger).")],
+    proposal: Annotated[str | None, typer.Argument(help="Proposal id (P-2026-0007) or reference.")] = None,
+    gate: Annotated[int | None, typer.Option(help="The gate being decided.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="go, conditional-go, hold, recycle or kill.")] = None,
+    by: Annotated[str, typer.Option("--by", help="The board member who decides (the chair).")] = "",
+    rationale: Annotated[str, typer.Option(help="Why (required; kept in the ledger).")] = "",
+    quarter: Annotated[
+        str | None, typer.Option(help="Answer the quarterly review of this quarter instead (2026Q4).")
+    ] = None,
+    override: Annotated[
+        list[str], typer.Option(help="With --quarter: 'P-2026-0007=OUTCOME: rationale', once per change.")
+    ] = [],  # noqa: B006
     vote: Annotated[list[str], typer.Option(help="NAME=OUTCOME, once per member who voted.")] = [],  # noqa: B006
     condition: Annotated[list[str], typer.Option(help="'WHAT by YYYY-MM-DD, owner: WHO' (conditional go).")] = [],  # noqa: B006
     conflict: Annotated[list[str], typer.Option(help="A member who declared a conflict (recused).")] = [],  # noqa: B006
@@ -576,6 +592,9 @@ def decide(
     Example: governance decide P-2026-0007 --gate 2 --outcome conditional-go --by ana --rationale "..."
     --vote ana=conditional-go --vote raj=conditional-go --vote lee=hold
     --condition "security review by 2027-02-01, owner: CISO"
+
+    The quarterly review: governance decide --quarter 2026Q4 --by ana --rationale "..."
+    --override "P-2026-0007=stop: the market moved"
     """
     import datetime as dt
 
@@ -584,6 +603,20 @@ def decide(
     from governance import board, gates
     from governance.errors import DecisionRefused
     from models.decision import DecisionInput
+
+    if not by.strip() or not rationale.strip():
+        raise DecisionRefused("a decision needs --by (the board member deciding) and --rationale")
+    if quarter is not None:
+        if proposal is not None or gate is not None or outcome is not None or vote or condition or conflict:
+            raise DecisionRefused("--quarter answers a quarterly review: give no proposal, --gate, --outcome or votes")
+        from flows.cli_review import confirm_quarter
+
+        confirm_quarter(quarter, by, rationale, override, meeting_date, as_)
+        return
+    if proposal is None or gate is None or outcome is None:
+        raise DecisionRefused("a gate decision needs PROPOSAL, --gate and --outcome (or --quarter for a review)")
+    if override:
+        raise DecisionRefused("--override belongs to a quarterly review (--quarter)")
 
     settings = load_settings()
     store = _store(settings)
@@ -765,6 +798,9 @@ def server_status() -> None:
     from flows.server import status
 
     out.print(status(load_settings()))
+
+
+import flows.cli_review  # noqa: E402, F401 - registers the review commands on `app`
 
 
 def main() -> None:

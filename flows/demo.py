@@ -162,7 +162,38 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     except GovernanceError as refused:
         console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
 
-    console.rule("8. The auditor verifies the ledger")
+    console.rule("8. Running projects are imported; two quarterly reviews follow")
+    from flows.cli_review import _run_review, print_review, print_selection
+    from governance import projects, review
+    from models.decision import ReviewAnswer
+
+    imported = projects.import_projects(store, ledger, [EXAMPLES / "projects"], actor)
+    console.print(f"Imported {len(imported)} running projects (one `migrated` record each).")
+    for quarter in ("2026Q3", "2026Q4"):
+        reviewed = _run_review(settings, quarter, [str(EXAMPLES / "status" / quarter)], actor)
+        tally = ", ".join(f"{n} {o}" for o, n in sorted(reviewed.counts.items()))
+        console.print(f"Quarterly review {quarter} (record {reviewed.proposed_seq}): {tally}.")
+        for finding in reviewed.findings:
+            console.print(f"  finding: {finding}", markup=False)
+        print_review(reviewed.projects, only_changes=False)
+        answer = ReviewAnswer(
+            quarter=quarter,
+            decided_by="ana",
+            meeting_date="2026-11-25" if quarter == "2026Q4" else "2026-10-28",
+            rationale="The board accepts the review's recommendations.",
+        )
+        confirmed = review.confirm_review(store, ledger, answer, actor)
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(confirmed.outcomes.items()))
+        console.print(f"The board confirmed {quarter} (record {confirmed.confirmed_seq}): {outcomes}.")
+    with store.read() as conn:
+        loaded = intake.current_policy(conn)
+        problem = review.selection_problem(conn, loaded, "2027Q1", review.quarter_dates("2027Q1")[0])
+    from governance.selection import solve
+
+    console.rule("9. The portfolio selection after the review (HiGHS), against a spreadsheet's greedy pick")
+    print_selection(problem, solve(problem))
+
+    console.rule("10. The auditor verifies the ledger")
     checked = verify(store)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "

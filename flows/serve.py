@@ -14,12 +14,14 @@ def main() -> None:
 
     from flows.gates import gate_review_flow, score_flow
     from flows.intake import intake_flow
+    from flows.review import quarterly_review_flow
 
     deployments = []
     for flow_, name, description in (
         (intake_flow, "intake", "File a batch of proposal files."),
         (score_flow, "score", "Score proposals from assessment files."),
         (gate_review_flow, "gate-review", "Recommend at a gate, then wait for the board's decision."),
+        (quarterly_review_flow, "quarterly-review", "The quarterly review, then wait for the board's answer."),
     ):
         deployment = flow_.to_deployment(name=name, description=description)
         assert not inspect.isawaitable(deployment)  # sync context: to_deployment returns the deployment itself

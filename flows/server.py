@@ -97,7 +97,7 @@ def start(settings: Settings, port: int) -> str:
     return f"Prefect server running: API {api_url}, UI {ui_url} (runner pid {runner_pid}). Commands now use it."
 
 
-DEPLOYMENTS = frozenset({"intake", "score", "gate-review"})
+DEPLOYMENTS = frozenset({"intake", "score", "gate-review", "quarterly-review"})
 
 
 def _deployment_names(api_url: str) -> set[str]:

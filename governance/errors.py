@@ -70,6 +70,8 @@ ProblemCode = Literal[
     "unknown-reference",
     "duplicate-in-batch",
     "closed-proposal",
+    "already-on-file",
+    "wrong-quarter",
 ]
 
 

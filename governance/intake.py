@@ -36,6 +36,7 @@ __all__ = [
     "ScreeningResult",
     "adopt_policy",
     "adopted_policy",
+    "check_against_policy",
     "check_submission",
     "current_policy",
     "file_proposals",
@@ -152,7 +153,7 @@ def validate_submission(
                 continue
             content = canonical_text(proposal)
             candidates.append(Candidate(record.file, record.label, proposal, sha256_hex(content), content))
-    problems.extend(_check_against_policy(candidates, policy))
+    problems.extend(check_against_policy(candidates, policy))
     unique, batch_problems = _dedupe(candidates)
     problems.extend(batch_problems)
     problems.extend(_check_references(unique, known))
@@ -163,7 +164,7 @@ def validate_submission(
     return unique
 
 
-def _check_against_policy(candidates: list[Candidate], policy: Policy) -> list[Problem]:
+def check_against_policy(candidates: list[Candidate], policy: Policy) -> list[Problem]:
     buckets, objectives = policy.bucket_ids(), policy.objective_ids()
     problems = []
     for c in candidates:

@@ -8,6 +8,8 @@ and `check_transition` refuses a record the current state does not allow.
     awaiting-decision -> in-stage (go / conditional go; `active` after the last gate)
                        | on-hold | recycled | killed
     any open state -> withdrawn (by the submitter, before a decision closes it)
+    active | paused -> active (continue, resume) | paused | stopped | completed   (quarterly review)
+    (migrated projects enter as active or paused)
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ __all__ = [
     "AMENDABLE",
     "CLOSED",
     "GATEABLE",
+    "REVIEWABLE",
+    "REVIEW_STATE",
     "STATEFUL_PAYLOAD_KINDS",
     "STATES",
     "STATE_AFTER",
@@ -38,6 +42,9 @@ STATES: Final = (
     "on-hold",
     "recycled",
     "active",
+    "paused",
+    "stopped",
+    "completed",
     "killed",
     "withdrawn",
 )
@@ -47,7 +54,9 @@ AMENDABLE: Final = frozenset(
 )
 # States from which a proposal can be scored for its next gate.
 GATEABLE: Final = frozenset({"screened", "in-stage", "on-hold", "scored"})
-CLOSED: Final = frozenset({"withdrawn", "killed"})
+CLOSED: Final = frozenset({"withdrawn", "killed", "stopped", "completed"})
+# States a quarterly review looks at.
+REVIEWABLE: Final = frozenset({"active", "paused"})
 
 _ALLOWED: Final[dict[str, frozenset[str]]] = {
     "amended": AMENDABLE,
@@ -57,6 +66,8 @@ _ALLOWED: Final[dict[str, frozenset[str]]] = {
     "scored": GATEABLE,
     "recommended": frozenset({"scored"}),
     "decided": frozenset({"awaiting-decision"}),
+    "reviewed": REVIEWABLE,
+    "status-reported": REVIEWABLE,
 }
 
 # The state each record kind leads to; "decided" depends on its outcome (state_after_decision);
@@ -73,7 +84,16 @@ STATE_AFTER: Final[dict[str, str]] = {
 
 
 # Kinds whose payload names the state they led to (`state_after`).
-STATEFUL_PAYLOAD_KINDS: Final = ("decided", "superseded")
+STATEFUL_PAYLOAD_KINDS: Final = ("decided", "superseded", "migrated", "reviewed")
+
+# A quarterly review's outcome and the state it leads to.
+REVIEW_STATE: Final[dict[str, str]] = {
+    "continue": "active",
+    "resume": "active",
+    "pause": "paused",
+    "stop": "stopped",
+    "complete": "completed",
+}
 
 
 def state_after_decision(outcome: str, last_gate: bool) -> str:

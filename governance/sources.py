@@ -117,7 +117,7 @@ def read_records(path: Path, csv_reader: Any = None) -> tuple[list[SourceRecord]
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc)
         return [], [Problem(name, "", "", "parse-error", f"invalid YAML{where}: {reason}")]
-    if isinstance(data, dict) and len(data) == 1 and set(data) <= {"proposals", "assessments"}:
+    if isinstance(data, dict) and len(data) == 1 and set(data) <= {"proposals", "assessments", "reports", "projects"}:
         data = next(iter(data.values()))
     if isinstance(data, dict):
         return [SourceRecord(name, "record 1", data)], []

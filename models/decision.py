@@ -10,11 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 __all__ = [
     "OUTCOMES",
     "RECORD_KINDS",
+    "REVIEW_OUTCOMES",
     "ConditionInput",
     "DecisionInput",
     "LedgerRecord",
     "Outcome",
     "RecordKind",
+    "ReviewAnswer",
+    "ReviewOutcome",
+    "ReviewOverride",
     "Vote",
 ]
 
@@ -32,6 +36,12 @@ RECORD_KINDS = (
     "decided",
     "superseded",
     "condition-closed",
+    "migrated",
+    "status-reported",
+    "review-proposed",
+    "selected",
+    "review-confirmed",
+    "reviewed",
 )
 
 RecordKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{1,39}$")]
@@ -87,6 +97,32 @@ class ConditionInput(BaseModel):
     text: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     owner: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     due: dt.date
+
+
+ReviewOutcome = Literal["continue", "pause", "resume", "stop", "complete"]
+REVIEW_OUTCOMES: tuple[str, ...] = ("continue", "pause", "resume", "stop", "complete")
+
+
+class ReviewOverride(BaseModel):
+    """The board replaces one project's recommended outcome, with its reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    project: Annotated[str, StringConstraints(pattern=r"^P-\d{4}-\d{4,}$")]
+    outcome: ReviewOutcome
+    rationale: Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
+
+
+class ReviewAnswer(BaseModel):
+    """The board's one answer to a quarterly review: accept every recommendation except the overrides."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    quarter: Annotated[str, StringConstraints(pattern=r"^\d{4}Q[1-4]$")]
+    decided_by: MemberName
+    meeting_date: dt.date
+    rationale: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    overrides: list[ReviewOverride] = Field(default_factory=list)
 
 
 class DecisionInput(BaseModel):

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
 from models.common import STRICT, PlainLine, PlainText
+from models.selection import PortfolioRules
 
 __all__ = [
     "AhpMatrix",
@@ -29,6 +30,7 @@ __all__ = [
     "Objective",
     "Policy",
     "ReviewRule",
+    "ReviewSettings",
     "ScoringRules",
     "ScreeningRule",
     "Stage",
@@ -261,7 +263,12 @@ class BoardRules(BaseModel):
 
 
 class ReviewRule(BaseModel):
-    """A quarterly review rule: when `when` holds, recommend `outcome` for `reason`."""
+    """A quarterly review rule: when `when` holds, recommend `outcome` for `reason`.
+
+    With `for_quarters: 2` the condition must hold in this quarter's report and the one before it
+    (each quarter's figures are evaluated on their own). The fields a rule may name are listed by
+    `governance.review.FACT_FIELDS` (cpi, spi, score, ecv, risk_level, report_missing, ...).
+    """
 
     model_config = STRICT
 
@@ -269,6 +276,15 @@ class ReviewRule(BaseModel):
     outcome: Literal["pause", "stop", "complete"]
     when: Condition
     reason: PlainLine
+    for_quarters: Annotated[int, Field(ge=1, le=8)] = 1
+
+
+class ReviewSettings(BaseModel):
+    """When status reports are due: `report_due_days` after the quarter ends (later is late)."""
+
+    model_config = STRICT
+
+    report_due_days: Annotated[int, Field(ge=0, le=90)] = 15
 
 
 class Policy(BaseModel):
@@ -291,6 +307,8 @@ class Policy(BaseModel):
     board: BoardRules
     scoring: ScoringRules = Field(default_factory=ScoringRules)
     review_rules: list[ReviewRule] = Field(default_factory=list)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    portfolio: PortfolioRules | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Policy:

@@ -1,0 +1,165 @@
+"""Importing projects that were already running when the engine was adopted.
+
+`governance import projects FILE` reads migrated projects (a proposal's fields plus `approved_on`,
+`status` and an optional `score`), refuses the whole file on any problem, and records one
+`migrated` record each, so that the first quarterly review has a real portfolio. Importing the
+same file again files nothing; a reference already on file under other content is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+
+from governance.canonical import canonical_text, sha256_hex
+from governance.errors import InputRefused, Problem
+from governance.intake import Candidate, _next_ids, check_against_policy, current_policy, problems_from_validation
+from governance.ledger import Canonical, Ledger, NewRecord
+from governance.sources import expand_paths, read_records
+from governance.store import Store
+from models.proposal import Proposal
+from models.status_report import MigratedProject
+from models.tables import ProposalRow
+
+__all__ = ["Imported", "import_projects", "read_projects"]
+
+_EXTRA = ("approved_on", "status", "score")
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    reference: str
+    project_id: str
+    action: str  # migrated | unchanged
+    state: str
+
+
+def read_projects(paths: Sequence[str | Path]) -> list[tuple[Candidate, MigratedProject]]:
+    """Read and validate migrated-project files (YAML or JSON); refuse them whole on any problem."""
+    files, problems = expand_paths(paths)
+    out: list[tuple[Candidate, MigratedProject]] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        if path.suffix.lower() == ".csv":
+            problems.append(Problem(str(path), "", "", "unsupported-format", "projects are imported from YAML or JSON"))
+            continue
+        records, read_problems = read_records(path)
+        problems.extend(read_problems)
+        for record in records:
+            try:
+                project = MigratedProject.model_validate(record.data)
+            except ValidationError as exc:
+                problems.extend(problems_from_validation(exc, record.file, record.label))
+                continue
+            if project.reference in seen:
+                problems.append(
+                    Problem(
+                        record.file,
+                        record.label,
+                        "reference",
+                        "duplicate-in-batch",
+                        f"reference {project.reference} is also in {seen[project.reference]}",
+                    )
+                )
+                continue
+            seen[project.reference] = f"{record.file} {record.label}"
+            proposal = Proposal.model_validate(project.model_dump(exclude=set(_EXTRA)))
+            content = canonical_text(proposal)
+            out.append((Candidate(record.file, record.label, proposal, sha256_hex(content), content), project))
+    if not files and not problems:
+        problems.append(Problem("", "", "", "file-not-found", "nothing to import"))
+    if problems:
+        raise InputRefused(problems)
+    return out
+
+
+def import_projects(store: Store, ledger: Ledger, paths: Sequence[str | Path], actor: str) -> list[Imported]:
+    """Record each migrated project (active or paused, past the policy's last gate) in one transaction."""
+    items = read_projects(paths)
+    with store.write() as conn:
+        loaded = current_policy(conn)
+        policy = loaded.policy
+        problems = check_against_policy([c for c, _ in items], policy)
+        refs = [c.proposal.reference for c, _ in items]
+        rows = {
+            r.reference: r
+            for start in range(0, len(refs), 500)
+            for r in conn.execute(select(ProposalRow).where(ProposalRow.reference.in_(refs[start : start + 500])))
+        }
+        for c, _ in items:
+            row = rows.get(c.proposal.reference)
+            if row is not None and row.content_hash != c.content_hash:
+                problems.append(
+                    Problem(
+                        c.file,
+                        c.label,
+                        "reference",
+                        "already-on-file",
+                        f"reference {c.proposal.reference} is already on file as {row.id} ({row.state}) "
+                        "with other content",
+                    )
+                )
+        if problems:
+            raise InputRefused(problems)
+        fresh = [(c, p) for c, p in items if c.proposal.reference not in rows]
+        ids = iter(_next_ids(conn, ledger.clock.now().year, len(fresh))) if fresh else iter(())
+        last_gate = policy.gates[-1]
+        records: list[NewRecord] = []
+        planned: list[tuple[str, Candidate, MigratedProject]] = []
+        for c, project in fresh:
+            pid = next(ids)
+            planned.append((pid, c, project))
+            records.append(
+                NewRecord(
+                    kind="migrated",
+                    subject=pid,
+                    outcome=project.status,
+                    policy_version=loaded.version,
+                    payload={
+                        "reference": project.reference,
+                        "title": project.title,
+                        "content_hash": c.content_hash,
+                        "approved_on": project.approved_on,
+                        "score": project.score,
+                        "stage": last_gate.enters,
+                        "source": {"file": Path(c.file).name, "record": c.label},
+                        "state_after": project.status,
+                    },
+                    inputs=Canonical(c.content),
+                )
+            )
+        written = ledger.append(conn, records, actor)
+        inserts: list[dict[str, Any]] = []
+        for (pid, c, project), record in zip(planned, written, strict=True):
+            inserts.append(
+                {
+                    "id": pid,
+                    "reference": project.reference,
+                    "title": project.title,
+                    "bucket": project.bucket,
+                    "state": project.status,
+                    "sponsor": project.sponsor,
+                    "submitter": project.submitter,
+                    "content_hash": c.content_hash,
+                    "snapshot": c.content_hash,
+                    "version": 1,
+                    "filed_seq": record.seq,
+                    "last_seq": record.seq,
+                    "gate": last_gate.number,
+                    "stage": last_gate.enters,
+                }
+            )
+        if inserts:
+            conn.execute(insert(ProposalRow), inserts)
+        out = [Imported(p.reference, pid, "migrated", p.status) for pid, _, p in planned]
+        out += [
+            Imported(c.proposal.reference, rows[c.proposal.reference].id, "unchanged", rows[c.proposal.reference].state)
+            for c, _ in items
+            if c.proposal.reference in rows
+        ]
+        return sorted(out, key=lambda i: i.project_id)

@@ -1,0 +1,305 @@
+"""Portfolio selection: the portfolio rules, the candidates file, the problem and the result.
+
+`PortfolioRules` is the `portfolio:` section of a policy; `CandidatesFile` is the what-if file
+(`governance schema candidates`). `SelectionProblem` is what the engine solves (built by code from
+either), and `SelectionResult` is what it reports: its JSON form (`model_dump(mode="json")`) has
+every amount as a decimal string, so it can go into a ledger record as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from models.common import STRICT, Money, NonNegativeMoney, Period, PlainLine
+
+__all__ = [
+    "BucketBounds",
+    "BucketSpend",
+    "CandidateCost",
+    "CandidateResource",
+    "CandidatesFile",
+    "FrontierPoint",
+    "GreedyComparison",
+    "LeftOut",
+    "NextSlice",
+    "PeriodSpend",
+    "PortfolioRules",
+    "SelectionCandidate",
+    "SelectionProblem",
+    "SelectionResult",
+    "SelectionStatus",
+    "SolverInfo",
+    "SolverOptions",
+    "ValueMeasure",
+]
+
+ValueMeasure = Literal["score", "ecv", "npv"]
+SelectionStatus = Literal["optimal", "gap", "infeasible", "no-solution"]
+CandidateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
+BucketId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+
+
+def _decimal(value: object) -> object:
+    # Floats would carry binary rounding into the record: read them through their shortest repr.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+Share = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=1)]
+Fte = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=10_000, decimal_places=2)]
+Score = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100, decimal_places=4)]
+
+
+class PortfolioRules(BaseModel):
+    """How a portfolio is selected: the value to maximise, the budget and the solver's settings.
+
+    Bucket bounds are shares of the total budget over the budgeted periods; a candidate's cost in a
+    period without a budget is not constrained.
+    """
+
+    model_config = STRICT
+
+    value_measure: ValueMeasure = "ecv"
+    budget: Annotated[dict[Period, NonNegativeMoney], Field(min_length=1)]
+    capacity: dict[PlainLine, dict[Period, Fte]] = Field(default_factory=dict)
+    frontier_levels: Annotated[int, Field(ge=10, le=50)] = 12
+    next_slice: Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, le=1)] = Decimal("0.10")
+    mip_gap: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=Decimal("0.5"))] = Decimal("0.001")
+    time_limit_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
+    precedence: Literal["rules", "selection"] = "rules"
+
+
+class CandidateCost(BaseModel):
+    model_config = STRICT
+
+    period: Period
+    amount: NonNegativeMoney
+
+
+class CandidateResource(BaseModel):
+    """Full-time equivalents of one role a candidate needs in one period."""
+
+    model_config = STRICT
+
+    role: PlainLine
+    period: Period
+    fte: Fte
+
+
+class SelectionCandidate(BaseModel):
+    """A proposal or active project that may be funded."""
+
+    model_config = STRICT
+
+    id: CandidateId
+    title: PlainLine
+    kind: Literal["proposal", "project"] = "proposal"
+    bucket: BucketId
+    score: Score | None = None
+    ecv: Money | None = None
+    npv: Money | None = None
+    costs: list[CandidateCost] = Field(min_length=1)
+    resources: list[CandidateResource] = Field(default_factory=list)
+    depends_on: list[CandidateId] = Field(default_factory=list)
+    excludes: list[CandidateId] = Field(default_factory=list)
+    force: Literal["in", "out"] | None = None
+    force_reason: PlainLine | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SelectionCandidate:
+        periods = [c.period for c in self.costs]
+        if len(set(periods)) != len(periods):
+            raise PydanticCustomError("inconsistent", "costs list a period more than once")
+        seen = [(r.role, r.period) for r in self.resources]
+        if len(set(seen)) != len(seen):
+            raise PydanticCustomError("inconsistent", "resources list a role and period more than once")
+        for name, refs in (("depends_on", self.depends_on), ("excludes", self.excludes)):
+            if self.id in refs:
+                raise PydanticCustomError("inconsistent", f"{name} names the candidate itself")
+            if len(set(refs)) != len(refs):
+                raise PydanticCustomError("inconsistent", f"{name} names a candidate more than once")
+        if set(self.depends_on) & set(self.excludes):
+            raise PydanticCustomError("inconsistent", "a candidate cannot both depend on and exclude the same one")
+        if (self.force is None) != (self.force_reason is None):
+            raise PydanticCustomError("inconsistent", "force and force_reason go together: give both or neither")
+        return self
+
+    def value(self, measure: ValueMeasure) -> Decimal | None:
+        """The candidate's value under a measure (None if it has none)."""
+        value: Decimal | None = getattr(self, measure)
+        return value
+
+
+class BucketBounds(BaseModel):
+    """A strategic bucket's bounds, as shares of the total budget over the budgeted periods."""
+
+    model_config = STRICT
+
+    bucket: BucketId
+    min_share: Share = Decimal("0")
+    max_share: Share = Decimal("1")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> BucketBounds:
+        if self.min_share > self.max_share:
+            raise PydanticCustomError("inconsistent", f"min_share {self.min_share} exceeds max_share {self.max_share}")
+        return self
+
+
+class CandidatesFile(BaseModel):
+    """The what-if file of `governance select`: rules, bucket bounds and candidates in one file.
+
+    Every candidate's bucket must be listed in `buckets`; candidate ids are unique and
+    `depends_on` / `excludes` name candidates of the same file (checked when the file is read).
+    """
+
+    model_config = STRICT
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    portfolio: PortfolioRules
+    buckets: list[BucketBounds] = Field(min_length=1)
+    candidates: list[SelectionCandidate] = Field(min_length=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionProblem:
+    """One selection to solve, built by code (from a candidates file, or from a policy and proposals).
+
+    `buckets` maps a bucket to its (min_share, max_share) of the total budget; `capacity` maps a role
+    to its FTE limit per period.
+    """
+
+    candidates: tuple[SelectionCandidate, ...]
+    budget: Mapping[str, Decimal]
+    buckets: Mapping[str, tuple[Decimal, Decimal]]
+    capacity: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
+    value_measure: ValueMeasure = "ecv"
+    frontier_levels: int = 12
+    next_slice: Decimal = Decimal("0.10")
+    mip_gap: Decimal = Decimal("0.001")
+    time_limit_seconds: int = 60
+    currency: str | None = None
+
+
+# -- the result ---------------------------------------------------------------------------------
+
+_RESULT = ConfigDict(frozen=True, extra="forbid")
+
+
+class SolverOptions(BaseModel):
+    """The options every solve ran with; a replay uses the same ones."""
+
+    model_config = _RESULT
+
+    mip_rel_gap: Decimal
+    time_limit_seconds: int
+    random_seed: int
+    threads: int
+    presolve: str
+
+
+class SolverInfo(BaseModel):
+    model_config = _RESULT
+
+    name: str
+    version: str
+    options: SolverOptions
+
+
+class LeftOut(BaseModel):
+    """A candidate not selected and why: what adding it to the selection would break."""
+
+    model_config = _RESULT
+
+    id: str
+    reasons: list[str]
+
+
+class PeriodSpend(BaseModel):
+    model_config = _RESULT
+
+    period: str
+    budget: Decimal
+    spend: Decimal
+    left: Decimal
+
+
+class BucketSpend(BaseModel):
+    """A bucket's spend in the budgeted periods against its bounds (shares and amounts)."""
+
+    model_config = _RESULT
+
+    bucket: str
+    spend: Decimal
+    min_share: Decimal
+    max_share: Decimal
+    minimum: Decimal
+    maximum: Decimal
+
+
+class FrontierPoint(BaseModel):
+    """The best value at one budget level (every period's budget scaled by `share`)."""
+
+    model_config = _RESULT
+
+    share: Decimal
+    budget: Decimal
+    status: SelectionStatus
+    value: Decimal | None
+    count: int
+
+
+class NextSlice(BaseModel):
+    """What the next slice of budget (every period raised by the same share) would buy."""
+
+    model_config = _RESULT
+
+    share: Decimal
+    extra_budget: Decimal
+    status: SelectionStatus
+    value_gain: Decimal | None
+    added: list[str]
+    dropped: list[str]
+
+
+class GreedyComparison(BaseModel):
+    """The spreadsheet's choice (rank by value per cost, take while the budget lasts) against ours."""
+
+    model_config = _RESULT
+
+    value: Decimal
+    selected: list[str]
+    only_in_optimal: list[str]
+    only_in_greedy: list[str]
+    value_difference: Decimal
+    constraints_greedy_breaks: list[str]
+
+
+class SelectionResult(BaseModel):
+    """A selection: what was chosen, how good it is proven to be, and what was left out and why."""
+
+    model_config = _RESULT
+
+    status: SelectionStatus
+    value_measure: ValueMeasure
+    currency: str | None
+    objective: Decimal | None
+    bound: Decimal | None
+    gap: Decimal | None
+    solver: SolverInfo
+    selected: list[str]
+    left_out: list[LeftOut]
+    spend_by_period: list[PeriodSpend]
+    spend_by_bucket: list[BucketSpend]
+    frontier: list[FrontierPoint]
+    next_slice: NextSlice | None
+    greedy: GreedyComparison | None
+    conflicts: list[str]
+    notes: list[str]

@@ -1,0 +1,71 @@
+"""Quarterly status reports of active projects, and the file format of migrated projects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from models.common import STRICT, NonNegativeMoney, Period, PlainLine, PlainText
+from models.proposal import Proposal
+
+__all__ = ["QUARTER_PATTERN", "RISK_LEVELS", "MigratedProject", "Quarter", "RiskLevel", "StatusReport"]
+
+QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
+Quarter = Annotated[str, StringConstraints(pattern=QUARTER_PATTERN)]
+RiskLevel = Literal["low", "medium", "high", "critical"]
+RISK_LEVELS: tuple[str, ...] = ("low", "medium", "high", "critical")
+ProjectRef = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9._-]{1,39}$")]
+
+
+class StatusReport(BaseModel):
+    """One active project's report for one quarter (calendar quarters: 2026Q4 is October-December 2026).
+
+    Cost figures are cumulative to the end of the quarter, as earned-value management reads them:
+    `actual_cost` (AC), `planned_value` (PV, the budgeted cost of the work scheduled) and
+    `earned_value` (EV, the budgeted cost of the work done). CPI = EV / AC and SPI = EV / PV follow.
+    `cost_forecast` is the spend still to come per budget period; `benefits_forecast` the benefits
+    now expected per period. Both replace the proposal's figures in the re-computed NPV and ECV.
+    """
+
+    model_config = STRICT
+
+    project: ProjectRef  # the project's id (P-2026-0007) or its reference
+    quarter: Quarter
+    submitted_on: dt.date
+    actual_cost: NonNegativeMoney
+    planned_value: NonNegativeMoney
+    earned_value: NonNegativeMoney
+    percent_complete: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+    risk_level: RiskLevel
+    cost_forecast: dict[Period, NonNegativeMoney] = Field(default_factory=dict)
+    benefits_forecast: dict[Period, NonNegativeMoney] = Field(default_factory=dict)
+    milestones_hit: list[PlainLine] = Field(default_factory=list)
+    milestones_missed: list[PlainLine] = Field(default_factory=list)
+    commentary: PlainText | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StatusReport:
+        year, quarter = int(self.quarter[:4]), int(self.quarter[5])
+        start = dt.date(year, 3 * quarter - 2, 1)
+        if self.submitted_on < start:
+            raise PydanticCustomError(
+                "inconsistent", f"submitted_on {self.submitted_on} is before the quarter {self.quarter} begins"
+            )
+        if set(self.milestones_hit) & set(self.milestones_missed):
+            raise PydanticCustomError("inconsistent", "a milestone is listed as both hit and missed")
+        return self
+
+
+class MigratedProject(Proposal):
+    """A project already running when the engine was adopted: the proposal's fields plus where it stands.
+
+    `governance import projects FILE` records each as `migrated`, active (or paused), past its last gate.
+    """
+
+    approved_on: dt.date
+    status: Literal["active", "paused"] = "active"
+    score: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = None
