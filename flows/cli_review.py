@@ -5,6 +5,7 @@ board's answer (`governance decide --quarter`). Registered on the app of `flows.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -45,7 +46,7 @@ def import_projects_(
     store.require_schema()
     done = import_projects(store, _ledger(settings), paths, default_actor(as_, settings))
     if json_:
-        _print_json([to_plain(i) for i in done])
+        _print_json([asdict(i) for i in done])
         return
     new = [i for i in done if i.action == "migrated"]
     out.print(f"Imported {len(new)} project(s); {len(done) - len(new)} already on file.")
@@ -117,7 +118,7 @@ def review(
 
         raise InputRefused(result.problems)
     if json_:
-        _print_json(to_plain(result))
+        _print_json(to_plain(asdict(result)))
         return
     if result.reports:
         out.print("Status reports: " + ", ".join(f"{n} {a}" for a, n in sorted(result.reports.items())) + ".")

@@ -42,6 +42,8 @@ EMBEDDED_ONLY = {
     # prints "Error flushing events". The embedded server lives only as long as the command, so
     # its task-run history is not worth that noise; a real server keeps the recorder on.
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+    # 20 s by default: on a loaded 2-core machine the embedded server took longer and the command failed.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
 }
 
 

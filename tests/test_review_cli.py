@@ -1,0 +1,241 @@
+"""The quarterly review as a user runs it, and re-runs after a real process was killed at each crash point."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from governance.crashpoints import CRASH_POINTS
+
+from .conftest import EXAMPLES
+from .test_cli import GOVERNANCE, run
+
+Q3 = str(EXAMPLES / "status" / "2026Q3")
+Q4 = str(EXAMPLES / "status" / "2026Q4")
+DECIDE_Q3 = ("decide", "--quarter", "2026Q3", "--by", "ana", "--rationale", "Accepted as recommended.")
+SMALL_CHUNKS = {"GOVERNANCE_CHUNK_SIZE": "3"}
+
+
+def _crash(cwd: Path, point: str, *args: str) -> None:
+    """Run a command that kills itself (SIGKILL) at `point`; then kill what it left (the embedded server)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
+    env.update(
+        COLUMNS="200",
+        GOVERNANCE_ACTOR="tester",
+        GOVERNANCE_CLOCK_START="2026-11-23T09:00:00Z",
+        GOVERNANCE_ID_SEED="cli",
+        GOVERNANCE_CRASH_AT=point,
+        **SMALL_CHUNKS,
+    )
+    # Output goes to a file, not a pipe: the killed process's orphans (the embedded Prefect server)
+    # would hold a pipe open.
+    log = cwd / f"crash-{point}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([GOVERNANCE, *args], cwd=cwd, env=env, stdout=sink, stderr=sink, start_new_session=True)
+        returncode = proc.wait(timeout=300)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL, log.read_text()
+
+
+def _count(db: Path, kind: str, outcome: str | None = None) -> int:
+    with sqlite3.connect(db) as conn:
+        if outcome is None:
+            return int(conn.execute("SELECT count(*) FROM ledger WHERE kind = ?", (kind,)).fetchone()[0])
+        sql = "SELECT count(*) FROM ledger WHERE kind = ? AND outcome = ?"
+        return int(conn.execute(sql, (kind, outcome)).fetchone()[0])
+
+
+def _states(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT id, state FROM proposals ORDER BY id").fetchall())
+
+
+def _reviewed_per_project(db: Path, quarter: str) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT subject, count(*) FROM ledger WHERE kind = 'reviewed' AND payload LIKE ? GROUP BY subject",
+            (f'%"quarter":"{quarter}"%',),
+        ).fetchall()
+    return dict(rows)
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with the policy and the eight running projects (a template the tests copy)."""
+    folder = tmp_path_factory.mktemp("imported")
+    assert run(folder, "init").returncode == 0
+    done = run(folder, "import", "projects", str(EXAMPLES / "projects"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "Imported 8 project(s); 0 already on file."
+    return folder
+
+
+@pytest.fixture(scope="module")
+def proposed(imported: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template after `governance review --quarter 2026Q3` (on the embedded server): awaiting the board."""
+    folder = tmp_path_factory.mktemp("proposed")
+    shutil.copy(imported / "governance.db", folder / "governance.db")
+    result = run(folder, "review", "--quarter", "2026Q3", "--reports", Q3)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Status reports: 8 reported."
+    assert lines[1].startswith("Quarterly review 2026Q3 (record 19): ")
+    assert "Awaiting the board: governance decide --quarter 2026Q3 --by NAME --rationale TEXT" in result.stdout
+    assert result.stderr == ""
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(proposed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Project states after a review that nothing interrupted."""
+    folder = tmp_path_factory.mktemp("reference")
+    shutil.copy(proposed / "governance.db", folder / "governance.db")
+    done = run(folder, *DECIDE_Q3, env=SMALL_CHUNKS)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Confirmed the 2026Q3 review (record 20): 8 outcome(s) recorded (")
+    return _states(folder / "governance.db")
+
+
+def _copy(template: Path, tmp_path: Path) -> Path:
+    shutil.copy(template / "governance.db", tmp_path / "governance.db")
+    return tmp_path / "governance.db"
+
+
+@pytest.mark.parametrize("point", ["after-confirmation", "mid-outcomes", "after-outcomes"])
+def test_a_decision_killed_mid_way_finishes_on_rerun_without_doubles(
+    proposed: Path, reference: dict[str, str], tmp_path: Path, point: str
+) -> None:
+    db = _copy(proposed, tmp_path)
+    _crash(tmp_path, point, *DECIDE_Q3)
+    assert _count(db, "review-confirmed") == 1
+    partial = {"after-confirmation": 0, "mid-outcomes": 3, "after-outcomes": 8}[point]
+    assert sum(_reviewed_per_project(db, "2026Q3").values()) == partial
+    again = run(tmp_path, *DECIDE_Q3, env=SMALL_CHUNKS)
+    assert again.returncode == 0, again.stderr
+    assert f"{8 - partial} outcome(s) recorded" in again.stdout
+    assert _count(db, "review-confirmed") == 1
+    assert _reviewed_per_project(db, "2026Q3") == {f"P-2026-000{i}": 1 for i in range(1, 9)}
+    assert _states(db) == reference
+    checked = run(tmp_path, "verify")
+    assert checked.returncode == 0 and checked.stdout.startswith("Ledger verified"), checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("point", ["after-ingest", "after-proposal"])
+def test_a_review_run_killed_mid_way_finishes_on_rerun_without_doubles(
+    imported: Path, reference: dict[str, str], tmp_path: Path, point: str
+) -> None:
+    db = _copy(imported, tmp_path)
+    _crash(tmp_path, point, "review", "--quarter", "2026Q3", "--reports", Q3)
+    assert _count(db, "status-reported") == 8
+    assert _count(db, "review-proposed") == (1 if point == "after-proposal" else 0)
+    again = run(tmp_path, "review", "--quarter", "2026Q3", "--reports", Q3)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0] == "Status reports: 8 unchanged."
+    assert (_count(db, "status-reported"), _count(db, "review-proposed"), _count(db, "selected")) == (8, 1, 1)
+    assert run(tmp_path, *DECIDE_Q3, env=SMALL_CHUNKS).returncode == 0
+    assert _states(db) == reference
+
+
+def test_every_crash_point_is_tested() -> None:
+    assert set(CRASH_POINTS) == {
+        "after-ingest",
+        "after-proposal",
+        "after-confirmation",
+        "mid-outcomes",
+        "after-outcomes",
+    }
+
+
+def test_second_quarter_pauses_stops_completes_and_takes_overrides(proposed: Path, tmp_path: Path) -> None:
+    db = _copy(proposed, tmp_path)
+    assert run(tmp_path, *DECIDE_Q3).returncode == 0
+    result = run(tmp_path, "review", "--quarter", "2026Q4", "--reports", Q4, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    recommended = {p["id"]: p["recommended"] for p in data["projects"]}
+    assert recommended["P-2026-0001"] == "pause"  # CPI below 0.80 for two quarters
+    assert recommended["P-2026-0002"] == "stop"  # negative ECV at high risk
+    assert recommended["P-2026-0003"] == "complete"
+    assert data["state"] == "awaiting-confirmation"
+    assert "1 project(s) sent no status report for 2026Q4" in data["findings"]
+    refused = run(tmp_path, "decide", "--quarter", "2026Q4", "--by", "zoe", "--rationale", "x")
+    assert refused.returncode == 1
+    assert (
+        refused.stderr == "error[decision-refused]: not on the board roster: zoe (members: ana, lee, mia, raj, tom)\n"
+    )
+    done = run(
+        tmp_path,
+        "decide",
+        "--quarter",
+        "2026Q4",
+        "--by",
+        "ana",
+        "--rationale",
+        "Accepted, with one change.",
+        "--override",
+        "P-2026-0001=continue: the supplier pays for the extra board spin",
+    )
+    assert done.returncode == 0, done.stderr
+    assert _states(db)["P-2026-0001"] == "active"
+    assert _states(db)["P-2026-0002"] == "stopped"
+    assert _states(db)["P-2026-0003"] == "completed"
+    with_override = run(tmp_path, "show", "P-2026-0001", "--json")
+    assert with_override.returncode == 0
+    assert "the supplier pays for the extra board spin" in with_override.stdout
+
+
+def test_bad_reports_are_refused_and_nothing_is_recorded(imported: Path, tmp_path: Path) -> None:
+    db = _copy(imported, tmp_path)
+    report = yaml.safe_load((EXAMPLES / "status" / "2026Q4" / "smt.yaml").read_text())
+    report.update(project="NW-RUN-NOBODY", risk_level="dire")
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(report))
+    result = run(tmp_path, "review", "--quarter", "2026Q4", "--reports", str(tmp_path / "bad.yaml"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error[input-refused]: submission refused, nothing was filed: 1 problem(s) in 1 file(s)",
+        f"  {tmp_path / 'bad.yaml'}, record 1, risk_level: Input should be 'low', 'medium', 'high' or 'critical' "
+        "[invalid-value]",
+    ]
+    assert _count(db, "status-reported") == 0 and _count(db, "review-proposed") == 0
+
+
+def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
+    candidates = {
+        "currency": "EUR",
+        "portfolio": {"value_measure": "npv", "budget": {"FY2027": 100}},
+        "buckets": [{"bucket": "core", "min_share": 0, "max_share": 1}],
+        "candidates": [
+            {"id": "A", "title": "Alpha", "bucket": "core", "npv": 60, "costs": [{"period": "FY2027", "amount": 60}]},
+            {"id": "B", "title": "Beta", "bucket": "core", "npv": 50, "costs": [{"period": "FY2027", "amount": 50}]},
+            {"id": "C", "title": "Gamma", "bucket": "core", "npv": 45, "costs": [{"period": "FY2027", "amount": 50}]},
+        ],
+    }
+    path = tmp_path / "candidates.yaml"
+    path.write_text(yaml.safe_dump(candidates))
+    result = run(tmp_path, "select", "--candidates", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["status"], data["selected"], data["objective"]) == ("optimal", ["B", "C"], "95")
+    assert data["greedy"]["selected"] == ["A"] and data["greedy"]["value_difference"] == "35"
+    wider = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027=160", "--json")
+    assert json.loads(wider.stdout)["selected"] == ["A", "B", "C"]
+    infeasible = run(tmp_path, "select", "--candidates", str(path), "--bucket", "core=0.9:1", "--budget", "FY2027=200")
+    assert infeasible.returncode == 1
+    assert "No selection (infeasible). Conflicting constraints:" in infeasible.stdout
+    schema = run(tmp_path, "schema", "candidates")
+    assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "CandidatesFile"
+    bad = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027")
+    assert (bad.returncode, bad.stderr) == (
+        1,
+        "error[config-invalid]: --budget 'FY2027': expected PERIOD=AMOUNT, like FY2027=40000000\n",
+    )
