@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.cli import AsOption, JsonOption, _call_flow, _ledger, _print_json, _store, app, err, out
+from flows.runtime import configure_prefect
 from governance import intake
 from governance.canonical import to_plain
 from governance.errors import ConfigError, DecisionRefused
@@ -112,7 +113,12 @@ def review(
         raise ConfigError(f"--quarter {quarter!r}: expected a quarter like 2026Q4")
     settings = load_settings()
     _store(settings).require_schema()
-    result = _run_review(settings, quarter, reports, default_actor(as_, settings))
+    actor = default_actor(as_, settings)
+    mode = configure_prefect(settings)
+    if mode.kind != "embedded":
+        _review_on_server(settings, mode.api_url or "", quarter, reports, actor)
+        return
+    result = _run_review(settings, quarter, reports, actor)
     if result.state == "refused-input":
         from governance.errors import InputRefused
 
@@ -146,6 +152,37 @@ def review(
             f"Awaiting the board: governance decide --quarter {result.quarter} --by NAME --rationale TEXT "
             "[--override 'P-2026-0007=stop: why']"
         )
+
+
+def _review_on_server(settings: Settings, api_url: str, quarter: str | None, reports: list[str], actor: str) -> None:
+    """Trigger the quarterly-review deployment; it suspends until the board answers in the Prefect UI."""
+    import inspect
+    from pathlib import Path
+
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        run = run_deployment(  # sync context: returns the flow run itself
+            "quarterly-review/quarterly-review",
+            parameters={
+                "quarter": quarter,
+                "reports": [str(Path(r).resolve()) for r in reports] or None,
+                "actor": actor,
+                "database_url": settings.resolved_database_url(),
+                "chunk_size": settings.chunk_size,
+            },
+            timeout=0,
+        )
+    except ObjectNotFound:
+        raise ConfigError(
+            f"{api_url} has no quarterly-review deployment: use `governance server start`, or deploy "
+            "prefect.yaml and start a worker"
+        ) from None
+    assert not inspect.isawaitable(run)
+    ui = api_url.removesuffix("/api")
+    out.print(f"Quarterly review started on {api_url}: the board answers in the Prefect UI")
+    out.print(f"  {ui}/runs/flow-run/{run.id}  (Resume, or POST /api/flow_runs/{run.id}/resume)")
 
 
 def confirm_quarter(

@@ -49,7 +49,7 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         # The runner serves the intake deployment: a run triggered through the API completes.
         deployments = _post(f"{api}/deployments/filter", {"limit": 10, "offset": 0})
         assert isinstance(deployments, list)
-        assert sorted(d["name"] for d in deployments) == ["gate-review", "intake", "score"]
+        assert sorted(d["name"] for d in deployments) == ["gate-review", "intake", "quarterly-review", "score"]
         intake_id = next(d["id"] for d in deployments if d["name"] == "intake")
         created = _post(
             f"{api}/deployments/{intake_id}/create_flow_run",
@@ -159,8 +159,42 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
             resume_flow_run(run_id, run_input=answer)
         done = _wait(api, run_id, {"COMPLETED", "FAILED", "CRASHED"})
         assert done["state"]["type"] == "COMPLETED", done["state"]  # type: ignore[index]
+
+        # The quarterly review takes the same path: the deployment suspends, the board answers once.
+        assert run(tmp_path, "import", "projects", str(EXAMPLES / "projects"), env=env).returncode == 0
+        reviewed = run(
+            tmp_path, "review", "--quarter", "2026Q3", "--reports", str(EXAMPLES / "status" / "2026Q3"), env=env
+        )
+        assert reviewed.returncode == 0, reviewed.stderr
+        assert (
+            reviewed.stdout.splitlines()[0] == f"Quarterly review started on {api}: the board answers in the Prefect UI"
+        )
+        review_id = reviewed.stdout.split("/runs/flow-run/")[1].split()[0]
+        _wait(api, review_id, {"Suspended"})
+        confirmation = {
+            "decided_by": "ana",
+            "meeting_date": "2026-10-28",
+            "rationale": "Accepted, with one change.",
+            "overrides": "P-2026-0003 = pause: wait for the pricing offer",
+        }
+        with temporary_settings({PREFECT_API_URL: api}):
+            resume_flow_run(review_id, run_input=confirmation)
+        finished = _wait(api, review_id, {"COMPLETED", "FAILED", "CRASHED"})
+        assert finished["state"]["type"] == "COMPLETED", finished["state"]  # type: ignore[index]
     finally:
         run(tmp_path, "server", "stop", env=env)
+
+    review_store = Store(f"sqlite:///{tmp_path / 'governance.db'}")
+    with review_store.read() as conn:
+        confirmed = records_for(conn, "Q-2026Q3")
+        overridden = records_for(conn, "P-2026-0003")[-1]
+    review_store.dispose()
+    assert [r.kind for r in confirmed] == ["selected", "review-proposed", "review-confirmed"]
+    assert (overridden.kind, overridden.outcome, overridden.payload["rationale"]) == (
+        "reviewed",
+        "pause",
+        "wait for the pricing offer",
+    )
 
     server_store = Store(f"sqlite:///{tmp_path / 'governance.db'}")
     with server_store.read() as conn:
