@@ -800,6 +800,7 @@ def server_status() -> None:
     out.print(status(load_settings()))
 
 
+import flows.cli_audit  # noqa: E402 - registers the auditor's commands on `app`
 import flows.cli_review  # noqa: E402, F401 - registers the review commands on `app`
 
 

@@ -239,3 +239,35 @@ def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
         1,
         "error[config-invalid]: --budget 'FY2027': expected PERIOD=AMOUNT, like FY2027=40000000\n",
     )
+
+
+def test_auditor_replays_and_exports_the_review(proposed: Path, tmp_path: Path) -> None:
+    from governance.ledger import record_hash
+
+    _copy(proposed, tmp_path)
+    assert run(tmp_path, *DECIDE_Q3).returncode == 0
+    replayed = run(tmp_path, "replay", "--all")
+    assert (replayed.returncode, replayed.stdout) == (0, "Replayed 9 record(s): 9 match.\n")
+    one = run(tmp_path, "replay", "Q-2026Q3", "--json")
+    assert json.loads(one.stdout) == [
+        {
+            "seq": 18,
+            "kind": "selected",
+            "subject": "Q-2026Q3",
+            "status": "match",
+            "detail": json.loads(one.stdout)[0]["detail"],
+        }
+    ]
+    exported = run(tmp_path, "export", "--since", "2026-11-23", "--until", "2026-11-23")
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert [r["seq"] for r in lines] == list(range(1, 29))
+    for r in lines:
+        columns = [r[c] for c in ("seq", "record_id", "kind", "subject", "outcome", "recorded_by", "recorded_at")]
+        columns += [r[c] for c in ("engine_version", "policy_version", "inputs", "prev_hash")]
+        assert record_hash(*columns, r["payload"]) == r["hash"]
+    assert run(tmp_path, "export", "--since", "2026-11-24").stdout == ""
+    as_csv = run(tmp_path, "export", "--format", "csv", "-o", str(tmp_path / "all.csv"))
+    assert as_csv.stdout == f"Exported 28 record(s) to {tmp_path / 'all.csv'}.\n"
+    assert len((tmp_path / "all.csv").read_text().splitlines()) >= 29
+    bad = run(tmp_path, "export", "--format", "xml")
+    assert (bad.returncode, bad.stderr) == (1, "error[config-invalid]: --format 'xml': choose jsonl or csv\n")

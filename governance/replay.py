@@ -1,0 +1,268 @@
+"""Replay: re-derive a recorded decision from its stored inputs and the policy version it names.
+
+An auditor's second question ("would the same inputs and rules give the same decision?"). Each
+kind re-runs the engine's own function on the record's input snapshot under the stored policy:
+
+    screened / screened-out   the must-meet screening of the filed content
+    scored                    the score card (weights, contributions, spread, financials)
+    recommended               the gate recommendation from the score card, conditions and date
+    decided                   the board rules: roster, recusal (submitter and sponsor of the
+                              proposal as scored), quorum, tally, dissent, the state it leads to
+    selected                  the portfolio selection: the same objective within the recorded gap
+                              (a solver may break ties differently, so the set may differ)
+    reviewed                  the board's answer applied to the recommendations it confirmed
+
+A record of any other kind is a fact, not a derivation: `not-replayable`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from governance.canonical import canonical_text, to_plain
+from governance.errors import NotFoundError
+from governance.financials import financials
+from governance.gates import recommend
+from governance.intake import screen
+from governance.ledger import get_snapshot, iter_records
+from governance.lifecycle import state_after_decision
+from governance.policy import LoadedPolicy, policy_from_text
+from governance.scoring import RatedAssessment, score_proposal
+from governance.store import Store
+from models.assessment import Assessment
+from models.decision import DecisionInput, LedgerRecord, ReviewAnswer
+from models.proposal import Proposal
+from models.tables import LedgerRow, PolicyRow
+
+__all__ = ["REPLAYABLE", "Replay", "replay_all", "replay_record", "replay_subject"]
+
+REPLAYABLE = ("screened", "screened-out", "scored", "recommended", "decided", "selected", "reviewed")
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    seq: int
+    kind: str
+    subject: str
+    status: str  # match | mismatch | not-replayable
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Context:
+    """Policies by version and records by seq, loaded once per replay run."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._policies: dict[str, LoadedPolicy] = {}
+
+    def policy(self, version: str | None) -> LoadedPolicy:
+        if version is None:
+            raise NotFoundError("the record names no policy version")
+        if version not in self._policies:
+            text = self.conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version))
+            if text is None:
+                raise NotFoundError(f"policy {version} is not stored")
+            self._policies[version] = policy_from_text(text)
+        return self._policies[version]
+
+    def record(self, seq: int) -> LedgerRecord:
+        for record in iter_records(self.conn, since_seq=seq, batch=1):
+            if record.seq == seq:
+                return record
+            break
+        raise NotFoundError(f"no ledger record {seq}")
+
+    def inputs(self, record: LedgerRecord) -> Any:
+        if record.inputs is None:
+            raise NotFoundError(f"record {record.seq} has no input snapshot")
+        return get_snapshot(self.conn, record.inputs)
+
+
+def _same(expected: Any, recorded: Any) -> bool:
+    return canonical_text(to_plain(expected)) == canonical_text(recorded)
+
+
+def _first_difference(expected: dict[str, Any], recorded: dict[str, Any]) -> str:
+    plain = json.loads(canonical_text(to_plain(expected)))
+    for key in sorted(set(plain) | set(recorded)):
+        if plain.get(key) != recorded.get(key):
+            mine, theirs = json.dumps(plain.get(key))[:200], json.dumps(recorded.get(key))[:200]
+            return f"{key}: replay gives {mine}, the record says {theirs}"
+    return "the payloads differ"
+
+
+def _screened(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    loaded = ctx.policy(record.policy_version)
+    content = ctx.inputs(record)
+    result = screen(Proposal.model_validate(content), loaded.policy, content)
+    ok = result.passed == (record.kind == "screened") and _same(result.rules, record.payload["rules"])
+    return ok, f"{len(result.rules)} must-meet rule(s), {'passed' if result.passed else 'failed'}"
+
+
+def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    loaded = ctx.policy(record.policy_version)
+    data = ctx.inputs(record)
+    proposal = Proposal.model_validate(data["proposal"])
+    items = [
+        RatedAssessment("ledger", f"record {record.seq}", Assessment.model_validate(a)) for a in data["assessments"]
+    ]
+    card = score_proposal(
+        loaded.policy,
+        record.subject,
+        int(record.payload["gate"]),
+        items,
+        financials(proposal, loaded.policy.discount_rate),
+    )
+    expected = card.as_dict()
+    if _same(expected, record.payload):
+        return True, f"score {card.total}"
+    return False, _first_difference(expected, record.payload)
+
+
+def _recommended(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    loaded = ctx.policy(record.policy_version)
+    data = ctx.inputs(record)
+    rec = recommend(loaded.policy, data["score_card"], data["open_conditions"], dt.date.fromisoformat(data["today"]))
+    ok = _same(rec.as_dict(), record.payload["recommendation"])
+    return ok, f"{rec.outcome}" if ok else _first_difference(rec.as_dict(), record.payload["recommendation"])
+
+
+def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    from governance.board import recusals, tally
+
+    loaded = ctx.policy(record.policy_version)
+    data = ctx.inputs(record)
+    decision = DecisionInput.model_validate(data["decision"])
+    scored = ctx.record(int(data["recommendation"]["scored_seq"]))
+    proposal = Proposal.model_validate(ctx.inputs(scored)["proposal"])
+    recused = recusals(loaded.policy.board, proposal.submitter, proposal.sponsor, decision.conflicts)
+    result = tally(loaded.policy.board, decision.votes)
+    last = decision.gate == len(loaded.policy.gates)
+    expected = {
+        "outcome": decision.outcome,
+        "recused": recused,
+        "tally": result.as_dict(),
+        "dissent": sorted(v.member for v in decision.votes if v.outcome != decision.outcome),
+        "state_after": state_after_decision(decision.outcome, last),
+    }
+    recorded = {k: record.payload[k] for k in expected}
+    problems = []
+    if result.supported != decision.outcome:
+        problems.append(f"the votes do not support {decision.outcome} ({result.describe()})")
+    if len(decision.votes) < loaded.policy.board.quorum:
+        problems.append(f"no quorum ({len(decision.votes)} < {loaded.policy.board.quorum})")
+    barred = sorted(v.member for v in decision.votes if v.member in recused)
+    if barred:
+        problems.append(f"recused members voted: {', '.join(barred)}")
+    if not _same(expected, recorded):
+        problems.append(_first_difference(expected, recorded))
+    return not problems, "; ".join(problems) or f"{decision.outcome}: {result.describe()}"
+
+
+def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    from governance.selection import solve
+    from models.selection import SelectionCandidate, SelectionProblem
+
+    data = ctx.inputs(record)
+    problem = SelectionProblem(
+        candidates=tuple(SelectionCandidate.model_validate(c) for c in data["candidates"]),
+        budget={k: Decimal(v) for k, v in data["budget"].items()},
+        buckets={k: (Decimal(lo), Decimal(hi)) for k, (lo, hi) in data["buckets"].items()},
+        capacity={r: {p: Decimal(v) for p, v in lim.items()} for r, lim in data["capacity"].items()},
+        value_measure=data["value_measure"],
+        frontier_levels=data["frontier_levels"],
+        next_slice=Decimal(data["next_slice"]),
+        mip_gap=Decimal(data["mip_gap"]),
+        time_limit_seconds=data["time_limit_seconds"],
+        currency=data["currency"],
+    )
+    result = solve(problem)
+    recorded = record.payload
+    if result.status != recorded["status"]:
+        return False, f"status: replay gives {result.status}, the record says {recorded['status']}"
+    if result.objective is None or recorded["objective"] is None:
+        return result.objective is None and recorded["objective"] is None, f"status {result.status}"
+    then, now = Decimal(recorded["objective"]), result.objective
+    # Both runs stop within their gap of the optimum: they may differ by up to the two gaps together.
+    allowed = (Decimal(recorded["gap"] or 0) + (result.gap or Decimal(0))) * max(abs(then), abs(now)) + Decimal("0.01")
+    ok = abs(now - then) <= allowed
+    same_set = "same selection" if result.selected == recorded["selected"] else "another selection of that value"
+    return ok, f"objective {now} vs recorded {then} (allowed difference {allowed:.2f}; {same_set})"
+
+
+def _reviewed(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    from governance.review import review_outcomes
+
+    confirmed = ctx.record(int(record.payload["confirmed_seq"]))
+    data = ctx.inputs(confirmed)
+    outcomes = {o["id"]: o for o in review_outcomes(data["proposed"], ReviewAnswer.model_validate(data["answer"]))}
+    expected = outcomes.get(record.subject)
+    if expected is None:
+        return False, f"{record.subject} is not in the review it names"
+    fields = ("outcome", "recommended", "overridden", "rationale", "state_after")
+    ok = all(expected[k] == record.payload[k] for k in fields)
+    return ok, f"{expected['outcome']} ({'override' if expected['overridden'] else 'as recommended'})"
+
+
+_REPLAYERS = {
+    "screened": _screened,
+    "screened-out": _screened,
+    "scored": _scored,
+    "recommended": _recommended,
+    "decided": _decided,
+    "selected": _selected,
+    "reviewed": _reviewed,
+}
+
+
+def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
+    replayer = _REPLAYERS.get(record.kind)
+    if replayer is None:
+        return Replay(record.seq, record.kind, record.subject, "not-replayable", "a fact, not a derivation")
+    try:
+        ok, detail = replayer(ctx, record)
+    except NotFoundError as missing:
+        return Replay(record.seq, record.kind, record.subject, "mismatch", missing.message)
+    return Replay(record.seq, record.kind, record.subject, "match" if ok else "mismatch", detail)
+
+
+def replay_record(store: Store, seq: int) -> Replay:
+    """Replay one ledger record by its sequence number."""
+    with store.read() as conn:
+        ctx = _Context(conn)
+        return _replay(ctx, ctx.record(seq))
+
+
+def replay_subject(store: Store, subject: str) -> list[Replay]:
+    """Replay every replayable record about one proposal, project or quarter (`Q-2026Q4`)."""
+    with store.read() as conn:
+        ctx = _Context(conn)
+        seqs = list(
+            conn.scalars(
+                select(LedgerRow.seq)
+                .where(LedgerRow.subject == subject, LedgerRow.kind.in_(REPLAYABLE))
+                .order_by(LedgerRow.seq)
+            )
+        )
+        if not seqs:
+            raise NotFoundError(f"no replayable records about {subject!r}")
+        return [_replay(ctx, ctx.record(s)) for s in seqs]
+
+
+def replay_all(store: Store) -> Iterator[Replay]:
+    """Replay every replayable record in ledger order."""
+    with store.read() as conn:
+        ctx = _Context(conn)
+        seqs = list(conn.scalars(select(LedgerRow.seq).where(LedgerRow.kind.in_(REPLAYABLE)).order_by(LedgerRow.seq)))
+        for seq in seqs:
+            yield _replay(ctx, ctx.record(seq))

@@ -1,0 +1,167 @@
+"""Replay: every decision the engine records re-derives from its inputs and policy (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from governance import board, gates, intake, projects, reports, review
+from governance.assessments import read_assessments
+from governance.clock import FixedClock, SeededIds
+from governance.errors import DecisionRefused, NotFoundError
+from governance.ledger import Ledger, NewRecord
+from governance.policy import load_policy
+from governance.replay import Replay, replay_all, replay_record, replay_subject
+from governance.store import Store
+from models.decision import DecisionInput, ReviewAnswer
+
+from ..conftest import EXAMPLES, START
+from .test_board import _assess
+from .test_intake import proposal, write
+
+SG = load_policy("stage-gate")
+RATINGS = {
+    "strategic-fit": 8,
+    "product-advantage": 7,
+    "market-attractiveness": 8,
+    "core-competencies": 6,
+    "technical-feasibility": 7,
+    "financial-reward": 6,
+    "market-need": 7,
+}
+
+
+def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    """A proposal through gate 1, two running projects reviewed for a quarter with the selection."""
+    intake.adopt_policy(store, ledger, SG, "admin")
+    data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
+    intake.file_proposals(store, ledger, intake.validate_submission([write(tmp_path, "a.yaml", data)], SG.policy), "x")
+    gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
+    path = _assess(tmp_path, "P-2026-0001", 1, gate1, {"legal-compliance": True}, assessors=("raj", "lee"))
+    gates.record_scores(store, ledger, read_assessments([path]), "pmo")
+    gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")
+    votes = [{"member": m, "outcome": "go"} for m in ("ana", "raj", "lee")] + [{"member": "mia", "outcome": "hold"}]
+    decision = DecisionInput.model_validate(
+        {
+            "proposal_id": "P-2026-0001",
+            "gate": 1,
+            "outcome": "go",
+            "rationale": "Fits the strategy.",
+            "decided_by": "ana",
+            "meeting_date": "2026-11-20",
+            "votes": votes,
+        }
+    )
+    board.decide(store, ledger, decision, "secretary")
+    projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
+    items = reports.read_status_reports([EXAMPLES / "status" / "2026Q3"], "2026Q3")
+    reports.file_status_reports(store, ledger, items, "pmo")
+    review.propose_review(store, ledger, "2026Q3", "pmo")
+    answer = ReviewAnswer(
+        quarter="2026Q3",
+        decided_by="ana",
+        meeting_date="2026-10-28",
+        rationale="Accepted.",
+        overrides=[{"project": "P-2026-0003", "outcome": "pause", "rationale": "Wait for the pricing offer."}],
+    )
+    review.confirm_review(store, ledger, answer, "pmo")
+
+
+def test_every_recorded_decision_replays_to_itself(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    _history(store, ledger, tmp_path)
+    results = list(replay_all(store))
+    assert {r.status for r in results} == {"match"}
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.kind] = counts.get(r.kind, 0) + 1
+    assert counts == {"screened": 1, "scored": 1, "recommended": 1, "decided": 1, "selected": 1, "reviewed": 8}
+    assert [(r.kind, r.status) for r in replay_subject(store, "P-2026-0001")] == [
+        ("screened", "match"),
+        ("scored", "match"),
+        ("recommended", "match"),
+        ("decided", "match"),
+    ]
+    decided = next(r for r in results if r.kind == "decided")
+    assert decided.detail == "go: go 3, hold 1 under majority (more than half of 4 votes)"
+    overridden = next(r for r in results if r.subject == "P-2026-0003")
+    assert overridden.detail == "pause (override)"
+    assert replay_record(store, 1) == Replay(
+        1, "policy-adopted", "policy", "not-replayable", "a fact, not a derivation"
+    )
+    with pytest.raises(NotFoundError, match="no replayable records about 'P-2026-0999'"):
+        replay_subject(store, "P-2026-0999")
+
+
+def test_a_record_the_rules_do_not_support_is_a_mismatch(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    """A writer that bypasses the rules (a bug, or a forged record) is caught by replay, not by the chain."""
+    _history(store, ledger, tmp_path)
+    with store.read() as conn:
+        from governance.ledger import latest_record
+
+        scored = latest_record(conn, "P-2026-0001", "scored")
+        assert scored is not None
+        inputs = store_snapshot(conn, scored.inputs)
+    forged = dict(scored.payload, total="99.00")
+    with store.write() as conn:
+        [record] = ledger.append(
+            conn,
+            [NewRecord("scored", "P-2026-0001", forged, "99.00", scored.policy_version, inputs)],
+            "forger",
+        )
+    result = replay_record(store, record.seq)
+    assert result.status == "mismatch"
+    assert result.detail.startswith('total: replay gives "')
+    assert result.detail.endswith('the record says "99.00"')
+
+
+def store_snapshot(conn: object, key: str | None) -> object:
+    from governance.ledger import get_snapshot
+
+    return get_snapshot(conn, key or "")  # type: ignore[arg-type]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    votes=st.dictionaries(
+        st.sampled_from(["ana", "raj", "lee", "mia", "tom"]),
+        st.sampled_from(["go", "conditional-go", "hold", "recycle", "kill"]),
+        min_size=3,
+        max_size=5,
+    )
+)
+def test_any_decision_the_board_rules_accept_replays_to_itself(
+    tmp_path_factory: pytest.TempPathFactory, votes: dict[str, str]
+) -> None:
+    folder = tmp_path_factory.mktemp("decide")
+    store = Store(f"sqlite:///{folder / 'g.db'}")
+    store.upgrade()
+    ledger = Ledger(FixedClock(START), SeededIds("replay"))
+    intake.adopt_policy(store, ledger, SG, "admin")
+    data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
+    intake.file_proposals(store, ledger, intake.validate_submission([write(folder, "a.yaml", data)], SG.policy), "x")
+    gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
+    path = _assess(folder, "P-2026-0001", 1, gate1, {"legal-compliance": True}, assessors=("raj", "lee"))
+    gates.record_scores(store, ledger, read_assessments([path]), "pmo")
+    gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")
+    tally = board.tally(SG.policy.board, board.parse_votes([f"{m}={o}" for m, o in votes.items()]))
+    outcome = tally.supported or "go"
+    decision = {
+        "proposal_id": "P-2026-0001",
+        "gate": 1,
+        "outcome": outcome,
+        "rationale": "As voted.",
+        "decided_by": "ana",
+        "meeting_date": "2026-11-20",
+        "votes": [{"member": m, "outcome": o} for m, o in votes.items()],
+        "conditions": [{"text": "Audit", "owner": "Tom", "due": "2027-01-31"}] if outcome == "conditional-go" else [],
+    }
+    try:
+        record = board.decide(store, ledger, DecisionInput.model_validate(decision), "secretary")
+    except DecisionRefused:
+        assert tally.supported is None
+        return
+    assert replay_record(store, record.seq).status == "match"
+    store.dispose()
