@@ -735,9 +735,26 @@ def agenda(json_: JsonOption = False) -> None:
         for (pid,) in conn.execute(select(ProposalRow.id).order_by(ProposalRow.id)):
             for c in gates.open_conditions(conn, pid):
                 conditions.append(dict(c, proposal=pid, overdue=str(c["due"]) < today.isoformat()))
+        from governance.review import pending_reviews
+
+        reviews = pending_reviews(conn)
     if json_:
-        _print_json({"date": today.isoformat(), "awaiting_decision": waiting, "open_conditions": conditions})
+        _print_json(
+            {
+                "date": today.isoformat(),
+                "awaiting_decision": waiting,
+                "open_conditions": conditions,
+                "reviews_awaiting_confirmation": reviews,
+            }
+        )
         return
+    for r in reviews:
+        counts = ", ".join(f"{n} {o}" for o, n in r["counts"].items())
+        out.print(
+            f"Quarterly review {r['quarter']} awaits the board (record {r['seq']}: {counts}): "
+            f"governance decide --quarter {r['quarter']} --by NAME --rationale TEXT",
+            markup=False,
+        )
     table = Table(title=f"Awaiting the board ({today})")
     for column in ("id", "title", "gate", "recommendation", "score", "ECV"):
         table.add_column(column)

@@ -63,6 +63,7 @@ __all__ = [
     "confirm_review",
     "fiscal_period",
     "parse_override",
+    "pending_reviews",
     "plan_review",
     "previous_quarter",
     "propose_review",
@@ -511,6 +512,26 @@ def propose_review(store: Store, ledger: Ledger, quarter: str, actor: str) -> Pr
         )
         written = ledger.append(conn, records, actor)
         return ProposedReview(quarter, written[-1].seq, written[-1].payload, False, None)
+
+
+def pending_reviews(conn: Connection) -> list[dict[str, Any]]:
+    """Quarters whose newest review proposal the board has not confirmed yet (for the agenda)."""
+    proposed: dict[str, tuple[int, dict[str, Any]]] = {}
+    confirmed: set[str] = set()
+    for subject, kind, seq, payload in conn.execute(
+        select(LedgerRow.subject, LedgerRow.kind, LedgerRow.seq, LedgerRow.payload)
+        .where(LedgerRow.kind.in_(("review-proposed", "review-confirmed")))
+        .order_by(LedgerRow.seq)
+    ):
+        if kind == "review-confirmed":
+            confirmed.add(subject)
+        else:
+            proposed[subject] = (seq, json.loads(payload))
+    return [
+        {"quarter": data["quarter"], "seq": seq, "counts": data["counts"], "findings": data["findings"]}
+        for subject, (seq, data) in sorted(proposed.items())
+        if subject not in confirmed
+    ]
 
 
 def parse_override(raw: str) -> ReviewOverride:

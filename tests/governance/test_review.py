@@ -310,6 +310,22 @@ def test_refused_answers_record_nothing(
         assert conn.scalar(select(func.max(LedgerRow.seq))) == proposed.seq
 
 
+def test_the_agenda_lists_reviews_awaiting_the_board(portfolio: Store, ledger: Ledger) -> None:
+    proposed = _review(portfolio, ledger, "2026Q3")
+    with portfolio.read() as conn:
+        assert review.pending_reviews(conn) == [
+            {
+                "quarter": "2026Q3",
+                "seq": proposed.seq,
+                "counts": {"continue": 7, "resume": 1},
+                "findings": proposed.payload["findings"],
+            }
+        ]
+    review.confirm_review(portfolio, ledger, _answer("2026Q3"), "pmo")
+    with portfolio.read() as conn:
+        assert review.pending_reviews(conn) == []
+
+
 def test_confirming_without_a_proposal_is_not_found(portfolio: Store, ledger: Ledger) -> None:
     with pytest.raises(NotFoundError, match="no review proposed for 2026Q4"):
         review.confirm_review(portfolio, ledger, _answer("2026Q4"), "pmo")
