@@ -20,6 +20,27 @@ from governance.settings import load_settings
 
 __all__ = ["EXPORT_COLUMNS"]
 
+keys_app = typer.Typer(help="The key that signs decision packs.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+def keys_init(
+    organisation: Annotated[str, typer.Option(help="Organisation named in the certificate.")] = "Portfolio office",
+) -> None:
+    """Make a self-signed signing key and certificate under GOVERNANCE_HOME/keys, for trying signatures out.
+
+    Packs are then signed (PAdES); an organisation sets GOVERNANCE_SIGNING_KEY and
+    GOVERNANCE_SIGNING_CERT to its own instead. Example: governance keys init --organisation "Nordwind GmbH"
+    """
+    from governance.signing import init_keys
+
+    settings = load_settings()
+    key, cert = init_keys(settings.home / "keys", organisation, settings.clock().now())
+    out.print(f"Signing key {key} (private, mode 0600) and self-signed certificate {cert}.")
+    out.print("Packs written from now on are signed; `governance verify-pack` checks the signature.")
+
+
 EXPORT_COLUMNS = (
     "seq",
     "record_id",

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     `GOVERNANCE_HOME`: where the local Prefect server keeps its state (default `.governance`).
     `GOVERNANCE_ACTOR`: who records changes when `--as` is not given (default: the OS user).
     `GOVERNANCE_CLOCK_START`, `GOVERNANCE_ID_SEED`: fix the clock and the ids (reproducible runs).
+    `GOVERNANCE_SIGNING_KEY`, `GOVERNANCE_SIGNING_CERT`: PEM files that sign packs (default: the pair
+    `governance keys init` writes under `GOVERNANCE_HOME/keys`, if it exists).
     """
 
     model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", extra="ignore")
@@ -31,6 +33,19 @@ class Settings(BaseSettings):
     # per reading) and a seed for record ids. Unset, the system clock and random ids are used.
     clock_start: dt.datetime | None = None
     id_seed: str | None = None
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+
+    def signing_pair(self) -> tuple[Path, Path] | None:
+        """The key and certificate packs are signed with, or None when none is configured or made."""
+        if self.signing_key is not None or self.signing_cert is not None:
+            if self.signing_key is None or self.signing_cert is None:
+                from governance.errors import ConfigError
+
+                raise ConfigError("set both GOVERNANCE_SIGNING_KEY and GOVERNANCE_SIGNING_CERT, or neither")
+            return self.signing_key, self.signing_cert
+        key, cert = self.home / "keys" / "signing-key.pem", self.home / "keys" / "signing-cert.pem"
+        return (key, cert) if key.is_file() and cert.is_file() else None
 
     def clock(self) -> Clock:
         if self.clock_start is None:

@@ -1,0 +1,192 @@
+"""Optional PAdES signatures on decision packs (pyHanko), with a key the organisation configures.
+
+`governance keys init` makes a self-signed RSA key and certificate for trying it out; an
+organisation points `GOVERNANCE_SIGNING_KEY` and `GOVERNANCE_SIGNING_CERT` at its own. Signing
+is deterministic like the packs themselves: the signing time comes from the caller (the record's
+time, not the wall clock), RSA PKCS#1 v1.5 signatures carry no randomness, and the second file
+identifier of the signed revision is derived from the first instead of drawn at random.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from governance.errors import ConfigError, IntegrityError
+
+__all__ = ["SignatureCheck", "check_signatures", "init_keys", "sign_pdf"]
+
+KEY_NAME = "signing-key.pem"
+CERT_NAME = "signing-cert.pem"
+FIELD = "GovernanceSignature"
+
+
+def init_keys(folder: Path, organisation: str, now: dt.datetime, *, days: int = 730) -> tuple[Path, Path]:
+    """A new RSA-3072 key (file mode 0600) and a self-signed certificate for it. Refuses to overwrite."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key_path, cert_path = folder / KEY_NAME, folder / CERT_NAME
+    existing = [p for p in (key_path, cert_path) if p.exists()]
+    if existing:
+        raise ConfigError(f"{existing[0]} exists already; remove it first to make a new key")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} decision packs (self-signed, for trying out)"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def _writer_class(data: bytes, when: dt.datetime) -> Any:
+    import dataclasses
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.metadata.model import DocumentMetadata
+
+    digest = hashlib.sha256(data).digest()
+
+    class _FixedTimeMeta(DocumentMetadata):
+        """pyHanko stamps the revision's ModDate with the wall clock ("now"): use the signing time."""
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            object.__setattr__(self, name, when if name == "last_modified" and value == "now" else value)
+
+    class _DeterministicWriter(IncrementalPdfFileWriter):
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            fixed = _FixedTimeMeta()
+            for f in dataclasses.fields(self._meta):
+                setattr(fixed, f.name, getattr(self._meta, f.name))
+            self._meta = fixed
+
+        @classmethod
+        def _handle_id(cls, prev: Any) -> Any:
+            try:
+                first = prev.trailer["/ID"][0]
+                raw = first.original_bytes if isinstance(first, generic.TextStringObject) else bytes(first)
+            except KeyError:  # no file identifier yet: derive one from the content
+                raw = digest[:16]
+            second = hashlib.sha256(b"governance signed revision\n" + digest).digest()[:16]
+            return generic.ArrayObject([generic.ByteStringObject(raw), generic.ByteStringObject(second)])
+
+    return _DeterministicWriter
+
+
+def sign_pdf(data: bytes, key_path: Path, cert_path: Path, when: dt.datetime, reason: str) -> bytes:
+    """The PDF with a PAdES signature appended as an incremental update (the original bytes are kept)."""
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    for path in (key_path, cert_path):
+        if not path.is_file():
+            raise ConfigError(f"signing key or certificate {path} not found (make one with `governance keys init`)")
+    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))  # type: ignore[no-untyped-call]
+    if signer is None:
+        raise ConfigError(f"could not load the signing key {key_path} with certificate {cert_path}")
+
+    class _FixedTimeSigner(signers.PdfSigner):
+        def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+            session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+            session.system_time = when
+            return session
+
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES, reason=reason
+    )
+    writer = _writer_class(data, when)(io.BytesIO(data))
+    pdf_signer = _FixedTimeSigner(meta, signer=signer, new_field_spec=fields.SigFieldSpec(sig_field_name=FIELD))
+    out = io.BytesIO()
+    pdf_signer.sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    field: str
+    signer: str
+    signed_at: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    covers_whole_file: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.covers_whole_file
+
+
+def check_signatures(data: bytes, cert_path: Path | None = None) -> list[SignatureCheck]:
+    """Every signature in the PDF: intact (the signed bytes hash right), valid (the signature verifies),
+    trusted (chains to `cert_path` when given), and covering the whole file (nothing appended after)."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    reader = PdfFileReader(io.BytesIO(data))
+    roots = [load_cert_from_pemder(str(cert_path))] if cert_path is not None else []  # type: ignore[no-untyped-call]
+    out = []
+    for embedded in reader.embedded_signatures:
+        # Without the organisation's certificate the signature is checked against its own certificate:
+        # intact and valid say the bytes are as signed; `trusted` stays False.
+        context = ValidationContext(trust_roots=roots or [embedded.signer_cert], allow_fetching=False)
+        try:
+            status = validate_pdf_signature(embedded, context)
+        except Exception as exc:  # noqa: BLE001 - any failure to validate is reported as an invalid signature
+            raise IntegrityError(f"signature {embedded.field_name}: cannot be validated ({exc})") from None
+        when = status.signer_reported_dt
+        out.append(
+            SignatureCheck(
+                field=str(embedded.field_name),
+                signer=str(status.signing_cert.subject.human_friendly),
+                signed_at=when.isoformat() if when else None,
+                intact=bool(status.intact),
+                valid=bool(status.valid),
+                trusted=bool(status.trusted) if roots else False,
+                covers_whole_file=status.coverage is not None and status.coverage.name == "ENTIRE_FILE",
+            )
+        )
+    return out
