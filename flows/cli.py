@@ -340,6 +340,18 @@ def _details(kind: str, payload: dict[str, Any]) -> str:
         return f"voids record {payload['superseded_seq']}: {payload['rationale']}"
     if kind == "condition-closed":
         return f"{payload['condition_id']}: {payload['note']}"
+    if kind == "migrated":
+        return f"imported {payload['state_after']}, approved {payload['approved_on']}"
+    if kind == "status-reported":
+        indices = f"CPI {payload['cpi']}, SPI {payload['spi']}"
+        return f"{payload['quarter']} v{payload['version']}: {indices}, risk {payload['risk_level']}"
+    if kind == "reviewed":
+        who = (
+            f"override by {payload['decided_by']}"
+            if payload["overridden"]
+            else f"as recommended ({payload['decided_by']})"
+        )
+        return f"{payload['quarter']}: {who}: " + "; ".join(payload["reasons"]) + f"; {payload['rationale']}"
     return ""
 
 
