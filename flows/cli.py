@@ -99,12 +99,33 @@ def init(
     out.print(f"Policy {loaded.policy.name} ({loaded.policy.title}) {verb}, version {loaded.short_version}.")
 
 
-def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
-    """Run the flow `module.name` in this process, on the Prefect the README's rule picks, quietly.
+def _gateway(settings: Settings, flow_name: str) -> tuple[str, str, str] | None:
+    """The local runner's gateway (url, token, flow) for this flow, when `governance server start` runs it."""
+    import os
 
-    The flow module is imported only here, after the Prefect environment is set: read commands
-    never import prefect.
+    from flows.runtime import read_server_state, server_healthy
+
+    gateway_names = {"intake_flow": "intake", "score_flow": "score"}
+    if os.environ.get("PREFECT_API_URL") or flow_name not in gateway_names:
+        return None
+    state = read_server_state(settings)
+    if not state or "gateway_url" not in state or not server_healthy(str(state.get("api_url"))):
+        return None
+    return str(state["gateway_url"]), str(state["gateway_token"]), gateway_names[flow_name]
+
+
+def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
+    """Run the flow `module.name`, on the Prefect the README's rule picks, quietly.
+
+    With `governance server start` running, the runner's gateway runs it (this process never
+    imports Prefect: the fast path); otherwise it runs in this process. The flow module is imported
+    only here, after the Prefect environment is set: read commands never import prefect.
     """
+    gateway = _gateway(settings, name)
+    if gateway is not None:
+        from flows.gateway import call
+
+        return call(*gateway, list(args))
     configure_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

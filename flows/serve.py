@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import os
+from pathlib import Path
 
 from flows.runtime import configure_prefect
 from governance.settings import load_settings
@@ -11,6 +13,12 @@ from governance.settings import load_settings
 def main() -> None:
     configure_prefect(load_settings())
     from prefect import serve
+
+    token, port_file = os.environ.get("GOVERNANCE_GATEWAY_TOKEN"), os.environ.get("GOVERNANCE_GATEWAY_PORT_FILE")
+    if token and port_file:
+        from flows.gateway import serve_gateway
+
+        serve_gateway(token, Path(port_file))
 
     from flows.gates import gate_review_flow, score_flow
     from flows.intake import intake_flow

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -70,30 +71,41 @@ def start(settings: Settings, port: int) -> str:
             _kill(server_pid)
             raise ConfigError(f"the Prefect server did not start; see {home / 'server.log'}")
         time.sleep(0.5)
-    runner_env = dict(env, PREFECT_API_URL=api_url, GOVERNANCE_DATABASE_URL=settings.resolved_database_url())
+    token = secrets.token_urlsafe(32)
+    port_file = home / "gateway.port"
+    port_file.unlink(missing_ok=True)
+    runner_env = dict(
+        env,
+        PREFECT_API_URL=api_url,
+        GOVERNANCE_DATABASE_URL=settings.resolved_database_url(),
+        GOVERNANCE_GATEWAY_TOKEN=token,
+        GOVERNANCE_GATEWAY_PORT_FILE=str(port_file),
+    )
     runner_pid = _spawn([sys.executable, "-m", "flows.serve"], runner_env, home / "runner.log")
     # Commands may trigger deployments right away: wait until the runner has registered them all.
     deadline = time.monotonic() + 90
-    while not _deployment_names(api_url) >= DEPLOYMENTS:
+    while not (port_file.exists() and _deployment_names(api_url) >= DEPLOYMENTS):
         if time.monotonic() > deadline or not _alive(runner_pid):
             _kill(runner_pid)
             _kill(server_pid)
             raise ConfigError(f"the deployment runner did not start; see {home / 'runner.log'}")
         time.sleep(0.5)
     ui_url = f"http://127.0.0.1:{port}"
-    state_file(settings).write_text(
-        json.dumps(
-            {
-                "api_url": api_url,
-                "ui_url": ui_url,
-                "server_pid": server_pid,
-                "runner_pid": runner_pid,
-                "database_url": settings.resolved_database_url(),
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
+    state = {
+        "api_url": api_url,
+        "ui_url": ui_url,
+        "server_pid": server_pid,
+        "runner_pid": runner_pid,
+        "database_url": settings.resolved_database_url(),
+        "gateway_url": f"http://127.0.0.1:{port_file.read_text(encoding='utf-8').strip()}",
+        "gateway_token": token,
+    }
+    # The file holds the gateway's token: readable by this user only.
+    path = state_file(settings)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(state, indent=2))
     return f"Prefect server running: API {api_url}, UI {ui_url} (runner pid {runner_pid}). Commands now use it."
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -39,12 +40,24 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         assert started.stdout.startswith(f"Prefect server running: API {api}, UI http://127.0.0.1:{port} (runner pid ")
         assert run(tmp_path, "server", "status", env=env).stdout.startswith(f"Local server running: API {api}")
 
-        # Commands now use the server: the flow run is recorded there.
-        filed = run(tmp_path, "submit", str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml"), env=env)
+        # Commands now use the server: the runner's gateway runs the intake flow (the CLI never imports
+        # Prefect), and the flow run is recorded on the server like any other.
+        state = json.loads((tmp_path / ".governance" / "server.json").read_text())
+        assert (tmp_path / ".governance" / "server.json").stat().st_mode & 0o777 == 0o600
+        assert state["gateway_url"].startswith("http://127.0.0.1:") and len(state["gateway_token"]) >= 40
+        (tmp_path / "one.yaml").write_text((EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml").read_text())
+        filed = run(tmp_path, "submit", "one.yaml", env=env)  # a relative path: the gateway runs in our folder
         assert (filed.returncode, filed.stderr, filed.stdout.splitlines()[-1]) == (0, "", "Filed P-2026-0001")
         runs = _post(f"{api}/flow_runs/filter", {"limit": 10, "offset": 0, "sort": "EXPECTED_START_TIME_DESC"})
         assert isinstance(runs, list)
-        assert [(r["state_type"], r["parameters"]["actor"]) for r in runs] == [("COMPLETED", "tester")]
+        assert [(r["state_type"], r["parameters"].get("actor")) for r in runs] == [
+            ("COMPLETED", "tester"),  # the intake run
+            ("COMPLETED", None),  # the runner's warm-up at start
+        ]
+        # A request without the token is refused.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _post(f"{state['gateway_url']}/flows/intake", {"args": [], "cwd": str(tmp_path)})
+        assert refused.value.code == 403
 
         # The runner serves the intake deployment: a run triggered through the API completes.
         deployments = _post(f"{api}/deployments/filter", {"limit": 10, "offset": 0})
