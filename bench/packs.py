@@ -1,0 +1,140 @@
+"""Pack rendering: our packs against WeasyPrint's floor (plain HTML of the same page count), and the pool.
+
+Issue 5's targets: the gate pack under 1 s warm, the quarterly board pack of 500 projects under 60 s,
+each at most 1.5x its floor; 200 gate packs through the process pool at least 1.6x faster than one
+after another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from governance import packs
+from governance.clock import FixedClock, SeededIds
+from governance.ledger import Ledger
+from governance.packs.sample import synthetic_gates, synthetic_quarter
+from governance.store import Store
+
+__all__ = ["packs_figures"]
+
+_START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+_PARAGRAPH = "<p>" + "The board reviews the portfolio every quarter and decides at every gate. " * 8 + "</p>"
+
+
+def _ledger() -> Ledger:
+    return Ledger(FixedClock(_START, dt.timedelta(milliseconds=5)), SeededIds("bench-packs"), engine_version="bench")
+
+
+def _plain(paragraphs: int) -> str:
+    return (
+        "<html><head><title>floor</title><style>@page { size: A4; margin: 16mm 15mm 24mm 15mm }"
+        " html { font-family: 'DejaVu Sans'; font-size: 8.6pt }</style></head><body>"
+        + _PARAGRAPH * paragraphs
+        + "</body></html>"
+    )
+
+
+def _floor(pages: int, repeats: int) -> tuple[float, int]:
+    """Seconds for WeasyPrint to render plain paragraphs filling `pages` pages to PDF (median), and pages made."""
+    from weasyprint import HTML
+
+    per_page = len(HTML(string=_plain(40)).render().pages)
+    paragraphs = max(1, round(pages * 40 / per_page))
+    html = _plain(paragraphs)
+    made = len(HTML(string=html).render().pages)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        HTML(string=html).write_pdf()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), made
+
+
+def _pack_time(job: packs.PackJob, repeats: int) -> tuple[float, int]:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        packs.write_pack(job)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), packs.read_pack(job.path).page_count
+
+
+def packs_figures(tmp: Path, quick: bool) -> dict[str, Any]:
+    """Gate pack warm, quarterly pack (500 projects; 100 when quick) and the pool (200 packs; 20 when quick)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    projects, pool_packs = (100, 20) if quick else (500, 200)
+    store, ids = synthetic_gates(tmp / "gates", pool_packs, _ledger())
+    out = tmp / "out"
+    # Gate pack, warm: data, HTML and PDF after one render has loaded fonts and templates.
+    packs.write_pack(packs.gate_job(store, ids[0], 1, out))
+    t = time.perf_counter()
+    job = packs.gate_job(store, ids[0], 1, out)
+    data_s = time.perf_counter() - t
+    render_s, gate_pages = _pack_time(job, 3)
+    gate_floor_s, gate_floor_pages = _floor(gate_pages, 3)
+    gate = {
+        "pages": gate_pages,
+        "warm_s": round(data_s + render_s, 3),
+        "data_and_html_s": round(data_s, 3),
+        "floor_s": round(gate_floor_s, 3),
+        "floor_pages": gate_floor_pages,
+        "ratio_to_floor": round((data_s + render_s) / gate_floor_s, 2),
+    }
+    # Quarterly board pack.
+    qstore = Store(f"sqlite:///{tmp / 'quarter.db'}")
+    qstore.upgrade()
+    synthetic_quarter(qstore, _ledger(), projects)
+    t = time.perf_counter()
+    qjob = packs.quarter_job(qstore, "2026Q4", out)
+    qdata_s = time.perf_counter() - t
+    qrender_s, q_pages = _pack_time(qjob, 1)
+    q_floor_s, q_floor_pages = _floor(q_pages, 1)
+    quarter = {
+        "projects": projects,
+        "pages": q_pages,
+        "total_s": round(qdata_s + qrender_s, 2),
+        "data_and_html_s": round(qdata_s, 2),
+        "floor_s": round(q_floor_s, 2),
+        "floor_pages": q_floor_pages,
+        "ratio_to_floor": round((qdata_s + qrender_s) / q_floor_s, 2),
+    }
+    # The pool against one process, on the same jobs (data assembled beforehand for both).
+    jobs = [packs.gate_job(store, pid, 1, out / "serial") for pid in ids]
+    t = time.perf_counter()
+    for j in jobs:
+        packs.write_pack(j)
+    serial_s = time.perf_counter() - t
+    pooled = [packs.PackJob(j.html, out / "pool" / j.path.name, j.moment, j.attachments) for j in jobs]
+    t = time.perf_counter()
+    packs.render_many(pooled, workers=2)
+    pool_s = time.perf_counter() - t
+    same = all(a.path.read_bytes() == b.path.read_bytes() for a, b in zip(jobs, pooled, strict=True))
+    pool = {
+        "packs": len(jobs),
+        "workers": 2,
+        "serial_s": round(serial_s, 2),
+        "pool_s": round(pool_s, 2),
+        "speedup": round(serial_s / pool_s, 2),
+        "identical_bytes": same,
+    }
+    store.dispose()
+    qstore.dispose()
+    targets = {
+        "gate_warm_under_1s": gate["warm_s"] < 1.0,
+        "gate_within_1_5x_floor": gate["ratio_to_floor"] <= 1.5,
+        "quarter_under_60s": quarter["total_s"] < 60.0 if not quick else None,
+        "quarter_within_1_5x_floor": quarter["ratio_to_floor"] <= 1.5,
+        "pool_at_least_1_6x": pool["speedup"] >= 1.6,
+        "pool_identical_bytes": same,
+    }
+    return {
+        "gate_pack": gate,
+        "quarter_pack": quarter,
+        "pool": pool,
+        "targets": targets,
+        "meets_targets": all(v is not False for v in targets.values()),
+    }

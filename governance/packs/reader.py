@@ -1,0 +1,99 @@
+"""Reading a pack back: metadata, the PDF/A marker, attachments, records, and each page's stamp.
+
+`verify-pack` stands on this: it compares the records and stamps found here with the ledger (or,
+offline, with each other and with each record's own hash).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PackContents", "PageStamp", "read_pack", "stamp_of"]
+
+_RECORD = re.compile(r"Record (\d+) sha256 ([0-9a-f]{64})")
+_HEAD = re.compile(r"Ledger head (\d+):([0-9a-f]{64})")
+_POLICY = re.compile(r"Policy ([0-9a-f]*) \u00b7 page (\d+) of (\d+)")
+_PDFA_PART = re.compile(rb'pdfaid:part="(\d)"')
+_PDFA_CONFORMANCE = re.compile(rb'pdfaid:conformance="([A-Z])"')
+
+
+@dataclass(frozen=True, slots=True)
+class PageStamp:
+    """What the foot of one page says: `kind` is "record" (one record's hash) or "head" (SEQ:HASH)."""
+
+    kind: str
+    seq: int
+    hash: str
+    policy_version: str
+    page: int
+    pages: int
+
+
+@dataclass
+class PackContents:
+    path: Path
+    title: str | None
+    author: str | None
+    creation_date: str | None
+    modification_date: str | None
+    pdfa: str | None  # "3B" for PDF/A-3b, from the XMP metadata
+    page_count: int
+    attachments: dict[str, bytes] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+    stamps: list[PageStamp | None] = field(default_factory=list)
+
+
+def stamp_of(text: str) -> PageStamp | None:
+    """The stamp in a page's text, or None when the page has none (or a garbled one)."""
+    compact = re.sub(r"[ \t]+", " ", text)
+    found = _RECORD.search(compact)
+    kind = "record"
+    if found is None:
+        found = _HEAD.search(compact)
+        kind = "head"
+    policy = _POLICY.search(compact)
+    if found is None or policy is None:
+        return None
+    return PageStamp(
+        kind, int(found.group(1)), found.group(2), policy.group(1), int(policy.group(2)), int(policy.group(3))
+    )
+
+
+def read_pack(path: Path) -> PackContents:
+    """Open a pack with pypdf and read everything `verify-pack` needs from it."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    info = reader.metadata
+    pdfa = None
+    root: Any = reader.trailer["/Root"]
+    if "/Metadata" in root:
+        xmp = root["/Metadata"].get_object().get_data()
+        part, conformance = _PDFA_PART.search(xmp), _PDFA_CONFORMANCE.search(xmp)
+        if part and conformance:
+            pdfa = part.group(1).decode() + conformance.group(1).decode()
+    attachments = {name: data[0] for name, data in reader.attachments.items() if data}
+    records: list[dict[str, Any]] = []
+    if "decision-record.json" in attachments:
+        records = [json.loads(attachments["decision-record.json"])]
+    elif "records.jsonl" in attachments:
+        records = [json.loads(line) for line in attachments["records.jsonl"].decode().splitlines() if line]
+    pages = [page.extract_text() or "" for page in reader.pages]
+    return PackContents(
+        path=Path(path),
+        title=info.title if info else None,
+        author=info.author if info else None,
+        creation_date=str(info.get("/CreationDate")) if info and info.get("/CreationDate") else None,
+        modification_date=str(info.get("/ModDate")) if info and info.get("/ModDate") else None,
+        pdfa=pdfa,
+        page_count=len(reader.pages),
+        attachments=attachments,
+        records=records,
+        pages=pages,
+        stamps=[stamp_of(text) for text in pages],
+    )

@@ -1,0 +1,209 @@
+"""HTML to PDF/A-3b with WeasyPrint: reproducible bytes, records attached, atomic files, a process pool.
+
+Reproducible: the same job gives the same bytes in any process, time zone or locale. The PDF's
+dates come from the HTML (`dcterms.created`/`modified`, the record's time), attachments carry
+explicit dates, and `SOURCE_DATE_EPOCH` (read by fontTools when it subsets fonts) is set to the
+same moment for the render and restored after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from governance.packs.fetcher import TEMPLATE_DIR, TemplateFetcher
+
+__all__ = [
+    "PDF_VARIANT",
+    "PackAttachment",
+    "PackJob",
+    "layout_overflows",
+    "render_document",
+    "render_many",
+    "render_pdf",
+    "source_date_epoch",
+    "write_atomic",
+    "write_pack",
+]
+
+PDF_VARIANT = "pdf/a-3b"
+# PDF/A-3 names how an attachment relates to the document: the records are what the pack was made from.
+_RELATIONSHIP = "Source"
+_ENV_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class PackAttachment:
+    name: str
+    data: bytes
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackJob:
+    """Everything one pack needs, picklable for the pool: the HTML, where it goes, its moment, its files."""
+
+    html: str
+    path: Path
+    moment: dt.datetime
+    attachments: tuple[PackAttachment, ...] = ()
+
+
+@contextlib.contextmanager
+def source_date_epoch(moment: dt.datetime) -> Iterator[None]:
+    """Set `SOURCE_DATE_EPOCH` to `moment` for the block, then put back what was there."""
+    if moment.tzinfo is None:
+        raise ValueError("a pack's moment must be timezone-aware")
+    with _ENV_LOCK:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def render_document(html: str, fetcher: TemplateFetcher | None = None) -> Any:
+    """Lay out `html` (relative URLs resolve in report_templates/) and return WeasyPrint's Document."""
+    from weasyprint import HTML
+
+    fetcher = fetcher if fetcher is not None else TemplateFetcher()
+    base = TEMPLATE_DIR.as_uri() + "/"
+    return HTML(string=html, base_url=base, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+
+
+def _attachments(job: PackJob, fetcher: TemplateFetcher) -> list[Any]:
+    from weasyprint import Attachment
+
+    moment = job.moment.astimezone(dt.UTC)
+    return [
+        Attachment(
+            string=a.data,
+            name=a.name,
+            description=a.description,
+            created=moment,
+            modified=moment,
+            relationship=_RELATIONSHIP,
+            url_fetcher=fetcher,
+        )
+        for a in job.attachments
+    ]
+
+
+def render_pdf(
+    job: PackJob, fetcher: TemplateFetcher | None = None, target: Any = None, *, document: Any = None
+) -> bytes | None:
+    """Render `job` as PDF/A-3b: its bytes, or into `target` (a binary file object) when given.
+
+    `document` is `render_document(job.html)` when the caller has laid it out already (to check it).
+    """
+    fetcher = fetcher if fetcher is not None else TemplateFetcher()
+    with source_date_epoch(job.moment):
+        if document is None:
+            document = render_document(job.html, fetcher)
+        result: bytes | None = document.write_pdf(
+            target, pdf_variant=PDF_VARIANT, attachments=_attachments(job, fetcher)
+        )
+    return result
+
+
+@contextlib.contextmanager
+def write_atomic(path: Path) -> Iterator[Any]:
+    """A binary file that appears under `path` only once complete (temp file, fsync, rename).
+
+    If the block raises, the temporary file is removed and whatever was under `path` stays as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened for fsync
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def write_pack(job: PackJob, fetcher: TemplateFetcher | None = None, *, document: Any = None) -> Path:
+    """Render `job` and write it atomically to `job.path`. Returns the path."""
+    with write_atomic(job.path) as handle:
+        render_pdf(job, fetcher, handle, document=document)
+    return job.path
+
+
+def _render_job(job: PackJob) -> str:
+    return str(write_pack(job))
+
+
+def render_many(jobs: Sequence[PackJob], *, workers: int | None = None, max_tasks_per_child: int = 50) -> list[Path]:
+    """Render many packs in a spawned process pool (each worker recycled after `max_tasks_per_child`).
+
+    Results come back in the order of `jobs`. With one job, or `workers=1`, it renders in this process.
+    """
+    if not jobs:
+        return []
+    count = min(workers or os.cpu_count() or 1, len(jobs))
+    if count <= 1:
+        return [write_pack(job) for job in jobs]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, max_tasks_per_child=max_tasks_per_child) as pool:
+        return [Path(p) for p in pool.map(_render_job, jobs, chunksize=1)]
+
+
+def layout_overflows(document: Any, tolerance: float = 0.5) -> list[str]:
+    """Every box that runs past its page's content area (margin boxes: past the page), from the layout.
+
+    Returns one line per offending box (page number, box type, a bit of its text); empty when
+    everything fits.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[str] = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box
+        area = (
+            page_box.content_box_x(),
+            page_box.content_box_y(),
+            page_box.content_box_x() + page_box.width,
+            page_box.content_box_y() + page_box.height,
+        )
+        whole = (0.0, 0.0, page_box.margin_width(), page_box.margin_height())
+        for child in page_box.children:
+            limits = whole if isinstance(child, boxes.MarginBox) else area
+            for box in child.descendants():
+                x0, y0 = box.border_box_x(), box.border_box_y()
+                x1, y1 = x0 + box.border_width(), y0 + box.border_height()
+                if (
+                    x0 < limits[0] - tolerance
+                    or y0 < limits[1] - tolerance
+                    or x1 > limits[2] + tolerance
+                    or y1 > limits[3] + tolerance
+                ):
+                    text = getattr(box, "text", "") or ""
+                    problems.append(
+                        f"page {number}: {type(box).__name__} {box.element_tag or ''} {text[:40]!r} at "
+                        f"({x0:.1f},{y0:.1f})-({x1:.1f},{y1:.1f}) outside ({limits[0]:.1f},{limits[1]:.1f})-"
+                        f"({limits[2]:.1f},{limits[3]:.1f})"
+                    )
+    return problems

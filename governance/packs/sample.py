@@ -1,0 +1,343 @@
+"""A synthetic quarterly review of many projects, for layout tests and the pack benchmark.
+
+It appends `selected`, `review-proposed`, `review-confirmed` and `reviewed` records shaped like the
+ones `governance.review` writes, straight to the ledger (no proposals, no solver), so a 500-project
+board pack can be made in seconds. Deterministic: the same arguments give the same records.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Any
+
+from governance.ledger import Ledger, NewRecord
+from governance.store import Store
+
+__all__ = ["synthetic_gates", "synthetic_quarter"]
+
+_BUCKETS = (
+    ("new-products", "0.3", "0.6"),
+    ("platform", "0.15", "0.4"),
+    ("improvements", "0.1", "0.35"),
+    ("cost-reduction", "0.05", "0.25"),
+)
+_RISKS = ("low", "medium", "high", "critical")
+_WORDS = (
+    "controller",
+    "platform",
+    "sensor",
+    "gateway",
+    "migration",
+    "upgrade",
+    "analytics",
+    "portal",
+    "line",
+    "firmware",
+    "cloud",
+    "retrofit",
+    "labelling",
+    "service",
+    "network",
+)
+
+
+def synthetic_quarter(
+    store: Store,
+    ledger: Ledger,
+    projects: int = 500,
+    quarter: str = "2026Q4",
+    *,
+    policy_version: str = "0" * 64,
+    seed: int = 7,
+) -> int:
+    """Append one confirmed quarterly review of `projects` projects. Returns the seq of the last record."""
+    rng = random.Random(seed)
+    subject = f"Q-{quarter}"
+    plan: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
+    for i in range(projects):
+        pid = f"P-2026-{1000 + i:04d}"
+        bucket = _BUCKETS[i % len(_BUCKETS)][0]
+        risk = _RISKS[rng.randrange(4)]
+        cost = Decimal(rng.randrange(100, 3000) * 1000)
+        ecv = Decimal(rng.randrange(-2000, 5000) * 1000)
+        cpi = Decimal(rng.randrange(60, 120)) / 100
+        outcome = (
+            "pause" if cpi < Decimal("0.8") else ("stop" if ecv < 0 and risk in ("high", "critical") else "continue")
+        )
+        title = " ".join(rng.choice(_WORDS) for _ in range(rng.randrange(2, 7))).capitalize()
+        reasons = (
+            ["no review rule fired"]
+            if outcome == "continue"
+            else [f"rule-{outcome}: synthetic reason for {pid} (2026Q4: cpi lt 0.8 (is {cpi}): yes)"]
+        )
+        plan.append(
+            {
+                "bucket": bucket,
+                "facts": {
+                    "actual_cost": str(cost // 2),
+                    "bucket": bucket,
+                    "cpi": str(cpi),
+                    "ecv": str(ecv),
+                    "risk_level": risk,
+                    "risk_rank": _RISKS.index(risk) + 1,
+                    "percent_complete": str(rng.randrange(0, 100)),
+                    "report_missing": False,
+                    "score": str(rng.randrange(40, 95)),
+                    "spi": str(Decimal(rng.randrange(60, 120)) / 100),
+                    "state": "active",
+                },
+                "findings": [],
+                "funded": outcome == "continue",
+                "id": pid,
+                "reasons": reasons,
+                "recommended": outcome,
+                "reference": f"SYN-{i:04d}",
+                "rules_fired": [],
+                "rules_outcome": outcome,
+                "state": "active",
+                "title": title,
+            }
+        )
+        candidates.append(
+            {
+                "bucket": bucket,
+                "costs": [{"amount": str(cost), "period": "FY2027"}],
+                "ecv": str(ecv),
+                "id": pid,
+                "kind": "project",
+                "score": "60",
+                "title": title,
+            }
+        )
+    chosen = [p["id"] for p in plan if p["funded"]]
+    total = sum((Decimal(c["costs"][0]["amount"]) for c in candidates if c["id"] in chosen), Decimal(0))
+    budget = (total * Decimal("1.1")).quantize(Decimal(1))
+    spend = {b: Decimal(0) for b, _, _ in _BUCKETS}
+    for c in candidates:
+        if c["id"] in chosen:
+            spend[c["bucket"]] += Decimal(c["costs"][0]["amount"])
+    selection = {
+        "bound": "1",
+        "conflicts": [],
+        "currency": "EUR",
+        "gap": "0",
+        "status": "optimal",
+        "value_measure": "ecv",
+        "objective": "1",
+        "selected": chosen,
+        "notes": [],
+        "frontier": [
+            {
+                "budget": str(budget * k / 6),
+                "count": 0,
+                "share": str(Decimal(k) / 6),
+                "status": "optimal",
+                "value": str(Decimal(rng.randrange(1000, 9000)) * 1000 * k),
+            }
+            for k in range(1, 13)
+        ],
+        "greedy": {
+            "constraints_greedy_breaks": ["bucket platform minimum 15% of budget: greedy spends less"],
+            "only_in_greedy": chosen[:3],
+            "only_in_optimal": chosen[3:6],
+            "selected": chosen[:-3],
+            "value": "1",
+            "value_difference": "-1",
+        },
+        "left_out": [
+            {"id": p["id"], "reasons": ["budget FY2027: needs more than is left"]} for p in plan if not p["funded"]
+        ],
+        "next_slice": {
+            "added": chosen[:1],
+            "dropped": [],
+            "extra_budget": "1000000",
+            "share": "0.1",
+            "status": "optimal",
+            "value_gain": "1000",
+        },
+        "spend_by_bucket": [
+            {
+                "bucket": b,
+                "min_share": lo,
+                "max_share": hi,
+                "minimum": str(budget * Decimal(lo)),
+                "maximum": str(budget * Decimal(hi)),
+                "spend": str(spend[b]),
+            }
+            for b, lo, hi in _BUCKETS
+        ],
+        "spend_by_period": [
+            {"budget": str(budget), "left": str(budget - total), "period": "FY2027", "spend": str(total)}
+        ],
+    }
+    counts: dict[str, int] = {}
+    for p in plan:
+        counts[p["recommended"]] = counts.get(p["recommended"], 0) + 1
+    with store.write() as conn:
+        selected_rec, proposed = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    "selected",
+                    subject,
+                    selection,
+                    "optimal",
+                    policy_version,
+                    {"budget": {"FY2027": str(budget)}, "candidates": candidates},
+                ),
+                NewRecord(
+                    "review-proposed",
+                    subject,
+                    {
+                        "quarter": quarter,
+                        "as_of": "2026-11-24",
+                        "policy": "synthetic",
+                        "counts": counts,
+                        "findings": [],
+                        "projects": plan,
+                        "selection": None,
+                    },
+                    f"{projects} projects",
+                    policy_version,
+                    {"quarter": quarter},
+                ),
+            ],
+            "pmo",
+        )
+        answer = {
+            "decided_by": "ana",
+            "meeting_date": "2026-11-25",
+            "overrides": [],
+            "quarter": quarter,
+            "rationale": "The board accepts the review's recommendations.",
+        }
+        [confirmed] = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    "review-confirmed",
+                    subject,
+                    {
+                        "quarter": quarter,
+                        "proposed_seq": proposed.seq,
+                        "answer": answer,
+                        "outcomes": [
+                            {
+                                "id": p["id"],
+                                "outcome": p["recommended"],
+                                "recommended": p["recommended"],
+                                "overridden": False,
+                            }
+                            for p in plan
+                        ],
+                    },
+                    quarter,
+                    policy_version,
+                )
+            ],
+            "pmo",
+        )
+        written = ledger.append(
+            conn,
+            [
+                NewRecord(
+                    "reviewed",
+                    p["id"],
+                    {
+                        "quarter": quarter,
+                        "outcome": p["recommended"],
+                        "recommended": p["recommended"],
+                        "overridden": False,
+                        "reasons": p["reasons"],
+                        "rationale": answer["rationale"],
+                        "decided_by": "ana",
+                        "meeting_date": "2026-11-25",
+                        "confirmed_seq": confirmed.seq,
+                        "state_after": "active",
+                    },
+                    p["recommended"],
+                    policy_version,
+                )
+                for p in plan
+            ],
+            "pmo",
+        )
+    del selected_rec
+    return written[-1].seq
+
+
+def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, list[str]]:
+    """`count` proposals filed, scored, recommended and decided at gate 1 under the IT policy, through the
+    engine's own functions (intake, gates, board). Returns the store and the proposal ids."""
+    from pathlib import Path
+
+    import yaml
+
+    from governance import board, gates, intake
+    from governance.assessments import read_assessments
+    from governance.policy import load_policy
+    from models.decision import DecisionInput
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    store = Store(f"sqlite:///{folder / 'gates.db'}")
+    store.upgrade()
+    policy = load_policy("it-demand")
+    intake.adopt_policy(store, ledger, policy, "admin")
+    docs = [
+        {
+            "reference": f"SYN-G{i:04d}",
+            "title": f"Synthetic proposal {i}",
+            "summary": "A proposal made for the pack benchmark. " * 20,
+            "sponsor": "Daniel Weiss",
+            "submitter": "Jonas Berg",
+            "budget_owner": "Raj Mehta",
+            "bucket": "grow",
+            "objectives": ["digital"],
+            "start_date": "2027-01-01",
+            "end_date": "2028-06-30",
+            "costs": [{"period": "FY2027", "development": 400000, "launch": 0}],
+            "benefits": [{"period": "FY2029", "amount": 900000}],
+            "p_technical": 0.8,
+            "p_commercial": 0.6,
+        }
+        for i in range(count)
+    ]
+    path = folder / "proposals.yaml"
+    path.write_text(yaml.safe_dump(docs), encoding="utf-8")
+    filed = intake.file_proposals(store, ledger, intake.validate_submission([str(path)], policy.policy, {}), "jonas")
+    ids = sorted(f.proposal_id for f in filed)
+    ratings = {"business-value": 8, "urgency": 7, "architecture-fit": 6}
+    assess = folder / "assess.yaml"
+    assess.write_text(
+        yaml.safe_dump(
+            [
+                {"proposal": pid, "gate": 1, "assessor": a, "ratings": dict(ratings), "must_meet": {}}
+                for pid in ids
+                for a in ("raj", "lee")
+            ]
+        ),
+        encoding="utf-8",
+    )
+    gates.record_scores(store, ledger, read_assessments([assess]), "pmo")
+    for pid in ids:
+        gates.record_recommendation(store, ledger, pid, "pmo")
+        board.decide(
+            store,
+            ledger,
+            DecisionInput.model_validate(
+                {
+                    "proposal_id": pid,
+                    "gate": 1,
+                    "outcome": "go",
+                    "rationale": "Strong value, fits the roadmap.",
+                    "decided_by": "cio",
+                    "meeting_date": "2026-11-20",
+                    "votes": [{"member": "cio", "outcome": "go"}, {"member": "ciso", "outcome": "hold"}],
+                }
+            ),
+            "secretary",
+        )
+    return store, ids
