@@ -851,6 +851,7 @@ def server_status() -> None:
 
 
 import flows.cli_audit  # noqa: E402 - registers the auditor's commands on `app`
+import flows.cli_packs  # noqa: E402 - registers the pack commands on `app`
 import flows.cli_review  # noqa: E402, F401 - registers the review commands on `app`
 
 

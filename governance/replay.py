@@ -17,9 +17,10 @@ A record of any other kind is a fact, not a derivation: `not-replayable`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -41,7 +42,7 @@ from models.decision import DecisionInput, LedgerRecord, ReviewAnswer
 from models.proposal import Proposal
 from models.tables import LedgerRow, PolicyRow
 
-__all__ = ["REPLAYABLE", "Replay", "replay_all", "replay_record", "replay_subject"]
+__all__ = ["REPLAYABLE", "Replay", "describe_replay", "replay_all", "replay_record", "replay_subject"]
 
 REPLAYABLE = ("screened", "screened-out", "scored", "recommended", "decided", "selected", "reviewed")
 
@@ -234,6 +235,19 @@ def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
     except NotFoundError as missing:
         return Replay(record.seq, record.kind, record.subject, "mismatch", missing.message)
     return Replay(record.seq, record.kind, record.subject, "match" if ok else "mismatch", detail)
+
+
+@contextlib.contextmanager
+def describe_replay(store: Store) -> Iterator[Callable[[LedgerRecord], str]]:
+    """A function giving each record's replay result as one line (for the audit extract)."""
+    with store.read() as conn:
+        ctx = _Context(conn)
+
+        def describe(record: LedgerRecord) -> str:
+            result = _replay(ctx, record)
+            return result.status if result.status == "not-replayable" else f"{result.status}: {result.detail}"
+
+        yield describe
 
 
 def replay_record(store: Store, seq: int) -> Replay:

@@ -17,9 +17,10 @@ recorded, so a replay can check the objective within the recorded gap.
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -27,21 +28,18 @@ from typing import Any, Literal, get_args
 
 import highspy
 import numpy as np
+import yaml
 from highspy._core import _Highs  # the public Highs class's core: see _highs
 from pydantic import ValidationError
 
 from governance.errors import InputRefused, Problem
 from governance.intake import problems_from_validation
-from governance.sources import read_records
+from governance.sources import load_yaml_text, read_text_file
 from models.selection import (
     BucketBounds,
-    BucketSpend,
     CandidatesFile,
     FrontierPoint,
-    GreedyComparison,
-    LeftOut,
     NextSlice,
-    PeriodSpend,
     PortfolioRules,
     SelectionCandidate,
     SelectionProblem,
@@ -58,6 +56,7 @@ __all__ = [
     "check_problem",
     "greedy",
     "problem_from_file",
+    "replay_agrees",
     "solve",
     "solver_options",
     "with_overrides",
@@ -120,47 +119,56 @@ def check_problem(problem: SelectionProblem, source: str = "") -> list[Problem]:
         problems.append(
             Problem(source, "buckets", "min_share", "inconsistent", "bucket min_share values add up to more than 1")
         )
-    ids = [c.id for c in problem.candidates]
-    known = set(ids)
-    first: dict[str, int] = {}
-    for i, c in enumerate(problem.candidates):
-        label = f"candidates[{i}] {c.id}"
-        if c.id in first:
-            problems.append(
-                Problem(source, label, "id", "duplicate-in-batch", f"id {c.id} is also candidates[{first[c.id]}]")
-            )
-        first.setdefault(c.id, i)
-        problems.extend(_candidate_problems(c, label, source, problem.buckets, known, problem.value_measure))
-    return problems
+    measure = problem.value_measure
+    known = {c.id for c in problem.candidates}
+    if len(known) == len(problem.candidates) and all(
+        c.bucket in problem.buckets
+        and getattr(c, measure) is not None
+        and known.issuperset(c.depends_on)
+        and known.issuperset(c.excludes)
+        for c in problem.candidates
+    ):
+        return problems  # the common case, checked in one pass; the slow pass names each problem
+    entries = [
+        _Entry(c.id, c.bucket, c.depends_on, c.excludes, c.value(measure) is not None) for c in problem.candidates
+    ]
+    return problems + _cross_problems(entries, problem.buckets, measure, source)
 
 
-def _candidate_problems(
-    c: SelectionCandidate,
-    label: str,
-    source: str,
-    buckets: Mapping[str, Any],
-    known: set[str],
-    measure: ValueMeasure,
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What the cross-checks need of one candidate, from a model or from a file's raw data (None:
+    not given or of the wrong type, which validation reports)."""
+
+    id: str | None
+    bucket: str | None
+    depends_on: Sequence[str | None]
+    excludes: Sequence[str | None]
+    has_value: bool
+
+
+def _cross_problems(
+    entries: Sequence[_Entry], buckets: Collection[str], measure: ValueMeasure, source: str
 ) -> list[Problem]:
+    """Duplicate ids, buckets without bounds, unknown references and missing values."""
+    known = {e.id for e in entries if e.id is not None}
+    first: dict[str, int] = {}
     problems = []
-    if c.bucket not in buckets:
-        problems.append(
-            Problem(
-                source,
-                label,
-                "bucket",
-                "unknown-bucket",
-                f"bucket {c.bucket!r} has no bounds; buckets listed: {', '.join(sorted(buckets)) or 'none'}",
-            )
-        )
-    for name in ("depends_on", "excludes"):
-        for i, ref in enumerate(getattr(c, name)):
-            if ref not in known:
-                problems.append(Problem(source, label, f"{name}[{i}]", "unknown-reference", f"no candidate {ref}"))
-    if c.value(measure) is None:
-        problems.append(
-            Problem(source, label, measure, "missing", f"no {measure} given; the value measure is {measure}")
-        )
+    for i, e in enumerate(entries):
+        label = f"candidates[{i}]" + (f" {e.id}" if e.id is not None else "")
+        if e.id is not None and first.setdefault(e.id, i) != i:
+            message = f"id {e.id} is also candidates[{first[e.id]}]"
+            problems.append(Problem(source, label, "id", "duplicate-in-batch", message))
+        if e.bucket is not None and e.bucket not in buckets:
+            message = f"bucket {e.bucket!r} has no bounds; buckets listed: {', '.join(sorted(buckets)) or 'none'}"
+            problems.append(Problem(source, label, "bucket", "unknown-bucket", message))
+        for name, refs in (("depends_on", e.depends_on), ("excludes", e.excludes)):
+            for k, ref in enumerate(refs):
+                if ref is not None and ref not in known:
+                    problems.append(Problem(source, label, f"{name}[{k}]", "unknown-reference", f"no candidate {ref}"))
+        if not e.has_value:
+            message = f"no {measure} given; the value measure is {measure}"
+            problems.append(Problem(source, label, measure, "missing", message))
     return problems
 
 
@@ -174,20 +182,35 @@ def problem_from_file(path: str | Path) -> SelectionProblem:
     name = str(path)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InputRefused([Problem(name, "", "", "unsupported-format", "a candidates file is .yaml, .yml or .json")])
-    records, problems = read_records(path)
-    if problems:
-        raise InputRefused(problems)
-    if len(records) != 1 or not isinstance(records[0].data, dict) or set(records[0].data) == {"proposals"}:
-        raise InputRefused(
-            [Problem(name, "", "", "not-a-record", "expected a mapping with currency, portfolio, buckets, candidates")]
-        )
-    data = records[0].data
+    data, problem = _read_mapping(path)
+    if problem is not None:
+        raise InputRefused([problem])
     try:
         parsed = CandidatesFile.model_validate(data)
     except ValidationError as exc:
         problems = [_relabel(p, data) for p in problems_from_validation(exc, name, "")]
-        raise InputRefused(problems + _partial_problems(data, name)) from None
+        raise InputRefused(problems + _raw_cross_problems(data, name)) from None
     return build_problem(parsed.portfolio, parsed.buckets, parsed.candidates, currency=parsed.currency, source=name)
+
+
+def _read_mapping(path: Path) -> tuple[dict[str, Any], Problem | None]:
+    name = str(path)
+    text, problem = read_text_file(path)
+    if problem is not None:
+        return {}, problem
+    try:
+        data = json.loads(text, parse_float=Decimal) if path.suffix.lower() == ".json" else load_yaml_text(text)
+    except json.JSONDecodeError as exc:
+        message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        return {}, Problem(name, "", "", "parse-error", message)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        return {}, Problem(name, "", "", "parse-error", f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}")
+    if not isinstance(data, dict):
+        message = "expected a mapping with currency, portfolio, buckets and candidates"
+        return {}, Problem(name, "", "", "not-a-record", message)
+    return data, None
 
 
 _SECTION = re.compile(r"^(candidates|buckets)\[(\d+)\](?:\.(.*))?$")
@@ -209,33 +232,37 @@ def _relabel(problem: Problem, data: dict[str, Any]) -> Problem:
     return problem
 
 
-def _partial_problems(data: dict[str, Any], source: str) -> list[Problem]:
-    """Cross-reference checks on the parts of an invalid file that are valid on their own."""
-    raw_candidates = data.get("candidates")
-    raw_buckets = data.get("buckets")
-    if not isinstance(raw_candidates, list) or not isinstance(raw_buckets, list):
-        return []
-    buckets: dict[str, Any] = {}
-    for item in raw_buckets:
-        if isinstance(item, dict) and isinstance(item.get("bucket"), str):
-            buckets[item["bucket"]] = True
-    known = {c["id"] for c in raw_candidates if isinstance(c, dict) and isinstance(c.get("id"), str)}
+def _raw_cross_problems(data: dict[str, Any], source: str) -> list[Problem]:
+    """The cross-checks on an invalid file's raw data, so that one reading lists every problem."""
     portfolio = data.get("portfolio")
     raw_measure = portfolio.get("value_measure", "ecv") if isinstance(portfolio, dict) else "ecv"
     measure: ValueMeasure = "ecv"
-    for known_measure in get_args(ValueMeasure):
-        if raw_measure == known_measure:
-            measure = known_measure
-    problems: list[Problem] = []
-    for i, raw in enumerate(raw_candidates):
-        try:
-            candidate = SelectionCandidate.model_validate(raw)
-        except ValidationError:
-            continue
-        problems.extend(
-            _candidate_problems(candidate, f"candidates[{i}] {candidate.id}", source, buckets, known, measure)
+    for name in get_args(ValueMeasure):
+        if raw_measure == name:
+            measure = name
+    raw_buckets = data.get("buckets")
+    buckets = {b.get("bucket") for b in raw_buckets if isinstance(b, dict)} if isinstance(raw_buckets, list) else set()
+    raw_candidates = data.get("candidates")
+    entries = [
+        _Entry(
+            _text(c.get("id")),
+            _text(c.get("bucket")),
+            _refs(c.get("depends_on")),
+            _refs(c.get("excludes")),
+            c.get(measure) is not None,
         )
-    return problems
+        for c in (raw_candidates if isinstance(raw_candidates, list) else [])
+        if isinstance(c, dict)
+    ]
+    return _cross_problems(entries, {b for b in buckets if isinstance(b, str)}, measure, source)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _refs(value: object) -> list[str | None]:
+    return [_text(v) for v in value] if isinstance(value, list) else []
 
 
 def with_overrides(
@@ -300,6 +327,8 @@ def _amount_problem(flag: str, period: str, amount: Decimal) -> Problem | None:
         return Problem("command line", flag, period, "not-finite", "amount must be a finite number")
     if amount < 0:
         return Problem("command line", flag, period, "negative-amount", "amount must not be negative")
+    if amount.adjusted() >= 16:  # Money's 18 digits, 2 of them decimals
+        return Problem("command line", flag, period, "out-of-range", "amount has more than 16 digits")
     if amount != amount.quantize(_CENT):
         return Problem("command line", flag, period, "invalid-value", "amount has more than 2 decimal places")
     return None
@@ -308,22 +337,33 @@ def _amount_problem(flag: str, period: str, amount: Decimal) -> Problem | None:
 # -- the model: the same arrays for every solve of one problem ----------------------------------
 
 
+_Floats = np.ndarray[Any, np.dtype[np.float64]]
+_Ints = np.ndarray[Any, np.dtype[np.int32]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Data:
-    """The problem in index form: Decimal facts per candidate, and the constraint structure."""
+    """The problem in index form: Decimal facts per candidate, the constraint structure, and the
+    constraint matrix (column-wise), which is the same at every budget level."""
 
     problem: SelectionProblem
     ids: list[str]
     values: list[Decimal]
+    value_float: list[float]
     periods: list[str]  # budgeted, sorted
     cost: list[dict[str, Decimal]]  # per candidate: budgeted period -> cost
     total: list[Decimal]  # per candidate: cost over the budgeted periods
+    total_float: list[float]
     fte: list[dict[tuple[str, str], Decimal]]  # per candidate: (role, period) with a limit -> FTE
     limits: dict[tuple[str, str], Decimal]
     bounded: list[str]  # buckets with a bound, in the problem's order
     depends: list[tuple[int, int]]  # (dependent, prerequisite)
     excludes: list[tuple[int, int]]  # (listed by, listed)
     forced: list[int]
+    objective: _Floats
+    start: _Ints
+    index: _Ints
+    coef: _Floats
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,43 +378,85 @@ class _Group:
 
 @dataclass(frozen=True, slots=True)
 class _Model:
-    cost: np.ndarray[Any, np.dtype[np.float64]]
-    col_lower: np.ndarray[Any, np.dtype[np.float64]]
-    col_upper: np.ndarray[Any, np.dtype[np.float64]]
-    row_lower: np.ndarray[Any, np.dtype[np.float64]]
-    row_upper: np.ndarray[Any, np.dtype[np.float64]]
-    start: np.ndarray[Any, np.dtype[np.int32]]
-    index: np.ndarray[Any, np.dtype[np.int32]]
-    value: np.ndarray[Any, np.dtype[np.float64]]
+    data: _Data
+    col_lower: _Floats
+    col_upper: _Floats
+    row_lower: _Floats
+    row_upper: _Floats
     groups: list[_Group]
 
 
 def _data(problem: SelectionProblem) -> _Data:
-    ids = [c.id for c in problem.candidates]
+    candidates = problem.candidates
+    ids = [c.id for c in candidates]
     at = {cid: i for i, cid in enumerate(ids)}
-    budgeted = set(problem.budget)
+    periods = sorted(problem.budget)
     limits = {(role, p): limit for role, per in problem.capacity.items() for p, limit in per.items()}
-    cost = [{k.period: k.amount for k in c.costs if k.period in budgeted and k.amount} for c in problem.candidates]
+    cost = [{k.period: k.amount for k in c.costs if k.period in problem.budget and k.amount} for c in candidates]
+    total = [sum(per.values(), Decimal(0)) for per in cost]
+    no_limits: dict[tuple[str, str], Decimal] = {}  # shared, never written: most problems have no capacity
+    fte = (
+        [
+            {(r.role, r.period): r.fte for r in c.resources if r.fte and (r.role, r.period) in limits} or no_limits
+            for c in candidates
+        ]
+        if limits
+        else [no_limits] * len(candidates)
+    )
+    bounded = [b for b, (low, high) in problem.buckets.items() if low > 0 or high < 1]
+    depends = [(i, at[ref]) for i, c in enumerate(candidates) for ref in c.depends_on]
     pairs: dict[frozenset[int], tuple[int, int]] = {}
-    for i, c in enumerate(problem.candidates):
+    for i, c in enumerate(candidates):
         for ref in c.excludes:
             pairs.setdefault(frozenset((i, at[ref])), (i, at[ref]))
+    excludes = list(pairs.values())
+    # Rows: budget per period, bucket bounds, capacity, dependencies, exclusions (as in _model).
+    # Entries are gathered in flat lists (a comprehension each) and sorted column-wise by numpy.
+    period_row = {p: k for k, p in enumerate(periods)}
+    bucket_row = {b: len(periods) + k for k, b in enumerate(bounded)}
+    capacity_row = {key: len(periods) + len(bounded) + k for k, key in enumerate(limits)}
+    base = len(periods) + len(bounded) + len(limits)
+    in_bucket = [i for i, c in enumerate(candidates) if c.bucket in bucket_row and total[i]]
+    rows = [period_row[p] for per in cost for p in per]
+    rows += [bucket_row[candidates[i].bucket] for i in in_bucket]
+    rows += [capacity_row[key] for need in fte for key in need]
+    cols = [i for i, per in enumerate(cost) for _ in per] + in_bucket + [i for i, need in enumerate(fte) for _ in need]
+    coef = [float(a) for per in cost for a in per.values()]
+    total_float = [float(t) for t in total]
+    coef += [total_float[i] for i in in_bucket]
+    coef += [float(f) for need in fte for f in need.values()]
+    for k, (later, first) in enumerate(depends):
+        rows += [base + k, base + k]
+        cols += [later, first]
+        coef += [1.0, -1.0]
+    base += len(depends)
+    for k, (one, other) in enumerate(excludes):
+        rows += [base + k, base + k]
+        cols += [one, other]
+        coef += [1.0, 1.0]
+    row_index, col_index = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
+    order = np.lexsort((row_index, col_index))  # column-wise, rows ascending within a column
+    values = [c.value(problem.value_measure) or Decimal(0) for c in candidates]
+    value_float = [float(v) for v in values]
     return _Data(
         problem=problem,
         ids=ids,
-        values=[c.value(problem.value_measure) or Decimal(0) for c in problem.candidates],
-        periods=sorted(budgeted),
+        values=values,
+        value_float=value_float,
+        periods=periods,
         cost=cost,
-        total=[sum(per.values(), Decimal(0)) for per in cost],
-        fte=[
-            {(r.role, r.period): r.fte for r in c.resources if r.fte and (r.role, r.period) in limits}
-            for c in problem.candidates
-        ],
+        total=total,
+        total_float=total_float,
+        fte=fte,
         limits=limits,
-        bounded=[b for b, (low, high) in problem.buckets.items() if low > 0 or high < 1],
-        depends=[(i, at[ref]) for i, c in enumerate(problem.candidates) for ref in c.depends_on],
-        excludes=list(pairs.values()),
-        forced=[i for i, c in enumerate(problem.candidates) if c.force is not None],
+        bounded=bounded,
+        depends=depends,
+        excludes=excludes,
+        forced=[i for i, c in enumerate(candidates) if c.force is not None],
+        objective=np.asarray(value_float, dtype=np.float64),
+        start=np.searchsorted(col_index[order], np.arange(len(ids) + 1)).astype(np.int32),
+        index=row_index[order],
+        coef=np.asarray(coef, dtype=np.float64)[order],
     )
 
 
@@ -391,81 +473,49 @@ def _scaled(budget: Mapping[str, Decimal], share: Decimal) -> dict[str, Decimal]
 
 
 def _model(data: _Data, budget: Mapping[str, Decimal]) -> _Model:
-    """The integer program at one budget (every other part of it is the problem's own)."""
+    """The integer program at one budget: row and column bounds, and each constraint's name."""
     problem = data.problem
     total_budget = sum(budget.values(), Decimal(0))
-    rows: list[int] = []
-    cols: list[int] = []
-    coef: list[float] = []
     lower: list[float] = []
     upper: list[float] = []
     groups: list[_Group] = []
 
-    def row(low: float, high: float) -> int:
+    def row(low: float, high: float) -> tuple[int]:
         lower.append(low)
         upper.append(high)
-        return len(lower) - 1
+        return (len(lower) - 1,)
 
     for p in data.periods:
-        r = row(-_INF, float(budget[p]))
-        groups.append(_Group(f"budget {p} ({_money(budget[p])})", (r,)))
-        for i, per in enumerate(data.cost):
-            if p in per:
-                rows.append(r)
-                cols.append(i)
-                coef.append(float(per[p]))
-    bucket_row: dict[str, int] = {}
+        groups.append(_Group(f"budget {p} ({_money(budget[p])})", row(-_INF, float(budget[p]))))
     for b in data.bounded:
         low, high = problem.buckets[b]
         minimum, maximum = (total_budget * low).quantize(_CENT), (total_budget * high).quantize(_CENT)
-        r = bucket_row[b] = row(float(minimum) if low > 0 else -_INF, float(maximum) if high < 1 else _INF)
+        r = row(float(minimum) if low > 0 else -_INF, float(maximum) if high < 1 else _INF)
         if low > 0:
-            groups.append(_Group(f"bucket {b} minimum {_pct(low)} of budget ({_money(minimum)})", (r,), "lower"))
+            groups.append(_Group(f"bucket {b} minimum {_pct(low)} of budget ({_money(minimum)})", r, "lower"))
         if high < 1:
-            groups.append(_Group(f"bucket {b} maximum {_pct(high)} of budget ({_money(maximum)})", (r,)))
-    for i, c in enumerate(problem.candidates):
-        r_ = bucket_row.get(c.bucket)
-        if r_ is not None and data.total[i]:
-            rows.append(r_)
-            cols.append(i)
-            coef.append(float(data.total[i]))
+            groups.append(_Group(f"bucket {b} maximum {_pct(high)} of budget ({_money(maximum)})", r))
     for (role, p), limit in data.limits.items():
-        r = row(-_INF, float(limit))
-        groups.append(_Group(f"capacity {role} {p} ({limit} FTE)", (r,)))
-        for i, need in enumerate(data.fte):
-            if (role, p) in need:
-                rows.append(r)
-                cols.append(i)
-                coef.append(float(need[role, p]))
+        groups.append(_Group(f"capacity {role} {p} ({limit} FTE)", row(-_INF, float(limit))))
     for later, first in data.depends:
-        r = row(-_INF, 0.0)
-        groups.append(_Group(f"{data.ids[later]} depends on {data.ids[first]}", (r,)))
-        rows += [r, r]
-        cols += [later, first]
-        coef += [1.0, -1.0]
+        groups.append(_Group(f"{data.ids[later]} depends on {data.ids[first]}", row(-_INF, 0.0)))
     for one, other in data.excludes:
-        r = row(-_INF, 1.0)
-        groups.append(_Group(f"{data.ids[one]} excludes {data.ids[other]}", (r,)))
-        rows += [r, r]
-        cols += [one, other]
-        coef += [1.0, 1.0]
+        groups.append(_Group(f"{data.ids[one]} excludes {data.ids[other]}", row(-_INF, 1.0)))
     n = len(data.ids)
     col_lower, col_upper = np.zeros(n), np.ones(n)
     for i in data.forced:
         c = problem.candidates[i]
-        (col_lower if c.force == "in" else col_upper)[i] = 1.0 if c.force == "in" else 0.0
+        if c.force == "in":
+            col_lower[i] = 1.0
+        else:
+            col_upper[i] = 0.0
         groups.append(_Group(f"force-{c.force} {c.id} ({c.force_reason})", cols=(i,)))
-    row_index, col_index = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
-    order = np.lexsort((row_index, col_index))  # column-wise, rows ascending within a column
     return _Model(
-        cost=np.asarray([float(v) for v in data.values]),
+        data=data,
         col_lower=col_lower,
         col_upper=col_upper,
         row_lower=np.asarray(lower, dtype=np.float64),
         row_upper=np.asarray(upper, dtype=np.float64),
-        start=np.searchsorted(col_index[order], np.arange(n + 1)).astype(np.int32),
-        index=row_index[order],
-        value=np.asarray(coef, dtype=np.float64)[order],
         groups=groups,
     )
 
@@ -501,6 +551,14 @@ def _highs(options: SolverOptions) -> Any:
     return h
 
 
+def _optimise(h: Any) -> None:
+    if h.run() == highspy.HighsStatus.kError and h.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        # HiGHS keeps one thread scheduler per process: started with another thread count by
+        # another solve in this process, it refuses ours until it is started again.
+        _Highs.resetGlobalScheduler(True)
+        h.run()
+
+
 @dataclass(frozen=True, slots=True)
 class _Run:
     status: SelectionStatus
@@ -513,7 +571,7 @@ def _pass(h: Any, model: _Model, cost: Any, row_lower: Any, row_upper: Any, col_
     status = h.passModel(
         n,
         len(row_lower),
-        len(model.index),
+        len(model.data.index),
         int(highspy.MatrixFormat.kColwise),
         int(highspy.ObjSense.kMaximize),
         0.0,
@@ -522,9 +580,9 @@ def _pass(h: Any, model: _Model, cost: Any, row_lower: Any, row_upper: Any, col_
         col_upper,
         row_lower,
         row_upper,
-        model.start,
-        model.index,
-        model.value,
+        model.data.start,
+        model.data.index,
+        model.data.coef,
         np.ones(n, dtype=np.int32),
     )
     if status == highspy.HighsStatus.kError:
@@ -533,7 +591,7 @@ def _pass(h: Any, model: _Model, cost: Any, row_lower: Any, row_upper: Any, col_
 
 def _run(model: _Model, options: SolverOptions, start: Sequence[int] | None = None) -> _Run:
     h = _highs(options)
-    _pass(h, model, model.cost, model.row_lower, model.row_upper, model.col_lower, model.col_upper)
+    _pass(h, model, model.data.objective, model.row_lower, model.row_upper, model.col_lower, model.col_upper)
     if start is not None:
         # A feasible start (a lower level's selection) keeps the frontier monotone and saves time.
         solution = highspy.HighsSolution()
@@ -541,7 +599,7 @@ def _run(model: _Model, options: SolverOptions, start: Sequence[int] | None = No
         values[list(start)] = 1.0
         solution.col_value = values.tolist()
         h.setSolution(solution)
-    h.run()
+    _optimise(h)
     return _outcome(h)
 
 
@@ -581,8 +639,8 @@ def _feasible(model: _Model, options: SolverOptions, active: Iterable[int]) -> b
         for c in g.cols:
             col_lower[c], col_upper[c] = model.col_lower[c], model.col_upper[c]
     h = _highs(options)
-    _pass(h, model, np.zeros_like(model.cost), row_lower, row_upper, col_lower, col_upper)
-    h.run()
+    _pass(h, model, np.zeros_like(model.data.objective), row_lower, row_upper, col_lower, col_upper)
+    _optimise(h)
     run = _outcome(h)
     return None if run.status == "no-solution" else run.status != "infeasible"
 
@@ -607,8 +665,16 @@ def _conflicts(model: _Model, options: SolverOptions) -> list[str]:
 
 def _lp_iis(model: _Model, options: SolverOptions) -> list[int]:
     h = _highs(options)
-    _pass(h, model, np.zeros_like(model.cost), model.row_lower, model.row_upper, model.col_lower, model.col_upper)
-    h.run()
+    _pass(
+        h,
+        model,
+        np.zeros_like(model.data.objective),
+        model.row_lower,
+        model.row_upper,
+        model.col_lower,
+        model.col_upper,
+    )
+    _optimise(h)
     status, iis = h.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_:
         return []
@@ -636,17 +702,25 @@ class GreedyChoice:
 
 
 def _greedy(data: _Data, budget: Mapping[str, Decimal]) -> list[int]:
-    def key(i: int) -> tuple[int, Decimal, str]:
-        if not data.total[i]:
-            return (0, -data.values[i], data.ids[i])
-        return (1, -data.values[i] / data.total[i], data.ids[i])
-
+    # Ranked with numpy on floats (ratios closer than a float's precision tie, and ties go by id
+    # all the same); taken in Decimal, exactly.
+    eligible = np.asarray(
+        [i for i, c in enumerate(data.problem.candidates) if data.values[i] > 0 and c.force != "out"], dtype=np.int64
+    )
+    value, total = np.asarray(data.value_float)[eligible], np.asarray(data.total_float)[eligible]
+    costly = total > 0
+    ratio = np.where(costly, value / np.where(costly, total, 1.0), value)
+    id_rank = np.argsort(np.argsort(np.asarray(data.ids)[eligible], kind="stable"), kind="stable")
+    ranked = eligible[np.lexsort((id_rank, -ratio, costly))].tolist()  # zero cost first, then by ratio
     left = dict(budget)
     taken = []
-    eligible = [i for i, c in enumerate(data.problem.candidates) if data.values[i] > 0 and c.force != "out"]
-    for i in sorted(eligible, key=key):
-        if all(amount <= left[p] for p, amount in data.cost[i].items()):
-            for p, amount in data.cost[i].items():
+    for i in ranked:
+        per = data.cost[i]
+        for p, amount in per.items():
+            if amount > left[p]:
+                break
+        else:
+            for p, amount in per.items():
                 left[p] -= amount
             taken.append(i)
     return sorted(taken)
@@ -692,44 +766,48 @@ def _value_text(measure: ValueMeasure, value: Decimal) -> str:
     return f"{measure} {value}" if measure == "score" else f"{measure} {_money(value)}"
 
 
-def _left_out(data: _Data, chosen: list[int], usage: _Usage, budget: Mapping[str, Decimal]) -> list[LeftOut]:
+def _left_out(data: _Data, chosen: list[int], usage: _Usage, budget: Mapping[str, Decimal]) -> list[dict[str, Any]]:
+    """Each candidate not selected, with what adding it to the selection would break."""
     problem = data.problem
     in_selection = set(chosen)
     total_budget = sum(budget.values(), Decimal(0))
+    period_left = {p: budget[p] - usage.period[p] for p in data.periods}
+    bucket_left: dict[str, tuple[Decimal, str]] = {}
+    for b, (_, high) in problem.buckets.items():
+        if high < 1:
+            maximum = (total_budget * high).quantize(_CENT)
+            bucket_left[b] = (maximum - usage.bucket[b], f"{_pct(high)} of budget, {_money(maximum)}")
     partners: dict[int, list[int]] = {}
-    for a, b in data.excludes:
-        partners.setdefault(a, []).append(b)
-        partners.setdefault(b, []).append(a)
+    for one, other in data.excludes:
+        partners.setdefault(one, []).append(other)
+        partners.setdefault(other, []).append(one)
     prerequisites: dict[int, list[int]] = {}
-    for b, a in data.depends:
-        prerequisites.setdefault(b, []).append(a)
+    for later, first in data.depends:
+        prerequisites.setdefault(later, []).append(first)
     out = []
     for i, c in enumerate(problem.candidates):
         if i in in_selection:
             continue
         if c.force == "out":
-            out.append(LeftOut(id=c.id, reasons=[f"forced out: {c.force_reason}"]))
+            out.append({"id": c.id, "reasons": [f"forced out: {c.force_reason}"]})
             continue
         reasons = []
         if data.values[i] <= 0:
             reasons.append(f"value not positive ({_value_text(problem.value_measure, data.values[i])})")
-        reasons += [
-            f"depends on {data.ids[a]} (not selected)" for a in prerequisites.get(i, ()) if a not in in_selection
-        ]
-        reasons += [f"excluded by {data.ids[j]} (selected)" for j in sorted(partners.get(i, ())) if j in in_selection]
+        for a in prerequisites.get(i, ()):
+            if a not in in_selection:
+                reasons.append(f"depends on {data.ids[a]} (not selected)")
+        for j in sorted(partners.get(i, ())):
+            if j in in_selection:
+                reasons.append(f"excluded by {data.ids[j]} (selected)")
         for p, amount in data.cost[i].items():
-            left = budget[p] - usage.period[p]
-            if amount > left:
-                reasons.append(f"budget {p}: needs {_money(amount)}, {_money(left)} left")
-        high = problem.buckets[c.bucket][1]
-        if high < 1 and data.total[i]:
-            maximum = (total_budget * high).quantize(_CENT)
-            left = maximum - usage.bucket[c.bucket]
-            if data.total[i] > left:
-                reasons.append(
-                    f"bucket {c.bucket} at its maximum ({_pct(high)} of budget, {_money(maximum)}): "
-                    f"needs {_money(data.total[i])}, {_money(left)} left"
-                )
+            if amount > period_left[p]:
+                reasons.append(f"budget {p}: needs {_money(amount)}, {_money(period_left[p])} left")
+        if c.bucket in bucket_left and data.total[i] > bucket_left[c.bucket][0]:
+            left, bound = bucket_left[c.bucket]
+            reasons.append(
+                f"bucket {c.bucket} at its maximum ({bound}): needs {_money(data.total[i])}, {_money(left)} left"
+            )
         for (role, p), need in data.fte[i].items():
             left = data.limits[role, p] - usage.capacity[role, p]
             if need > left:
@@ -739,7 +817,7 @@ def _left_out(data: _Data, chosen: list[int], usage: _Usage, budget: Mapping[str
                 f"would fit; left out within the {_pct(problem.mip_gap)} optimality gap "
                 f"({_value_text(problem.value_measure, data.values[i])})"
             )
-        out.append(LeftOut(id=c.id, reasons=reasons))
+        out.append({"id": c.id, "reasons": reasons})
     return out
 
 
@@ -780,9 +858,14 @@ def _value(data: _Data, chosen: Iterable[int]) -> Decimal:
     return sum((data.values[i] for i in chosen), Decimal(0))
 
 
-def _frontier(data: _Data, options: SolverOptions, main: _Run) -> list[FrontierPoint]:
+def _frontier(data: _Data, options: SolverOptions) -> list[FrontierPoint]:
     """Best value at `frontier_levels` budget levels: 2k/L of the budget for k = 1..L (every
-    period scaled alike, bucket bounds staying shares of the scaled budget)."""
+    period scaled alike, bucket bounds staying shares of the scaled budget).
+
+    Each level starts from the level below's selection, which still fits unless a bucket minimum
+    grew past it: so within the gap the frontier never falls as the budget grows. The level at
+    100 % is solved again for the same reason, and may differ from the selection within the gap.
+    """
     problem = data.problem
     levels = problem.frontier_levels
     points = []
@@ -790,7 +873,7 @@ def _frontier(data: _Data, options: SolverOptions, main: _Run) -> list[FrontierP
     for k in range(1, levels + 1):
         share = (Decimal(2 * k) / levels).quantize(_SHARE)
         budget = _scaled(problem.budget, share)
-        run = main if share == 1 else _run(_model(data, budget), options, start)
+        run = _run(_model(data, budget), options, start)
         found = run.status in ("optimal", "gap")
         if found:
             start = run.chosen
@@ -831,7 +914,8 @@ def _notes(data: _Data) -> list[str]:
                 count, total = outside.get(k.period, (0, Decimal(0)))
                 outside[k.period] = (count + 1, total + k.amount)
     for p, (count, total) in sorted(outside.items()):
-        notes.append(f"costs in {p} are not constrained: no budget for it ({count} candidates, {_money(total)})")
+        many = "candidate" if count == 1 else "candidates"
+        notes.append(f"costs in {p} are not constrained: no budget for it ({count} {many}, {_money(total)})")
     return notes
 
 
@@ -856,36 +940,38 @@ def solve(problem: SelectionProblem, *, frontier: bool = True) -> SelectionResul
         raise InputRefused(problems)
     data = _data(problem)
     options = solver_options(problem)
-    solver = SolverInfo(name="HiGHS", version=_VERSION, options=options)
     model = _model(data, problem.budget)
     main = _run(model, options)
     notes = _notes(data)
-    common: dict[str, Any] = {"value_measure": problem.value_measure, "currency": problem.currency, "solver": solver}
+    result: dict[str, Any] = {
+        "status": main.status,
+        "value_measure": problem.value_measure,
+        "currency": problem.currency,
+        "solver": SolverInfo(name="HiGHS", version=_VERSION, options=options),
+        "objective": None,
+        "bound": None,
+        "gap": None,
+        "selected": [],
+        "left_out": [],
+        "spend_by_period": [],
+        "spend_by_bucket": [],
+        "frontier": [],
+        "next_slice": None,
+        "greedy": None,
+        "conflicts": [],
+        "notes": notes,
+    }
+    if main.status == "no-solution":
+        notes.append(f"no feasible selection was found within the time limit of {problem.time_limit_seconds} s")
+    if main.status == "infeasible":
+        result["conflicts"] = _conflicts(model, options)
     if main.status in ("infeasible", "no-solution"):
-        if main.status == "no-solution":
-            notes.append(f"no feasible selection was found within the time limit of {problem.time_limit_seconds} s")
-        conflicts = _conflicts(model, options) if main.status == "infeasible" else []
-        return SelectionResult(
-            status=main.status,
-            objective=None,
-            bound=None,
-            gap=None,
-            selected=[],
-            left_out=[],
-            spend_by_period=[],
-            spend_by_bucket=[],
-            frontier=[],
-            next_slice=None,
-            greedy=None,
-            conflicts=conflicts,
-            notes=notes,
-            **common,
-        )
+        return SelectionResult.model_validate(result)
     objective = _value(data, main.chosen)
     places = _SHARE if problem.value_measure == "score" else _CENT
     bound = max(objective, Decimal(repr(main.bound)).quantize(places) if main.bound is not None else objective)
     if objective:
-        gap = ((bound - objective) / abs(objective)).quantize(_GAP)
+        gap = ((bound - objective) / abs(objective)).quantize(_GAP).normalize()
     else:
         gap = Decimal(0) if bound == objective else Decimal(1)
     if main.status == "gap":
@@ -894,41 +980,56 @@ def solve(problem: SelectionProblem, *, frontier: bool = True) -> SelectionResul
     taken = _greedy(data, problem.budget)
     greedy_value = _value(data, taken)
     total_budget = sum(problem.budget.values(), Decimal(0))
-    return SelectionResult(
-        status=main.status,
+    result.update(
         objective=objective,
         bound=bound,
         gap=gap,
         selected=[data.ids[i] for i in main.chosen],
         left_out=_left_out(data, main.chosen, usage, problem.budget),
         spend_by_period=[
-            PeriodSpend(
-                period=p, budget=problem.budget[p], spend=usage.period[p], left=problem.budget[p] - usage.period[p]
-            )
+            {
+                "period": p,
+                "budget": problem.budget[p],
+                "spend": usage.period[p],
+                "left": problem.budget[p] - usage.period[p],
+            }
             for p in data.periods
         ],
         spend_by_bucket=[
-            BucketSpend(
-                bucket=b,
-                spend=usage.bucket[b],
-                min_share=low,
-                max_share=high,
-                minimum=(total_budget * low).quantize(_CENT),
-                maximum=(total_budget * high).quantize(_CENT),
-            )
+            {
+                "bucket": b,
+                "spend": usage.bucket[b],
+                "min_share": low,
+                "max_share": high,
+                "minimum": (total_budget * low).quantize(_CENT),
+                "maximum": (total_budget * high).quantize(_CENT),
+            }
             for b, (low, high) in problem.buckets.items()
         ],
-        frontier=_frontier(data, options, main) if frontier else [],
+        frontier=_frontier(data, options) if frontier else [],
         next_slice=_next_slice(data, options, main) if frontier else None,
-        greedy=GreedyComparison(
-            value=greedy_value,
-            selected=[data.ids[i] for i in taken],
-            only_in_optimal=[data.ids[i] for i in sorted(set(main.chosen) - set(taken))],
-            only_in_greedy=[data.ids[i] for i in sorted(set(taken) - set(main.chosen))],
-            value_difference=objective - greedy_value,
-            constraints_greedy_breaks=_breaks(data, taken, problem.budget),
-        ),
-        conflicts=[],
-        notes=notes,
-        **common,
+        greedy={
+            "value": greedy_value,
+            "selected": [data.ids[i] for i in taken],
+            "only_in_optimal": [data.ids[i] for i in sorted(set(main.chosen) - set(taken))],
+            "only_in_greedy": [data.ids[i] for i in sorted(set(taken) - set(main.chosen))],
+            "value_difference": objective - greedy_value,
+            "constraints_greedy_breaks": _breaks(data, taken, problem.budget),
+        },
     )
+    return SelectionResult.model_validate(result)
+
+
+def replay_agrees(recorded: SelectionResult, replayed: SelectionResult) -> bool:
+    """Whether a replayed selection bears out a recorded one.
+
+    Another machine or HiGHS version may break ties differently, so the selected ids may differ;
+    the objective may not, beyond what the gaps allow: both runs lie within their gap of the same
+    optimum. Without a selection on either side, the statuses must match.
+    """
+    if recorded.objective is None or replayed.objective is None:
+        return recorded.status == replayed.status
+    gaps = [g for g in (recorded.gap, replayed.gap) if g is not None] + [recorded.solver.options.mip_rel_gap]
+    bounds = [abs(b) for b in (recorded.bound, replayed.bound) if b is not None]
+    tolerance = max(gaps) * max(bounds, default=abs(recorded.objective)) + _CENT
+    return abs(recorded.objective - replayed.objective) <= tolerance

@@ -71,7 +71,7 @@ class PortfolioRules(BaseModel):
     capacity: dict[PlainLine, dict[Period, Fte]] = Field(default_factory=dict)
     frontier_levels: Annotated[int, Field(ge=10, le=50)] = 12
     next_slice: Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, le=1)] = Decimal("0.10")
-    mip_gap: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=Decimal("0.5"))] = Decimal("0.001")
+    mip_gap: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=0.5)] = Decimal("0.001")
     time_limit_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
     precedence: Literal["rules", "selection"] = "rules"
 
