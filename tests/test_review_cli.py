@@ -271,3 +271,52 @@ def test_auditor_replays_and_exports_the_review(proposed: Path, tmp_path: Path) 
     assert len((tmp_path / "all.csv").read_text().splitlines()) >= 29
     bad = run(tmp_path, "export", "--format", "xml")
     assert (bad.returncode, bad.stderr) == (1, "error[config-invalid]: --format 'xml': choose jsonl or csv\n")
+
+
+def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(proposed: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    db = _copy(proposed, tmp_path)
+    assert run(tmp_path, *DECIDE_Q3).returncode == 0
+    keys = run(tmp_path, "keys", "init", "--organisation", "Nordwind GmbH")
+    assert keys.returncode == 0, keys.stderr
+    written = run(tmp_path, "pack", "quarter", "2026Q3")
+    assert (written.returncode, written.stdout) == (0, "Wrote out/board-pack-2026Q3.pdf\n"), written.stderr
+    audit = run(tmp_path, "pack", "audit", "--since", "2026-11-23", "--until", "2026-11-23", "-o", "out")
+    assert audit.returncode == 0, audit.stderr
+    pack = tmp_path / "out" / "board-pack-2026Q3.pdf"
+    first = pack.read_bytes()
+    again = run(tmp_path, "pack", "quarter", "2026Q3")
+    assert again.returncode == 0 and pack.read_bytes() == first  # signed, and still byte-identical
+    reader = PdfReader(pack)
+    assert reader.metadata is not None and reader.metadata.title == "Quarterly board pack 2026Q3"
+    assert "P-2026-0005" in "".join(page.extract_text() for page in reader.pages)
+    checked = run(
+        tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf", str(tmp_path / "out" / "audit-2026-11-23-2026-11-23.pdf")
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.splitlines()[0].startswith("out/board-pack-2026Q3.pdf: verified (11 record(s), head 28:")
+    assert checked.stdout.splitlines()[0].endswith("matches the ledger; signature trusted).")
+    # An attacker with database access changes one byte of a recorded outcome.
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TRIGGER ledger_no_update")
+        seq = conn.execute("SELECT seq FROM ledger WHERE kind = 'reviewed' AND subject = 'P-2026-0002'").fetchone()[0]
+        swap = 'replace(payload, \'"outcome":"continue"\', \'"outcome":"continuf"\')'
+        conn.execute(f"UPDATE ledger SET payload = {swap} WHERE seq = ?", (seq,))
+    broken = run(tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf")
+    assert broken.returncode == 1
+    assert broken.stderr.splitlines()[1] == f"  record {seq}: differs from the ledger in payload"
+    assert broken.stderr.splitlines()[-1].startswith("error[ledger-broken]: 1 of 1 pack(s) failed verification: record")
+    offline = run(tmp_path, "verify-pack", "--offline", "out/board-pack-2026Q3.pdf")
+    assert offline.returncode == 0  # the pack itself is intact: only the ledger changed
+    replayed = run(tmp_path, "replay", str(seq))
+    assert replayed.returncode == 1
+    assert f"│ {seq}" in replayed.stdout and "mismatch" in replayed.stdout
+    # One changed byte inside the signed file breaks the signature, whatever the ledger says.
+    data = bytearray(first)
+    offset = data.index(b"/Producer")
+    data[offset + 2] ^= 1
+    (tmp_path / "out" / "tampered.pdf").write_bytes(bytes(data))
+    forged = run(tmp_path, "verify-pack", "--offline", "out/tampered.pdf")
+    assert forged.returncode == 1
+    assert "  signature GovernanceSignature: not intact" in forged.stderr.splitlines()
