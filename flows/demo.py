@@ -193,11 +193,36 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     console.rule("9. The portfolio selection after the review (HiGHS), against a spreadsheet's greedy pick")
     print_selection(problem, solve(problem))
 
-    console.rule("10. The auditor verifies the ledger")
+    console.rule("10. The auditor verifies the ledger and replays every decision")
     checked = verify(store)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
         f"{checked.head_seq}:{checked.head_hash}; {checked.snapshots} snapshots, {checked.policies} policy."
     )
+    from governance.replay import describe_replay, replay_all
+
+    replays = Counter(r.status for r in replay_all(store))
+    console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
+
+    console.rule("11. Decision packs (PDF/A-3, the records attached) into out/")
+    from flows.cli_packs import finish_packs
+    from governance.packs import audit_job, gate_job, quarter_job
+    from governance.packs.check import check_pack
+
+    packs_dir = Path("out").resolve()
+    day = ledger.clock.now().date()
+    jobs = [gate_job(store, d.proposal_id, 1, packs_dir) for d in decisions]
+    jobs.append(gate_job(store, ids["NW-ERP-LABEL"], 1, packs_dir, pre_read=True))
+    jobs.append(quarter_job(store, "2026Q4", packs_dir))
+    with describe_replay(store) as replay:
+        jobs.append(audit_job(store, day, day, packs_dir, replay))
+    for path in finish_packs(settings, jobs):
+        pack_check = check_pack(path, store)
+        console.print(
+            f"{path.relative_to(packs_dir.parent)}: {pack_check.pages} page(s), {pack_check.records} record(s); "
+            f"verify-pack {'ok' if pack_check.ok else 'FAILED: ' + '; '.join(pack_check.problems)}",
+            markup=False,
+        )
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
+    console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (also --offline, without the database)")
     store.dispose()
