@@ -223,7 +223,7 @@ def confirm_quarter(
 
 
 def _overrides(problem: SelectionProblem, budget: list[str], bucket: list[str], value: str | None) -> SelectionProblem:
-    from governance.selection import with_overrides
+    from governance.candidates import with_overrides
 
     budgets: dict[str, Decimal] = {}
     for item in budget:
@@ -285,7 +285,8 @@ def select(
 
     Example: governance select --budget FY2027=30000000 --value npv
     """
-    from governance.selection import problem_from_file, solve
+    from governance.candidates import problem_from_file
+    from governance.selection import solve
 
     settings = load_settings()
     problem = problem_from_file(candidates) if candidates else _current_problem(settings)

@@ -144,7 +144,7 @@ def _resolve_references(conn: Connection, candidates: list[SelectionCandidate]) 
 
 def problem_for_policy(policy: Policy, candidates: list[SelectionCandidate], conn: Connection) -> SelectionProblem:
     """The selection the policy's `portfolio` section asks for, over `candidates`."""
-    from governance.selection import build_problem
+    from governance.candidates import build_problem
 
     rules = policy.portfolio
     assert rules is not None

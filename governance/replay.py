@@ -171,8 +171,8 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
 
 
 def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
-    from governance.selection import solve
-    from models.selection import SelectionCandidate, SelectionProblem
+    from governance.selection import replay_agrees, solve
+    from models.selection import SelectionCandidate, SelectionProblem, SelectionResult
 
     data = ctx.inputs(record)
     problem = SelectionProblem(
@@ -188,17 +188,12 @@ def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
         currency=data["currency"],
     )
     result = solve(problem)
-    recorded = record.payload
-    if result.status != recorded["status"]:
-        return False, f"status: replay gives {result.status}, the record says {recorded['status']}"
-    if result.objective is None or recorded["objective"] is None:
-        return result.objective is None and recorded["objective"] is None, f"status {result.status}"
-    then, now = Decimal(recorded["objective"]), result.objective
-    # Both runs stop within their gap of the optimum: they may differ by up to the two gaps together.
-    allowed = (Decimal(recorded["gap"] or 0) + (result.gap or Decimal(0))) * max(abs(then), abs(now)) + Decimal("0.01")
-    ok = abs(now - then) <= allowed
-    same_set = "same selection" if result.selected == recorded["selected"] else "another selection of that value"
-    return ok, f"objective {now} vs recorded {then} (allowed difference {allowed:.2f}; {same_set})"
+    recorded = SelectionResult.model_validate(record.payload)
+    ok = replay_agrees(recorded, result)
+    if result.status != recorded.status:
+        return False, f"status: replay gives {result.status}, the record says {recorded.status}"
+    same_set = "same selection" if result.selected == recorded.selected else "another selection of that value"
+    return ok, f"objective {result.objective} vs recorded {recorded.objective} within the gap ({same_set})"
 
 
 def _reviewed(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:

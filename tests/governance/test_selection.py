@@ -16,9 +16,10 @@ from highspy._core import _Highs
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from governance.candidates import problem_from_file, with_overrides
 from governance.canonical import canonical_text
 from governance.errors import InputRefused, Problem
-from governance.selection import GreedyChoice, greedy, problem_from_file, replay_agrees, solve, with_overrides
+from governance.selection import GreedyChoice, greedy, replay_agrees, solve
 from models.selection import CandidatesFile, SelectionCandidate, SelectionProblem, SelectionResult
 
 D = Decimal
