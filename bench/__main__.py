@@ -66,7 +66,7 @@ def _drain_prefect() -> None:
             log(f"draining {worker.__name__}: {exc}")
 
 
-FIGURES = ("verify", "scoring", "intake", "score_flow", "embedded", "submit")
+FIGURES = ("verify", "scoring", "selection", "packs", "intake", "score_flow", "review", "embedded", "submit")
 
 
 def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> dict[str, Any]:
@@ -87,7 +87,21 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
 
         doc["scoring_100k"] = _figure("scoring_100k", lambda: scoring_figure(tmp / "scoring", 100_000 // scale, seed))
 
-    if set(only) & {"intake", "score_flow", "embedded", "submit"}:
+    if "selection" in only:
+        from bench.selection import selection_figures
+
+        selection = _figure("selection", lambda: selection_figures(seed, quick))
+        if "error" in selection:
+            doc["selection_5k"] = doc["selection_frontier"] = selection
+        else:
+            doc.update(selection)
+
+    if "packs" in only:
+        from bench.packs import packs_figures
+
+        doc["packs"] = _figure("packs", lambda: packs_figures(tmp / "packs", quick))
+
+    if set(only) & {"intake", "score_flow", "review", "embedded", "submit"}:
         _with_server(doc, tmp, quick, seed, only)
     figures = [v for v in doc.values() if isinstance(v, dict) and "meets_targets" in v]
     doc["all_meet_targets"] = all(f["meets_targets"] is True for f in figures)
@@ -121,6 +135,13 @@ def _with_server(doc: dict[str, Any], tmp: Path, quick: bool, seed: int, only: t
 
                 doc["score_flow_10k"] = _figure(
                     "score_flow_10k", lambda: score_flow_figure(tmp / "score_flow", 10_000 // scale, seed)
+                )
+            if "review" in only:
+                from bench.review import review_figure
+
+                doc["quarterly_review_2000"] = _figure(
+                    "quarterly_review_2000",
+                    lambda: review_figure(tmp / "review", 2_000 // scale, seed, server.api_url),
                 )
             if "embedded" in only:
                 doc["embedded_server_start_s"] = _figure(

@@ -198,7 +198,8 @@ def review_figure(folder: Path, count: int, seed: int, api_url: str) -> dict[str
         "floor_peak_rss_mb": floor["peak_rss_mb"],
         "phases_floor": floor.get("phases"),
         "outcomes": flow_outcomes,
-        "selection": flow.get("selection"),
+        "selection": {k: v for k, v in (flow.get("selection") or {}).items() if k != "selected"}
+        | {"funded": len((flow.get("selection") or {}).get("selected") or [])},
         "checks": checks,
         "targets": {"flow_s": TARGET_S, "peak_rss_mb": TARGET_RSS_MB, "ratio": TARGET_RATIO},
         "meets_targets": all(checks.values())
