@@ -93,7 +93,11 @@ def test_bad_submission_is_one_clear_error_and_no_traceback(workdir: Path) -> No
             ("withdraw", "NW-NOPE", "--reason", "x"),
             "error[not-found]: no proposal 'NW-NOPE' (give its id, like P-2026-0001, or its reference)",
         ),
-        (("schema", "budget"), "error[config-invalid]: unknown schema 'budget'; choose one of: proposal, policy"),
+        (
+            ("schema", "budget"),
+            "error[config-invalid]: unknown schema 'budget'; choose one of: "
+            "proposal, policy, assessment, status-report, project, candidates",
+        ),
         (
             ("verify", "--expect-head", "12"),
             "error[config-invalid]: --expect-head must be SEQ:HASH (64 hex digits), got '12'",
