@@ -45,12 +45,12 @@ from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import REVIEW_STATE, REVIEWABLE, check_transition
 from governance.policy import LoadedPolicy
 from governance.reports import earned_value_indices, latest_reports
-from governance.rules import evaluate
+from governance.rules import evaluate, lookup
 from governance.scoring import RatedAssessment, score_proposal
 from governance.store import Store
 from models.assessment import Assessment
 from models.decision import REVIEW_OUTCOMES, ReviewAnswer, ReviewOverride
-from models.policy import Policy
+from models.policy import AllOf, AnyOf, Comparison, Condition, NotOf, Policy
 from models.proposal import BenefitFlow, PeriodCost, Proposal
 from models.selection import SelectionProblem
 from models.status_report import RISK_LEVELS, StatusReport
@@ -229,6 +229,37 @@ def _facts(report: StatusReport | None, due: dt.date, base: dict[str, Any]) -> d
     return facts
 
 
+_SYMBOL = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in", "not_in": "not in"}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "absent"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def explain(condition: Condition, facts: dict[str, Any]) -> str:
+    """A rule with the numbers it was decided on: `cpi 0.71 < 0.8`, `ecv -2573753.09 < 0 and risk_level ...`."""
+    if isinstance(condition, Comparison):
+        actual = lookup(facts, condition.field)
+        if condition.op in ("present", "absent"):
+            return f"{condition.field} {'is ' + _text(actual) if actual is not None else 'absent'}"
+        expected = lookup(facts, condition.other) if condition.other else condition.value
+        right = f"{condition.other} {_text(expected)}" if condition.other else _text(expected)
+        return f"{condition.field} {_text(actual)} {_SYMBOL[condition.op]} {right}"
+    if isinstance(condition, AllOf):
+        return " and ".join(explain(c, facts) for c in condition.all)
+    if isinstance(condition, AnyOf):
+        held = [c for c in condition.any if evaluate(c, facts)[0]]
+        return " or ".join(explain(c, facts) for c in (held or condition.any))
+    assert isinstance(condition, NotOf)
+    return f"not ({explain(condition.not_, facts)})"
+
+
 def _shown(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -321,8 +352,8 @@ def plan_review(
             evidence = []
             held = True
             for q in quarters[: rule.for_quarters]:
-                ok, notes = evaluate(rule.when, facts_by_quarter[q])
-                evidence.append(f"{q}: {'; '.join(notes)}")
+                ok, _ = evaluate(rule.when, facts_by_quarter[q])
+                evidence.append(f"{explain(rule.when, facts_by_quarter[q])} ({q})")
                 if not ok:
                     held = False
                     break
@@ -339,7 +370,7 @@ def plan_review(
         fired.sort(key=lambda f: (_PRECEDENCE[str(f["outcome"])], str(f["rule"])))
         if fired:
             outcome = fired[0]["outcome"]
-            reasons = [f"{f['rule']}: {f['reason']} ({' | '.join(f['evidence'])})" for f in fired]
+            reasons = [f"{f['rule']}: {f['reason']}: {'; '.join(f['evidence'])}" for f in fired]
         else:
             outcome = "resume" if row.state == "paused" else "continue"
             reasons = ["no review rule fired"]

@@ -206,22 +206,22 @@ def test_two_quarters_of_reports_give_continue_pause_stop_complete(portfolio: St
         "P-2026-0001": (
             "pause",
             [
-                "cost-overrun: Cost performance index below 0.80 for 2 quarters "
-                "(2026Q4: cpi lt 0.8 (is 0.71): yes | 2026Q3: cpi lt 0.8 (is 0.76): yes)"
+                "cost-overrun: Cost performance index below 0.80 for 2 quarters: "
+                "cpi 0.71 < 0.8 (2026Q4); cpi 0.76 < 0.8 (2026Q3)"
             ],
             [],
         ),
         "P-2026-0002": (
             "stop",
             [
-                "value-gone: Negative expected commercial value at high risk (2026Q4: ecv lt 0 (is -2573753.09): yes; "
-                "risk_level in [high, critical] (is high): yes)"
+                "value-gone: Negative expected commercial value at high risk: "
+                "ecv -2573753.09 < 0 and risk_level high in [high, critical] (2026Q4)"
             ],
             [],
         ),
         "P-2026-0003": (
             "complete",
-            ["delivered: All milestones delivered (2026Q4: percent_complete ge 100 (is 100): yes)"],
+            ["delivered: All milestones delivered: percent_complete 100 >= 100 (2026Q4)"],
             [],
         ),
         "P-2026-0004": ("continue", ["no review rule fired"], []),
@@ -347,6 +347,31 @@ def test_proposing_again_records_nothing_new_unless_reports_change(
     assert third.seq > first.seq and not third.reused
     hpc2 = next(p for p in third.payload["projects"] if p["id"] == "P-2026-0001")
     assert hpc2["facts"]["cpi"] == "0.93"
+
+
+def test_explain_shows_the_numbers_a_rule_was_decided_on() -> None:
+    from models.policy import ReviewRule
+
+    rule = ReviewRule.model_validate(
+        {
+            "id": "x",
+            "outcome": "pause",
+            "reason": "r",
+            "when": {
+                "any": [
+                    {"field": "spi", "op": "lt", "value": 0.75},
+                    {"not": {"field": "commentary", "op": "present"}},
+                    {"field": "state", "op": "ne", "other": "bucket"},
+                ]
+            },
+        }
+    )
+    facts = {"spi": Decimal("0.70"), "state": "active", "bucket": "platform"}
+    assert (
+        review.explain(rule.when, facts)
+        == "spi 0.70 < 0.75 or not (commentary absent) or state active != bucket platform"
+    )
+    assert review.explain(rule.when, dict(facts, spi=Decimal("0.9"), state="platform")) == "not (commentary absent)"
 
 
 def test_parse_override() -> None:
