@@ -456,3 +456,45 @@ def test_policy_rule_fields_are_documented() -> None:
     for rule in load_policy("stage-gate").policy.review_rules:
         fields = json.dumps(rule.when.model_dump(mode="json", by_alias=True))
         assert any(f'"{name}"' in fields for name in review.FACT_FIELDS), rule.id
+
+
+def _with_portfolio(precedence: str, budget: int) -> LoadedPolicy:
+    data = load_yaml_text((Path(__file__).resolve().parents[2] / "policies" / "stage-gate.yaml").read_text())
+    for bucket in data["buckets"]:
+        bucket["min_share"] = 0
+        bucket["max_share"] = 1
+    data["portfolio"].update(precedence=precedence, budget={"FY2027": budget, "FY2028": budget})
+    data["portfolio"].pop("capacity")
+    return _from_data(data, f"stage-gate ({precedence})")
+
+
+@pytest.mark.parametrize(
+    ("precedence", "budget", "expected"),
+    [
+        # Enough money for all: the rules decide; with precedence `selection` the funded project continues.
+        ("rules", 20_000_000, {"P-2026-0001": "pause", "P-2026-0008": "continue"}),
+        ("selection", 20_000_000, {"P-2026-0001": "continue", "P-2026-0008": "continue"}),
+        # Too little money: a project the rules would continue is paused, "not funded within budget".
+        ("rules", 1_000_000, {"P-2026-0001": "pause", "P-2026-0008": "pause"}),
+    ],
+    ids=["rules-win", "selection-wins", "unfunded"],
+)
+def test_rules_and_selection_combine_as_the_policy_says(
+    store: Store, ledger: Ledger, precedence: str, budget: int, expected: dict[str, str]
+) -> None:
+    intake.adopt_policy(store, ledger, _with_portfolio(precedence, budget), "admin")
+    projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
+    _review(store, ledger, "2026Q3")
+    review.confirm_review(store, ledger, _answer("2026Q3"), "pmo")
+    q4 = _review(store, ledger, "2026Q4")
+    got = {p["id"]: p for p in q4.payload["projects"]}
+    assert {pid: got[pid]["recommended"] for pid in expected} == expected
+    assert q4.payload["selection"]["status"] == "optimal"
+    if precedence == "selection":
+        assert got["P-2026-0001"]["reasons"][-1] == (
+            "the selection funds it and the policy gives the selection precedence over the review rules"
+        )
+    if budget == 1_000_000:
+        assert got["P-2026-0008"]["funded"] is False
+        assert got["P-2026-0008"]["reasons"][0].startswith("not funded within budget (")
+    assert got["P-2026-0002"]["recommended"] == "stop"  # a stop from the rules always stands
