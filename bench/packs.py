@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import log
 from governance import packs
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger
@@ -67,6 +68,7 @@ def packs_figures(tmp: Path, quick: bool) -> dict[str, Any]:
     """Gate pack warm, quarterly pack (500 projects; 100 when quick) and the pool (200 packs; 20 when quick)."""
     tmp.mkdir(parents=True, exist_ok=True)
     projects, pool_packs = (100, 20) if quick else (500, 200)
+    log(f"packs: {pool_packs} decided gates")
     store, ids = synthetic_gates(tmp / "gates", pool_packs, _ledger())
     out = tmp / "out"
     # Gate pack, warm: data, HTML and PDF after one render has loaded fonts and templates.
@@ -84,6 +86,7 @@ def packs_figures(tmp: Path, quick: bool) -> dict[str, Any]:
         "floor_pages": gate_floor_pages,
         "ratio_to_floor": round((data_s + render_s) / gate_floor_s, 2),
     }
+    log(f"packs: gate pack warm {gate['warm_s']} s, floor {gate['floor_s']} s; quarterly pack of {projects} projects")
     # Quarterly board pack.
     qstore = Store(f"sqlite:///{tmp / 'quarter.db'}")
     qstore.upgrade()
@@ -102,6 +105,10 @@ def packs_figures(tmp: Path, quick: bool) -> dict[str, Any]:
         "floor_pages": q_floor_pages,
         "ratio_to_floor": round((qdata_s + qrender_s) / q_floor_s, 2),
     }
+    log(
+        f"packs: quarterly pack {quarter['total_s']} s, floor {quarter['floor_s']} s; "
+        f"{len(ids)} packs serial and pooled"
+    )
     # The pool against one process, on the same jobs (data assembled beforehand for both).
     jobs = [packs.gate_job(store, pid, 1, out / "serial") for pid in ids]
     t = time.perf_counter()
