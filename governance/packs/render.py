@@ -167,8 +167,14 @@ def render_many(jobs: Sequence[PackJob], *, workers: int | None = None, max_task
     if count <= 1:
         return [write_pack(job) for job in jobs]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context, max_tasks_per_child=max_tasks_per_child) as pool:
-        return [Path(p) for p in pool.map(_render_job, jobs, chunksize=1)]
+    # Workers are recycled by giving each batch a fresh pool: ProcessPoolExecutor's own
+    # `max_tasks_per_child` deadlocked here (Python 3.11) once the first workers retired.
+    batch = count * max_tasks_per_child
+    paths: list[Path] = []
+    for start in range(0, len(jobs), batch):
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            paths.extend(Path(p) for p in pool.map(_render_job, jobs[start : start + batch], chunksize=1))
+    return paths
 
 
 def layout_overflows(document: Any, tolerance: float = 0.5) -> list[str]:
