@@ -5,17 +5,20 @@ records, one `store.write()` transaction per chunk, with the `proposals` project
 in the same transaction as intake does). Records come in pairs (`filed`, `screened`) that share
 one content-addressed input snapshot of about 2 KB; every payload is about 1 KB.
 
-`verify` runs three walks; each is timed on its own through the engine's private helper, next to
-a floor that runs the same query over the same rows and does the same hashing with no checks:
-- chain (`_verify_chain`, which also folds each proposal's state-changing records): floor = the
-  same raw query fetched in batches of 5,000 and one SHA-256 per record over the same fields and
-  payload joined plainly (no JSON header, no compare, no folding).
-- content (`_verify_content`): floor = the snapshot query (yield_per 2,000) and SHA-256 over the
-  same bytes (no compare, no policy or referential checks).
+`verify` cuts its walk into units (ranges of 5,000 records, slices of 5,000 snapshots, the
+proposals table) that this process and one spawned worker claim in turn, then joins the results.
+Its floor does the same: the same units, the same two processes (`governance.ledger_walk` in its
+floor mode), the same queries over the same rows and the same hashing, and no checks, folding,
+joining, references or projection. The three walks are also timed on their own in this process,
+through the engine's private helpers, each next to a single-process floor that runs the same
+queries and hashing:
+- chain (`_verify_chain`: hashes, links, folding each proposal's state changes): floor = the
+  same range queries and one SHA-256 per record over the same fields and payload joined plainly.
+- content (`_verify_content`, with the references the chain walk collected): floor = the same
+  snapshot queries and SHA-256 over the same bytes.
 - projection (`_verify_projection`, comparing the proposals table with the folded states):
   floor = the proposals-table query, rows read and dropped.
-The headline is the public `verify(store)` against the sum of the three floors. Each time is the
-median of `repeats` rounds, figure and floor interleaved.
+Each time is the median of `repeats` rounds, figure and floor interleaved.
 """
 
 from __future__ import annotations
@@ -33,20 +36,21 @@ from bench.common import log, median, sqlite_url, timed
 from governance.clock import FixedClock, SeededIds
 from governance.intake import adopt_policy
 from governance.ledger import (
-    _CHAIN_SQL,
     Ledger,
     NewRecord,
     VerifyReport,
+    _settings,
     _verify_chain,
     _verify_content,
     _verify_projection,
     verify,
 )
+from governance.ledger_walk import plan, run
 from governance.lifecycle import STATE_AFTER, state_from_ledger
 from governance.policy import load_policy
 from governance.store import Store
 from models.decision import LedgerRecord
-from models.tables import LedgerRow, ProposalRow, SnapshotRow
+from models.tables import LedgerRow, ProposalRow
 
 __all__ = ["build_ledger", "verify_figures"]
 
@@ -176,50 +180,63 @@ def _chain(store: Store) -> VerifyReport:
     return report
 
 
+_WALKED: dict[str, Any] = {}
+
+
+def _walked(store: Store) -> Any:
+    """The folded states and references of a chain walk (the other two walks start from them; untimed)."""
+    if "chain" not in _WALKED:
+        with store.read() as conn:
+            _WALKED["chain"] = _verify_chain(conn, VerifyReport(), None, 20)
+    return _WALKED["chain"]
+
+
 def _content(store: Store) -> VerifyReport:
     report = VerifyReport()
+    seen = _walked(store)[1]
     with store.read() as conn:
-        _verify_content(conn, report, 20)
+        _verify_content(conn, report, 20, seen)
     return report
-
-
-_FOLDED: dict[str, Any] = {}
 
 
 def _projection(store: Store) -> VerifyReport:
     report = VerifyReport()
+    folded = _walked(store)[0]
     with store.read() as conn:
-        if "folded" not in _FOLDED:  # the chain walk folds the states; not part of this figure
-            _FOLDED["folded"] = _verify_chain(conn, VerifyReport(), None, 20)
-        _verify_projection(conn, report, _FOLDED["folded"], 20)
+        _verify_projection(conn, report, folded, 20)
     return report
 
 
 # -- the floors: same queries, same rows, same hashing, no checks -------------------------------
 
 
+def _units(conn: Connection, kind: str) -> list[tuple[str, str, tuple[Any, ...]]]:
+    return [u for u in plan(conn, "sqlite").units if u[0] == kind]
+
+
 def _floor_chain(store: Store) -> int:
     count = 0
     with store.read() as conn:
-        result = conn.execution_options(stream_results=True).exec_driver_sql(_CHAIN_SQL)
-        while batch := result.fetchmany(5000):
-            for row in batch:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for _, sql, _ in _units(conn, "chain"):
+            for row in cursor.execute(sql):
                 header = "\x1f".join([str(v) for v in row[:10]]) + "\x1f" + row[11]
                 hashlib.sha256(f"{header}\n{row[10]}".encode()).hexdigest()
                 count += 1
+        cursor.close()
     return count
 
 
 def _floor_content(store: Store) -> int:
     total = 0
     with store.read() as conn:
-        rows = conn.execution_options(yield_per=2000).execute(
-            select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)
-        )
-        for _key, content in rows:
-            data = content.encode("utf-8")
-            hashlib.sha256(data).hexdigest()
-            total += len(data)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for _, sql, _ in _units(conn, "snapshots"):
+            for _key, content in cursor.execute(sql):
+                data = content.encode("utf-8")
+                hashlib.sha256(data).hexdigest()
+                total += len(data)
+        cursor.close()
     return total
 
 
@@ -231,6 +248,14 @@ def _floor_projection(store: Store) -> int:
     return count
 
 
+def _floor_parallel(store: Store) -> int:
+    """The same units in the same two processes as `verify`, each only read and hashed."""
+    with store.read() as conn:
+        units = plan(conn, store.dialect)
+        results = run(store, conn, units.units, _settings(None, 20, floor=True), parallel=True)
+    return sum(results[i] for i in units.chain)
+
+
 def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     log(f"verify: building a ledger of {records:,} records")
@@ -240,28 +265,33 @@ def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[
         "content": (_content, _floor_content),
         "projection": (_projection, _floor_projection),
     }
-    times: dict[str, list[float]] = {name: [] for name in [*parts, *(f"floor_{p}" for p in parts), "total"]}
-    floor_totals: list[float] = []
+    names = [*parts, *(f"floor_{p}" for p in parts), "total", "floor_parallel"]
+    times: dict[str, list[float]] = {name: [] for name in names}
+    floor_singles: list[float] = []
     results: dict[str, Any] = {}
     try:
         with store.read() as conn:
             payload_avg = float(conn.scalar(select(func.avg(func.length(LedgerRow.payload)))) or 0)
         db_mb = (folder / "verify.db").stat().st_size / 1e6
         log(f"verify: built in {build_s:.1f} s ({db_mb:.0f} MB); timing {repeats} round(s)")
+        _walked(store)
         for _ in range(repeats):
-            floor_total = 0.0
+            floor_single = 0.0
             for name, (figure_fn, floor_fn) in parts.items():
                 floor = timed(lambda fn=floor_fn: fn(store))  # type: ignore[misc]
                 figure = timed(lambda fn=figure_fn: fn(store))  # type: ignore[misc]
                 times[f"floor_{name}"].append(floor.seconds)
                 times[name].append(figure.seconds)
-                floor_total += floor.seconds
+                floor_single += floor.seconds
                 results[name], results[f"floor_{name}"] = figure.value, floor.value
-            floor_totals.append(floor_total)
+            floor_singles.append(floor_single)
+            parallel = timed(lambda: _floor_parallel(store))
             whole = timed(lambda: verify(store))
+            times["floor_parallel"].append(parallel.seconds)
             times["total"].append(whole.seconds)
-            results["total"] = whole.value
+            results["total"], results["floor_parallel"] = whole.value, parallel.value
     finally:
+        _WALKED.clear()
         store.dispose()
     med = {name: median(values) for name, values in times.items()}
     full: VerifyReport = results["total"]
@@ -272,10 +302,11 @@ def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[
         and results["chain"].ok
         and content.ok
         and results["projection"].ok
-        and n == records == results["floor_chain"]
+        and n == records == results["floor_chain"] == results["floor_parallel"]
         and content.snapshot_bytes == results["floor_content"]
     )
-    floor_total_med = median(floor_totals)
+    floor_s = med["floor_parallel"]
+    floor_single_s = median(floor_singles)
     mb = content.snapshot_bytes / 1e6
     chain_figure = {
         "records": n,
@@ -284,10 +315,11 @@ def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[
         "build_s": round(build_s, 3),
         "append_records_per_s": round(records / build_s),
         "verify_s": round(med["total"], 3),
-        "floor_s": round(floor_total_med, 3),
-        "ratio": round(med["total"] / floor_total_med, 3),
+        "floor_s": round(floor_s, 3),
+        "ratio": round(med["total"] / floor_s, 3),
         "records_per_s": round(n / med["total"]),
-        "floor_records_per_s": round(n / floor_total_med),
+        "floor_records_per_s": round(n / floor_s),
+        "floor_single_process_s": round(floor_single_s, 3),
         "target_records_per_s": TARGET_RECORDS_PER_S,
         "parts": {
             name: {

@@ -15,14 +15,17 @@ plain SQL dump with these two lines.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from operator import ne
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from governance import ledger_walk
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
@@ -308,118 +311,191 @@ def verify(store: Store, *, expect_head: tuple[int, str] | None = None, max_prob
     With `expect_head` (a sequence number and hash noted earlier, for example printed in a
     board pack), a chain cut short before that record or rewritten up to it is also caught. The
     proposals table is checked against the states the ledger's records lead to.
+
+    A ledger of 20,000 records or more is walked by this process and one worker process together
+    (see `governance.ledger_walk`): the same checks of the same rows, the same report.
     """
     report = VerifyReport()
+    settings = _settings(expect_head, max_problems)
     with store.read() as conn:
-        folded = _verify_chain(conn, report, expect_head, max_problems)
-        _verify_content(conn, report, max_problems)
-        _verify_projection(conn, report, folded, max_problems)
+        plan = ledger_walk.plan(conn, store.dialect)
+        results = ledger_walk.run(store, conn, plan.units, settings, parallel=plan.records >= _PARALLEL_FROM)
+        folded, seen = _merge_chain(report, [results[i] for i in plan.chain], expect_head, max_problems)
+        _merge_content(conn, report, [results[i] for i in plan.snapshots], seen, max_problems)
+        _merge_projection(report, folded, results[plan.proposals], max_problems)
     return report
 
 
-_CHAIN_SQL = (
-    "SELECT seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
-    "policy_version, inputs, payload, prev_hash, hash FROM ledger ORDER BY seq"
-)
+# A worker process costs about 0.1 s to start: smaller ledgers are walked by this process alone.
+_PARALLEL_FROM = 20_000
 Folded = dict[str, list[tuple[str, str | None, str | None]]]
+
+
+def _settings(expect_head: tuple[int, str] | None, max_problems: int, *, floor: bool = False) -> dict[str, Any]:
+    return {
+        "state_kinds": frozenset(STATE_AFTER),
+        "stateful": frozenset(STATEFUL_PAYLOAD_KINDS),
+        "expect_head": expect_head,
+        "max_problems": max_problems,
+        "floor": floor,
+    }
+
+
+def _merge_chain(
+    report: VerifyReport, parts: list[dict[str, Any]], expect_head: tuple[int, str] | None, max_problems: int
+) -> tuple[Folded, tuple[set[str], set[str]]]:
+    """Join the ranges: the link where each meets the one before, and the problems in record order.
+
+    A record's problems are reported, all of them, only while fewer than `max_problems` are (as a
+    single walk would); the expected head counts as found only there, too.
+    """
+    problems = report.problems
+    expected_seq, prev = 1, GENESIS_HASH
+    expect_found = False
+    folded: Folded = {}
+    inputs: set[str] = set()
+    policies: set[str] = set()
+    for part in parts:
+        if not part["count"]:
+            continue
+        first_seq, first_prev = part["first"]
+        events: dict[int, list[str]] = dict(part["records"])
+        link = []
+        if first_seq != expected_seq:
+            link.append(f"record {expected_seq}: missing (the next record is {first_seq})")
+        if first_prev != prev:
+            link.append(f"record {first_seq}: prev_hash does not match the hash of record {first_seq - 1}")
+        if link:
+            events[first_seq] = link + events.get(first_seq, [])
+        head = part["head"]
+        if head is not None:
+            events.setdefault(head[0], [])
+        for seq in sorted(events):
+            if len(problems) < max_problems:
+                if head is not None and seq == head[0]:
+                    expect_found = True
+                problems.extend(events[seq])
+        expected_seq, prev = part["last"][0] + 1, part["last"][1]
+        report.records += part["count"]
+        report.head_seq, report.head_hash = part["last"]
+        # A proposal's changes run on from one range to the next: join those lists in order.
+        joined = {s: folded[s] + part["folded"][s] for s in folded.keys() & part["folded"].keys()}
+        folded.update(part["folded"])
+        folded.update(joined)
+        inputs |= part["inputs"]
+        policies |= part["policies"]
+    if expect_head is not None and not expect_found:
+        problems.append(f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})")
+    return folded, (inputs, policies)
+
+
+def _merge_content(
+    conn: Connection,
+    report: VerifyReport,
+    parts: list[dict[str, Any]],
+    seen: tuple[set[str], set[str]] | None,
+    max_problems: int,
+) -> None:
+    """Snapshots and policies against their hashes, and the chain's references to them.
+
+    `seen` holds the snapshot keys and policy versions the chain's records name; without it (a
+    walk of the content alone) the references are checked with a query.
+    """
+    keys: set[str] = set()
+    bad: list[str] = []
+    for part in parts:
+        report.snapshots += part["count"]
+        report.snapshot_bytes += part["bytes"]
+        bad += part["bad"]
+        keys.update(part["keys"])
+    if len(bad) > 1:  # reported in the database's order of keys, as one walk by key would
+        wanted = set(bad)
+        bad = [k for k in conn.execute(select(SnapshotRow.key).order_by(SnapshotRow.key)).scalars() if k in wanted]
+    for key in bad:
+        if len(report.problems) < max_problems:
+            report.problems.append(f"snapshot {key}: content does not match its key (altered)")
+    versions: set[str] = set()
+    for version_, content in conn.execute(select(PolicyRow.version, PolicyRow.content)):
+        report.policies += 1
+        versions.add(version_)
+        if sha256_hex(content) != version_ and len(report.problems) < max_problems:
+            report.problems.append(f"policy {version_}: content does not match its version (altered)")
+    if seen is None or seen[0] - keys:
+        dangling = conn.execute(
+            select(LedgerRow.seq, LedgerRow.inputs)
+            .outerjoin(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
+            .where(LedgerRow.inputs.is_not(None), SnapshotRow.key.is_(None))
+            .order_by(LedgerRow.seq)
+            .limit(max_problems)
+        )
+        for seq, missing_key in dangling:
+            report.problems.append(f"record {seq}: its input snapshot {missing_key} is missing")
+    if seen is None or seen[1] - versions:
+        unknown = conn.execute(
+            select(LedgerRow.seq, LedgerRow.policy_version)
+            .outerjoin(PolicyRow, PolicyRow.version == LedgerRow.policy_version)
+            .where(LedgerRow.policy_version.is_not(None), PolicyRow.version.is_(None))
+            .order_by(LedgerRow.seq)
+            .limit(max_problems)
+        )
+        for seq, missing_version in unknown:
+            report.problems.append(f"record {seq}: its policy {missing_version} is not stored")
+
+
+def _merge_projection(report: VerifyReport, folded: Folded, rows: list[tuple[str, str]], max_problems: int) -> None:
+    """The proposals table must be what the ledger says: nothing else may change a state."""
+    table = dict(rows)
+    subjects = list(folded)
+    expected = list(map(state_from_ledger, folded.values()))
+    wrong = {
+        pid: state
+        for pid, state in itertools.compress(
+            zip(subjects, expected, strict=True), map(ne, map(table.get, subjects), expected)
+        )
+    }
+    nothing = state_from_ledger([])  # a proposal with no record in the ledger
+    wrong.update((pid, nothing) for pid in table.keys() - folded.keys() if table[pid] != nothing)
+    for pid in sorted(wrong):
+        if len(report.problems) >= max_problems:
+            return
+        report.problems.append(
+            f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
+            f"the ledger says {wrong[pid] or 'nothing'}"
+        )
+
+
+# -- each walk on its own, in this process (the bench times them apart) --------------------------
 
 
 def _verify_chain(
     conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
-) -> Folded:
-    """One pass over the ledger: sequence, chain links, hashes, and each proposal's state changes."""
-    expected_seq, prev = 1, GENESIS_HASH
-    expect_found = False
-    state_kinds = set(STATE_AFTER)
-    stateful = set(STATEFUL_PAYLOAD_KINDS)
-    folded: Folded = {}
-    encode = _HEADER.encode
-    sha256 = hashlib.sha256
-    problems = report.problems
-    seq, stored = 0, GENESIS_HASH
-    count = 0
-    result = conn.execution_options(stream_results=True).exec_driver_sql(_CHAIN_SQL)
-    while batch := result.fetchmany(5000):
-        for row in batch:
-            seq, kind, subject, outcome, payload, prev_hash, stored = (
-                row[0],
-                row[2],
-                row[3],
-                row[4],
-                row[10],
-                row[11],
-                row[12],
-            )
-            if len(problems) < max_problems:
-                if seq != expected_seq:
-                    problems.append(f"record {expected_seq}: missing (the next record is {seq})")
-                if prev_hash != prev:
-                    problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
-                header = encode([*row[:10], prev_hash])
-                if sha256(f"{header}\n{payload}".encode()).hexdigest() != stored:
-                    problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
-                if expect_head is not None and seq == expect_head[0]:
-                    expect_found = True
-                    if stored != expect_head[1]:
-                        problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
-            if kind in state_kinds:
-                folded.setdefault(subject, []).append((kind, outcome, None))
-            elif kind in stateful:
-                folded.setdefault(subject, []).append((kind, outcome, json.loads(payload).get("state_after")))
-            prev = stored
-            expected_seq = seq + 1
-            count += 1
-    report.records = count
-    if count:
-        report.head_seq, report.head_hash = seq, stored
-    if expect_head is not None and not expect_found:
-        problems.append(f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})")
-    return folded
+) -> tuple[Folded, tuple[set[str], set[str]]]:
+    """The chain walk alone: sequence, links, hashes, and each proposal's state changes."""
+    plan = ledger_walk.plan(conn, conn.dialect.name)
+    settings = _settings(expect_head, max_problems)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        parts = [ledger_walk.run_unit(cursor, plan.units[i], settings) for i in plan.chain]
+    finally:
+        cursor.close()
+    return _merge_chain(report, parts, expect_head, max_problems)
+
+
+def _verify_content(
+    conn: Connection, report: VerifyReport, max_problems: int, seen: tuple[set[str], set[str]] | None = None
+) -> None:
+    """The snapshots and policies alone (and the references to them: by query without `seen`)."""
+    plan = ledger_walk.plan(conn, conn.dialect.name)
+    settings = _settings(None, max_problems)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        parts = [ledger_walk.run_unit(cursor, plan.units[i], settings) for i in plan.snapshots]
+    finally:
+        cursor.close()
+    _merge_content(conn, report, parts, seen, max_problems)
 
 
 def _verify_projection(conn: Connection, report: VerifyReport, folded: Folded, max_problems: int) -> None:
-    """The proposals table must be what the ledger says: nothing else may change a state."""
-    table = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
-    for pid in sorted(set(folded) | set(table)):
-        if len(report.problems) >= max_problems:
-            return
-        expected = state_from_ledger(folded.get(pid, []))
-        if table.get(pid) != expected:
-            report.problems.append(
-                f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
-                f"the ledger says {expected or 'nothing'}"
-            )
-
-
-def _verify_content(conn: Connection, report: VerifyReport, max_problems: int) -> None:
-    rows = conn.execution_options(yield_per=2000).execute(
-        select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)
-    )
-    for key, content in rows:
-        data = content.encode("utf-8")
-        report.snapshots += 1
-        report.snapshot_bytes += len(data)
-        if sha256_hex(data) != key and len(report.problems) < max_problems:
-            report.problems.append(f"snapshot {key}: content does not match its key (altered)")
-    for version_, content in conn.execute(select(PolicyRow.version, PolicyRow.content)):
-        report.policies += 1
-        if sha256_hex(content) != version_ and len(report.problems) < max_problems:
-            report.problems.append(f"policy {version_}: content does not match its version (altered)")
-    dangling = conn.execute(
-        select(LedgerRow.seq, LedgerRow.inputs)
-        .outerjoin(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
-        .where(LedgerRow.inputs.is_not(None), SnapshotRow.key.is_(None))
-        .order_by(LedgerRow.seq)
-        .limit(max_problems)
-    )
-    for seq, missing_key in dangling:
-        report.problems.append(f"record {seq}: its input snapshot {missing_key} is missing")
-    unknown = conn.execute(
-        select(LedgerRow.seq, LedgerRow.policy_version)
-        .outerjoin(PolicyRow, PolicyRow.version == LedgerRow.policy_version)
-        .where(LedgerRow.policy_version.is_not(None), PolicyRow.version.is_(None))
-        .order_by(LedgerRow.seq)
-        .limit(max_problems)
-    )
-    for seq, missing_version in unknown:
-        report.problems.append(f"record {seq}: its policy {missing_version} is not stored")
+    """The proposals table against the states the chain walk folded."""
+    rows = [(pid, state) for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))]
+    _merge_projection(report, folded, rows, max_problems)

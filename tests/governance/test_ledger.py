@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import multiprocessing
+import sys
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from governance import ledger as ledger_module
+from governance import ledger_walk
 from governance.canonical import canonical_text
 from governance.clock import FixedClock, RandomIds, SeededIds, SystemClock
-from governance.ledger import GENESIS_HASH, Ledger, NewRecord, iter_records, put_policy, records_for, verify
+from governance.ledger import (
+    GENESIS_HASH,
+    Ledger,
+    NewRecord,
+    VerifyReport,
+    iter_records,
+    put_policy,
+    records_for,
+    verify,
+)
+from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
 from governance.store import Store
 from models.decision import LedgerRecord
+from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
 from ..conftest import START
 
@@ -276,3 +291,342 @@ def test_any_sequence_of_appends_verifies(
 
 def test_head_revision_constant_matches_alembic() -> None:
     assert Store.alembic_head() == Store.head_revision()
+
+
+# -- verify cut into ranges, walked by this process and a worker ---------------------------------
+
+
+def _reference_verify(
+    store: Store, *, expect_head: tuple[int, str] | None = None, max_problems: int = 20
+) -> VerifyReport:
+    """verify as it was written before it was cut into units (one walk, one process), verbatim in
+    substance: what the walk in units must still report, problem for problem."""
+    report = VerifyReport()
+    with store.read() as conn:
+        expected_seq, prev = 1, GENESIS_HASH
+        expect_found = False
+        folded: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        problems = report.problems
+        seq, stored = 0, GENESIS_HASH
+        rows = conn.exec_driver_sql(
+            "SELECT seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
+            "policy_version, inputs, payload, prev_hash, hash FROM ledger ORDER BY seq"
+        )
+        for row in rows:
+            seq, kind, subject, outcome, payload, prev_hash, stored = (
+                row[0],
+                row[2],
+                row[3],
+                row[4],
+                row[10],
+                row[11],
+                row[12],
+            )
+            if len(problems) < max_problems:
+                if seq != expected_seq:
+                    problems.append(f"record {expected_seq}: missing (the next record is {seq})")
+                if prev_hash != prev:
+                    problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
+                header = json.dumps([*row[:10], prev_hash], ensure_ascii=False, separators=(",", ":"))
+                if hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest() != stored:
+                    problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
+                if expect_head is not None and seq == expect_head[0]:
+                    expect_found = True
+                    if stored != expect_head[1]:
+                        problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
+            if kind in STATE_AFTER:
+                folded.setdefault(subject, []).append((kind, outcome, None))
+            elif kind in STATEFUL_PAYLOAD_KINDS:
+                folded.setdefault(subject, []).append((kind, outcome, json.loads(payload).get("state_after")))
+            prev = stored
+            expected_seq = seq + 1
+            report.records += 1
+        if report.records:
+            report.head_seq, report.head_hash = seq, stored
+        if expect_head is not None and not expect_found:
+            problems.append(f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})")
+        for key, content in conn.execute(select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)):
+            data = content.encode("utf-8")
+            report.snapshots += 1
+            report.snapshot_bytes += len(data)
+            if hashlib.sha256(data).hexdigest() != key and len(problems) < max_problems:
+                problems.append(f"snapshot {key}: content does not match its key (altered)")
+        for version_, content in conn.execute(select(PolicyRow.version, PolicyRow.content)):
+            report.policies += 1
+            if hashlib.sha256(content.encode()).hexdigest() != version_ and len(problems) < max_problems:
+                problems.append(f"policy {version_}: content does not match its version (altered)")
+        for seq_, missing_key in conn.execute(
+            select(LedgerRow.seq, LedgerRow.inputs)
+            .outerjoin(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
+            .where(LedgerRow.inputs.is_not(None), SnapshotRow.key.is_(None))
+            .order_by(LedgerRow.seq)
+            .limit(max_problems)
+        ):
+            problems.append(f"record {seq_}: its input snapshot {missing_key} is missing")
+        for seq_, missing_version in conn.execute(
+            select(LedgerRow.seq, LedgerRow.policy_version)
+            .outerjoin(PolicyRow, PolicyRow.version == LedgerRow.policy_version)
+            .where(LedgerRow.policy_version.is_not(None), PolicyRow.version.is_(None))
+            .order_by(LedgerRow.seq)
+            .limit(max_problems)
+        ):
+            problems.append(f"record {seq_}: its policy {missing_version} is not stored")
+        table = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
+        for pid in sorted(set(folded) | set(table)):
+            if len(problems) >= max_problems:
+                break
+            expected = state_from_ledger(folded.get(pid, []))
+            if table.get(pid) != expected:
+                problems.append(
+                    f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
+                    f"the ledger says {expected or 'nothing'}"
+                )
+    return report
+
+
+POLICY_TEXT = '{"name":"p"}'
+POLICY = hashlib.sha256(POLICY_TEXT.encode()).hexdigest()
+
+
+def _fill_proposals(store: Store, ledger: Ledger, n: int) -> list[LedgerRecord]:
+    """n records about proposals P-1, P-2, ... (filed, screened, decided in turn), with their projection."""
+    out: list[LedgerRecord] = []
+    with store.write() as conn:
+        put_policy(conn, POLICY, "p", POLICY_TEXT)
+        for i in range(1, n + 1):
+            pid, step = f"P-{(i + 2) // 3}", i % 3
+            record = {
+                1: NewRecord(kind="filed", subject=pid, payload={"i": i}, inputs={"p": pid}),
+                2: NewRecord(kind="screened", subject=pid, outcome="pass", payload={"i": i}, policy_version=POLICY),
+                0: NewRecord(kind="decided", subject=pid, outcome="hold", payload={"state_after": "on-hold"}),
+            }[step]
+            [written] = ledger.append(conn, [record], "dana")
+            out.append(written)
+            state = state_from_ledger(
+                [(r.kind, r.outcome, r.payload.get("state_after")) for r in out if r.subject == pid]
+            )
+            if step == 1:
+                conn.execute(
+                    insert(ProposalRow).values(
+                        id=pid,
+                        reference=f"R-{pid}",
+                        title="t",
+                        bucket="b",
+                        state=state,
+                        sponsor="s",
+                        submitter="u",
+                        content_hash=written.inputs,
+                        snapshot=written.inputs,
+                        version=1,
+                        filed_seq=i,
+                        last_seq=i,
+                    )
+                )
+            else:
+                conn.execute(update(ProposalRow).where(ProposalRow.id == pid).values(state=state, last_seq=i))
+    return out
+
+
+def _unguard(store: Store, table: str) -> None:
+    """Drop a table's append-only triggers, as an attacker with DBA rights would."""
+    with store.engine.begin() as conn:
+        if store.dialect == "postgresql":
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+        else:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
+
+
+@pytest.fixture
+def cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify cut into ranges of 3 records (and slices of 3 snapshots), with a worker, whatever the size."""
+    monkeypatch.setattr(ledger_module, "_PARALLEL_FROM", 0)
+    monkeypatch.setattr(ledger_walk, "CHUNK", 3)
+
+
+def _worker_takes_all_but(monkeypatch: pytest.MonkeyPatch, mine: int) -> list[int]:
+    """This process claims its first `mine` units, then leaves the rest to the worker (and waits).
+
+    Returns a list that gets, for each walk, how many units' results came from the worker.
+    """
+    real = ledger_walk.claim
+    taken: list[int] = []
+    delivered: list[int] = []
+
+    def claim(counter: Any) -> int:
+        if len(taken) >= mine:
+            taken.append(-1)
+            return 1 << 30
+        taken.append(real(counter))
+        return taken[-1]
+
+    results = ledger_walk.Worker.results
+
+    def counted(worker: Any, pending: set[int]) -> dict[int, Any]:
+        taken.clear()
+        out: dict[int, Any] = results(worker, pending)
+        delivered.append(len(out))
+        return out
+
+    monkeypatch.setattr(ledger_walk, "claim", claim)
+    monkeypatch.setattr(ledger_walk.Worker, "results", counted)
+    return delivered
+
+
+TAMPERING = {
+    "first-range": ["UPDATE ledger SET payload = '{\"i\":99}' WHERE seq = 2"],
+    "range-start": ["UPDATE ledger SET payload = '{\"i\":99}' WHERE seq = 4"],
+    "range-end": ["UPDATE ledger SET outcome = 'fail' WHERE seq = 6"],
+    "last-record": ['UPDATE ledger SET payload = \'{"state_after":"killed"}\' WHERE seq = 12'],
+    "cut-at-boundary": ["DELETE FROM ledger WHERE seq = 4"],
+    "cut-before-boundary": ["DELETE FROM ledger WHERE seq = 3"],
+    "relinked": ["UPDATE ledger SET prev_hash = hash WHERE seq = 7"],
+    "both-halves": [
+        "UPDATE ledger SET payload = '{\"i\":98}' WHERE seq = 1",
+        "DELETE FROM ledger WHERE seq = 9",
+        "UPDATE ledger SET kind = 'screened-out' WHERE seq = 11",
+    ],
+    "projection": ["UPDATE proposals SET state = 'killed' WHERE id = 'P-2'"],
+    "snapshots": [
+        "UPDATE snapshots SET content = '{}' WHERE content = '{\"p\":\"P-3\"}'",
+        "UPDATE snapshots SET content = '{}' WHERE content = '{\"p\":\"P-1\"}'",
+        'DELETE FROM snapshots WHERE content = \'{"p":"P-2"}\'',
+    ],
+    "policy": ["DELETE FROM policies"],
+}
+
+
+@pytest.mark.parametrize("split", ["worker-does-all", "shared"])
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+def test_walk_in_units_reports_tampering_anywhere(
+    store: Store, ledger: Ledger, cut: None, monkeypatch: pytest.MonkeyPatch, case: str, split: str
+) -> None:
+    """Tampering in either process's share, at a range's first or last record, or between ranges."""
+    records = _fill_proposals(store, ledger, 12)
+    for table in ("ledger", "snapshots", "policies"):
+        _unguard(store, table)
+    with store.engine.begin() as conn:
+        for statement in TAMPERING[case]:
+            conn.exec_driver_sql(statement)
+    _worker_takes_all_but(monkeypatch, 0 if split == "worker-does-all" else 3)
+    for expect_head, max_problems in [
+        (None, 20),
+        ((6, records[5].hash), 20),
+        ((12, records[11].hash), 2),
+        ((13, "x"), 1),
+    ]:
+        expected = _reference_verify(store, expect_head=expect_head, max_problems=max_problems)
+        assert verify(store, expect_head=expect_head, max_problems=max_problems) == expected
+    assert not verify(store).ok
+
+
+def test_walk_in_units_names_problems_in_record_order(store: Store, ledger: Ledger, cut: None) -> None:
+    _fill_proposals(store, ledger, 12)
+    _unguard(store, "ledger")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE ledger SET payload = '{\"i\":99}' WHERE seq = 4")
+        conn.exec_driver_sql("DELETE FROM ledger WHERE seq = 7")
+        conn.exec_driver_sql("UPDATE ledger SET payload = '{\"i\":99}' WHERE seq = 12")
+    assert verify(store).problems == [
+        "record 4: stored bytes do not match its hash (altered)",
+        "record 7: missing (the next record is 8)",
+        "record 8: prev_hash does not match the hash of record 7",
+        "record 12: stored bytes do not match its hash (altered)",
+        "proposal P-4: the proposals table says on-hold, the ledger says screened",  # its decision lost its state
+    ]
+    assert verify(store, max_problems=2).problems == [
+        "record 4: stored bytes do not match its hash (altered)",
+        "record 7: missing (the next record is 8)",
+        "record 8: prev_hash does not match the hash of record 7",  # a record's problems come together
+    ]
+
+
+def test_a_failed_worker_leaves_its_units_to_this_process(
+    store: Store, ledger: Ledger, cut: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill_proposals(store, ledger, 10)
+    start = ledger_walk.Worker.start.__func__  # type: ignore[attr-defined]
+
+    def broken(cls: Any, store_: Store, units: Any, settings: Any) -> Any:
+        return start(cls, store_, [("chain", "SELECT no_such_column FROM ledger", ())] * len(units), settings)
+
+    monkeypatch.setattr(ledger_walk.Worker, "start", classmethod(broken))
+    _worker_takes_all_but(monkeypatch, 0)
+    assert verify(store) == _reference_verify(store)
+
+
+def test_small_ledgers_start_no_worker(store: Store, ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill_proposals(store, ledger, 5)
+    monkeypatch.setattr(ledger_walk.Worker, "start", classmethod(lambda *a: pytest.fail("a worker started")))
+    assert verify(store) == _reference_verify(store)
+
+
+def test_the_worker_does_not_import_the_callers_main_script() -> None:
+    main = sys.modules["__main__"]
+    with ledger_walk.plain_main():
+        assert sys.modules["__main__"] is not main
+        assert getattr(sys.modules["__main__"], "__file__", None) is None
+    assert sys.modules["__main__"] is main
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n=st.integers(0, 14),
+    chunk=st.integers(1, 5),
+    statements=st.lists(
+        st.sampled_from(
+            [
+                *[s for case in TAMPERING.values() for s in case],
+                "DELETE FROM ledger WHERE seq = 1",
+                "UPDATE ledger SET seq = 30 WHERE seq = 5",
+                "UPDATE ledger SET seq = 6.5 WHERE seq = 6",
+                "UPDATE ledger SET seq = 20.5 WHERE seq = 12",
+                "UPDATE ledger SET hash = 'x' WHERE seq = 8",
+                "UPDATE ledger SET subject = 'P-\"q' WHERE seq = 10",
+                "UPDATE ledger SET recorded_by = 'tab\tbed' WHERE seq = 2",
+                "INSERT INTO snapshots (key, content) VALUES ('0000', 'odd')",
+                "DELETE FROM proposals WHERE id = 'P-1'",
+            ]
+        ),
+        max_size=4,
+    ),
+    head=st.one_of(st.none(), st.tuples(st.integers(0, 16), st.sampled_from(["x", "real"]))),
+    max_problems=st.integers(1, 6),
+)
+def test_any_cut_reports_what_one_walk_reports(
+    tmp_path_factory: pytest.TempPathFactory,
+    n: int,
+    chunk: int,
+    statements: list[str],
+    head: tuple[int, str] | None,
+    max_problems: int,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('cut') / 'g.db'}")
+    store.upgrade()
+    records = _fill_proposals(store, Ledger(FixedClock(START, dt.timedelta(seconds=1)), SeededIds("cut")), n)
+    for table in ("ledger", "snapshots", "policies"):
+        _unguard(store, table)
+    with store.engine.begin() as conn:
+        for statement in statements:
+            with contextlib.suppress(DBAPIError):  # a statement that no longer applies
+                conn.exec_driver_sql(statement)
+    if head is not None and head[1] == "real":
+        head = (head[0], records[head[0] - 1].hash if 0 < head[0] <= n else "x")
+    expected = _reference_verify(store, expect_head=head, max_problems=max_problems)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ledger_walk, "CHUNK", chunk)
+        patch.setattr(ledger_module, "_PARALLEL_FROM", 1 << 30)  # this process alone: the cuts are the point
+        assert verify(store, expect_head=head, max_problems=max_problems) == expected
+    store.dispose()
+
+
+def _verify_in_pool(url: str) -> dict[str, Any]:
+    ledger_module._PARALLEL_FROM = 0  # would start a worker, but a pool's process may not have children
+    ledger_walk.CHUNK = 3
+    return verify(Store(url)).as_dict()
+
+
+def test_a_pool_process_walks_alone(store: Store, ledger: Ledger) -> None:
+    _fill_proposals(store, ledger, 8)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_verify_in_pool, (store.url,)) == _reference_verify(store).as_dict()

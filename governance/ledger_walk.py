@@ -1,0 +1,498 @@
+"""The walks behind `governance.ledger.verify`, cut into units that one or two processes run.
+
+A unit is one query over one slice of a table: a range of the ledger by sequence number (every
+record's hash re-derived from its stored bytes, the links inside the range checked, the state
+changes folded), a slice of the snapshots (each content hashed against its key), or the proposals
+table. Each unit returns plain data. `plan` cuts a walk into units and `run` runs them: in this
+process alone, or here and in one spawned worker, the two claiming units in turn from a shared
+counter; `governance.ledger` then checks the link where each range meets the one before and joins
+the results into the report `verify` has always given.
+
+At run time this module imports only the standard library (and a database driver in `connect`):
+the worker loads it by its file path (`runpy.run_path`), without the engine or SQLAlchemy, and
+is walking within about a tenth of a second. `serve` is its loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import multiprocessing
+import runpy
+import sys
+import threading
+import traceback
+import types
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # never imported at run time: a worker loads this module without the engine
+    from sqlalchemy import Connection
+
+    from governance.store import Store
+
+# (kind, sql, params): kind is "chain", "snapshots" or "proposals".
+Unit = tuple[str, str, tuple[Any, ...]]
+
+CHAIN_COLUMNS = (
+    "seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
+    "policy_version, inputs, payload, prev_hash, hash"
+)
+PROPOSALS_SQL = "SELECT id, state FROM proposals"
+# Records (or snapshots) per unit: small enough for the two processes to finish close together.
+CHUNK = 5_000
+
+# Bytes json.dumps(ensure_ascii=False) escapes in a string (a quote, a backslash, control characters).
+_ESCAPED = b'"\\' + bytes(range(0x20))
+_JSON_HEADER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def run_unit(cursor: Any, unit: Unit, settings: dict[str, Any]) -> Any:
+    """Run one unit on a DBAPI cursor (sqlite3 or psycopg) and return its plain-data result."""
+    kind, sql, params = unit
+    rows = cursor.execute(sql, params) if params else cursor.execute(sql)
+    if kind == "chain":
+        return _floor_chain(rows) if settings["floor"] else chain(rows, settings)
+    if kind == "snapshots":
+        return _floor_snapshots(rows) if settings["floor"] else snapshots(rows)
+    if kind == "proposals":
+        return [tuple(row) for row in rows]
+    raise ValueError(f"unknown unit kind {kind!r}")
+
+
+def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, Any]:
+    """Check one range of the ledger, in sequence order.
+
+    Each record's hash is re-derived from its stored bytes; from its second record on, the range's
+    own sequence and links are checked. The first record's link to the record before it is left to
+    the caller (it belongs to the range before). `records` holds `(seq, problems)` for the first
+    `max_problems` records with a problem, the problems in the order `verify` reports them.
+    """
+    state_kinds: frozenset[str] = settings["state_kinds"]
+    stateful: frozenset[str] = settings["stateful"]
+    expect_seq, expect_hash = settings["expect_head"] or (None, None)
+    cap: int = settings["max_problems"]
+    records: list[tuple[int, list[str]]] = []
+    folded: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    inputs_seen: set[str] = set()
+    policies_seen: set[str] = set()
+    first: tuple[Any, Any] | None = None
+    head: tuple[Any, bool] | None = None
+    sha256, loads = hashlib.sha256, json.loads
+    count = 0
+    seq: Any = None
+    stored: Any = None
+    expected_seq: Any = None
+    prev: Any = None
+    for row in rows:
+        (
+            seq,
+            record_id,
+            kind,
+            subject,
+            outcome,
+            recorded_by,
+            recorded_at,
+            engine_version,
+            policy_version,
+            inputs,
+            payload,
+            prev_hash,
+            stored,
+        ) = row
+        # The JSON header, written out directly when that gives json.dumps's bytes: an int seq and
+        # text fields (join refuses anything else) with nothing to escape; json.dumps otherwise.
+        encoded = None
+        if type(seq) is int:
+            try:
+                encoded = "".join(
+                    (
+                        "[",
+                        str(seq),
+                        ',"',
+                        record_id,
+                        '","',
+                        kind,
+                        '","',
+                        subject,
+                        '",',
+                        "null" if outcome is None else '"' + outcome + '"',
+                        ',"',
+                        recorded_by,
+                        '","',
+                        recorded_at,
+                        '","',
+                        engine_version,
+                        '",',
+                        "null" if policy_version is None else '"' + policy_version + '"',
+                        ",",
+                        "null" if inputs is None else '"' + inputs + '"',
+                        ',"',
+                        prev_hash,
+                        '"]\n',
+                    )
+                ).encode()
+            except TypeError:
+                encoded = None
+            else:
+                # Without its quotes and the final newline, nothing may go: a quote, backslash or
+                # control character inside a field is one json.dumps would have escaped.
+                quotes = 14 + 2 * ((outcome is not None) + (policy_version is not None) + (inputs is not None))
+                if len(encoded.translate(None, _ESCAPED)) != len(encoded) - quotes - 1:
+                    encoded = None
+        if encoded is None:
+            encoded = (
+                _JSON_HEADER(
+                    [
+                        seq,
+                        record_id,
+                        kind,
+                        subject,
+                        outcome,
+                        recorded_by,
+                        recorded_at,
+                        engine_version,
+                        policy_version,
+                        inputs,
+                        prev_hash,
+                    ]
+                ).encode()
+                + b"\n"
+            )
+        problems: list[str] | None = None
+        if count:
+            if seq != expected_seq:
+                problems = [f"record {expected_seq}: missing (the next record is {seq})"]
+            if prev_hash != prev:
+                problems = problems or []
+                problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
+        else:
+            first = (seq, prev_hash)
+        if sha256(encoded + payload.encode()).hexdigest() != stored:
+            problems = problems or []
+            problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
+        if seq == expect_seq:
+            head = (seq, stored == expect_hash)
+            if stored != expect_hash:
+                problems = problems or []
+                problems.append(f"record {seq}: hash differs from the expected head {expect_hash}")
+        if problems and len(records) < cap:
+            records.append((seq, problems))
+        if kind in state_kinds:
+            change = (kind, outcome, None)
+        elif kind in stateful:
+            change = (kind, outcome, loads(payload).get("state_after"))
+        else:
+            change = None
+        if change is not None:
+            changes = folded.get(subject)
+            if changes is None:
+                folded[subject] = [change]
+            else:
+                changes.append(change)
+        if inputs is not None:
+            inputs_seen.add(inputs)
+        if policy_version is not None:
+            policies_seen.add(policy_version)
+        prev, expected_seq = stored, seq + 1
+        count += 1
+    return {
+        "count": count,
+        "first": first,
+        "last": (seq, stored) if count else None,
+        "records": records,
+        "head": head,
+        "folded": folded,
+        "inputs": inputs_seen,
+        "policies": policies_seen,
+    }
+
+
+def snapshots(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """Hash each snapshot's content against its key; every key is kept (for the references check)."""
+    sha256 = hashlib.sha256
+    count = size = 0
+    bad: list[str] = []
+    keys: list[str] = []
+    for key, content in rows:
+        data = content.encode("utf-8")
+        count += 1
+        size += len(data)
+        if sha256(data).hexdigest() != key:
+            bad.append(key)
+        keys.append(key)
+    return {"count": count, "bytes": size, "bad": bad, "keys": keys}
+
+
+# -- the bench's floor: the same rows read and hashed the same way, nothing checked ------------
+
+
+def _floor_chain(rows: Iterable[Sequence[Any]]) -> int:
+    sha256 = hashlib.sha256
+    count = 0
+    for row in rows:
+        header = "\x1f".join([str(v) for v in row[:10]]) + "\x1f" + row[11]
+        sha256(f"{header}\n{row[10]}".encode()).hexdigest()
+        count += 1
+    return count
+
+
+def _floor_snapshots(rows: Iterable[Sequence[Any]]) -> int:
+    sha256 = hashlib.sha256
+    size = 0
+    for _key, content in rows:
+        data = content.encode("utf-8")
+        sha256(data).hexdigest()
+        size += len(data)
+    return size
+
+
+# -- planning and running the units (in the parent) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    units: list[Unit]
+    chain: list[int]  # indices of the ledger's ranges, in sequence order
+    snapshots: list[int]
+    proposals: int
+    records: int  # the highest sequence number (about the number of records)
+
+
+def _ranges(column: str, high: int | None) -> list[tuple[str, tuple[Any, ...]]]:
+    """Slices of an integer column up to `high`: WHERE clauses, the first one open below."""
+    if high is None:
+        return []
+    bounds = [*range(CHUNK, high, CHUNK), high]
+    return [(f"{column} <= {bounds[0]}", ())] + [
+        (f"{column} > {lo} AND {column} <= {hi}", ()) for lo, hi in itertools.pairwise(bounds)
+    ]
+
+
+def _key_ranges(bounds: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
+    """Slices of the snapshots' keys at these keys (in the database's order): together, every key."""
+    if not bounds:
+        return [("TRUE", ())]
+    return (
+        [("key <= %s", (bounds[0],))]
+        + [("key > %s AND key <= %s", (lo, hi)) for lo, hi in itertools.pairwise(bounds)]
+        + [("key > %s", (bounds[-1],))]
+    )
+
+
+def plan(conn: Connection, dialect: str) -> Plan:
+    """Cut the walk into units. Its first statement also starts this connection's read transaction.
+
+    The ledger is cut by sequence number up to the highest one now, so a worker reading later sees
+    the same records (the table is append-only); on SQLite the snapshots by rowid likewise. On
+    PostgreSQL they are cut by key, at every CHUNK-th key in the database's own order.
+    """
+    high = conn.exec_driver_sql("SELECT max(seq) FROM ledger").scalar()
+    # A sequence number that is no integer (only a hand-edited SQLite file has one): one range.
+    ranges = _ranges("seq", high) if high is None or type(high) is int else [("1 = 1", ())]
+    chain: list[Unit] = [
+        ("chain", f"SELECT {CHAIN_COLUMNS} FROM ledger WHERE {where} ORDER BY seq", params) for where, params in ranges
+    ]
+    if dialect == "sqlite":
+        slices = _ranges("rowid", conn.exec_driver_sql("SELECT max(rowid) FROM snapshots").scalar()) or [("1", ())]
+    else:
+        bounds = conn.exec_driver_sql(
+            "SELECT key FROM (SELECT key, row_number() OVER (ORDER BY key) AS n FROM snapshots) AS k "
+            f"WHERE mod(n, {CHUNK}) = 0 ORDER BY key"
+        ).scalars()
+        slices = _key_ranges(list(bounds))
+    snapshots: list[Unit] = [
+        ("snapshots", f"SELECT key, content FROM snapshots WHERE {where}", params) for where, params in slices
+    ]
+    # The proposals first (this process takes it before a worker is up), then both tables
+    # interleaved, so that both processes work on both until the end.
+    units: list[Unit] = [("proposals", PROPOSALS_SQL, ())]
+    chain_at: list[int] = []
+    snapshots_at: list[int] = []
+    for i in range(max(len(chain), len(snapshots))):
+        for kind, at in ((chain, chain_at), (snapshots, snapshots_at)):
+            if i < len(kind):
+                at.append(len(units))
+                units.append(kind[i])
+    return Plan(units, chain_at, snapshots_at, 0, high if type(high) is int else 0)
+
+
+def run(store: Store, conn: Connection, units: list[Unit], settings: dict[str, Any], *, parallel: bool) -> list[Any]:
+    """Every unit's result, in order: run here, or here and in one worker process (units claimed in turn)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    results: dict[int, Any] = {}
+    try:
+        worker = Worker.start(store, units, settings) if parallel else None
+        if worker is None:
+            for i, unit in enumerate(units):
+                results[i] = run_unit(cursor, unit, settings)
+            return [results[i] for i in range(len(units))]
+        try:
+            while (i := claim(worker.counter)) < len(units):
+                results[i] = run_unit(cursor, units[i], settings)
+            results.update(worker.results(set(range(len(units))) - set(results)))
+        finally:
+            worker.stop()
+        for i in range(len(units)):  # claimed by the worker and never answered: run them here
+            if i not in results:
+                results[i] = run_unit(cursor, units[i], settings)
+        return [results[i] for i in range(len(units))]
+    finally:
+        cursor.close()
+
+
+class Worker:
+    """One spawned process running `serve` over the same units, on its own connection.
+
+    A thread here receives its results as they come (a result larger than the pipe's buffer
+    would otherwise hold the worker up until this process is done with its own units).
+    """
+
+    def __init__(self, process: Any, counter: Any, receive: Any) -> None:
+        self.process = process
+        self.counter = counter
+        self.receive = receive
+        self._results: dict[int, Any] = {}
+        self._finished = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._receive, name="verify-results", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start(cls, store: Store, units: list[Unit], settings: dict[str, Any]) -> Worker | None:
+        """Start the worker, or None (then this process walks alone) if it cannot be started."""
+        if store.dialect not in ("sqlite", "postgresql") or multiprocessing.current_process().daemon:
+            return None  # another database, or a daemonic process (a pool's), which may not have children
+        ctx = multiprocessing.get_context("spawn")
+        args, kwargs = store.engine.dialect.create_connect_args(store.engine.url)
+        kwargs = {k: v for k, v in kwargs.items() if k != "context"}  # psycopg's adapters: not picklable
+        counter = ctx.Value("q", 0)
+        receive, send = ctx.Pipe(duplex=False)
+        task = {
+            "out": send,
+            "units": units,
+            "settings": settings,
+            "counter": counter,
+            "dialect": store.dialect,
+            "args": list(args),
+            "kwargs": kwargs,
+        }
+        process = ctx.Process(
+            target=runpy.run_path,
+            args=(__file__, {"TASK": task}, "__governance_ledger_walk__"),
+            daemon=True,
+        )
+        try:
+            with plain_main():
+                process.start()
+        except OSError:  # no process to be had (limits): walk alone
+            receive.close()
+            return None
+        finally:
+            send.close()  # the worker holds the other end: its exit ends the stream
+        return cls(process, counter, receive)
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                status, index, result = self.receive.recv()
+                if status != "done":  # it failed on this unit: it stops, the caller runs what is left
+                    break
+                with self._changed:
+                    self._results[index] = result
+                    self._changed.notify_all()
+        except (EOFError, OSError):
+            pass
+        finally:
+            with self._changed:
+                self._finished = True
+                self._changed.notify_all()
+
+    def results(self, pending: set[int]) -> dict[int, Any]:
+        """The results of the units the worker claimed, once in; fewer if it stopped early."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._finished or pending <= self._results.keys())
+            return {i: self._results[i] for i in pending if i in self._results}
+
+    def stop(self) -> None:
+        if self.process.is_alive():  # done, or still starting up with nothing claimed
+            self.process.terminate()
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self._thread.join(10)
+        self.receive.close()
+
+
+@contextmanager
+def plain_main() -> Iterator[None]:
+    """Hide the caller's main module while a worker is spawned.
+
+    A spawned process first re-imports the parent's main script (for the `governance` command:
+    typer, rich and the whole engine, about a second). The worker runs only `ledger_walk`, which
+    needs nothing from it; without a file or spec, there is nothing to import.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+# -- the worker ---------------------------------------------------------------------------------
+
+
+def connect(dialect: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """A DBAPI connection for reading, from the arguments SQLAlchemy's dialect would pass."""
+    if dialect == "sqlite":
+        import sqlite3
+
+        db = sqlite3.connect(*args, **{**kwargs, "timeout": 60, "isolation_level": None})
+        db.execute("PRAGMA query_only = 1")
+        return db
+    if dialect == "postgresql":
+        import psycopg
+
+        return psycopg.connect(*args, **{**kwargs, "autocommit": True})  # reads only: no transaction held open
+    raise ValueError(f"no worker for {dialect} databases")
+
+
+def claim(counter: Any) -> int:
+    """The next unit's index, from the counter the parent and the worker share."""
+    with counter.get_lock():
+        index = int(counter.value)
+        counter.value = index + 1
+    return index
+
+
+def serve(task: dict[str, Any]) -> None:
+    """The worker: claim units until none is left, sending ("done", index, result) for each.
+
+    On an error it sends ("failed", index, traceback) and stops: the parent runs that unit
+    again itself (and so raises the error, if it is one), as it does any unit a worker claimed and
+    never answered.
+    """
+    out = task["out"]
+    units: list[Unit] = task["units"]
+    index = -1
+    try:
+        db = connect(task["dialect"], task["args"], task["kwargs"])
+        try:
+            cursor = db.cursor()
+            while (index := claim(task["counter"])) < len(units):
+                out.send(("done", index, run_unit(cursor, units[index], task["settings"])))
+        finally:
+            db.close()
+    except BaseException:  # noqa: BLE001 - reported to the parent, which redoes the unit
+        out.send(("failed", index, traceback.format_exc()))
+    finally:
+        out.close()
+
+
+if __name__ == "__governance_ledger_walk__":  # loaded by runpy in a worker process
+    serve(globals()["TASK"])
