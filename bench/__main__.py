@@ -27,20 +27,14 @@ from bench.common import local_server, log, quiet_prefect_env
 DEFAULT_SEED = 20261123
 
 
-def _burn(count: int) -> float:
-    start = time.perf_counter()
-    total = 0
-    for i in range(count):
-        total += i
-    return time.perf_counter() - start
-
-
 def _parallel_speedup() -> float:
     """What two CPU-bound processes get done together against one alone (2.0 = two real cores).
 
     On this machine it read about 1.0: the two CPUs deliver about one CPU of throughput, which
     caps every figure that counts on both cores (the pack pool, a parallel walk)."""
     import multiprocessing
+
+    from bench.common import burn as _burn
 
     one = _burn(10_000_000)
     with multiprocessing.get_context("spawn").Pool(2) as pool:

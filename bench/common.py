@@ -27,6 +27,7 @@ __all__ = [
     "ROOT",
     "LocalServer",
     "Timed",
+    "burn",
     "clean_env",
     "fresh_database",
     "local_server",
@@ -190,3 +191,12 @@ def _tail(path: Path, chars: int = 3000) -> str:
 def quiet_prefect_env() -> dict[str, str]:
     """The variables the CLI sets for itself before importing prefect (flows/runtime.py)."""
     return dict(QUIET)
+
+
+def burn(count: int) -> float:
+    """Seconds of a CPU-bound loop (a module-level function, so spawned pool workers can import it)."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(count):
+        total += i
+    return time.perf_counter() - start
