@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.cli import JsonOption, _print_json, _store, app, out
-from governance.clock import format_utc
 from governance.errors import ConfigError
+from governance.ledger import RECORD_FIELDS, record_object
 from governance.settings import load_settings
 
 __all__ = ["EXPORT_COLUMNS"]
@@ -41,21 +41,7 @@ def keys_init(
     out.print("Packs written from now on are signed; `governance verify-pack` checks the signature.")
 
 
-EXPORT_COLUMNS = (
-    "seq",
-    "record_id",
-    "kind",
-    "subject",
-    "outcome",
-    "recorded_by",
-    "recorded_at",
-    "engine_version",
-    "policy_version",
-    "inputs",
-    "payload",
-    "prev_hash",
-    "hash",
-)
+EXPORT_COLUMNS = RECORD_FIELDS
 
 
 @app.command()
@@ -141,21 +127,7 @@ def export(
             day = record.recorded_at.date()
             if (first and day < first) or (last and day > last):
                 continue
-            row = {
-                "seq": record.seq,
-                "record_id": record.record_id,
-                "kind": record.kind,
-                "subject": record.subject,
-                "outcome": record.outcome,
-                "recorded_by": record.recorded_by,
-                "recorded_at": format_utc(record.recorded_at),
-                "engine_version": record.engine_version,
-                "policy_version": record.policy_version,
-                "inputs": record.inputs,
-                "payload": record.payload_text,
-                "prev_hash": record.prev_hash,
-                "hash": record.hash,
-            }
+            row = record_object(record)
             if writer is not None:
                 writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
             else:

@@ -37,6 +37,7 @@ from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 __all__ = [
     "ENGINE_VERSION",
     "GENESIS_HASH",
+    "RECORD_FIELDS",
     "Canonical",
     "Ledger",
     "NewRecord",
@@ -44,7 +45,9 @@ __all__ = [
     "iter_records",
     "latest_record",
     "record_hash",
+    "record_object",
     "records_for",
+    "rehash",
     "verify",
 ]
 
@@ -104,6 +107,62 @@ def record_hash(
         ]
     )
     return hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest()
+
+
+# The stored columns of one ledger record, in order (pack attachments, `governance export`).
+RECORD_FIELDS = (
+    "seq",
+    "record_id",
+    "kind",
+    "subject",
+    "outcome",
+    "recorded_by",
+    "recorded_at",
+    "engine_version",
+    "policy_version",
+    "inputs",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+def record_object(record: LedgerRecord) -> dict[str, Any]:
+    """A record's stored columns (`payload` is the stored canonical text, `recorded_at` as stored)."""
+    return {
+        "seq": record.seq,
+        "record_id": record.record_id,
+        "kind": record.kind,
+        "subject": record.subject,
+        "outcome": record.outcome,
+        "recorded_by": record.recorded_by,
+        "recorded_at": format_utc(record.recorded_at),
+        "engine_version": record.engine_version,
+        "policy_version": record.policy_version,
+        "inputs": record.inputs,
+        "payload": record.payload_text,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def rehash(columns: dict[str, Any]) -> str:
+    """`record_hash` of a record given as its stored columns (`record_object`'s form)."""
+    c = columns
+    return record_hash(
+        c["seq"],
+        c["record_id"],
+        c["kind"],
+        c["subject"],
+        c["outcome"],
+        c["recorded_by"],
+        c["recorded_at"],
+        c["engine_version"],
+        c["policy_version"],
+        c["inputs"],
+        c["prev_hash"],
+        c["payload"],
+    )
 
 
 class Canonical(str):

@@ -15,29 +15,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance.ledger import record_hash
+from governance.ledger import RECORD_FIELDS, rehash
 from governance.packs.reader import read_pack
 from governance.signing import SignatureCheck, check_signatures
 from governance.store import Store
 from models.tables import LedgerRow
 
 __all__ = ["PackCheck", "check_pack", "sign_pack"]
-
-_FIELDS = (
-    "seq",
-    "record_id",
-    "kind",
-    "subject",
-    "outcome",
-    "recorded_by",
-    "recorded_at",
-    "engine_version",
-    "policy_version",
-    "inputs",
-    "payload",
-    "prev_hash",
-    "hash",
-)
 
 
 @dataclass
@@ -54,23 +38,6 @@ class PackCheck:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def _rehash(r: dict[str, Any]) -> str:
-    return record_hash(
-        r["seq"],
-        r["record_id"],
-        r["kind"],
-        r["subject"],
-        r["outcome"],
-        r["recorded_by"],
-        r["recorded_at"],
-        r["engine_version"],
-        r["policy_version"],
-        r["inputs"],
-        r["prev_hash"],
-        r["payload"],
-    )
 
 
 def sign_pack(path: Path, moment: Any, key_path: Path, cert_path: Path) -> Path:
@@ -97,10 +64,10 @@ def check_pack(path: Path, store: Store | None = None, cert_path: Path | None = 
         return result
     by_seq = {int(r["seq"]): r for r in records}
     for r in records:
-        missing = [f for f in _FIELDS if f not in r]
+        missing = [f for f in RECORD_FIELDS if f not in r]
         if missing:
             problems.append(f"record {r.get('seq')}: the attachment lacks {', '.join(missing)}")
-        elif _rehash(r) != r["hash"]:
+        elif rehash(r) != r["hash"]:
             problems.append(f"record {r['seq']}: the attached record does not re-hash to its hash (altered)")
     newest = by_seq[max(by_seq)]
     result.head = f"{newest['seq']}:{newest['hash']}"
@@ -139,11 +106,11 @@ def check_pack(path: Path, store: Store | None = None, cert_path: Path | None = 
             if row is None:
                 problems.append(f"record {seq}: not in the ledger")
                 continue
-            ledger = {f: getattr(row, f) for f in _FIELDS}
+            ledger = {f: getattr(row, f) for f in RECORD_FIELDS}
             attached = by_seq[seq]
-            differ = [f for f in _FIELDS if str(ledger[f]) != str(attached.get(f))]
+            differ = [f for f in RECORD_FIELDS if str(ledger[f]) != str(attached.get(f))]
             if differ:
                 problems.append(f"record {seq}: differs from the ledger in {', '.join(differ)}")
-            elif _rehash(ledger) != row.hash:
+            elif rehash(ledger) != row.hash:
                 problems.append(f"record {seq}: the ledger's stored bytes do not match its hash (altered)")
     return result

@@ -15,9 +15,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from governance.clock import format_utc
 from governance.errors import GovernanceError, NotFoundError
-from governance.ledger import ENGINE_VERSION, get_snapshot, iter_records, records_for, verify
+from governance.ledger import (
+    ENGINE_VERSION,
+    RECORD_FIELDS,
+    get_snapshot,
+    iter_records,
+    record_object,
+    records_for,
+    verify,
+)
 from governance.packs import charts
 from governance.store import Store
 from models.decision import LedgerRecord
@@ -30,42 +37,6 @@ __all__ = [
     "quarter_content",
     "record_object",
 ]
-
-# The columns of one ledger record, in the order they are written in attachments.
-RECORD_FIELDS = (
-    "seq",
-    "record_id",
-    "kind",
-    "subject",
-    "outcome",
-    "recorded_by",
-    "recorded_at",
-    "engine_version",
-    "policy_version",
-    "inputs",
-    "payload",
-    "prev_hash",
-    "hash",
-)
-
-
-def record_object(record: LedgerRecord) -> dict[str, Any]:
-    """A record's stored columns (`payload` is the stored canonical text, `recorded_at` as stored)."""
-    return {
-        "seq": record.seq,
-        "record_id": record.record_id,
-        "kind": record.kind,
-        "subject": record.subject,
-        "outcome": record.outcome,
-        "recorded_by": record.recorded_by,
-        "recorded_at": format_utc(record.recorded_at),
-        "engine_version": record.engine_version,
-        "policy_version": record.policy_version,
-        "inputs": record.inputs,
-        "payload": record.payload_text,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
 
 
 @dataclass(frozen=True, slots=True)
