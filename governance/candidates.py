@@ -10,6 +10,8 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, get_args
 
@@ -32,6 +34,9 @@ __all__ = ["build_problem", "check_problem", "problem_from_file", "with_override
 
 _CENT = Decimal("0.01")
 _PERIOD = re.compile(r"^FY\d{4}$")
+
+_ID, _BUCKET = attrgetter("id"), attrgetter("bucket")
+_DEPENDS_ON, _EXCLUDES = attrgetter("depends_on"), attrgetter("excludes")
 
 
 def build_problem(
@@ -81,15 +86,16 @@ def check_problem(problem: SelectionProblem, source: str = "") -> list[Problem]:
             Problem(source, "buckets", "min_share", "inconsistent", "bucket min_share values add up to more than 1")
         )
     measure = problem.value_measure
-    known = {c.id for c in problem.candidates}
-    if len(known) == len(problem.candidates) and all(
-        c.bucket in problem.buckets
-        and getattr(c, measure) is not None
-        and known.issuperset(c.depends_on)
-        and known.issuperset(c.excludes)
-        for c in problem.candidates
+    candidates = problem.candidates
+    known = set(map(_ID, candidates))
+    if (
+        len(known) == len(candidates)
+        and problem.buckets.keys() >= set(map(_BUCKET, candidates))
+        and None not in map(attrgetter(measure), candidates)
+        and known.issuperset(chain.from_iterable(map(_DEPENDS_ON, candidates)))
+        and known.issuperset(chain.from_iterable(map(_EXCLUDES, candidates)))
     ):
-        return problems  # the common case, checked in one pass; the slow pass names each problem
+        return problems  # the common case, checked in C; the slow pass names each problem
     entries = [
         _Entry(c.id, c.bucket, c.depends_on, c.excludes, c.value(measure) is not None) for c in problem.candidates
     ]

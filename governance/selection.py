@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import chain, compress, repeat
+from operator import attrgetter
 from typing import Any, Literal
 
 import highspy
@@ -29,6 +33,7 @@ import numpy as np
 from highspy._core import _Highs  # the public Highs class's core: see _highs
 
 from governance.candidates import check_problem
+from governance.collector import collector_paused
 from governance.errors import InputRefused
 from models.selection import (
     FrontierPoint,
@@ -48,6 +53,8 @@ _SHARE = Decimal("0.0001")
 _GAP = Decimal("0.000001")
 _PERIOD = re.compile(r"^FY\d{4}$")
 _INF = math.inf
+_ID, _COSTS, _BUCKET, _FORCE = attrgetter("id"), attrgetter("costs"), attrgetter("bucket"), attrgetter("force")
+_DEPENDS_ON, _EXCLUDES = attrgetter("depends_on"), attrgetter("excludes")
 _VERSION = f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
 
 
@@ -65,6 +72,7 @@ class _Data:
 
     problem: SelectionProblem
     ids: list[str]
+    buckets: list[str]  # per candidate
     values: list[Decimal]
     value_float: list[float]
     periods: list[str]  # budgeted, sorted
@@ -104,13 +112,18 @@ class _Model:
 
 
 def _data(problem: SelectionProblem) -> _Data:
+    # Per-element work is done by C-level iteration (map, chain, compress) where it can be: this
+    # runs before every solve, and at 5,000 candidates it is most of what solve adds to HiGHS.
     candidates = problem.candidates
-    ids = [c.id for c in candidates]
-    at = {cid: i for i, cid in enumerate(ids)}
-    periods = sorted(problem.budget)
+    n = len(candidates)
+    budget = problem.budget
+    zero = Decimal(0)
+    ids = list(map(_ID, candidates))
+    at = dict(zip(ids, range(n), strict=True))
+    periods = sorted(budget)
     limits = {(role, p): limit for role, per in problem.capacity.items() for p, limit in per.items()}
-    cost = [{k.period: k.amount for k in c.costs if k.period in problem.budget and k.amount} for c in candidates]
-    total = [sum(per.values(), Decimal(0)) for per in cost]
+    cost = [{k.period: k.amount for k in ks if k.amount and k.period in budget} for ks in map(_COSTS, candidates)]
+    total = [sum(per.values(), zero) for per in cost]
     no_limits: dict[tuple[str, str], Decimal] = {}  # shared, never written: most problems have no capacity
     fte = (
         [
@@ -118,46 +131,52 @@ def _data(problem: SelectionProblem) -> _Data:
             for c in candidates
         ]
         if limits
-        else [no_limits] * len(candidates)
+        else [no_limits] * n
     )
     bounded = [b for b, (low, high) in problem.buckets.items() if low > 0 or high < 1]
-    depends = [(i, at[ref]) for i, c in enumerate(candidates) for ref in c.depends_on]
+    depends_on = list(map(_DEPENDS_ON, candidates))
+    depends = [(i, at[ref]) for i in compress(range(n), depends_on) for ref in depends_on[i]]
+    excludes_of = list(map(_EXCLUDES, candidates))
     pairs: dict[frozenset[int], tuple[int, int]] = {}
-    for i, c in enumerate(candidates):
-        for ref in c.excludes:
+    for i in compress(range(n), excludes_of):
+        for ref in excludes_of[i]:
             pairs.setdefault(frozenset((i, at[ref])), (i, at[ref]))
     excludes = list(pairs.values())
     # Rows: budget per period, bucket bounds, capacity, dependencies, exclusions (as in _model).
-    # Entries are gathered in flat lists (a comprehension each) and sorted column-wise by numpy.
+    # Entries are gathered in flat lists and sorted column-wise by numpy.
     period_row = {p: k for k, p in enumerate(periods)}
     bucket_row = {b: len(periods) + k for k, b in enumerate(bounded)}
     capacity_row = {key: len(periods) + len(bounded) + k for k, key in enumerate(limits)}
     base = len(periods) + len(bounded) + len(limits)
-    in_bucket = [i for i, c in enumerate(candidates) if c.bucket in bucket_row and total[i]]
-    rows = [period_row[p] for per in cost for p in per]
-    rows += [bucket_row[candidates[i].bucket] for i in in_bucket]
-    rows += [capacity_row[key] for need in fte for key in need]
-    cols = [i for i, per in enumerate(cost) for _ in per] + in_bucket + [i for i, need in enumerate(fte) for _ in need]
-    coef = [float(a) for per in cost for a in per.values()]
-    total_float = [float(t) for t in total]
-    coef += [total_float[i] for i in in_bucket]
-    coef += [float(f) for need in fte for f in need.values()]
+    buckets = list(map(_BUCKET, candidates))
+    in_bucket = [i for i in compress(range(n), total) if buckets[i] in bucket_row] if bucket_row else []
+    rows = list(map(period_row.__getitem__, chain.from_iterable(cost)))
+    rows += map(bucket_row.__getitem__, map(buckets.__getitem__, in_bucket))
+    rows += map(capacity_row.__getitem__, chain.from_iterable(fte))
+    cols = list(chain.from_iterable(map(repeat, range(n), map(len, cost))))
+    cols += in_bucket
+    cols += chain.from_iterable(map(repeat, range(n), map(len, fte)))
+    coef = list(map(float, chain.from_iterable(map(dict.values, cost))))
+    total_float = list(map(float, total))
+    coef += map(total_float.__getitem__, in_bucket)
+    coef += map(float, chain.from_iterable(map(dict.values, fte)))
     for k, (later, first) in enumerate(depends):
-        rows += [base + k, base + k]
-        cols += [later, first]
-        coef += [1.0, -1.0]
+        rows += (base + k, base + k)
+        cols += (later, first)
+        coef += (1.0, -1.0)
     base += len(depends)
     for k, (one, other) in enumerate(excludes):
-        rows += [base + k, base + k]
-        cols += [one, other]
-        coef += [1.0, 1.0]
+        rows += (base + k, base + k)
+        cols += (one, other)
+        coef += (1.0, 1.0)
     row_index, col_index = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
     order = np.lexsort((row_index, col_index))  # column-wise, rows ascending within a column
-    values = [c.value(problem.value_measure) or Decimal(0) for c in candidates]
-    value_float = [float(v) for v in values]
+    values = [v or zero for v in map(attrgetter(problem.value_measure), candidates)]
+    value_float = list(map(float, values))
     return _Data(
         problem=problem,
         ids=ids,
+        buckets=buckets,
         values=values,
         value_float=value_float,
         periods=periods,
@@ -169,9 +188,9 @@ def _data(problem: SelectionProblem) -> _Data:
         bounded=bounded,
         depends=depends,
         excludes=excludes,
-        forced=[i for i, c in enumerate(candidates) if c.force is not None],
+        forced=list(compress(range(n), map(_FORCE, candidates))),
         objective=np.asarray(value_float, dtype=np.float64),
-        start=np.searchsorted(col_index[order], np.arange(len(ids) + 1)).astype(np.int32),
+        start=np.searchsorted(col_index[order], np.arange(n + 1)).astype(np.int32),
         index=row_index[order],
         coef=np.asarray(coef, dtype=np.float64)[order],
     )
@@ -307,6 +326,13 @@ def _pass(h: Any, model: _Model, cost: Any, row_lower: Any, row_upper: Any, col_
 
 
 def _run(model: _Model, options: SolverOptions, start: Sequence[int] | None = None) -> _Run:
+    h = _prepared(model, options, start)
+    _optimise(h)
+    return _outcome(h)
+
+
+def _prepared(model: _Model, options: SolverOptions, start: Sequence[int] | None = None) -> Any:
+    """A solver holding the model (and a start), ready to run."""
     h = _highs(options)
     _pass(h, model, model.data.objective, model.row_lower, model.row_upper, model.col_lower, model.col_upper)
     if start is not None:
@@ -316,8 +342,7 @@ def _run(model: _Model, options: SolverOptions, start: Sequence[int] | None = No
         values[list(start)] = 1.0
         solution.col_value = values.tolist()
         h.setSolution(solution)
-    _optimise(h)
-    return _outcome(h)
+    return h
 
 
 def _outcome(h: Any) -> _Run:
@@ -464,77 +489,148 @@ class _Usage:
 
     @classmethod
     def of(cls, data: _Data, chosen: Iterable[int]) -> _Usage:
-        usage = cls(
-            {p: Decimal(0) for p in data.periods},
-            {b: Decimal(0) for b in data.problem.buckets},
-            dict.fromkeys(data.limits, Decimal(0)),
-        )
-        for i in chosen:
-            for p, amount in data.cost[i].items():
-                usage.period[p] += amount
-            bucket = data.problem.candidates[i].bucket
-            usage.bucket[bucket] = usage.bucket.get(bucket, Decimal(0)) + data.total[i]
-            for key, need in data.fte[i].items():
-                usage.capacity[key] += need
-        return usage
+        # Sums in C (map, filter, compress); Decimal addition of money is exact, so the order of
+        # the terms changes no digit. Cost maps hold no zero amounts (see _data).
+        zero = Decimal(0)
+        chosen = list(chosen)
+        costs = list(map(data.cost.__getitem__, chosen))
+        period = {p: sum(filter(None, map(dict.get, costs, repeat(p))), zero) for p in data.periods}
+        buckets = list(map(data.buckets.__getitem__, chosen))
+        totals = list(map(data.total.__getitem__, chosen))
+        bucket = {b: sum(compress(totals, map(b.__eq__, buckets)), zero) for b in data.problem.buckets}
+        capacity = dict.fromkeys(data.limits, zero)
+        if data.limits:
+            for i in chosen:
+                for key, need in data.fte[i].items():
+                    capacity[key] += need
+        return cls(period, bucket, capacity)
 
 
 def _value_text(measure: ValueMeasure, value: Decimal) -> str:
     return f"{measure} {value}" if measure == "score" else f"{measure} {_money(value)}"
 
 
-def _left_out(data: _Data, chosen: list[int], usage: _Usage, budget: Mapping[str, Decimal]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class _Aside:
+    """What the report needs that the solver's selection does not change, worked out while it solves."""
+
+    notes: list[str]
+    greedy: list[int]  # the greedy choice
+    breaks: list[str]  # the constraints it breaks
+    fixed: list[list[str] | None]  # per candidate: the reasons it is left out whatever is selected
+    forced_out: set[int]
+    by_period: dict[str, tuple[list[Decimal], list[int]]]  # each period's costs ascending, and whose
+    cost_text: list[dict[str, str]]  # per candidate and period: its cost as the reasons print it
+    fits: list[str]  # per candidate with a positive value: the reason when nothing else keeps it out ("" else)
+    by_bucket: dict[str, tuple[list[Decimal], list[int]]]  # per bucket with a maximum: totals ascending
+    prerequisites: dict[int, list[int]]
+    partners: dict[int, list[int]]  # both sides of each exclusion, ascending
+
+
+def _ascending(pairs: Iterable[tuple[Decimal, int]]) -> tuple[list[Decimal], list[int]]:
+    ordered = sorted(pairs)
+    return [a for a, _ in ordered], [i for _, i in ordered]
+
+
+def _aside(data: _Data, budget: Mapping[str, Decimal]) -> _Aside:
+    problem = data.problem
+    measure = problem.value_measure
+    taken = _greedy(data, budget)
+    fixed: list[list[str] | None] = [None] * len(data.ids)
+    forced_out = set()
+    fits_text = f"would fit; left out within the {_pct(problem.mip_gap)} optimality gap"
+    fits = [""] * len(data.ids)
+    for i, c in enumerate(problem.candidates):
+        if c.force == "out":
+            fixed[i] = [f"forced out: {c.force_reason}"]
+            forced_out.add(i)
+        elif data.values[i] <= 0:
+            fixed[i] = [f"value not positive ({_value_text(measure, data.values[i])})"]
+        else:
+            fits[i] = f"{fits_text} ({_value_text(measure, data.values[i])})"
+    by_period = {p: _ascending((per[p], i) for i, per in enumerate(data.cost) if p in per) for p in data.periods}
+    capped = {b for b, (_, high) in problem.buckets.items() if high < 1}
+    by_bucket = {b: _ascending((data.total[i], i) for i, c in enumerate(data.buckets) if c == b) for b in capped}
+    prerequisites: dict[int, list[int]] = {}
+    for later, first in data.depends:
+        prerequisites.setdefault(later, []).append(first)
+    partners: dict[int, list[int]] = {}
+    for one, other in data.excludes:
+        partners.setdefault(one, []).append(other)
+        partners.setdefault(other, []).append(one)
+    return _Aside(
+        notes=_notes(data),
+        greedy=taken,
+        breaks=_breaks(data, taken, budget),
+        fixed=fixed,
+        forced_out=forced_out,
+        by_period=by_period,
+        cost_text=[{p: _money(amount) for p, amount in per.items()} for per in data.cost],
+        fits=fits,
+        by_bucket=by_bucket,
+        prerequisites=prerequisites,
+        partners={i: sorted(js) for i, js in partners.items()},
+    )
+
+
+def _left_out(
+    data: _Data, aside: _Aside, chosen: list[int], usage: _Usage, budget: Mapping[str, Decimal]
+) -> list[dict[str, Any]]:
     """Each candidate not selected, with what adding it to the selection would break."""
     problem = data.problem
     in_selection = set(chosen)
     total_budget = sum(budget.values(), Decimal(0))
     period_left = {p: budget[p] - usage.period[p] for p in data.periods}
+    period_text = {p: _money(left) for p, left in period_left.items()}  # the same for every candidate
     bucket_left: dict[str, tuple[Decimal, str]] = {}
     for b, (_, high) in problem.buckets.items():
         if high < 1:
             maximum = (total_budget * high).quantize(_CENT)
             bucket_left[b] = (maximum - usage.bucket[b], f"{_pct(high)} of budget, {_money(maximum)}")
-    partners: dict[int, list[int]] = {}
-    for one, other in data.excludes:
-        partners.setdefault(one, []).append(other)
-        partners.setdefault(other, []).append(one)
-    prerequisites: dict[int, list[int]] = {}
-    for later, first in data.depends:
-        prerequisites.setdefault(later, []).append(first)
+    # Who costs more than is left, found by bisection in the costs sorted beforehand (exact: Decimal).
+    over_budget: set[int] = set()
+    for p, (amounts, whose) in aside.by_period.items():
+        over_budget.update(whose[bisect_right(amounts, period_left[p]) :])
+    over_bucket: set[int] = set()
+    for b, (totals, whose) in aside.by_bucket.items():
+        over_bucket.update(whose[bisect_right(totals, bucket_left[b][0]) :])
+    with_fte = {i for i, need in enumerate(data.fte) if need}
+    worth_a_look = over_budget | over_bucket | with_fte | set(aside.prerequisites) | set(aside.partners)
+    ids, candidates, fits = data.ids, problem.candidates, aside.fits
     out = []
-    for i, c in enumerate(problem.candidates):
-        if i in in_selection:
+    for i in sorted(set(range(len(ids))).difference(in_selection)):
+        fixed = aside.fixed[i]
+        if i in aside.forced_out:
+            out.append({"id": ids[i], "reasons": list(fixed or ())})
             continue
-        if c.force == "out":
-            out.append({"id": c.id, "reasons": [f"forced out: {c.force_reason}"]})
+        if fixed is None and i not in worth_a_look:
+            out.append({"id": ids[i], "reasons": [fits[i]]})
             continue
-        reasons = []
-        if data.values[i] <= 0:
-            reasons.append(f"value not positive ({_value_text(problem.value_measure, data.values[i])})")
-        for a in prerequisites.get(i, ()):
+        reasons = list(fixed or ())
+        for a in aside.prerequisites.get(i, ()):
             if a not in in_selection:
-                reasons.append(f"depends on {data.ids[a]} (not selected)")
-        for j in sorted(partners.get(i, ())):
+                reasons.append(f"depends on {ids[a]} (not selected)")
+        for j in aside.partners.get(i, ()):
             if j in in_selection:
-                reasons.append(f"excluded by {data.ids[j]} (selected)")
-        for p, amount in data.cost[i].items():
-            if amount > period_left[p]:
-                reasons.append(f"budget {p}: needs {_money(amount)}, {_money(period_left[p])} left")
-        if c.bucket in bucket_left and data.total[i] > bucket_left[c.bucket][0]:
-            left, bound = bucket_left[c.bucket]
+                reasons.append(f"excluded by {ids[j]} (selected)")
+        if i in over_budget:
+            texts = aside.cost_text[i]
+            for p, amount in data.cost[i].items():
+                if amount > period_left[p]:
+                    reasons.append(f"budget {p}: needs {texts[p]}, {period_text[p]} left")
+        if i in over_bucket:
+            bucket = candidates[i].bucket
+            left, bound = bucket_left[bucket]
             reasons.append(
-                f"bucket {c.bucket} at its maximum ({bound}): needs {_money(data.total[i])}, {_money(left)} left"
+                f"bucket {bucket} at its maximum ({bound}): needs {_money(data.total[i])}, {_money(left)} left"
             )
         for (role, p), need in data.fte[i].items():
             left = data.limits[role, p] - usage.capacity[role, p]
             if need > left:
                 reasons.append(f"capacity {role} {p}: needs {need} FTE, {left} FTE left")
         if not reasons:
-            reasons.append(
-                f"would fit; left out within the {_pct(problem.mip_gap)} optimality gap "
-                f"({_value_text(problem.value_measure, data.values[i])})"
-            )
-        out.append({"id": c.id, "reasons": reasons})
+            reasons.append(fits[i])
+        out.append({"id": ids[i], "reasons": reasons})
     return out
 
 
@@ -572,7 +668,7 @@ def _breaks(data: _Data, taken: list[int], budget: Mapping[str, Decimal]) -> lis
 
 
 def _value(data: _Data, chosen: Iterable[int]) -> Decimal:
-    return sum((data.values[i] for i in chosen), Decimal(0))
+    return sum(map(data.values.__getitem__, chosen), Decimal(0))
 
 
 def _frontier(data: _Data, options: SolverOptions) -> list[FrontierPoint]:
@@ -655,11 +751,23 @@ def solve(problem: SelectionProblem, *, frontier: bool = True) -> SelectionResul
     problems = check_problem(problem, "(problem)")
     if problems:
         raise InputRefused(problems)
+    with collector_paused():  # a problem's index form is many small objects, none in a cycle
+        return _solve(problem, frontier)
+
+
+def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
     data = _data(problem)
     options = solver_options(problem)
     model = _model(data, problem.budget)
-    main = _run(model, options)
-    notes = _notes(data)
+    # HiGHS releases the GIL while it solves: the parts of the report that do not depend on its
+    # selection (notes, the greedy choice and what it breaks) are worked out in the meantime.
+    h = _prepared(model, options)
+    with ThreadPoolExecutor(1, thread_name_prefix="selection-report") as pool:
+        aside = pool.submit(_aside, data, problem.budget)
+        _optimise(h)
+        extra = aside.result()
+    main = _outcome(h)
+    notes, taken = extra.notes, extra.greedy
     result: dict[str, Any] = {
         "status": main.status,
         "value_measure": problem.value_measure,
@@ -694,7 +802,6 @@ def solve(problem: SelectionProblem, *, frontier: bool = True) -> SelectionResul
     if main.status == "gap":
         notes.append(f"time limit of {problem.time_limit_seconds} s reached: within {_pct(gap)} of the best bound")
     usage = _Usage.of(data, main.chosen)
-    taken = _greedy(data, problem.budget)
     greedy_value = _value(data, taken)
     total_budget = sum(problem.budget.values(), Decimal(0))
     result.update(
@@ -702,7 +809,7 @@ def solve(problem: SelectionProblem, *, frontier: bool = True) -> SelectionResul
         bound=bound,
         gap=gap,
         selected=[data.ids[i] for i in main.chosen],
-        left_out=_left_out(data, main.chosen, usage, problem.budget),
+        left_out=_left_out(data, extra, main.chosen, usage, problem.budget),
         spend_by_period=[
             {
                 "period": p,
@@ -731,7 +838,7 @@ def solve(problem: SelectionProblem, *, frontier: bool = True) -> SelectionResul
             "only_in_optimal": [data.ids[i] for i in sorted(set(main.chosen) - set(taken))],
             "only_in_greedy": [data.ids[i] for i in sorted(set(taken) - set(main.chosen))],
             "value_difference": objective - greedy_value,
-            "constraints_greedy_breaks": _breaks(data, taken, problem.budget),
+            "constraints_greedy_breaks": extra.breaks,
         },
     )
     return SelectionResult.model_validate(result)
