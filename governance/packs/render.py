@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import multiprocessing
 import os
 import tempfile
@@ -21,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from governance.packs.fetcher import TEMPLATE_DIR, TemplateFetcher
+from governance.packs.ua import stylesheet_for
 
 __all__ = [
     "PDF_VARIANT",
     "PackAttachment",
     "PackJob",
     "layout_overflows",
+    "pack_stylesheet",
     "render_document",
     "render_many",
     "render_pdf",
@@ -75,13 +78,36 @@ def source_date_epoch(moment: dt.datetime) -> Iterator[None]:
                 os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def render_document(html: str, fetcher: TemplateFetcher | None = None) -> Any:
-    """Lay out `html` (relative URLs resolve in report_templates/) and return WeasyPrint's Document."""
+@functools.cache
+def pack_stylesheet() -> Any:
+    """report_templates/style.css, parsed once per process (WeasyPrint's CSS object is read, never changed)."""
+    from weasyprint import CSS
+
+    path = TEMPLATE_DIR / "style.css"
+    return CSS(string=path.read_text(encoding="utf-8"), base_url=path.as_uri(), url_fetcher=TemplateFetcher())
+
+
+@functools.cache
+def _pack_html() -> Any:
     from weasyprint import HTML
 
+    class PackHTML(HTML):  # type: ignore[misc]  # weasyprint ships no type hints
+        """HTML styled with the user-agent rules that can apply to it (see governance.packs.ua)."""
+
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return stylesheet_for(self.etree_element, super()._ua_stylesheets(forms))
+
+    return PackHTML
+
+
+def render_document(html: str, fetcher: TemplateFetcher | None = None) -> Any:
+    """Lay out `html` with the pack stylesheet (relative URLs resolve in report_templates/) and
+    return WeasyPrint's Document."""
     fetcher = fetcher if fetcher is not None else TemplateFetcher()
     base = TEMPLATE_DIR.as_uri() + "/"
-    return HTML(string=html, base_url=base, url_fetcher=fetcher).render(pdf_variant=PDF_VARIANT)
+    return _pack_html()(string=html, base_url=base, url_fetcher=fetcher).render(
+        pdf_variant=PDF_VARIANT, stylesheets=[pack_stylesheet()]
+    )
 
 
 def _attachments(job: PackJob, fetcher: TemplateFetcher) -> list[Any]:

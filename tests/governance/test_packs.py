@@ -384,3 +384,75 @@ def test_quarterly_board_pack_of_500_projects_fits_its_pages(tmp_path: Path) -> 
     assert None not in pack.stamps and {s.seq for s in pack.stamps if s} == {last}
     assert "P-2026-1499" in pack.pages[-1]
     store.dispose()
+
+
+def _jobs_of_every_kind(gate_db: Store, tmp_path: Path) -> list[packs.PackJob]:
+    quarter = Store(f"sqlite:///{tmp_path / 'quarter.db'}")
+    quarter.upgrade()
+    synthetic_quarter(quarter, _ledger(), 12)
+    jobs = [
+        packs.gate_job(gate_db, PID, 1, tmp_path / "cut"),
+        packs.gate_job(gate_db, PID, 1, tmp_path / "cut", pre_read=True),
+        packs.quarter_job(quarter, "2026Q4", tmp_path / "cut"),
+        packs.audit_job(gate_db, dt.date(2026, 11, 23), dt.date(2026, 11, 23), tmp_path / "cut", lambda r: "matches"),
+    ]
+    quarter.dispose()
+    return jobs
+
+
+def test_the_cut_user_agent_sheet_gives_the_same_bytes_as_weasyprints_own(
+    gate_db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every kind of pack uses only the tags and attributes the cut sheet was made for, and renders
+    to exactly the bytes WeasyPrint's whole user-agent sheet gives."""
+    from lxml import html as lxml_html
+
+    from governance.packs import ua
+
+    jobs = _jobs_of_every_kind(gate_db, tmp_path)
+    for job in jobs:
+        root = lxml_html.document_fromstring(job.html)
+        assert ua.stylesheet_for(root, ["whole"]) != ["whole"], job.path.name  # the cut sheet is used
+    cut = [packs.write_pack(job).read_bytes() for job in jobs]
+    monkeypatch.setattr(ua, "PACK_TAGS", frozenset())  # nothing qualifies: WeasyPrint's own sheet
+    whole = [
+        packs.write_pack(packs.PackJob(j.html, tmp_path / "whole" / j.path.name, j.moment, j.attachments)).read_bytes()
+        for j in jobs
+    ]
+    assert whole == cut
+
+
+def test_a_document_with_other_tags_gets_weasyprints_whole_sheet() -> None:
+    from lxml import html as lxml_html
+
+    from governance.packs import ua
+
+    table = lxml_html.document_fromstring("<html><body><table><tr><td>x</td></tr></table></body></html>")
+    hidden = lxml_html.document_fromstring('<html><body><p hidden="">x</p></body></html>')
+    plain = lxml_html.document_fromstring('<html lang="en"><body><p class="lead">x</p></body></html>')
+    assert ua.stylesheet_for(table, ["whole"]) == ["whole"]
+    assert ua.stylesheet_for(hidden, ["whole"]) == ["whole"]
+    assert ua.stylesheet_for(plain, ["whole"]) != ["whole"]
+    # What the cut leaves out rests on the pack stylesheet: no footnotes or notes, list items are <li>.
+    css = (packs.TEMPLATE_DIR / "style.css").read_text() + (packs.TEMPLATE_DIR / "base.html").read_text()
+    assert "footnote" not in css and "note-" not in css and "list-item" not in css
+
+
+@pytest.mark.parametrize(
+    ("rule", "cut"),
+    [
+        ("dd, li { margin: 0 }", "li { margin: 0 }"),
+        ("[dir=rtl i] :is(dir, menu, ol, ul) { padding-left: 0 }", ""),
+        (":is(dir, dl, menu, ol, ul) :is(dir, dl, menu, ol, ul) { margin-top: 0 }", "ul ul { margin-top: 0 }"),
+        (":is(dir, menu, p, ul) ul { list-style-type: circle }", ":is(p, ul) ul { list-style-type: circle }"),
+        ("input[type=hidden i], head { display: none }", "head { display: none }"),
+        ("::marker { white-space: pre }", "li::marker { white-space: pre }"),
+        ("::footnote-call { content: counter(footnote) }", ""),
+        ("table td { padding: 1px }", ""),
+        ("@page { margin: 75px }", "@page { margin: 75px }"),
+    ],
+)
+def test_cut_stylesheet_text(rule: str, cut: str) -> None:
+    from governance.packs import ua
+
+    assert ua.cut_stylesheet_text(rule) == cut
