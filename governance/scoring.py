@@ -90,7 +90,13 @@ class ScoreRequest:
     proposal_id: str
     gate: int
     items: Sequence[RatedAssessment]
-    proposal: Proposal
+    proposal: Proposal  # a whole proposal: the repr names its reference instead
+
+    def __repr__(self) -> str:
+        return (
+            f"ScoreRequest({self.proposal_id!r}, gate={self.gate}, items={list(self.items)!r}, "
+            f"proposal={self.proposal.reference!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
