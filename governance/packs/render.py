@@ -29,6 +29,7 @@ __all__ = [
     "PackAttachment",
     "PackJob",
     "layout_overflows",
+    "layout_overlaps",
     "pack_stylesheet",
     "render_document",
     "render_many",
@@ -247,4 +248,34 @@ def layout_overflows(document: Any, tolerance: float = 0.5) -> list[str]:
                         f"({x0:.1f},{y0:.1f})-({x1:.1f},{y1:.1f}) outside ({limits[0]:.1f},{limits[1]:.1f})-"
                         f"({limits[2]:.1f},{limits[3]:.1f})"
                     )
+    return problems
+
+
+def layout_overlaps(document: Any, tolerance: float = 0.5) -> list[str]:
+    """Every pair of pieces of text drawn over one another on a page, from the layout.
+
+    Returns one line per pair (page number, both texts' beginnings); empty when no text overlaps.
+    A sweep down each page keeps it linear in practice: only text still level with the current
+    piece is compared with it.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[str] = []
+    for number, page in enumerate(document.pages, start=1):
+        pieces = sorted(
+            (
+                (box.position_y, box.position_y + box.height, box.position_x, box.position_x + box.width, box.text)
+                for box in page._page_box.descendants()
+                if isinstance(box, boxes.TextBox) and box.text.strip() and box.width > 0 and box.height > 0
+            ),
+            key=lambda piece: piece[0],
+        )
+        level: list[tuple[float, float, float, float, str]] = []
+        for piece in pieces:
+            y0, _, x0, x1, text = piece
+            level = [other for other in level if other[1] > y0 + tolerance]
+            for _, _, ox0, ox1, other_text in level:
+                if ox0 < x1 - tolerance and x0 < ox1 - tolerance:
+                    problems.append(f"page {number}: {other_text[:30]!r} and {text[:30]!r} overlap")
+            level.append(piece)
     return problems

@@ -318,9 +318,12 @@ def test_a_failure_mid_write_leaves_no_file_under_the_final_name(
 
 
 def test_long_text_stays_inside_the_page(gate_db: Store, tmp_path: Path) -> None:
+    """No box past its page, no text over other text: with a 440-character word in the title, the
+    summary, a condition (a row taller than what is left of its page) and the rationale."""
     job = packs.gate_job(gate_db, PID, 1, tmp_path)
     document = packs.render_document(job.html)
     assert packs.layout_overflows(document) == []
+    assert packs.layout_overlaps(document) == []
     assert len(document.pages) >= 3
 
 
@@ -378,6 +381,7 @@ def test_quarterly_board_pack_of_500_projects_fits_its_pages(tmp_path: Path) -> 
     job = packs.quarter_job(store, "2026Q4", tmp_path)
     document = packs.render_document(job.html)
     assert packs.layout_overflows(document) == []
+    assert packs.layout_overlaps(document) == []
     assert len(document.pages) > 500
     pack = packs.read_pack(packs.write_pack(job, document=document))
     assert len(pack.records) == 503 and pack.records[-1]["seq"] == last
