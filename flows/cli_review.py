@@ -338,17 +338,27 @@ def print_selection(problem: SelectionProblem, result: SelectionResult) -> None:
             f"{f.share:.0%}", f"{f.budget:,.2f}", "" if f.value is None else f"{f.value:,.2f}", str(f.count)
         )
     out.print(frontier)
+
+    def value(v: Decimal | None) -> str:
+        return "-" if v is None else str(v) if result.value_measure == "score" else f"{v:,.2f}"
+
     if result.next_slice is not None:
         n = result.next_slice
         out.print(
-            f"The next {n.extra_budget:,.2f} of budget would add {n.value_gain} of value"
+            f"The next {n.extra_budget:,.2f} of budget would add {value(n.value_gain)} of value"
             f" (adds {', '.join(n.added) or 'nothing'}; drops {', '.join(n.dropped) or 'nothing'})."
         )
     if result.greedy is not None:
         g = result.greedy
+        if g.value_difference >= 0:
+            compared = f"{value(g.value_difference)} less than the selection"
+        elif g.constraints_greedy_breaks:
+            compared = f"{value(-g.value_difference)} more, by breaking the constraints below"
+        else:
+            compared = f"{value(-g.value_difference)} more (the selection is within its optimality gap)"
         out.print(
-            f"A spreadsheet's greedy choice (value per cost until the budget runs out): value {g.value}, "
-            f"{g.value_difference} less; only in the optimum: {', '.join(g.only_in_optimal) or 'none'}; "
+            f"A spreadsheet's greedy choice (value per cost until the budget runs out): value {value(g.value)}, "
+            f"{compared}; only in the optimum: {', '.join(g.only_in_optimal) or 'none'}; "
             f"only in greedy: {', '.join(g.only_in_greedy) or 'none'}."
         )
         for broken in g.constraints_greedy_breaks:

@@ -227,6 +227,12 @@ def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert (data["status"], data["selected"], data["objective"]) == ("optimal", ["B", "C"], "95")
     assert data["greedy"]["selected"] == ["A"] and data["greedy"]["value_difference"] == "35"
+    shown = run(tmp_path, "select", "--candidates", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        "A spreadsheet's greedy choice (value per cost until the budget runs out): value 60.00, 35.00 less than "
+        "the selection; only in the optimum: B, C; only in greedy: A."
+    ) in " ".join(shown.stdout.split())
     wider = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027=160", "--json")
     assert json.loads(wider.stdout)["selected"] == ["A", "B", "C"]
     infeasible = run(tmp_path, "select", "--candidates", str(path), "--bucket", "core=0.9:1", "--budget", "FY2027=200")
