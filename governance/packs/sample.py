@@ -1,12 +1,14 @@
 """A synthetic quarterly review of many projects, for layout tests and the pack benchmark.
 
 It appends `selected`, `review-proposed`, `review-confirmed` and `reviewed` records shaped like the
-ones `governance.review` writes, straight to the ledger (no proposals, no solver), so a 500-project
-board pack can be made in seconds. Deterministic: the same arguments give the same records.
+ones `governance.review` writes, straight to the ledger (no proposals; the selection solved with
+HiGHS on the projects as candidates), so a 500-project board pack can be made in seconds.
+Deterministic: the same arguments give the same records.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from decimal import Decimal
 from typing import Any
@@ -23,6 +25,7 @@ _BUCKETS = (
     ("cost-reduction", "0.05", "0.25"),
 )
 _RISKS = ("low", "medium", "high", "critical")
+_FORCED_OUT = {"force": "out", "force_reason": "review rule cost-overrun: pause"}
 _WORDS = (
     "controller",
     "platform",
@@ -89,7 +92,7 @@ def synthetic_quarter(
                     "state": "active",
                 },
                 "findings": [],
-                "funded": outcome == "continue",
+                "funded": False,  # set from the selection
                 "id": pid,
                 "reasons": reasons,
                 "recommended": outcome,
@@ -100,78 +103,24 @@ def synthetic_quarter(
                 "title": title,
             }
         )
-        candidates.append(
-            {
-                "bucket": bucket,
-                "costs": [{"amount": str(cost), "period": "FY2027"}],
-                "ecv": str(ecv),
-                "id": pid,
-                "kind": "project",
-                "score": "60",
-                "title": title,
-            }
-        )
-    chosen = [p["id"] for p in plan if p["funded"]]
-    total = sum((Decimal(c["costs"][0]["amount"]) for c in candidates if c["id"] in chosen), Decimal(0))
-    budget = (total * Decimal("1.1")).quantize(Decimal(1))
-    spend = {b: Decimal(0) for b, _, _ in _BUCKETS}
-    for c in candidates:
-        if c["id"] in chosen:
-            spend[c["bucket"]] += Decimal(c["costs"][0]["amount"])
-    selection = {
-        "bound": "1",
-        "conflicts": [],
-        "currency": "EUR",
-        "gap": "0",
-        "status": "optimal",
-        "value_measure": "ecv",
-        "objective": "1",
-        "selected": chosen,
-        "notes": [],
-        "frontier": [
-            {
-                "budget": str(budget * k / 6),
-                "count": 0,
-                "share": str(Decimal(k) / 6),
-                "status": "optimal",
-                "value": str(Decimal(rng.randrange(1000, 9000)) * 1000 * k),
-            }
-            for k in range(1, 13)
-        ],
-        "greedy": {
-            "constraints_greedy_breaks": ["bucket platform minimum 15% of budget: greedy spends less"],
-            "only_in_greedy": chosen[:3],
-            "only_in_optimal": chosen[3:6],
-            "selected": chosen[:-3],
-            "value": "1",
-            "value_difference": "-1",
-        },
-        "left_out": [
-            {"id": p["id"], "reasons": ["budget FY2027: needs more than is left"]} for p in plan if not p["funded"]
-        ],
-        "next_slice": {
-            "added": chosen[:1],
-            "dropped": [],
-            "extra_budget": "1000000",
-            "share": "0.1",
-            "status": "optimal",
-            "value_gain": "1000",
-        },
-        "spend_by_bucket": [
-            {
-                "bucket": b,
-                "min_share": lo,
-                "max_share": hi,
-                "minimum": str(budget * Decimal(lo)),
-                "maximum": str(budget * Decimal(hi)),
-                "spend": str(spend[b]),
-            }
-            for b, lo, hi in _BUCKETS
-        ],
-        "spend_by_period": [
-            {"budget": str(budget), "left": str(budget - total), "period": "FY2027", "spend": str(total)}
-        ],
-    }
+        if outcome != "stop":  # as in a review: stopped projects are not candidates, paused ones forced out
+            candidates.append(
+                {
+                    "bucket": bucket,
+                    "costs": [{"amount": str(cost), "period": "FY2027"}],
+                    "ecv": str(ecv),
+                    "id": pid,
+                    "kind": "project",
+                    "score": "60",
+                    "title": title,
+                    **(
+                        {"force": "out", "force_reason": "review rule cost-overrun: pause"}
+                        if outcome == "pause"
+                        else {}
+                    ),
+                }
+            )
+    selection, problem = _solved(plan, candidates)
     counts: dict[str, int] = {}
     for p in plan:
         counts[p["recommended"]] = counts.get(p["recommended"], 0) + 1
@@ -185,7 +134,7 @@ def synthetic_quarter(
                     selection,
                     "optimal",
                     policy_version,
-                    {"budget": {"FY2027": str(budget)}, "candidates": candidates},
+                    problem,
                 ),
                 NewRecord(
                     "review-proposed",
@@ -255,7 +204,7 @@ def synthetic_quarter(
                         "decided_by": "ana",
                         "meeting_date": "2026-11-25",
                         "confirmed_seq": confirmed.seq,
-                        "state_after": "active",
+                        "state_after": {"pause": "paused", "stop": "stopped"}.get(p["recommended"], "active"),
                     },
                     p["recommended"],
                     policy_version,
@@ -266,6 +215,36 @@ def synthetic_quarter(
         )
     del selected_rec
     return written[-1].seq
+
+
+def _solved(plan: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The portfolio selection of the synthetic quarter, solved with HiGHS as a review would: the
+    budget is two thirds of what the continuing projects cost, so some are not funded and are
+    recommended for pause. Returns the `selected` record's payload and its input snapshot."""
+    from governance.canonical import canonical_text
+    from governance.portfolio import problem_json
+    from governance.selection import solve
+    from models.selection import SelectionCandidate, SelectionProblem
+
+    models = tuple(SelectionCandidate.model_validate(c) for c in candidates)
+    wanted = sum((m.costs[0].amount for m in models if m.force is None), Decimal(0))
+    problem = SelectionProblem(
+        candidates=models,
+        budget={"FY2027": (wanted * 2 / 3).quantize(Decimal(1000))},
+        buckets={b: (Decimal(lo), Decimal(hi)) for b, lo, hi in _BUCKETS},
+        value_measure="ecv",
+        currency="EUR",
+    )
+    result = solve(problem)
+    chosen = set(result.selected)
+    left_out = {item.id: "; ".join(item.reasons) for item in result.left_out}
+    for p in plan:
+        p["funded"] = p["id"] in chosen
+        if p["recommended"] == "continue" and p["id"] in left_out:  # (an infeasible selection leaves none out)
+            p["recommended"] = "pause"
+            p["reasons"] = [f"not funded within budget ({left_out[p['id']]})"]
+    payload: dict[str, Any] = json.loads(canonical_text(result.model_dump(mode="json")))
+    return payload, json.loads(canonical_text(problem_json(problem)))
 
 
 def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, list[str]]:
