@@ -480,25 +480,22 @@ def _merge_content(
         if sha256_hex(content) != version_ and len(report.problems) < max_problems:
             report.problems.append(f"policy {version_}: content does not match its version (altered)")
     if seen is None or seen[0] - keys:
-        dangling = conn.execute(
-            select(LedgerRow.seq, LedgerRow.inputs)
-            .outerjoin(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
-            .where(LedgerRow.inputs.is_not(None), SnapshotRow.key.is_(None))
-            .order_by(LedgerRow.seq)
-            .limit(max_problems)
-        )
-        for seq, missing_key in dangling:
+        for seq, missing_key in _unmatched(conn, LedgerRow.inputs, SnapshotRow.key, max_problems):
             report.problems.append(f"record {seq}: its input snapshot {missing_key} is missing")
     if seen is None or seen[1] - versions:
-        unknown = conn.execute(
-            select(LedgerRow.seq, LedgerRow.policy_version)
-            .outerjoin(PolicyRow, PolicyRow.version == LedgerRow.policy_version)
-            .where(LedgerRow.policy_version.is_not(None), PolicyRow.version.is_(None))
-            .order_by(LedgerRow.seq)
-            .limit(max_problems)
-        )
-        for seq, missing_version in unknown:
+        for seq, missing_version in _unmatched(conn, LedgerRow.policy_version, PolicyRow.version, max_problems):
             report.problems.append(f"record {seq}: its policy {missing_version} is not stored")
+
+
+def _unmatched(conn: Connection, reference: Any, target: Any, limit: int) -> Any:
+    """(seq, value) of the records whose `reference` column names no row's `target`, in seq order."""
+    return conn.execute(
+        select(LedgerRow.seq, reference)
+        .outerjoin(target.class_, target == reference)
+        .where(reference.is_not(None), target.is_(None))
+        .order_by(LedgerRow.seq)
+        .limit(limit)
+    )
 
 
 def _merge_projection(report: VerifyReport, folded: Folded, rows: list[tuple[str, str]], max_problems: int) -> None:

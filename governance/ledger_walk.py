@@ -144,24 +144,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
                 if len(encoded.translate(None, _ESCAPED)) != len(encoded) - quotes - 1:
                     encoded = None
         if encoded is None:
-            encoded = (
-                _JSON_HEADER(
-                    [
-                        seq,
-                        record_id,
-                        kind,
-                        subject,
-                        outcome,
-                        recorded_by,
-                        recorded_at,
-                        engine_version,
-                        policy_version,
-                        inputs,
-                        prev_hash,
-                    ]
-                ).encode()
-                + b"\n"
-            )
+            encoded = _JSON_HEADER([*row[:10], prev_hash]).encode() + b"\n"  # the fields up to inputs, then prev_hash
         problems: list[str] | None = None
         if count:
             if seq != expected_seq:

@@ -60,6 +60,8 @@ __all__ = [
     "FACT_FIELDS",
     "ConfirmedReview",
     "ProposedReview",
+    "ReviewPlan",
+    "apply_selection",
     "confirm_review",
     "fiscal_period",
     "parse_override",
@@ -400,7 +402,7 @@ def plan_review(
     if policy.portfolio is not None:
         plan.problem = _build_problem(conn, loaded, plan, remaining, first_period)
         if solve:
-            _apply_selection(plan, plan.problem, policy.portfolio.precedence)
+            apply_selection(plan, plan.problem, policy.portfolio.precedence)
     else:
         plan.findings.append("the policy has no portfolio section: no selection was run")
     return plan
@@ -425,7 +427,10 @@ def _build_problem(
     return problem_for_policy(policy, candidates, conn)
 
 
-def _apply_selection(plan: ReviewPlan, problem: SelectionProblem, precedence: str) -> None:
+def apply_selection(plan: ReviewPlan, problem: SelectionProblem, precedence: str) -> None:
+    """Solve `problem` into `plan` (its `selection` and `selection_problem`) and set each project's
+    `funded`; a continuing project left out is recommended for pause "not funded within budget", and
+    a rule's pause gives way to the selection when `precedence` is "selection"."""
     from governance.portfolio import problem_json
     from governance.selection import solve
 

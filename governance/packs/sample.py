@@ -8,7 +8,7 @@ Deterministic: the same arguments give the same records.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import random
 from decimal import Decimal
 from typing import Any
@@ -218,12 +218,10 @@ def synthetic_quarter(
 
 
 def _solved(plan: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The portfolio selection of the synthetic quarter, solved with HiGHS as a review would: the
-    budget is two thirds of what the continuing projects cost, so some are not funded and are
-    recommended for pause. Returns the `selected` record's payload and its input snapshot."""
-    from governance.canonical import canonical_text
-    from governance.portfolio import problem_json
-    from governance.selection import solve
+    """The portfolio selection of the synthetic quarter, by the review's own step: the budget is two
+    thirds of what the continuing projects cost, so some are not funded and are recommended for
+    pause. Returns the `selected` record's payload and its input snapshot."""
+    from governance.review import ReviewPlan, apply_selection
     from models.selection import SelectionCandidate, SelectionProblem
 
     models = tuple(SelectionCandidate.model_validate(c) for c in candidates)
@@ -235,16 +233,10 @@ def _solved(plan: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> tup
         value_measure="ecv",
         currency="EUR",
     )
-    result = solve(problem)
-    chosen = set(result.selected)
-    left_out = {item.id: "; ".join(item.reasons) for item in result.left_out}
-    for p in plan:
-        p["funded"] = p["id"] in chosen
-        if p["recommended"] == "continue" and p["id"] in left_out:  # (an infeasible selection leaves none out)
-            p["recommended"] = "pause"
-            p["reasons"] = [f"not funded within budget ({left_out[p['id']]})"]
-    payload: dict[str, Any] = json.loads(canonical_text(result.model_dump(mode="json")))
-    return payload, json.loads(canonical_text(problem_json(problem)))
+    review = ReviewPlan("synthetic", dt.date(2026, 11, 24), projects=plan)
+    apply_selection(review, problem, "rules")
+    assert review.selection is not None and review.selection_problem is not None
+    return review.selection, review.selection_problem
 
 
 def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, list[str]]:

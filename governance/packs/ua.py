@@ -56,15 +56,6 @@ def _split_top(text: str, separators: str) -> list[str]:
     return parts
 
 
-def _tags_of_list(items: str, tags: frozenset[str]) -> str | None:
-    """`:is(a, b, c)` narrowed to `tags`: the tags it keeps, '' if none, None if it is not a tag list."""
-    names = [item.strip() for item in items.split(",")]
-    if not all(_TAG.fullmatch(name) for name in names):
-        return None
-    kept = [name for name in names if name.lower() in tags]
-    return ", ".join(kept)
-
-
 def _narrowed(selector: str, tags: frozenset[str], attributes: frozenset[str]) -> str | None:
     """The selector as it can apply to a document of `tags` and `attributes`, or None if it cannot."""
     selector = selector.strip()
@@ -75,16 +66,20 @@ def _narrowed(selector: str, tags: frozenset[str], attributes: frozenset[str]) -
     if selector == "::marker":
         return "li::marker"
 
+    empty = False  # an :is() list that keeps no tag: the selector cannot match
+
     def narrow(match: re.Match[str]) -> str:
-        kept = _tags_of_list(match.group(1), tags)
-        if kept is None:
-            return match.group(0)
-        if not kept:
-            return ":is(-pack-none)"
-        return kept if "," not in kept else f":is({kept})"  # :is(x) is as specific as x, and indexed by tag
+        nonlocal empty
+        names = [name.strip() for name in match.group(1).split(",")]
+        if not all(_TAG.fullmatch(name) for name in names):
+            return match.group(0)  # not a list of tags: left as written
+        kept = [name for name in names if name.lower() in tags]
+        empty = empty or not kept
+        # :is(x) is as specific as x, and written as x it is indexed by its tag
+        return kept[0] if len(kept) == 1 else f":is({', '.join(kept)})"
 
     selector = _IS.sub(narrow, selector)
-    if ":is(-pack-none)" in selector:
+    if empty:
         return None
     for compound in (p for p in _split_top(selector, " >+~") if p):
         tag = _TAG.match(compound)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from highspy._core import _Highs
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -21,6 +20,8 @@ from governance.canonical import canonical_text
 from governance.errors import InputRefused, Problem
 from governance.selection import GreedyChoice, greedy, replay_agrees, solve
 from models.selection import CandidatesFile, SelectionCandidate, SelectionProblem, SelectionResult
+
+from .test_intake import write
 
 D = Decimal
 SOLVER = {
@@ -408,17 +409,6 @@ GOOD_FILE: dict[str, Any] = {
         },
     ],
 }
-
-
-def write(tmp_path: Path, name: str, content: Any) -> Path:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    elif name.endswith(".json"):
-        path.write_text(json.dumps(content), encoding="utf-8")
-    else:
-        path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize("name", ["candidates.yaml", "candidates.json"])
