@@ -528,12 +528,7 @@ def _verify_chain(
 ) -> tuple[Folded, tuple[set[str], set[str]]]:
     """The chain walk alone: sequence, links, hashes, and each proposal's state changes."""
     plan = ledger_walk.plan(conn, conn.dialect.name)
-    settings = _settings(expect_head, max_problems)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        parts = [ledger_walk.run_unit(cursor, plan.units[i], settings) for i in plan.chain]
-    finally:
-        cursor.close()
+    parts = _walk_here(conn, [plan.units[i] for i in plan.chain], _settings(expect_head, max_problems))
     return _merge_chain(report, parts, expect_head, max_problems)
 
 
@@ -542,13 +537,17 @@ def _verify_content(
 ) -> None:
     """The snapshots and policies alone (and the references to them: by query without `seen`)."""
     plan = ledger_walk.plan(conn, conn.dialect.name)
-    settings = _settings(None, max_problems)
+    parts = _walk_here(conn, [plan.units[i] for i in plan.snapshots], _settings(None, max_problems))
+    _merge_content(conn, report, parts, seen, max_problems)
+
+
+def _walk_here(conn: Connection, units: list[Any], settings: dict[str, Any]) -> list[Any]:
+    """Walk `units` in this process, on `conn`'s own cursor."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        parts = [ledger_walk.run_unit(cursor, plan.units[i], settings) for i in plan.snapshots]
+        return [ledger_walk.run_unit(cursor, unit, settings) for unit in units]
     finally:
         cursor.close()
-    _merge_content(conn, report, parts, seen, max_problems)
 
 
 def _verify_projection(conn: Connection, report: VerifyReport, folded: Folded, max_problems: int) -> None:
