@@ -23,8 +23,8 @@ demo: $(STAMP)
 	$(BIN)/governance demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check models governance flows tests bench
-	$(BIN)/ruff format --check models governance flows tests bench
+	$(BIN)/ruff check models governance flows cli tests bench
+	$(BIN)/ruff format --check models governance flows cli tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

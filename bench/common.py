@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from flows.runtime import QUIET
-from governance.intake import adopt_policy
+from governance.adoption import adopt_policy
 from governance.ledger import Ledger
 from governance.policy import load_policy
 from governance.store import Store

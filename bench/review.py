@@ -31,8 +31,8 @@ from typing import Any
 import yaml
 
 from bench.common import ROOT, clean_env, log, quiet_prefect_env, run_timed
+from governance.adoption import adopt_policy
 from governance.clock import FixedClock, SeededIds
-from governance.intake import adopt_policy
 from governance.ledger import Ledger, verify
 from governance.policy import _from_data
 from governance.projects import import_projects

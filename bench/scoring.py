@@ -34,7 +34,7 @@ import pyxirr
 
 from bench.common import fresh_database, log, timed
 from bench.data import reference, write_csv_batch
-from governance import gates, intake
+from governance import adoption, gates, intake
 from governance.assessments import read_assessments
 from governance.financials import cash_flows, financials
 from governance.ledger import Ledger, verify
@@ -179,7 +179,7 @@ def score_flow_figure(folder: Path, count: int, seed: int) -> dict[str, Any]:
     settings = load_settings()
     ledger = Ledger(settings.clock(), settings.ids())
     with store.read() as conn:
-        policy = intake.current_policy(conn).policy
+        policy = adoption.current_policy(conn).policy
     candidates = intake.validate_submission([str(p) for p in paths], policy, {})
     for start in range(0, len(candidates), 500):
         intake.file_proposals(store, ledger, candidates[start : start + 500], "bench")

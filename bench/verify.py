@@ -7,10 +7,10 @@ one content-addressed input snapshot of about 2 KB; every payload is about 1 KB.
 
 `verify` cuts its walk into units (ranges of 5,000 records, slices of 5,000 snapshots, the
 proposals table) that this process and one spawned worker claim in turn, then joins the results.
-Its floor does the same: the same units, the same two processes (`governance.ledger_walk` in its
-floor mode), the same queries over the same rows and the same hashing, and no checks, folding,
-joining, references or projection. The three walks are also timed on their own in this process,
-through the engine's private helpers, each next to a single-process floor that runs the same
+Its floor does the same: the same units, the same two processes (`governance.ledger_walk` running
+`bench/verify_walk.py`'s units), the same queries over the same rows and the same hashing, and no checks, folding,
+joining, references or projection. The three walks are also timed on their own in this process
+(each walk here, then verify's own merge step), each next to a single-process floor that runs the same
 queries and hashing:
 - chain (`_verify_chain`: hashes, links, folding each proposal's state changes): floor = the
   same range queries and one SHA-256 per record over the same fields and payload joined plainly.
@@ -33,19 +33,21 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from bench.common import log, median, sqlite_url, timed
+from bench.verify_walk import run_unit as floor_unit
+from governance.adoption import adopt_policy
 from governance.clock import FixedClock, SeededIds
-from governance.intake import adopt_policy
-from governance.ledger import (
+from governance.ledger import (  # the merge steps are verify's own, timed here walk by walk
+    Folded,
     Ledger,
     NewRecord,
     VerifyReport,
+    _merge_chain,
+    _merge_content,
+    _merge_projection,
     _settings,
-    _verify_chain,
-    _verify_content,
-    _verify_projection,
     verify,
 )
-from governance.ledger_walk import plan, run
+from governance.ledger_walk import plan, run, run_unit
 from governance.lifecycle import STATE_AFTER, state_from_ledger
 from governance.policy import load_policy
 from governance.store import Store
@@ -170,7 +172,40 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
     return store, built.seconds
 
 
-# -- the figure side: the engine's own walks --------------------------------------------------
+# -- the figure side: each of verify's walks on its own, in this process -------------------------
+
+
+def _verify_chain(
+    conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
+) -> tuple[Folded, tuple[set[str], set[str]]]:
+    """The chain walk alone: sequence, links, hashes, and each proposal's state changes."""
+    cut = plan(conn, conn.dialect.name)
+    parts = _walk_here(conn, [cut.units[i] for i in cut.chain], _settings(expect_head, max_problems))
+    return _merge_chain(report, parts, expect_head, max_problems)
+
+
+def _verify_content(
+    conn: Connection, report: VerifyReport, max_problems: int, seen: tuple[set[str], set[str]] | None = None
+) -> None:
+    """The snapshots and policies alone (and the references to them: by query without `seen`)."""
+    cut = plan(conn, conn.dialect.name)
+    parts = _walk_here(conn, [cut.units[i] for i in cut.snapshots], _settings(None, max_problems))
+    _merge_content(conn, report, parts, seen, max_problems)
+
+
+def _walk_here(conn: Connection, units: list[Any], settings: dict[str, Any]) -> list[Any]:
+    """Walk `units` in this process, on `conn`'s own cursor."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return [run_unit(cursor, unit, settings) for unit in units]
+    finally:
+        cursor.close()
+
+
+def _verify_projection(conn: Connection, report: VerifyReport, folded: Folded, max_problems: int) -> None:
+    """The proposals table against the states the chain walk folded."""
+    rows = [(pid, state) for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))]
+    _merge_projection(report, folded, rows, max_problems)
 
 
 def _chain(store: Store) -> VerifyReport:
@@ -248,11 +283,16 @@ def _floor_projection(store: Store) -> int:
     return count
 
 
+_FLOOR_SCRIPT = str(Path(__file__).with_name("verify_walk.py"))
+
+
 def _floor_parallel(store: Store) -> int:
     """The same units in the same two processes as `verify`, each only read and hashed."""
     with store.read() as conn:
         units = plan(conn, store.dialect)
-        results = run(store, conn, units.units, _settings(None, 20, floor=True), parallel=True)
+        results = run(
+            store, conn, units.units, _settings(None, 20), parallel=True, runner=floor_unit, script=_FLOOR_SCRIPT
+        )
     return sum(results[i] for i in units.chain)
 
 

@@ -24,9 +24,9 @@ from pydantic import ValidationError
 
 from flows.runtime import open_engine
 from governance import board, gates
+from governance.adoption import current_policy
 from governance.assessments import read_assessments
 from governance.errors import DecisionRefused, InputRefused, Problem
-from governance.intake import current_policy
 from governance.ledger import latest_record
 from governance.scoring import RatedAssessment
 from models.decision import DecisionInput

@@ -25,10 +25,10 @@ from pydantic import ValidationError
 from flows.intake import Opaque
 from flows.runtime import open_engine
 from governance import review
+from governance.adoption import current_policy
+from governance.calendar import last_ended_quarter, today_in
 from governance.crashpoints import crash_point
 from governance.errors import DecisionRefused, InputRefused, Problem
-from governance.gates import today_in
-from governance.intake import current_policy
 from governance.reports import ReadReport, file_status_reports, read_status_reports
 from models.decision import ReviewAnswer
 
@@ -140,7 +140,7 @@ def default_quarter(database_url: str | None) -> str:
     try:
         with store.read() as conn:
             today = today_in(current_policy(conn).policy, ledger.clock.now())
-        return review.previous_quarter(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+        return last_ended_quarter(today)
     finally:
         store.dispose()
 

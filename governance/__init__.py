@@ -3,6 +3,7 @@
 The public surface is re-exported here; modules stay small and named for the noun they hold.
 """
 
+from governance.adoption import adopt_policy, current_policy
 from governance.canonical import canonical_bytes, canonical_text, sha256_hex
 from governance.clock import Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock
 from governance.errors import (
@@ -20,8 +21,6 @@ from governance.errors import (
 from governance.intake import (
     Candidate,
     Filing,
-    adopt_policy,
-    current_policy,
     file_proposals,
     screen,
     validate_submission,

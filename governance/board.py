@@ -19,10 +19,12 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
+from governance.adoption import current_policy
+from governance.calendar import today_in
 from governance.canonical import to_plain
 from governance.errors import ConflictError, DecisionRefused, NotFoundError, TransitionError
-from governance.gates import gate_of, open_conditions, today_in
-from governance.intake import current_policy, find_proposal
+from governance.gates import gate_of, open_conditions
+from governance.intake import find_proposal
 from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import check_transition, state_after_decision
 from governance.store import Store
@@ -34,6 +36,7 @@ __all__ = [
     "Tally",
     "close_condition",
     "decide",
+    "decision_from_options",
     "parse_condition",
     "parse_votes",
     "recusals",
@@ -160,6 +163,48 @@ def _check_board(decision: DecisionInput, board: BoardRules, recused: dict[str, 
     if decision.outcome != "conditional-go" and decision.conditions:
         raise DecisionRefused(f"conditions belong to a conditional go, not to {decision.outcome!r}")
     return result
+
+
+def invalid(exc: ValidationError, what: str) -> DecisionRefused:
+    """A refused decision naming every field that does not fit (`invalid decision: gate: ...`)."""
+    problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+    return DecisionRefused(f"invalid {what}: {problems}")
+
+
+def decision_from_options(
+    store: Store,
+    ledger: Ledger,
+    proposal: str,
+    gate: int,
+    outcome: str,
+    decided_by: str,
+    rationale: str,
+    votes: Sequence[str],
+    conditions: Sequence[str],
+    conflicts: Sequence[str],
+    meeting_date: dt.date | None,
+) -> DecisionInput:
+    """A decision as the command line gives it (`ana=go` votes, condition lines), checked whole.
+
+    The meeting date defaults to today in the policy's time zone. Raises DecisionRefused.
+    """
+    with store.read() as conn:
+        row = find_proposal(conn, proposal)
+        policy = current_policy(conn).policy
+    try:
+        return DecisionInput(
+            proposal_id=row.id,
+            gate=gate,
+            outcome=outcome,
+            rationale=rationale,
+            decided_by=decided_by.strip().lower(),
+            meeting_date=meeting_date or today_in(policy, ledger.clock.now()),
+            votes=parse_votes(votes),
+            conditions=[parse_condition(c) for c in conditions],
+            conflicts=[c.strip().lower() for c in conflicts],
+        )
+    except ValidationError as exc:
+        raise invalid(exc, "decision") from None
 
 
 def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: str) -> LedgerRecord:

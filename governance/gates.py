@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -21,10 +20,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from governance.adoption import current_policy
+from governance.calendar import today_in
 from governance.canonical import to_plain
 from governance.errors import InputRefused, NotFoundError, Problem, TransitionError
 from governance.financials import financials
-from governance.intake import current_policy, find_proposal
+from governance.intake import find_proposal
 from governance.ledger import Ledger, NewRecord, get_snapshot, latest_record
 from governance.lifecycle import GATEABLE, check_transition
 from governance.policy import LoadedPolicy
@@ -36,12 +37,12 @@ from models.tables import LedgerRow
 
 __all__ = [
     "Recommendation",
+    "fold_conditions",
     "gate_of",
     "open_conditions",
     "recommend",
     "record_recommendation",
     "record_scores",
-    "today_in",
 ]
 
 
@@ -59,11 +60,6 @@ def gate_of(policy: Policy, number: int) -> Gate:
         if gate.number == number:
             return gate
     raise TransitionError(f"policy {policy.name} has no gate {number} (it has {len(policy.gates)})")
-
-
-def today_in(policy: Policy, now: dt.datetime) -> dt.date:
-    """The organisation's date (policy time zone) at `now`."""
-    return now.astimezone(zoneinfo.ZoneInfo(policy.timezone)).date()
 
 
 def recommend(
@@ -106,10 +102,15 @@ def open_conditions(conn: Connection, proposal_id: str) -> list[dict[str, Any]]:
         .where(LedgerRow.subject == proposal_id, LedgerRow.kind.in_(("decided", "condition-closed", "superseded")))
         .order_by(LedgerRow.seq)
     )
+    return fold_conditions([(seq, kind, json.loads(payload)) for seq, kind, payload in rows])
+
+
+def fold_conditions(records: Sequence[tuple[int, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The open conditions after one proposal's `decided`, `superseded` and `condition-closed` records
+    (seq, kind, payload), in ledger order."""
     conditions: dict[str, dict[str, Any]] = {}
     by_decision: dict[int, list[str]] = {}
-    for seq, kind, payload in rows:
-        data = json.loads(payload)
+    for seq, kind, data in records:
         if kind == "decided":
             for c in data.get("conditions", []):
                 conditions[c["id"]] = c

@@ -18,27 +18,25 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from governance.adoption import current_policy
 from governance.canonical import canonical_text, sha256_hex
-from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode, StoreError
-from governance.ledger import Canonical, Ledger, NewRecord, get_snapshot, put_policy
+from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode
+from governance.ledger import Canonical, Ledger, NewRecord, get_snapshot
 from governance.lifecycle import CLOSED, check_transition
-from governance.policy import LoadedPolicy, policy_from_text
+from governance.policy import LoadedPolicy
 from governance.rules import evaluate
 from governance.sources import expand_paths, read_records
 from governance.store import Store
 from models.policy import Policy
 from models.proposal import Proposal
-from models.tables import LedgerRow, PolicyRow, ProposalRow
+from models.tables import ProposalRow
 
 __all__ = [
     "Candidate",
     "Filing",
     "ScreeningResult",
-    "adopt_policy",
-    "adopted_policy",
     "check_against_policy",
     "check_submission",
-    "current_policy",
     "file_proposals",
     "find_proposal",
     "known_references",
@@ -303,57 +301,6 @@ def screen(proposal: Proposal, policy: Policy, content: dict[str, Any] | None = 
 
 
 # -- the store side ---------------------------------------------------------------------------
-
-
-def adopted_policy(conn: Connection) -> LoadedPolicy | None:
-    """The policy in force, or None before the first `policy-adopted` record."""
-    if conn.scalar(select(LedgerRow.seq).where(LedgerRow.kind == "policy-adopted").limit(1)) is None:
-        return None
-    return current_policy(conn)
-
-
-def current_policy(conn: Connection) -> LoadedPolicy:
-    """The policy adopted by the newest `policy-adopted` record."""
-    version = conn.scalar(
-        select(LedgerRow.policy_version)
-        .where(LedgerRow.kind == "policy-adopted")
-        .order_by(LedgerRow.seq.desc())
-        .limit(1)
-    )
-    if version is None:
-        raise StoreError("no policy adopted yet: run `governance init`", code="store-not-initialised")
-    text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version))
-    if text is None:
-        raise StoreError(f"the adopted policy {version} is missing from the store", code="store-not-initialised")
-    return policy_from_text(text)
-
-
-def adopt_policy(store: Store, ledger: Ledger, loaded: LoadedPolicy, actor: str) -> bool:
-    """Record the policy as the one in force, unless it already is. Returns True if recorded."""
-    with store.write() as conn:
-        current = conn.scalar(
-            select(LedgerRow.policy_version)
-            .where(LedgerRow.kind == "policy-adopted")
-            .order_by(LedgerRow.seq.desc())
-            .limit(1)
-        )
-        if current == loaded.version:
-            return False
-        put_policy(conn, loaded.version, loaded.policy.name, loaded.text)
-        ledger.append(
-            conn,
-            [
-                NewRecord(
-                    kind="policy-adopted",
-                    subject="policy",
-                    outcome=loaded.policy.name,
-                    policy_version=loaded.version,
-                    payload={"name": loaded.policy.name, "title": loaded.policy.title, "previous": current},
-                )
-            ],
-            actor,
-        )
-        return True
 
 
 def known_references(conn: Connection) -> dict[str, str]:

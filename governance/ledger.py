@@ -1,20 +1,12 @@
 """The decision ledger: an append-only, hash-chained sequence of records.
 
-Each record's hash is SHA-256 over its stored bytes:
-
-    header  = JSON array, no spaces, UTF-8:
-              [seq, record_id, kind, subject, outcome, recorded_by, recorded_at,
-               engine_version, policy_version, inputs, prev_hash]
-    hash    = sha256(header + "\\n" + payload)      # payload: the canonical JSON text as stored
-
-`prev_hash` of the first record is 64 zeros. `inputs` is the key of the content-addressed
-snapshot holding what the record was decided on. An auditor can re-derive every hash from a
-plain SQL dump with these two lines.
+Each record's hash is SHA-256 over its stored bytes, laid out as `governance.record_layout` says (the
+one definition of the layout). `prev_hash` of the first record is 64 zeros. `inputs` is the key of the
+content-addressed snapshot holding what the record was decided on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 from collections.abc import Iterator, Sequence
@@ -30,6 +22,7 @@ from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
 from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
+from governance.record_layout import header, record_hash
 from governance.store import Store
 from models.decision import LedgerRecord
 from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
@@ -37,24 +30,18 @@ from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 __all__ = [
     "ENGINE_VERSION",
     "GENESIS_HASH",
-    "RECORD_FIELDS",
     "Canonical",
     "Ledger",
     "NewRecord",
     "VerifyReport",
     "iter_records",
     "latest_record",
-    "record_hash",
     "record_object",
     "records_for",
-    "rehash",
     "verify",
 ]
 
 GENESIS_HASH = "0" * 64
-# The same bytes as json.dumps(..., ensure_ascii=False, separators=(",", ":")), without building an
-# encoder per call (verify hashes every record).
-_HEADER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 try:
     ENGINE_VERSION = version("portfolio-governance")
 except PackageNotFoundError:  # running from a source tree that was never installed
@@ -77,56 +64,6 @@ _COLUMNS = (
 )
 
 
-def record_hash(
-    seq: int,
-    record_id: str,
-    kind: str,
-    subject: str,
-    outcome: str | None,
-    recorded_by: str,
-    recorded_at: str,
-    engine_version: str,
-    policy_version: str | None,
-    inputs: str | None,
-    prev_hash: str,
-    payload: str,
-) -> str:
-    header = _HEADER.encode(
-        [
-            seq,
-            record_id,
-            kind,
-            subject,
-            outcome,
-            recorded_by,
-            recorded_at,
-            engine_version,
-            policy_version,
-            inputs,
-            prev_hash,
-        ]
-    )
-    return hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest()
-
-
-# The stored columns of one ledger record, in order (pack attachments, `governance export`).
-RECORD_FIELDS = (
-    "seq",
-    "record_id",
-    "kind",
-    "subject",
-    "outcome",
-    "recorded_by",
-    "recorded_at",
-    "engine_version",
-    "policy_version",
-    "inputs",
-    "payload",
-    "prev_hash",
-    "hash",
-)
-
-
 def record_object(record: LedgerRecord) -> dict[str, Any]:
     """A record's stored columns (`payload` is the stored canonical text, `recorded_at` as stored)."""
     return {
@@ -144,25 +81,6 @@ def record_object(record: LedgerRecord) -> dict[str, Any]:
         "prev_hash": record.prev_hash,
         "hash": record.hash,
     }
-
-
-def rehash(columns: dict[str, Any]) -> str:
-    """`record_hash` of a record given as its stored columns (`record_object`'s form)."""
-    c = columns
-    return record_hash(
-        c["seq"],
-        c["record_id"],
-        c["kind"],
-        c["subject"],
-        c["outcome"],
-        c["recorded_by"],
-        c["recorded_at"],
-        c["engine_version"],
-        c["policy_version"],
-        c["inputs"],
-        c["prev_hash"],
-        c["payload"],
-    )
 
 
 class Canonical(str):
@@ -228,17 +146,19 @@ class Ledger:
             recorded_at = format_utc(self.clock.now())
             record_id = self.ids.new_id(f"ledger:{seq}")
             digest = record_hash(
-                seq,
-                record_id,
-                new.kind,
-                new.subject,
-                new.outcome,
-                recorded_by,
-                recorded_at,
-                self.engine_version,
-                new.policy_version,
-                inputs_key,
-                prev,
+                header(
+                    seq,
+                    record_id,
+                    new.kind,
+                    new.subject,
+                    new.outcome,
+                    recorded_by,
+                    recorded_at,
+                    self.engine_version,
+                    new.policy_version,
+                    inputs_key,
+                    prev,
+                ),
                 payload,
             )
             row = {
@@ -390,13 +310,12 @@ _PARALLEL_FROM = 20_000
 Folded = dict[str, list[tuple[str, str | None, str | None]]]
 
 
-def _settings(expect_head: tuple[int, str] | None, max_problems: int, *, floor: bool = False) -> dict[str, Any]:
+def _settings(expect_head: tuple[int, str] | None, max_problems: int) -> dict[str, Any]:
     return {
         "state_kinds": frozenset(STATE_AFTER),
         "stateful": frozenset(STATEFUL_PAYLOAD_KINDS),
         "expect_head": expect_head,
         "max_problems": max_problems,
-        "floor": floor,
     }
 
 
@@ -518,39 +437,3 @@ def _merge_projection(report: VerifyReport, folded: Folded, rows: list[tuple[str
             f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
             f"the ledger says {wrong[pid] or 'nothing'}"
         )
-
-
-# -- each walk on its own, in this process (the bench times them apart) --------------------------
-
-
-def _verify_chain(
-    conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
-) -> tuple[Folded, tuple[set[str], set[str]]]:
-    """The chain walk alone: sequence, links, hashes, and each proposal's state changes."""
-    plan = ledger_walk.plan(conn, conn.dialect.name)
-    parts = _walk_here(conn, [plan.units[i] for i in plan.chain], _settings(expect_head, max_problems))
-    return _merge_chain(report, parts, expect_head, max_problems)
-
-
-def _verify_content(
-    conn: Connection, report: VerifyReport, max_problems: int, seen: tuple[set[str], set[str]] | None = None
-) -> None:
-    """The snapshots and policies alone (and the references to them: by query without `seen`)."""
-    plan = ledger_walk.plan(conn, conn.dialect.name)
-    parts = _walk_here(conn, [plan.units[i] for i in plan.snapshots], _settings(None, max_problems))
-    _merge_content(conn, report, parts, seen, max_problems)
-
-
-def _walk_here(conn: Connection, units: list[Any], settings: dict[str, Any]) -> list[Any]:
-    """Walk `units` in this process, on `conn`'s own cursor."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        return [ledger_walk.run_unit(cursor, unit, settings) for unit in units]
-    finally:
-        cursor.close()
-
-
-def _verify_projection(conn: Connection, report: VerifyReport, folded: Folded, max_problems: int) -> None:
-    """The proposals table against the states the chain walk folded."""
-    rows = [(pid, state) for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))]
-    _merge_projection(report, folded, rows, max_problems)

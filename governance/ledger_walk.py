@@ -24,9 +24,10 @@ import sys
 import threading
 import traceback
 import types
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # never imported at run time: a worker loads this module without the engine
@@ -34,8 +35,22 @@ if TYPE_CHECKING:  # never imported at run time: a worker loads this module with
 
     from governance.store import Store
 
+
+def _layout() -> Any:
+    """`governance.record_layout`: imported in the engine, loaded by its file path in a verify worker."""
+    if __package__ == "governance":
+        from governance import record_layout
+
+        return record_layout
+    return types.SimpleNamespace(**runpy.run_path(str(Path(__file__).with_name("record_layout.py"))))
+
+
+header = _layout().header
+
 # (kind, sql, params): kind is "chain", "snapshots" or "proposals".
 Unit = tuple[str, str, tuple[Any, ...]]
+# Runs one unit on a DBAPI cursor: (cursor, unit, settings) -> plain data.
+Runner = Callable[[Any, Unit, dict[str, Any]], Any]
 
 CHAIN_COLUMNS = (
     "seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
@@ -45,19 +60,15 @@ PROPOSALS_SQL = "SELECT id, state FROM proposals"
 # Records (or snapshots) per unit: small enough for the two processes to finish close together.
 CHUNK = 5_000
 
-# Bytes json.dumps(ensure_ascii=False) escapes in a string (a quote, a backslash, control characters).
-_ESCAPED = b'"\\' + bytes(range(0x20))
-_JSON_HEADER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def run_unit(cursor: Any, unit: Unit, settings: dict[str, Any]) -> Any:
     """Run one unit on a DBAPI cursor (sqlite3 or psycopg) and return its plain-data result."""
     kind, sql, params = unit
     rows = cursor.execute(sql, params) if params else cursor.execute(sql)
     if kind == "chain":
-        return _floor_chain(rows) if settings["floor"] else chain(rows, settings)
+        return chain(rows, settings)
     if kind == "snapshots":
-        return _floor_snapshots(rows) if settings["floor"] else snapshots(rows)
+        return snapshots(rows)
     if kind == "proposals":
         return [tuple(row) for row in rows]
     raise ValueError(f"unknown unit kind {kind!r}")
@@ -103,48 +114,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
             prev_hash,
             stored,
         ) = row
-        # The JSON header, written out directly when that gives json.dumps's bytes: an int seq and
-        # text fields (join refuses anything else) with nothing to escape; json.dumps otherwise.
-        encoded = None
-        if type(seq) is int:
-            try:
-                encoded = "".join(
-                    (
-                        "[",
-                        str(seq),
-                        ',"',
-                        record_id,
-                        '","',
-                        kind,
-                        '","',
-                        subject,
-                        '",',
-                        "null" if outcome is None else '"' + outcome + '"',
-                        ',"',
-                        recorded_by,
-                        '","',
-                        recorded_at,
-                        '","',
-                        engine_version,
-                        '",',
-                        "null" if policy_version is None else '"' + policy_version + '"',
-                        ",",
-                        "null" if inputs is None else '"' + inputs + '"',
-                        ',"',
-                        prev_hash,
-                        '"]\n',
-                    )
-                ).encode()
-            except TypeError:
-                encoded = None
-            else:
-                # Without its quotes and the final newline, nothing may go: a quote, backslash or
-                # control character inside a field is one json.dumps would have escaped.
-                quotes = 14 + 2 * ((outcome is not None) + (policy_version is not None) + (inputs is not None))
-                if len(encoded.translate(None, _ESCAPED)) != len(encoded) - quotes - 1:
-                    encoded = None
-        if encoded is None:
-            encoded = _JSON_HEADER([*row[:10], prev_hash]).encode() + b"\n"  # the fields up to inputs, then prev_hash
+        encoded = header(*row[:10], prev_hash)  # the layout: the fields up to inputs, then prev_hash
         problems: list[str] | None = None
         if count:
             if seq != expected_seq:
@@ -208,29 +178,6 @@ def snapshots(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
             bad.append(key)
         keys.append(key)
     return {"count": count, "bytes": size, "bad": bad, "keys": keys}
-
-
-# -- the bench's floor: the same rows read and hashed the same way, nothing checked ------------
-
-
-def _floor_chain(rows: Iterable[Sequence[Any]]) -> int:
-    sha256 = hashlib.sha256
-    count = 0
-    for row in rows:
-        header = "\x1f".join([str(v) for v in row[:10]]) + "\x1f" + row[11]
-        sha256(f"{header}\n{row[10]}".encode()).hexdigest()
-        count += 1
-    return count
-
-
-def _floor_snapshots(rows: Iterable[Sequence[Any]]) -> int:
-    sha256 = hashlib.sha256
-    size = 0
-    for _key, content in rows:
-        data = content.encode("utf-8")
-        sha256(data).hexdigest()
-        size += len(data)
-    return size
 
 
 # -- planning and running the units (in the parent) ----------------------------------------
@@ -303,25 +250,39 @@ def plan(conn: Connection, dialect: str) -> Plan:
     return Plan(units, chain_at, snapshots_at, 0, high if type(high) is int else 0)
 
 
-def run(store: Store, conn: Connection, units: list[Unit], settings: dict[str, Any], *, parallel: bool) -> list[Any]:
-    """Every unit's result, in order: run here, or here and in one worker process (units claimed in turn)."""
+def run(
+    store: Store,
+    conn: Connection,
+    units: list[Unit],
+    settings: dict[str, Any],
+    *,
+    parallel: bool,
+    runner: Runner | None = None,
+    script: str = __file__,
+) -> list[Any]:
+    """Every unit's result, in order: run here, or here and in one worker process (units claimed in turn).
+
+    `runner` runs one unit (default `run_unit`); `script` is the file a worker runs (default this one,
+    whose `serve` uses `run_unit`): the bench passes its floor's own pair.
+    """
+    run_unit_ = runner or run_unit
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     results: dict[int, Any] = {}
     try:
-        worker = Worker.start(store, units, settings) if parallel else None
+        worker = Worker.start(store, units, settings, script) if parallel else None
         if worker is None:
             for i, unit in enumerate(units):
-                results[i] = run_unit(cursor, unit, settings)
+                results[i] = run_unit_(cursor, unit, settings)
             return [results[i] for i in range(len(units))]
         try:
             while (i := claim(worker.counter)) < len(units):
-                results[i] = run_unit(cursor, units[i], settings)
+                results[i] = run_unit_(cursor, units[i], settings)
             results.update(worker.results(set(range(len(units))) - set(results)))
         finally:
             worker.stop()
         for i in range(len(units)):  # claimed by the worker and never answered: run them here
             if i not in results:
-                results[i] = run_unit(cursor, units[i], settings)
+                results[i] = run_unit_(cursor, units[i], settings)
         return [results[i] for i in range(len(units))]
     finally:
         cursor.close()
@@ -345,7 +306,7 @@ class Worker:
         self._thread.start()
 
     @classmethod
-    def start(cls, store: Store, units: list[Unit], settings: dict[str, Any]) -> Worker | None:
+    def start(cls, store: Store, units: list[Unit], settings: dict[str, Any], script: str = __file__) -> Worker | None:
         """Start the worker, or None (then this process walks alone) if it cannot be started."""
         if store.dialect not in ("sqlite", "postgresql") or multiprocessing.current_process().daemon:
             return None  # another database, or a daemonic process (a pool's), which may not have children
@@ -365,7 +326,7 @@ class Worker:
         }
         process = ctx.Process(
             target=runpy.run_path,
-            args=(__file__, {"TASK": task}, "__governance_ledger_walk__"),
+            args=(script, {"TASK": task}, "__governance_ledger_walk__"),
             daemon=True,
         )
         try:
@@ -453,7 +414,7 @@ def claim(counter: Any) -> int:
     return index
 
 
-def serve(task: dict[str, Any]) -> None:
+def serve(task: dict[str, Any], runner: Runner | None = None) -> None:
     """The worker: claim units until none is left, sending ("done", index, result) for each.
 
     On an error it sends ("failed", index, traceback) and stops: the parent runs that unit
@@ -468,7 +429,7 @@ def serve(task: dict[str, Any]) -> None:
         try:
             cursor = db.cursor()
             while (index := claim(task["counter"])) < len(units):
-                out.send(("done", index, run_unit(cursor, units[index], task["settings"])))
+                out.send(("done", index, (runner or run_unit)(cursor, units[index], task["settings"])))
         finally:
             db.close()
     except BaseException:  # noqa: BLE001 - reported to the parent, which redoes the unit

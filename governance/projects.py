@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
+from governance.adoption import current_policy
 from governance.canonical import canonical_text, sha256_hex
 from governance.errors import InputRefused, Problem
-from governance.intake import Candidate, _next_ids, check_against_policy, current_policy, problems_from_validation
+from governance.intake import Candidate, _next_ids, check_against_policy, problems_from_validation
 from governance.ledger import Canonical, Ledger, NewRecord
 from governance.sources import expand_paths, read_records
 from governance.store import Store

@@ -35,12 +35,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select
 
+from governance.adoption import current_policy
+from governance.board import invalid
+from governance.calendar import fiscal_period, last_ended_quarter, previous_quarter, quarter_dates, today_in
 from governance.canonical import canonical_text, sha256_hex, to_plain
 from governance.crashpoints import crash_point
-from governance.errors import ConflictError, DecisionRefused, InputRefused, NotFoundError
+from governance.errors import ConfigError, ConflictError, DecisionRefused, InputRefused, NotFoundError
 from governance.financials import financials
-from governance.gates import open_conditions, today_in
-from governance.intake import current_policy
+from governance.gates import open_conditions
 from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import REVIEW_STATE, REVIEWABLE, check_transition
 from governance.policy import LoadedPolicy
@@ -50,7 +52,7 @@ from governance.scoring import RatedAssessment, score_proposal
 from governance.store import Store
 from models.assessment import Assessment
 from models.decision import REVIEW_OUTCOMES, ReviewAnswer, ReviewOverride
-from models.policy import AllOf, AnyOf, Comparison, Condition, NotOf, Policy
+from models.policy import AllOf, AnyOf, Comparison, Condition, NotOf
 from models.proposal import BenefitFlow, PeriodCost, Proposal
 from models.selection import SelectionProblem
 from models.status_report import RISK_LEVELS, StatusReport
@@ -61,15 +63,14 @@ __all__ = [
     "ConfirmedReview",
     "ProposedReview",
     "ReviewPlan",
+    "answer_quarter",
     "apply_selection",
     "confirm_review",
-    "fiscal_period",
+    "current_problem",
     "parse_override",
     "pending_reviews",
     "plan_review",
-    "previous_quarter",
     "propose_review",
-    "quarter_dates",
     "quarter_subject",
     "review_outcomes",
     "selection_problem",
@@ -103,25 +104,6 @@ _PRECEDENCE = {"complete": 0, "stop": 1, "pause": 2}
 
 def quarter_subject(quarter: str) -> str:
     return f"Q-{quarter}"
-
-
-def quarter_dates(quarter: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a calendar quarter (`2026Q4` -> 2026-10-01, 2026-12-31)."""
-    year, q = int(quarter[:4]), int(quarter[5])
-    start = dt.date(year, 3 * q - 2, 1)
-    end = (dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)) - dt.timedelta(days=1)
-    return start, end
-
-
-def previous_quarter(quarter: str) -> str:
-    year, q = int(quarter[:4]), int(quarter[5])
-    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
-
-
-def fiscal_period(day: dt.date, policy: Policy) -> str:
-    """The budget period a date falls in; a fiscal year is named after the calendar year it ends in."""
-    start = policy.fiscal_year_start_month
-    return f"FY{day.year + 1 if start != 1 and day.month >= start else day.year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +453,16 @@ def selection_problem(conn: Connection, loaded: LoadedPolicy, quarter: str, toda
     return plan.problem
 
 
+def current_problem(store: Store, ledger: Ledger) -> SelectionProblem:
+    """The selection a review of the quarter that ended last would solve now (`governance select`)."""
+    with store.read() as conn:
+        loaded = current_policy(conn)
+        if loaded.policy.portfolio is None:
+            raise ConfigError("the adopted policy has no portfolio section: give --candidates FILE")
+        today = today_in(loaded.policy, ledger.clock.now())
+        return selection_problem(conn, loaded, last_ended_quarter(today), today)
+
+
 def _plan_payload(plan: ReviewPlan, loaded: LoadedPolicy) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for p in plan.projects:
@@ -631,6 +623,37 @@ class ConfirmedReview:
     recorded: int = 0
     already: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def answer_quarter(
+    store: Store,
+    ledger: Ledger,
+    quarter: str,
+    decided_by: str,
+    rationale: str,
+    overrides: Sequence[str],
+    meeting_date: dt.date | None,
+    actor: str,
+    *,
+    chunk_size: int = 200,
+) -> ConfirmedReview:
+    """The board's one answer as the command line gives it (override lines), checked whole, then recorded.
+
+    The meeting date defaults to today in the policy's time zone. Raises as `confirm_review` does.
+    """
+    with store.read() as conn:
+        policy = current_policy(conn).policy
+    try:
+        answer = ReviewAnswer(
+            quarter=quarter,
+            decided_by=decided_by.strip().lower(),
+            meeting_date=meeting_date or today_in(policy, ledger.clock.now()),
+            rationale=rationale,
+            overrides=[parse_override(o) for o in overrides],
+        )
+    except ValidationError as exc:
+        raise invalid(exc, "answer") from None
+    return confirm_review(store, ledger, answer, actor, chunk_size=chunk_size)
 
 
 def confirm_review(

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "OUTCOMES",
-    "RECORD_KINDS",
     "REVIEW_OUTCOMES",
     "ConditionInput",
     "DecisionInput",
@@ -21,28 +20,6 @@ __all__ = [
     "ReviewOverride",
     "Vote",
 ]
-
-# The ledger stores the kind as text, so later capabilities add kinds without a migration;
-# this tuple only documents the ones the engine writes today.
-RECORD_KINDS = (
-    "policy-adopted",
-    "filed",
-    "screened",
-    "screened-out",
-    "amended",
-    "withdrawn",
-    "scored",
-    "recommended",
-    "decided",
-    "superseded",
-    "condition-closed",
-    "migrated",
-    "status-reported",
-    "review-proposed",
-    "selected",
-    "review-confirmed",
-    "reviewed",
-)
 
 RecordKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{1,39}$")]
 

@@ -69,6 +69,7 @@ __all__ = [
     "render_pdf",
     "stamp_of",
     "write_pack",
+    "write_packs",
 ]
 
 
@@ -129,3 +130,15 @@ def audit_pack(store: Store, since: dt.date, until: dt.date, out_dir: Path, repl
         NotFoundError: no record in the period.
     """
     return write_pack(audit_job(store, since, until, out_dir, replay))
+
+
+def write_packs(jobs: list[PackJob], signing: tuple[Path, Path] | None = None) -> list[Path]:
+    """Render the jobs (a process pool when there are several), then sign each with `signing`
+    (key and certificate PEM files) when given. Returns the packs' paths, in the jobs' order."""
+    from governance.packs.check import sign_pack
+
+    paths = render_many(jobs)
+    if signing is not None:
+        for job, path in zip(jobs, paths, strict=True):
+            sign_pack(path, job.moment, *signing)
+    return paths

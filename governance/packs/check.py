@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance.ledger import RECORD_FIELDS, rehash
 from governance.packs.reader import read_pack
+from governance.record_layout import RECORD_FIELDS, rehash
 from governance.signing import SignatureCheck, check_signatures
 from governance.store import Store
 from models.tables import LedgerRow

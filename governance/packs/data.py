@@ -18,7 +18,6 @@ from sqlalchemy import Connection
 from governance.errors import GovernanceError, NotFoundError
 from governance.ledger import (
     ENGINE_VERSION,
-    RECORD_FIELDS,
     get_snapshot,
     iter_records,
     record_object,
@@ -26,6 +25,7 @@ from governance.ledger import (
     verify,
 )
 from governance.packs import charts
+from governance.record_layout import RECORD_FIELDS
 from governance.store import Store
 from models.decision import LedgerRecord
 

@@ -246,7 +246,7 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
 
     import yaml
 
-    from governance import board, gates, intake
+    from governance import adoption, board, gates, intake
     from governance.assessments import read_assessments
     from governance.policy import load_policy
     from models.decision import DecisionInput
@@ -256,7 +256,7 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
     store = Store(f"sqlite:///{folder / 'gates.db'}")
     store.upgrade()
     policy = load_policy("it-demand")
-    intake.adopt_policy(store, ledger, policy, "admin")
+    adoption.adopt_policy(store, ledger, policy, "admin")
     docs = [
         {
             "reference": f"SYN-G{i:04d}",

@@ -12,7 +12,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.intake import IntakeReport, intake_flow
-from governance import intake
+from governance import adoption
 from governance.clock import FixedClock, SeededIds
 from governance.errors import Problem
 from governance.ledger import Ledger, verify
@@ -26,7 +26,7 @@ from ..conftest import EXAMPLES, START
 def sqlite_store(tmp_path: Path) -> Store:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     store.upgrade()
-    intake.adopt_policy(store, Ledger(FixedClock(START), SeededIds("flow")), load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds("flow")), load_policy("stage-gate"), "admin")
     return store
 
 

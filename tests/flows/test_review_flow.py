@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.review import ReviewConfirmation, ReviewResult, quarterly_review_flow, to_answer
-from governance import intake, projects
+from governance import adoption, projects
 from governance.clock import FixedClock, SeededIds
 from governance.errors import DecisionRefused
 from governance.ledger import Ledger, verify
@@ -28,7 +28,7 @@ def running(tmp_path: Path) -> Store:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     store.upgrade()
     ledger = Ledger(FixedClock(START), SeededIds("flow"))
-    intake.adopt_policy(store, ledger, load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), "admin")
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     return store
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ..commands import run
 from ..conftest import EXAMPLES
-from ..test_cli import run
 
 
 def _free_port() -> int:
@@ -111,19 +111,19 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     from prefect.flow_runs import resume_flow_run
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from governance import gates, intake
+    from governance import adoption, gates, intake
     from governance.assessments import read_assessments
     from governance.clock import FixedClock, SeededIds
     from governance.ledger import Ledger, records_for
     from governance.store import Store
 
+    from ..commands import assessment_csv, decide_conditional_go
     from ..conftest import START
-    from ..test_cli import _assessment_csv, decide_conditional_go
 
     port = _free_port()
     env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
     proposal_file = str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml")
-    assessments = _assessment_csv(tmp_path / "a.csv", "NW-CLOUD-CORE", (6, 5))
+    assessments = assessment_csv(tmp_path / "a.csv", "NW-CLOUD-CORE", (6, 5))
     assert run(tmp_path, "init", env=env).returncode == 0
     started = run(tmp_path, "server", "start", "--port", str(port), env=env)
     api = f"http://127.0.0.1:{port}/api"
@@ -228,7 +228,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     store = Store(f"sqlite:///{other / 'governance.db'}")
     ledger = Ledger(FixedClock(START), SeededIds("cli"))
     with store.read() as conn:
-        policy = intake.current_policy(conn).policy
+        policy = adoption.current_policy(conn).policy
     intake.file_proposals(store, ledger, intake.validate_submission([proposal_file], policy, {}), "tester")
     gates.record_scores(store, ledger, read_assessments([assessments]), "tester")
     gates.record_recommendation(store, ledger, "P-2026-0001", "tester")
@@ -245,7 +245,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
 def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Path) -> None:
     from prefect.settings import PREFECT_API_URL
 
-    from governance import intake
+    from governance import adoption, intake
     from governance.clock import FixedClock, SeededIds
     from governance.ledger import Ledger
     from governance.store import Store
@@ -255,7 +255,7 @@ def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Pa
     assert run(tmp_path, "init").returncode == 0
     store = Store(f"sqlite:///{tmp_path / 'governance.db'}")
     with store.read() as conn:
-        policy = intake.current_policy(conn).policy
+        policy = adoption.current_policy(conn).policy
     proposal_file = str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml")
     intake.file_proposals(
         store, Ledger(FixedClock(START), SeededIds("t")), intake.validate_submission([proposal_file], policy, {}), "t"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from governance import board, gates, intake
+from governance import adoption, board, gates, intake
 from governance.assessments import read_assessments
 from governance.clock import FixedClock, RandomIds
 from governance.errors import ConflictError, DecisionRefused, InputRefused, Problem, TransitionError
@@ -41,7 +41,7 @@ def _assess(
 
 @pytest.fixture
 def filed(store: Store, ledger: Ledger, tmp_path: Path) -> Store:
-    intake.adopt_policy(store, ledger, IT, "admin")
+    adoption.adopt_policy(store, ledger, IT, "admin")
     data = proposal("NW-ALPHA", bucket="grow", objectives=["digital"], sponsor="Daniel Weiss", submitter="Jonas Berg")
     candidates = intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {})
     intake.file_proposals(store, ledger, candidates, "jonas")
@@ -229,7 +229,7 @@ def test_decide_before_gate_is_a_transition_error(filed: Store, ledger: Ledger) 
 def test_overdue_condition_blocks_the_next_gate(store: Store, tmp_path: Path) -> None:
     clock = FixedClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC))
     ledger = Ledger(clock, RandomIds())
-    intake.adopt_policy(store, ledger, SG, "admin")
+    adoption.adopt_policy(store, ledger, SG, "admin")
     data = proposal("NW-ALPHA", sponsor="Ana Ribeiro", submitter="Jonas Berg")
     intake.file_proposals(
         store, ledger, intake.validate_submission([str(write(tmp_path, "a.yaml", data))], SG.policy, {}), "j"
@@ -365,7 +365,7 @@ def test_a_wrong_decision_is_superseded_not_edited(filed: Store, ledger: Ledger,
 
 
 def test_the_submitter_on_the_board_is_recused(store: Store, ledger: Ledger, tmp_path: Path) -> None:
-    intake.adopt_policy(store, ledger, IT, "admin")
+    adoption.adopt_policy(store, ledger, IT, "admin")
     data = proposal("NW-ALPHA", bucket="grow", objectives=["digital"], sponsor="Jonas Berg", submitter="Sofia Marques")
     intake.file_proposals(
         store, ledger, intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {}), "s"

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance import intake
+from governance import adoption, intake
 from governance.errors import InputRefused, Problem, ProblemCode, TransitionError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import LoadedPolicy
@@ -58,8 +58,8 @@ def write(tmp_path: Path, name: str, content: Any) -> Path:
 
 @pytest.fixture
 def adopted(store: Store, ledger: Ledger, stage_gate: LoadedPolicy) -> Store:
-    assert intake.adopt_policy(store, ledger, stage_gate, "admin")
-    assert not intake.adopt_policy(store, ledger, stage_gate, "admin")  # adopting again records nothing
+    assert adoption.adopt_policy(store, ledger, stage_gate, "admin")
+    assert not adoption.adopt_policy(store, ledger, stage_gate, "admin")  # adopting again records nothing
     return store
 
 
@@ -112,7 +112,7 @@ def test_file_screen_refile_amend_withdraw(adopted: Store, ledger: Ledger, tmp_p
         assert all(r["passed"] for r in screened)
         assert screened[0]["because"] == ["budget_owner present (is Mia Lindqvist): yes"]
         assert {r.policy_version for r in history if r.kind.startswith("screened")} == {
-            intake.current_policy(conn).version
+            adoption.current_policy(conn).version
         }
     # Withdrawal is a record; afterwards the proposal can be neither withdrawn nor refiled.
     assert intake.withdraw(store, ledger, "NW-BETA", "jonas", "merged into NW-ALPHA") == intake.Filing(
@@ -156,7 +156,7 @@ def test_amendment_is_refused_when_closed_even_without_prevalidation(
     submit(store, ledger, write(tmp_path, "a.yaml", proposal()))
     intake.withdraw(store, ledger, "NW-ALPHA", "jonas", "no longer needed")
     with store.read() as conn:
-        policy = intake.current_policy(conn).policy
+        policy = adoption.current_policy(conn).policy
     candidates = intake.validate_submission([str(write(tmp_path, "b.yaml", proposal(title="Alpha v2")))], policy, {})
     with pytest.raises(TransitionError):
         intake.file_proposals(store, ledger, candidates, "jonas")

@@ -547,8 +547,8 @@ def test_a_failed_worker_leaves_its_units_to_this_process(
     _fill_proposals(store, ledger, 10)
     start = ledger_walk.Worker.start.__func__  # type: ignore[attr-defined]
 
-    def broken(cls: Any, store_: Store, units: Any, settings: Any) -> Any:
-        return start(cls, store_, [("chain", "SELECT no_such_column FROM ledger", ())] * len(units), settings)
+    def broken(cls: Any, store_: Store, units: Any, settings: Any, *script: str) -> Any:
+        return start(cls, store_, [("chain", "SELECT no_such_column FROM ledger", ())] * len(units), settings, *script)
 
     monkeypatch.setattr(ledger_walk.Worker, "start", classmethod(broken))
     _worker_takes_all_but(monkeypatch, 0)

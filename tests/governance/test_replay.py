@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from governance import board, gates, intake, projects, reports, review
+from governance import adoption, board, gates, intake, projects, reports, review
 from governance.assessments import read_assessments
 from governance.clock import FixedClock, SeededIds
 from governance.errors import DecisionRefused, NotFoundError
@@ -36,7 +36,7 @@ RATINGS = {
 
 def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
     """A proposal through gate 1, two running projects reviewed for a quarter with the selection."""
-    intake.adopt_policy(store, ledger, SG, "admin")
+    adoption.adopt_policy(store, ledger, SG, "admin")
     data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
     intake.file_proposals(store, ledger, intake.validate_submission([write(tmp_path, "a.yaml", data)], SG.policy), "x")
     gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
@@ -139,7 +139,7 @@ def test_any_decision_the_board_rules_accept_replays_to_itself(
     store = Store(f"sqlite:///{folder / 'g.db'}")
     store.upgrade()
     ledger = Ledger(FixedClock(START), SeededIds("replay"))
-    intake.adopt_policy(store, ledger, SG, "admin")
+    adoption.adopt_policy(store, ledger, SG, "admin")
     data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
     intake.file_proposals(store, ledger, intake.validate_submission([write(folder, "a.yaml", data)], SG.policy), "x")
     gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from governance import intake, projects, reports, review
+from governance import adoption, projects, reports, review
 from governance.errors import ConflictError, DecisionRefused, InputRefused, NotFoundError, Problem
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import LoadedPolicy, _from_data, load_policy
@@ -59,7 +58,7 @@ def _answer(quarter: str, **changes: Any) -> ReviewAnswer:
 
 @pytest.fixture
 def portfolio(store: Store, ledger: Ledger) -> Store:
-    intake.adopt_policy(store, ledger, RULES_ONLY, "admin")
+    adoption.adopt_policy(store, ledger, RULES_ONLY, "admin")
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     return store
 
@@ -384,18 +383,6 @@ def test_parse_override() -> None:
         review.parse_override("P-2026-0007=kill: no")
 
 
-def test_quarters_and_fiscal_periods() -> None:
-    assert review.quarter_dates("2026Q4") == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
-    assert review.quarter_dates("2027Q1") == (dt.date(2027, 1, 1), dt.date(2027, 3, 31))
-    assert review.previous_quarter("2027Q1") == "2026Q4"
-    assert review.previous_quarter("2026Q3") == "2026Q2"
-    policy = RULES_ONLY.policy
-    assert review.fiscal_period(dt.date(2026, 12, 31), policy) == "FY2026"
-    july = policy.model_copy(update={"fiscal_year_start_month": 7})
-    assert review.fiscal_period(dt.date(2026, 7, 1), july) == "FY2027"
-    assert review.fiscal_period(dt.date(2026, 6, 30), july) == "FY2026"
-
-
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(
     ac=st.integers(0, 10**9),
@@ -482,7 +469,7 @@ def _with_portfolio(precedence: str, budget: int) -> LoadedPolicy:
 def test_rules_and_selection_combine_as_the_policy_says(
     store: Store, ledger: Ledger, precedence: str, budget: int, expected: dict[str, str]
 ) -> None:
-    intake.adopt_policy(store, ledger, _with_portfolio(precedence, budget), "admin")
+    adoption.adopt_policy(store, ledger, _with_portfolio(precedence, budget), "admin")
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     _review(store, ledger, "2026Q3")
     review.confirm_review(store, ledger, _answer("2026Q3"), "pmo")

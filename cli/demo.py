@@ -5,25 +5,44 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
-from governance import intake
+from cli import render
+from cli.context import AsOption, load_settings, out
+from flows.launch import run_gate, run_intake, run_review, run_score
+from governance import adoption, intake, views
+from governance.calendar import quarter_dates
 from governance.errors import GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
-from governance.settings import load_settings
+from governance.settings import default_actor
 from governance.store import Store
 
-__all__ = ["EXAMPLES", "run_demo"]
+__all__ = ["EXAMPLES", "app", "run_demo"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
+app = typer.Typer()
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the demo keeps its database.")] = Path("demo-run"),
+    as_: AsOption = None,
+) -> None:
+    """Run the whole engine on the bundled samples in a fresh database of its own.
+
+    Example: governance demo
+    """
+    run_demo(folder, default_actor(as_, load_settings()), out)
+
 
 def run_demo(folder: Path, actor: str, console: Console) -> None:
-    from flows.cli import _filings_table, _run_intake, _summary_line
-
+    """Every capability built so far, on the bundled samples, in a fresh database under `folder`."""
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "governance.db"
@@ -37,21 +56,21 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     console.rule("1. A fresh database and the Stage-Gate policy")
     store.upgrade()
     policy = load_policy("stage-gate")
-    intake.adopt_policy(store, ledger, policy, actor)
+    adoption.adopt_policy(store, ledger, policy, actor)
     console.print(f"Database {db}; policy {policy.policy.title}, version {policy.short_version}.")
 
     console.rule("2. Submitters file the sample proposals (intake flow on Prefect)")
-    report = _run_intake([str(EXAMPLES / "proposals")], actor, settings)
-    _filings_table(report.filings)
-    console.print(_summary_line(report.filings))
+    report = run_intake(settings, [str(EXAMPLES / "proposals")], actor)
+    render.filings_table(report.filings, console)
+    console.print(render.summary_line(report.filings))
 
     console.rule("3. The same folder again: filing is idempotent")
-    again = _run_intake([str(EXAMPLES / "proposals")], actor, settings)
-    console.print(_summary_line(again.filings))
+    again = run_intake(settings, [str(EXAMPLES / "proposals")], actor)
+    console.print(render.summary_line(again.filings))
 
     console.rule("4. A submitter amends a proposal, another withdraws one")
-    amended = _run_intake([str(EXAMPLES / "amendments")], actor, settings)
-    _filings_table(amended.filings)
+    amended = run_intake(settings, [str(EXAMPLES / "amendments")], actor)
+    render.filings_table(amended.filings, console)
     withdrawn_ref = (
         "NW-KIOSK-LEGACY"
         if "NW-KIOSK-LEGACY" in {f.reference for f in report.filings}
@@ -62,11 +81,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
 
     console.rule("5. The portfolio now")
     with store.read() as conn:
-        from sqlalchemy import select
-
-        from models.tables import ProposalRow
-
-        rows = [(str(b), str(s)) for b, s in conn.execute(select(ProposalRow.bucket, ProposalRow.state))]
+        rows = [(p.bucket, p.state) for p in views.proposals(conn)]
         history = records_for(conn, amended.filings[0].proposal_id) if amended.filings else []
     table = Table(title="Proposals by bucket and state")
     states = sorted({s for _, s in rows})
@@ -86,9 +101,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
         console.print(trail)
 
     console.rule("6. Assessors rate the proposals; the scoring flow ranks them (gate 1)")
-    from flows.cli import _run_score
-
-    ranking = _run_score([str(EXAMPLES / "assessments")], actor, settings)
+    ranking = run_score(settings, [str(EXAMPLES / "assessments")], actor)
     table = Table(title="Gate 1 ranking (top 10 of " + str(len(ranking)) + ")")
     for column in ("rank", "id", "score", "ECV", "flags"):
         table.add_column(column)
@@ -97,11 +110,9 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     console.print(table)
 
     console.rule("7. Gate reviews: the engine recommends, the board decides")
-    from flows.cli import _run_gate
-
     ids = {f.reference: f.proposal_id for f in report.filings}
     for ref in ("NW-THERMO-V2", "NW-AIRQ-SENSOR", "NW-EMS-OUTSOURCE", "NW-ERP-LABEL"):
-        result = _run_gate(ids[ref], actor, settings)
+        result = run_gate(settings, ids[ref], actor)
         console.print(
             f"{result.proposal_id} {ref}: gate {result.gate} recommendation {result.recommendation} "
             f"({'; '.join(result.reasons)})"
@@ -163,19 +174,18 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
         console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
 
     console.rule("8. Running projects are imported; two quarterly reviews follow")
-    from flows.cli_review import _run_review, print_review, print_selection
     from governance import projects, review
     from models.decision import ReviewAnswer
 
     imported = projects.import_projects(store, ledger, [EXAMPLES / "projects"], actor)
     console.print(f"Imported {len(imported)} running projects (one `migrated` record each).")
     for quarter in ("2026Q3", "2026Q4"):
-        reviewed = _run_review(settings, quarter, [str(EXAMPLES / "status" / quarter)], actor)
+        reviewed = run_review(settings, quarter, [str(EXAMPLES / "status" / quarter)], actor)
         tally = ", ".join(f"{n} {o}" for o, n in sorted(reviewed.counts.items()))
         console.print(f"Quarterly review {quarter} (record {reviewed.proposed_seq}): {tally}.")
         for finding in reviewed.findings:
             console.print(f"  finding: {finding}", markup=False)
-        print_review(reviewed.projects, only_changes=False)
+        render.review_table(reviewed.projects, only_changes=False, console=console)
         answer = ReviewAnswer(
             quarter=quarter,
             decided_by="ana",
@@ -186,12 +196,12 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
         outcomes = ", ".join(f"{n} {o}" for o, n in sorted(confirmed.outcomes.items()))
         console.print(f"The board confirmed {quarter} (record {confirmed.confirmed_seq}): {outcomes}.")
     with store.read() as conn:
-        loaded = intake.current_policy(conn)
-        problem = review.selection_problem(conn, loaded, "2027Q1", review.quarter_dates("2027Q1")[0])
+        loaded = adoption.current_policy(conn)
+        problem = review.selection_problem(conn, loaded, "2027Q1", quarter_dates("2027Q1")[0])
     from governance.selection import solve
 
     console.rule("9. The portfolio selection after the review (HiGHS), against a spreadsheet's greedy pick")
-    print_selection(problem, solve(problem))
+    render.selection(problem, solve(problem), console)
 
     console.rule("10. The auditor verifies the ledger and replays every decision")
     checked = verify(store)
@@ -205,8 +215,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
 
     console.rule("11. Decision packs (PDF/A-3, the records attached) into out/")
-    from flows.cli_packs import finish_packs
-    from governance.packs import audit_job, gate_job, quarter_job
+    from governance.packs import audit_job, gate_job, quarter_job, write_packs
     from governance.packs.check import check_pack
 
     packs_dir = Path("out").resolve()
@@ -216,7 +225,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     jobs.append(quarter_job(store, "2026Q4", packs_dir))
     with describe_replay(store) as replay:
         jobs.append(audit_job(store, day, day, packs_dir, replay))
-    for path in finish_packs(settings, jobs):
+    for path in write_packs(jobs, settings.signing_pair()):
         pack_check = check_pack(path, store)
         console.print(
             f"{path.relative_to(packs_dir.parent)}: {pack_check.pages} page(s), {pack_check.records} record(s); "

@@ -1,4 +1,4 @@
-"""`governance pack gate|quarter|audit` and `governance verify-pack`. Registered on the app of `flows.cli`.
+"""`governance pack gate|quarter|audit` and `governance verify-pack`.
 
 Packs are written into `--output` (default `out/`), atomically, and signed (PAdES) when a signing
 key is configured (`governance keys init`, or GOVERNANCE_SIGNING_KEY / _CERT). None of these start Prefect.
@@ -8,49 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from flows.cli import JsonOption, _print_json, _store, app, err, out
-from governance.errors import ConfigError, IntegrityError, NotFoundError
-from governance.settings import Settings, load_settings
+from cli.context import JsonOption, err, load_settings, opened, out, print_json, store
+from governance.errors import IntegrityError, NotFoundError
 
-if TYPE_CHECKING:
-    from governance.packs import PackJob
+__all__ = ["app", "pack_app"]
 
-__all__ = ["finish_packs"]
-
+app = typer.Typer()
 pack_app = typer.Typer(help="PDF decision packs (PDF/A-3, the records attached).", no_args_is_help=True)
-app.add_typer(pack_app, name="pack")
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Folder to write the pack into.")]
-
-
-def finish_packs(settings: Settings, jobs: list[PackJob]) -> list[Path]:
-    """Render the jobs (a process pool when there are several), then sign each if a key is configured."""
-    from governance.packs import render_many
-    from governance.packs.check import sign_pack
-
-    paths = render_many(jobs)
-    pair = settings.signing_pair()
-    if pair is not None:
-        for job, path in zip(jobs, paths, strict=True):
-            sign_pack(path, job.moment, *pair)
-    return paths
-
-
-def _latest_gate(store: Any, proposal_id: str, kind: str) -> int:
-    from governance.intake import find_proposal
-    from governance.ledger import latest_record
-
-    with store.read() as conn:
-        row = find_proposal(conn, proposal_id)
-        record = latest_record(conn, row.id, kind)
-    if record is None:
-        what = "recommendation" if kind == "recommended" else "decision"
-        raise NotFoundError(f"{row.id} has no gate {what} yet")
-    return int(record.payload["gate"])
 
 
 @pack_app.command("gate")
@@ -66,16 +36,17 @@ def pack_gate(
 
     Example: governance pack gate P-2026-0007 --pre-read -o out/
     """
+    from governance import views
     from governance.intake import find_proposal
-    from governance.packs import gate_job
+    from governance.packs import gate_job, write_packs
 
-    settings = load_settings()
-    store = _store(settings)
-    store.require_schema()
-    with store.read() as conn:
-        pid = find_proposal(conn, proposal).id
-    number = gate if gate is not None else _latest_gate(store, pid, "recommended" if pre_read else "decided")
-    [path] = finish_packs(settings, [gate_job(store, pid, number, output, pre_read=pre_read)])
+    settings, db = opened()
+    with db.read() as conn:
+        if gate is None:
+            pid, number = views.latest_gate(conn, proposal, "recommended" if pre_read else "decided")
+        else:
+            pid, number = find_proposal(conn, proposal).id, gate
+    [path] = write_packs([gate_job(db, pid, number, output, pre_read=pre_read)], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 
@@ -88,42 +59,34 @@ def pack_quarter(
 
     Example: governance pack quarter 2026Q4 -o out/
     """
-    from governance.packs import quarter_job
+    from governance.packs import quarter_job, write_packs
 
-    settings = load_settings()
-    store = _store(settings)
-    store.require_schema()
-    [path] = finish_packs(settings, [quarter_job(store, quarter, output)])
+    settings, db = opened()
+    [path] = write_packs([quarter_job(db, quarter, output)], settings.signing_pair())
     out.print(f"Wrote {path}")
-
-
-def _day(value: str, flag: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} {value!r}: expected a date, YYYY-MM-DD") from None
 
 
 @pack_app.command("audit")
 def pack_audit(
-    since: Annotated[str, typer.Option(help="First day (UTC), YYYY-MM-DD.")],
-    until: Annotated[str, typer.Option(help="Last day (UTC), inclusive.")],
+    since: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="First day (UTC), YYYY-MM-DD.")
+    ],
+    until: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Last day (UTC), inclusive.")
+    ],
     output: OutputOption = Path("out"),
 ) -> None:
     """Write the audit extract for a period: chain verification, every record, each decision's replay.
 
     Example: governance pack audit --since 2026-10-01 --until 2026-12-31
     """
-    from governance.packs import audit_job
+    from governance.packs import audit_job, write_packs
     from governance.replay import describe_replay
 
-    settings = load_settings()
-    store = _store(settings)
-    store.require_schema()
-    first, last = _day(since, "--since"), _day(until, "--until")
-    with describe_replay(store) as replay:
-        job = audit_job(store, first, last, output, replay)
-    [path] = finish_packs(settings, [job])
+    settings, db = opened()
+    with describe_replay(db) as replay:
+        job = audit_job(db, since.date(), until.date(), output, replay)
+    [path] = write_packs([job], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 
@@ -144,18 +107,18 @@ def verify_pack(
     from governance.packs.check import check_pack
 
     settings = load_settings()
-    store = None
+    db = None
     if not offline:
-        store = _store(settings)
-        store.require_schema()
+        db = store(settings)
+        db.require_schema()
     pair = settings.signing_pair()
     results = []
     for path in paths:
         if not path.is_file():
             raise NotFoundError(f"{path}: no such file")
-        results.append(check_pack(path, store, pair[1] if pair else None))
+        results.append(check_pack(path, db, pair[1] if pair else None))
     if json_:
-        _print_json([dict(asdict(r), ok=r.ok) for r in results])
+        print_json([dict(asdict(r), ok=r.ok) for r in results])
     else:
         for r in results:
             signed = (

@@ -1,0 +1,49 @@
+"""The root of the `governance` command: it registers each group and turns our errors into one line.
+
+A `GovernanceError` prints as `error[code]: ...` and exits 1; bad usage is typer's message and exit 2;
+anything else is a bug and is allowed to surface as one. The groups never import this module.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli import audit, board, demo, packs, proposals, review, server
+from cli.context import err
+from governance.errors import GovernanceError, InputRefused
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="governance",
+    help="Portfolio governance engine: intake, stage gates, board decisions and an auditable ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+# Commands first, in the order a newcomer meets them; then the groups of subcommands.
+for commands in (proposals.app, audit.app, board.app, demo.app, packs.app, review.app):
+    app.add_typer(commands)
+app.add_typer(server.server_app, name="server")
+app.add_typer(board.policy_app, name="policy")
+app.add_typer(board.condition_app, name="condition")
+app.add_typer(audit.keys_app, name="keys")
+app.add_typer(packs.pack_app, name="pack")
+app.add_typer(review.import_app, name="import")
+
+
+def main() -> None:
+    """Entry point: run the app, turning our errors into one clear line and a non-zero exit."""
+    try:
+        app()
+    except InputRefused as refused:
+        err.print(f"error[{refused.code}]: {refused.message}", markup=False)
+        for problem in refused.problems:
+            err.print(f"  {problem}", markup=False)
+        sys.exit(1)
+    except GovernanceError as error:
+        err.print(f"error[{error.code}]: {error.message}", markup=False)
+        sys.exit(1)

@@ -1,0 +1,200 @@
+"""The auditor's commands: verify, replay, export, schema, and the key that signs packs. None start Prefect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
+
+__all__ = ["app", "keys_app"]
+
+app = typer.Typer()
+keys_app = typer.Typer(help="The key that signs decision packs.", no_args_is_help=True)
+
+_HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
+
+
+def _expect_head(value: str | None) -> str | None:
+    if value is not None and not _HEAD.fullmatch(value):
+        raise typer.BadParameter(f"must be SEQ:HASH (64 hex digits), got {value!r}")
+    return value
+
+
+@app.command("verify")
+def verify_(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(callback=_expect_head, help="SEQ:HASH noted earlier; also catches a chain cut short."),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Walk the ledger's hash chain, its snapshots and policies; name the first record that fails.
+
+    Example: governance verify --expect-head 64:3f2a...
+    """
+    from governance.errors import IntegrityError
+    from governance.ledger import verify
+
+    _, db = opened()
+    expected = None
+    if expect_head:
+        seq, _, digest = expect_head.partition(":")
+        expected = (int(seq), digest.lower())
+    report = verify(db, expect_head=expected)
+    if json_:
+        print_json(report.as_dict())
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    if not report.ok:
+        for problem in report.problems[1:]:
+            err.print(f"  also: {problem}")
+        raise IntegrityError(f"ledger does not verify: {report.problems[0]}")
+    out.print(
+        f"Ledger verified: {report.records} records, head {report.head_seq}:{report.head_hash}; "
+        f"{report.snapshots} snapshots ({report.snapshot_bytes:,} bytes), {report.policies} policies."
+    )
+
+
+_FORMATS = ("proposal", "policy", "assessment", "status-report", "project", "candidates")
+
+
+@app.command()
+def schema(
+    kind: Annotated[
+        str,
+        typer.Argument(callback=choice(*_FORMATS), help="proposal, policy, status-report, project or candidates"),
+    ],
+) -> None:
+    """Print the JSON Schema of a file format.
+
+    Example: governance schema proposal > proposal.schema.json
+    """
+    from pydantic import BaseModel
+
+    from models.assessment import Assessment
+    from models.policy import Policy
+    from models.proposal import Proposal
+    from models.selection import CandidatesFile
+    from models.status_report import MigratedProject, StatusReport
+
+    models: dict[str, type[BaseModel]] = {
+        "proposal": Proposal,
+        "policy": Policy,
+        "assessment": Assessment,
+        "status-report": StatusReport,
+        "project": MigratedProject,
+        "candidates": CandidatesFile,
+    }
+    print_json(models[kind].model_json_schema(by_alias=True))
+
+
+@app.command()
+def replay(
+    target: Annotated[
+        str | None, typer.Argument(help="A proposal or project id, a quarter (Q-2026Q4) or a record number.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every replayable record.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Re-derive decisions from their stored inputs and policy version, and say whether they match.
+
+    Exits 1 if any record does not match. Example: governance replay --all
+    """
+    from governance.replay import replay_all, replay_record, replay_subject
+
+    if (target is None) == (not all_):
+        raise typer.BadParameter(
+            "give one proposal, quarter or record number, or --all", param_hint="'TARGET' / '--all'"
+        )
+    _, db = opened()
+    if all_:
+        results = list(replay_all(db))
+    elif target is not None and target.isdigit():
+        results = [replay_record(db, int(target))]
+    else:
+        assert target is not None
+        results = replay_subject(db, target)
+    mismatched = [r for r in results if r.status == "mismatch"]
+    if json_:
+        print_json([r.as_dict() for r in results])
+    else:
+        if not all_ or mismatched:
+            table = Table("record", "kind", "subject", "replay", "detail")
+            for r in results if not all_ else mismatched:
+                table.add_row(str(r.seq), r.kind, r.subject, r.status, escape(r.detail))
+            out.print(table)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        out.print(
+            f"Replayed {len(results)} record(s): "
+            + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            + "."
+        )
+    if mismatched:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="First day (UTC) of records to export, YYYY-MM-DD."
+        ),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Last day (UTC), inclusive.")
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", callback=choice("jsonl", "csv"), help="jsonl or csv.")] = "jsonl",
+    output: Annotated[str | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Every ledger record in a period with its hash, as stored (so each line re-hashes to its hash).
+
+    Example: governance export --since 2026-10-01 --until 2026-12-31 --format csv -o q4.csv
+    """
+    from governance.export import export_records
+
+    _, db = opened()
+    with db.read() as conn:
+        text, count = export_records(
+            conn,
+            since.date() if since else None,
+            until.date() if until else None,
+            "csv" if format_ == "csv" else "jsonl",
+        )
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from pathlib import Path
+
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8", newline="")
+    temporary.replace(target)
+    out.print(f"Exported {count} record(s) to {target}.")
+
+
+@keys_app.command("init")
+def keys_init(
+    organisation: Annotated[str, typer.Option(help="Organisation named in the certificate.")] = "Portfolio office",
+) -> None:
+    """Make a self-signed signing key and certificate under GOVERNANCE_HOME/keys, for trying signatures out.
+
+    Packs are then signed (PAdES); an organisation sets GOVERNANCE_SIGNING_KEY and
+    GOVERNANCE_SIGNING_CERT to its own instead. Example: governance keys init --organisation "Nordwind GmbH"
+    """
+    from governance.signing import init_keys
+
+    settings = load_settings()
+    key, cert = init_keys(settings.home / "keys", organisation, settings.clock().now())
+    out.print(f"Signing key {key} (private, mode 0600) and self-signed certificate {cert}.")
+    out.print("Packs written from now on are signed; `governance verify-pack` checks the signature.")

@@ -1,0 +1,299 @@
+"""The board's commands: score, gate, decide, supersede, agenda, condition close, policy check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli import render
+from cli.context import AsOption, JsonOption, choice, err, ledger, opened, out, print_json
+from governance.settings import default_actor
+from models.decision import OUTCOMES
+
+__all__ = ["app", "condition_app", "policy_app"]
+
+app = typer.Typer()
+condition_app = typer.Typer(help="Conditions of conditional go decisions.", no_args_is_help=True)
+policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
+
+_QUARTER = re.compile(r"^\d{4}Q[1-4]$")
+
+
+@app.command()
+def score(
+    paths: Annotated[list[Path], typer.Argument(help="Assessment files (YAML, JSON, CSV) and folders.")],
+    as_: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Score proposals at their next gate from assessors' ratings (the scoring flow); print the ranking.
+
+    Example: governance score examples/assessments/
+    """
+    from flows.launch import run_score
+    from governance import gates
+    from governance.assessments import read_assessments
+
+    settings, db = opened()
+    actor = default_actor(as_, settings)
+    gates.record_scores(db, ledger(settings), read_assessments([str(p) for p in paths]), actor, dry_run=True)
+    ranking = run_score(settings, [str(p) for p in paths], actor)
+    if json_:
+        print_json(ranking)
+        return
+    table = Table(title="Ranking")
+    for column in ("rank", "id", "gate", "score", "ECV", "flags"):
+        table.add_column(column)
+    for rank, r in enumerate(ranking, start=1):
+        style = "red" if r["knocked_out"] else ""
+        table.add_row(str(rank), r["id"], str(r["gate"]), r["score"], r["ecv"], r["flags"], style=style)
+    out.print(table)
+    out.print(f"Scored {len(ranking)} proposal(s); see `governance show ID` for each criterion's contribution.")
+
+
+@app.command()
+def gate(
+    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    as_: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Evaluate a scored proposal at its next gate and record the recommendation.
+
+    On the embedded default the run stops at "awaiting decision" (record it with `governance decide`);
+    with a Prefect server the gate-review deployment suspends until the chair answers in the UI.
+
+    Example: governance gate P-2026-0007
+    """
+    from flows.launch import prefect_mode, run_gate, start_gate_review
+    from governance.intake import find_proposal
+
+    settings, db = opened()
+    actor = default_actor(as_, settings)
+    with db.read() as conn:
+        row = find_proposal(conn, proposal)
+    mode = prefect_mode(settings)
+    if mode.kind != "embedded":
+        started = start_gate_review(settings, mode, row.id, actor)
+        out.print(f"Gate review of {row.id} started on {mode.api_url}: the board answers in the Prefect UI")
+        out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
+        return
+    result = run_gate(settings, row.id, actor)
+    if json_:
+        print_json(result.__dict__)
+        return
+    out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({'; '.join(result.reasons)})")
+    out.print(
+        f"{result.proposal_id} awaits the board: governance decide {result.proposal_id} --gate {result.gate} "
+        "--outcome ... --by CHAIR --rationale ... --vote NAME=OUTCOME ..."
+    )
+
+
+def _quarter(value: str | None) -> str | None:
+    if value is not None and not _QUARTER.fullmatch(value):
+        raise typer.BadParameter(f"{value!r}: expected a quarter like 2026Q4")
+    return value
+
+
+@app.command()
+def decide(
+    proposal: Annotated[str | None, typer.Argument(help="Proposal id (P-2026-0007) or reference.")] = None,
+    gate: Annotated[int | None, typer.Option(min=1, max=20, help="The gate being decided.")] = None,
+    outcome: Annotated[
+        str | None, typer.Option(callback=choice(*OUTCOMES), help="go, conditional-go, hold, recycle or kill.")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="The board member who decides (the chair).")] = "",
+    rationale: Annotated[str, typer.Option(help="Why (required; kept in the ledger).")] = "",
+    quarter: Annotated[
+        str | None,
+        typer.Option(callback=_quarter, help="Answer the quarterly review of this quarter instead (2026Q4)."),
+    ] = None,
+    override: Annotated[
+        list[str], typer.Option(help="With --quarter: 'P-2026-0007=OUTCOME: rationale', once per change.")
+    ] = [],  # noqa: B006 - typer reads the default; it is never mutated
+    vote: Annotated[list[str], typer.Option(help="NAME=OUTCOME, once per member who voted.")] = [],  # noqa: B006
+    condition: Annotated[list[str], typer.Option(help="'WHAT by YYYY-MM-DD, owner: WHO' (conditional go).")] = [],  # noqa: B006
+    conflict: Annotated[list[str], typer.Option(help="A member who declared a conflict (recused).")] = [],  # noqa: B006
+    meeting_date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="YYYY-MM-DD (default: today in the policy's time zone)."
+        ),
+    ] = None,
+    as_: AsOption = None,
+) -> None:
+    """Record the board's decision at a gate; the votes must support the outcome under the policy's rule.
+
+    Example: governance decide P-2026-0007 --gate 2 --outcome conditional-go --by ana --rationale "..."
+    --vote ana=conditional-go --vote raj=conditional-go --vote lee=hold
+    --condition "security review by 2027-02-01, owner: CISO"
+
+    The quarterly review: governance decide --quarter 2026Q4 --by ana --rationale "..."
+    --override "P-2026-0007=stop: the market moved"
+    """
+    from governance import board
+    from governance.errors import DecisionRefused
+
+    if quarter is not None:
+        if proposal is not None or gate is not None or outcome is not None or vote or condition or conflict:
+            raise typer.BadParameter(
+                "answers a quarterly review: give no PROPOSAL, --gate, --outcome, --vote, --condition or --conflict",
+                param_hint="'--quarter'",
+            )
+    else:
+        if proposal is None or gate is None or outcome is None:
+            raise typer.BadParameter(
+                "a gate decision needs all three (or --quarter for a quarterly review)",
+                param_hint="'PROPOSAL', '--gate', '--outcome'",
+            )
+        if override:
+            raise typer.BadParameter("belongs to a quarterly review (--quarter)", param_hint="'--override'")
+    if not by.strip() or not rationale.strip():
+        raise DecisionRefused("a decision needs --by (the board member deciding) and --rationale")
+    day = meeting_date.date() if meeting_date else None
+    settings, db = opened()
+    actor = default_actor(as_, settings)
+    book = ledger(settings)
+    if quarter is not None:
+        from governance import review
+
+        result = review.answer_quarter(
+            db, book, quarter, by, rationale, override, day, actor, chunk_size=settings.chunk_size
+        )
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(result.outcomes.items())) or "none new"
+        out.print(
+            f"Confirmed the {quarter} review (record {result.confirmed_seq}): {result.recorded} outcome(s) recorded "
+            f"({outcomes}){f', {result.already} recorded before' if result.already else ''}."
+        )
+        return
+    assert proposal is not None and gate is not None and outcome is not None
+    decision = board.decision_from_options(
+        db, book, proposal, gate, outcome, by, rationale, vote, condition, conflict, day
+    )
+    record = board.decide(db, book, decision, actor)
+    payload = record.payload
+    dissent = f"; dissent: {', '.join(payload['dissent'])}" if payload["dissent"] else ""
+    out.print(
+        f"Recorded {outcome} for {decision.proposal_id} at gate {gate} (record {record.seq}, {record.hash[:12]}): "
+        f"tally {', '.join(f'{o} {n}' for o, n in payload['tally']['counts'].items())}{dissent}."
+    )
+    for c in payload["conditions"]:
+        out.print(f"  condition {c['id']}: {c['text']} (owner {c['owner']}, due {c['due']})")
+
+
+@app.command()
+def supersede(
+    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    gate: Annotated[int, typer.Option(help="The gate whose latest decision was wrong.")],
+    rationale: Annotated[str, typer.Option(help="Why the decision is corrected (kept in the ledger).")],
+    as_: AsOption = None,
+) -> None:
+    """Void a wrong decision with a correcting record (both stay in the ledger); then decide again.
+
+    Example: governance supersede P-2026-0007 --gate 2 --rationale "votes were recorded for the wrong proposal"
+    """
+    from governance import board
+
+    settings, db = opened()
+    record = board.supersede(db, ledger(settings), proposal, gate, rationale, default_actor(as_, settings))
+    out.print(
+        f"Superseded record {record.payload['superseded_seq']} (record {record.seq}); {record.subject} awaits "
+        f"the board's decision at gate {gate} again."
+    )
+
+
+@condition_app.command("close")
+def condition_close(
+    condition_id: Annotated[str, typer.Argument(help="Condition id, like C-2026-0007-G2-1.")],
+    note: Annotated[str, typer.Option(help="How it was met (kept in the ledger).")],
+    as_: AsOption = None,
+) -> None:
+    """Close an open condition of a conditional go.
+
+    Example: governance condition close C-2026-0007-G2-1 --note "pen test report PT-41 accepted"
+    """
+    from governance import board
+
+    settings, db = opened()
+    record = board.close_condition(db, ledger(settings), condition_id, note, default_actor(as_, settings))
+    out.print(f"Closed {condition_id} (record {record.seq}).")
+
+
+@app.command()
+def agenda(json_: JsonOption = False) -> None:
+    """What awaits the board: proposals at a gate with their recommendations, open and overdue conditions.
+
+    Example: governance agenda --json
+    """
+    from governance import views
+    from governance.adoption import current_policy
+    from governance.calendar import today_in
+
+    settings, db = opened()
+    with db.read() as conn:
+        today = today_in(current_policy(conn).policy, ledger(settings).clock.now())
+        items = views.agenda(conn, today)
+    if json_:
+        print_json(items.as_dict())
+        return
+    render.agenda(items)
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[str, typer.Argument(help="A policy file, or a bundled policy name.")],
+    json_: JsonOption = False,
+) -> None:
+    """Check a policy before using it: every problem named, or its version, gates and derived weights.
+
+    Example: governance policy check policies/stage-gate.yaml
+    """
+    from governance.errors import PolicyError
+    from governance.policy import load_policy
+    from governance.scoring import gate_weights
+
+    try:
+        loaded = load_policy(file)
+        weights = {g.number: gate_weights(loaded.policy, g.number) for g in loaded.policy.gates}
+    except PolicyError as error:
+        for problem in error.problems[1:]:
+            err.print(f"  also: {problem}", markup=False)
+        raise
+    data = {
+        "name": loaded.policy.name,
+        "version": loaded.version,
+        "gates": [
+            {
+                "number": g.number,
+                "name": g.name,
+                "enters": g.enters,
+                "criteria": g.criteria,
+                "thresholds": g.thresholds.model_dump(mode="json"),
+                "weights": {k: str(v) for k, v in weights[g.number][0].items()},
+            }
+            for g in loaded.policy.gates
+        ],
+        "weights_source": {k: str(v) for k, v in weights[1][1].items()},
+    }
+    if json_:
+        print_json(data)
+        return
+    source = weights[1][1]
+    method = "AHP, consistency ratio " + str(source["consistency_ratio"]) if source["method"] == "ahp" else "direct"
+    out.print(f"Policy {loaded.policy.name} is valid: version {loaded.version}; weights: {method}.")
+    table = Table(title="Gates")
+    for column in ("gate", "name", "enters", "go / conditional / kill below", "weights"):
+        table.add_column(column)
+    for g in loaded.policy.gates:
+        t = g.thresholds
+        table.add_row(
+            str(g.number),
+            g.name,
+            g.enters,
+            f"{t.go} / {t.conditional_go} / {t.kill_below}",
+            ", ".join(f"{k} {v}" for k, v in weights[g.number][0].items()),
+        )
+    out.print(table)

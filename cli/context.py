@@ -1,0 +1,62 @@
+"""What every command group shares: the consoles, common options, the settings' store and ledger, JSON out.
+
+Groups import this module and `cli.render`, never `cli.app`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from governance.ledger import Ledger
+from governance.settings import Settings, load_settings
+from governance.store import Store
+
+__all__ = ["AsOption", "JsonOption", "choice", "err", "ledger", "load_settings", "opened", "out", "print_json", "store"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Who records this (else GOVERNANCE_ACTOR, else the OS user).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def store(settings: Settings) -> Store:
+    """The governance database the settings name (not created or migrated here)."""
+    return Store(settings.resolved_database_url())
+
+
+def ledger(settings: Settings) -> Ledger:
+    """A ledger on the settings' clock and id source."""
+    return Ledger(settings.clock(), settings.ids())
+
+
+def opened(settings: Settings | None = None) -> tuple[Settings, Store]:
+    """The settings and their store, which must already have the current schema (else one clear error)."""
+    settings = settings or load_settings()
+    db = store(settings)
+    db.require_schema()
+    return settings, db
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, indented, non-ASCII kept, anything else as its text."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def choice(*values: str) -> Callable[[str | None], str | None]:
+    """An option callback refusing any value but these (bad usage: typer's message, exit 2)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in values:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(values)}")
+        return value
+
+    return check

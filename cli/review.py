@@ -1,0 +1,200 @@
+"""The quarterly review's commands: import projects, review, select.
+
+The board's answer to a review is `governance decide --quarter` (cli.board).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import typer
+
+from cli import render
+from cli.context import AsOption, JsonOption, choice, err, ledger, load_settings, opened, out, print_json
+from governance.settings import default_actor
+
+__all__ = ["app", "import_app"]
+
+app = typer.Typer()
+import_app = typer.Typer(help="Bring in records from before the engine.", no_args_is_help=True)
+
+
+@import_app.command("projects")
+def import_projects_(
+    paths: Annotated[list[str], typer.Argument(help="YAML or JSON files (or folders) of running projects.")],
+    as_: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Import projects that were running before the engine was adopted (one `migrated` record each).
+
+    Example: governance import projects examples/projects/
+    """
+    from rich.table import Table
+
+    from governance.projects import import_projects
+
+    settings, db = opened()
+    done = import_projects(db, ledger(settings), paths, default_actor(as_, settings))
+    if json_:
+        print_json([asdict(i) for i in done])
+        return
+    new = [i for i in done if i.action == "migrated"]
+    out.print(f"Imported {len(new)} project(s); {len(done) - len(new)} already on file.")
+    table = Table("id", "reference", "state", "action")
+    for item in done:
+        table.add_row(item.project_id, item.reference, item.state, item.action)
+    out.print(table)
+
+
+def _quarter(value: str | None) -> str | None:
+    from models.status_report import QUARTER_PATTERN
+
+    if value is not None and not __import__("re").fullmatch(QUARTER_PATTERN, value):
+        raise typer.BadParameter(f"{value!r}: expected a quarter like 2026Q4")
+    return value
+
+
+@app.command()
+def review(
+    quarter: Annotated[
+        str | None,
+        typer.Option(callback=_quarter, help="The quarter, like 2026Q4 (default: the quarter that ended last)."),
+    ] = None,
+    reports: Annotated[
+        list[str], typer.Option("--reports", help="Status report files or folders for the quarter.")
+    ] = [],  # noqa: B006 - typer reads the default; it is never mutated
+    as_: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Run the quarterly review: ingest reports, apply the review rules, re-select the portfolio.
+
+    Then the board answers once: `governance decide --quarter 2026Q4 --by ana --rationale "..."`
+    (with a running `governance server`, the run waits for the answer in the Prefect UI instead).
+
+    Example: governance review --quarter 2026Q4 --reports examples/status/2026Q4/
+    """
+    from flows.launch import prefect_mode, run_review, start_quarterly_review
+    from governance.canonical import to_plain
+    from governance.errors import InputRefused
+
+    settings, _ = opened()
+    actor = default_actor(as_, settings)
+    mode = prefect_mode(settings)
+    if mode.kind != "embedded":
+        started = start_quarterly_review(settings, mode, quarter, reports, actor)
+        out.print(f"Quarterly review started on {mode.api_url}: the board answers in the Prefect UI")
+        out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
+        return
+    result = run_review(settings, quarter, reports, actor)
+    if result.state == "refused-input":
+        raise InputRefused(result.problems)
+    if json_:
+        print_json(to_plain(asdict(result)))
+        return
+    if result.reports:
+        out.print("Status reports: " + ", ".join(f"{n} {a}" for a, n in sorted(result.reports.items())) + ".")
+    counts = ", ".join(f"{n} {o}" for o, n in sorted(result.counts.items()))
+    out.print(f"Quarterly review {result.quarter} (record {result.proposed_seq}): {counts}.")
+    for finding in result.findings:
+        out.print(f"  finding: {finding}", markup=False)
+    render.review_table(result.projects, only_changes=len(result.projects) > 30)
+    if result.selection is not None:
+        s = result.selection
+        out.print(
+            f"Selection ({s['value_measure']}): {s['status']}, value {s['objective']}, bound {s['bound']}, "
+            f"gap {s['gap']}; {len(s['selected'])} funded. Details: governance select"
+        )
+    if result.state == "confirmed":
+        out.print(
+            f"Confirmed (record {result.confirmed_seq}): {result.recorded} outcome(s) recorded, "
+            f"{result.already} already."
+        )
+    elif result.state == "refused":
+        err.print(f"The board's answer was refused: {'; '.join(result.refusals)}", markup=False)
+        raise typer.Exit(1)
+    else:
+        out.print(
+            f"Awaiting the board: governance decide --quarter {result.quarter} --by NAME --rationale TEXT "
+            "[--override 'P-2026-0007=stop: why']"
+        )
+
+
+def _budgets(items: list[str]) -> dict[str, Decimal]:
+    budgets: dict[str, Decimal] = {}
+    for item in items:
+        period, sep, amount = item.partition("=")
+        try:
+            if not sep:
+                raise InvalidOperation
+            budgets[period.strip()] = Decimal(amount.strip())
+        except InvalidOperation:
+            raise typer.BadParameter(f"{item!r}: expected PERIOD=AMOUNT, like FY2027=40000000") from None
+    return budgets
+
+
+def _bounds(items: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
+    bounds: dict[str, tuple[Decimal, Decimal]] = {}
+    for item in items:
+        name, sep, span = item.partition("=")
+        low, colon, high = span.partition(":")
+        try:
+            if not sep or not colon:
+                raise InvalidOperation
+            bounds[name.strip()] = (Decimal(low or "0"), Decimal(high or "1"))
+        except InvalidOperation:
+            raise typer.BadParameter(f"{item!r}: expected BUCKET=MIN:MAX shares, like growth=0.2:0.5") from None
+    return bounds
+
+
+def _checked_budgets(items: list[str]) -> list[str]:
+    _budgets(items)
+    return items
+
+
+def _checked_bounds(items: list[str]) -> list[str]:
+    _bounds(items)
+    return items
+
+
+@app.command()
+def select(
+    candidates: Annotated[
+        str | None, typer.Option(help="A candidates file (see `governance schema candidates`); default: the portfolio.")
+    ] = None,
+    budget: Annotated[
+        list[str], typer.Option(callback=_checked_budgets, help="PERIOD=AMOUNT, overrides that period's budget.")
+    ] = [],  # noqa: B006
+    bucket: Annotated[
+        list[str], typer.Option(callback=_checked_bounds, help="BUCKET=MIN:MAX shares of the budget.")
+    ] = [],  # noqa: B006
+    value: Annotated[
+        str | None,
+        typer.Option(callback=choice("score", "ecv", "npv"), help="Value measure: score, ecv or npv."),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Portfolio selection as a what-if: nothing is recorded.
+
+    Example: governance select --budget FY2027=30000000 --value npv
+    """
+    from governance.candidates import problem_from_file, with_overrides
+    from governance.review import current_problem
+    from governance.selection import solve
+
+    if candidates:
+        problem = problem_from_file(candidates)
+    else:
+        settings, db = opened(load_settings())
+        problem = current_problem(db, ledger(settings))
+    problem = with_overrides(
+        problem, budget=_budgets(budget) or None, buckets=_bounds(bucket) or None, value_measure=value
+    )
+    result = solve(problem)
+    if json_:
+        print_json(result.model_dump(mode="json"))
+    else:
+        render.selection(problem, result)
+    if result.status not in ("optimal", "gap"):
+        raise typer.Exit(1)

@@ -1,0 +1,175 @@
+"""The one way in from outside flows/: start a flow here or a deployment on a Prefect server.
+
+Nothing outside flows/ imports a flow module or prefect itself; it calls these. Which Prefect a
+call talks to follows the rule in `flows.runtime` (PREFECT_API_URL, else a running `governance
+server`, else the embedded server). The flow modules, and prefect with them, are imported only
+inside these functions, after the Prefect environment is set: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from flows.runtime import Mode, configure_prefect, drain_prefect, read_server_state, server_healthy
+from governance.errors import ConfigError, InputRefused
+from governance.settings import Settings
+
+if TYPE_CHECKING:
+    from flows.gates import GateReviewResult
+    from flows.intake import IntakeReport
+    from flows.review import ReviewResult
+
+__all__ = [
+    "Started",
+    "prefect_mode",
+    "run_gate",
+    "run_intake",
+    "run_review",
+    "run_score",
+    "start_gate_review",
+    "start_quarterly_review",
+]
+
+# The flows the runner's gateway runs for a command (see flows.gateway).
+_GATEWAY_NAMES = {"intake_flow": "intake", "score_flow": "score"}
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A flow run started from a deployment on a Prefect server."""
+
+    api_url: str
+    run_id: str
+
+    @property
+    def ui_url(self) -> str:
+        return f"{self.api_url.removesuffix('/api')}/runs/flow-run/{self.run_id}"
+
+
+def prefect_mode(settings: Settings) -> Mode:
+    """Which Prefect the next flow or deployment runs on (and its environment, set up)."""
+    return configure_prefect(settings)
+
+
+def _gateway(settings: Settings, flow_name: str) -> tuple[str, str, str] | None:
+    """The local runner's gateway (url, token, flow) for this flow, when `governance server start` runs it."""
+    if os.environ.get("PREFECT_API_URL") or flow_name not in _GATEWAY_NAMES:
+        return None
+    state = read_server_state(settings)
+    if not state or "gateway_url" not in state or not server_healthy(str(state.get("api_url"))):
+        return None
+    return str(state["gateway_url"]), str(state["gateway_token"]), _GATEWAY_NAMES[flow_name]
+
+
+def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
+    """Run the flow `module.name`, on the Prefect the rule picks, quietly.
+
+    With `governance server start` running, the runner's gateway runs it (this process never
+    imports Prefect: the fast path); otherwise it runs in this process.
+    """
+    gateway = _gateway(settings, name)
+    if gateway is not None:
+        from flows.gateway import call
+
+        return call(*gateway, list(args))
+    configure_prefect(settings)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    flow_ = getattr(importlib.import_module(module), name)
+    try:
+        # Without this every sync flow call waits about a second for its heartbeat thread.
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return flow_(*args)
+    finally:
+        drain_prefect()
+
+
+def run_intake(settings: Settings, paths: list[str], actor: str) -> IntakeReport:
+    """The intake flow over proposal files and folders."""
+    return cast(
+        "IntakeReport",
+        _call_flow(
+            settings, "flows.intake", "intake_flow", paths, actor, settings.resolved_database_url(), settings.chunk_size
+        ),
+    )
+
+
+def run_score(settings: Settings, paths: list[str], actor: str) -> list[dict[str, Any]]:
+    """The scoring flow over assessment files; the ranking, or InputRefused with every problem."""
+    report = _call_flow(settings, "flows.gates", "score_flow", paths, actor, settings.resolved_database_url())
+    if report.problems:
+        raise InputRefused(report.problems)
+    return cast("list[dict[str, Any]]", report.ranking)
+
+
+def run_gate(settings: Settings, proposal_id: str, actor: str) -> GateReviewResult:
+    """The gate review as a local flow run: it stops at "awaiting decision"."""
+    return cast(
+        "GateReviewResult",
+        _call_flow(settings, "flows.gates", "gate_review_flow", proposal_id, actor, settings.resolved_database_url()),
+    )
+
+
+def run_review(settings: Settings, quarter: str | None, reports: list[str], actor: str) -> ReviewResult:
+    """The quarterly review as a local flow run: it stops awaiting the board's answer."""
+    return cast(
+        "ReviewResult",
+        _call_flow(
+            settings,
+            "flows.review",
+            "quarterly_review_flow",
+            quarter,
+            reports or None,
+            actor,
+            settings.resolved_database_url(),
+            None,
+            settings.chunk_size,
+        ),
+    )
+
+
+def _start_deployment(mode: Mode, name: str, parameters: dict[str, Any]) -> Started:
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        run = run_deployment(name, parameters=parameters, timeout=0)  # sync context: returns the flow run itself
+    except ObjectNotFound:
+        flow_name = name.partition("/")[0]
+        raise ConfigError(
+            f"{mode.api_url} has no {flow_name} deployment: use `governance server start`, or deploy "
+            "prefect.yaml and start a worker"
+        ) from None
+    assert not inspect.isawaitable(run)
+    return Started(mode.api_url or "", str(run.id))
+
+
+def start_gate_review(settings: Settings, mode: Mode, proposal_id: str, actor: str) -> Started:
+    """Trigger the gate-review deployment; it suspends until the chair answers in the Prefect UI."""
+    return _start_deployment(
+        mode,
+        "gate-review/gate-review",
+        {"proposal_id": proposal_id, "actor": actor, "database_url": settings.resolved_database_url()},
+    )
+
+
+def start_quarterly_review(
+    settings: Settings, mode: Mode, quarter: str | None, reports: list[str], actor: str
+) -> Started:
+    """Trigger the quarterly-review deployment; it suspends until the board answers in the Prefect UI."""
+    return _start_deployment(
+        mode,
+        "quarterly-review/quarterly-review",
+        {
+            "quarter": quarter,
+            "reports": [str(Path(r).resolve()) for r in reports] or None,
+            "actor": actor,
+            "database_url": settings.resolved_database_url(),
+            "chunk_size": settings.chunk_size,
+        },
+    )

@@ -1,0 +1,293 @@
+"""A selection problem in index form, its bucket bounds in money, and its named constraints.
+
+Candidates become indexes 0..n-1 (in the problem's order); the constraint matrix is built once
+per problem, column-wise, and is the same at every budget level. A budget level changes only the
+bounds: `bucket_bounds` turns bucket shares into amounts, and `constraints` names every
+constraint with its bound, its row and its side. The model (`model.py`), the conflict list and
+the greedy comparison (`report.py`) all take their names from there.
+
+Rows, in this order: budget per period, bucket bounds (one row per bounded bucket, both sides),
+capacity per (role, period), dependencies, exclusions. Forced candidates are column bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import chain, compress, repeat
+from operator import attrgetter
+from typing import Any, Literal
+
+import numpy as np
+
+from models.selection import SelectionProblem
+
+__all__ = [
+    "CENT",
+    "GAP",
+    "SHARE",
+    "BucketBound",
+    "Constraint",
+    "ConstraintKind",
+    "Floats",
+    "IndexForm",
+    "Ints",
+    "bucket_bounds",
+    "constraints",
+    "index_form",
+    "money",
+    "pct",
+    "scaled_budget",
+    "value_of",
+]
+
+CENT = Decimal("0.01")
+SHARE = Decimal("0.0001")
+GAP = Decimal("0.000001")
+_ID, _COSTS, _BUCKET, _FORCE = attrgetter("id"), attrgetter("costs"), attrgetter("bucket"), attrgetter("force")
+_DEPENDS_ON, _EXCLUDES = attrgetter("depends_on"), attrgetter("excludes")
+
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+Ints = np.ndarray[Any, np.dtype[np.int32]]
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def pct(share: Decimal) -> str:
+    return format((share * 100).normalize(), "f") + "%"
+
+
+# -- the index form -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndexForm:
+    """The problem in index form: Decimal facts per candidate, the constraint structure, the row
+    layout, and the constraint matrix (column-wise), which is the same at every budget level."""
+
+    problem: SelectionProblem
+    ids: list[str]
+    buckets: list[str]  # per candidate
+    values: list[Decimal]
+    value_float: list[float]
+    periods: list[str]  # budgeted, sorted
+    cost: list[dict[str, Decimal]]  # per candidate: budgeted period -> cost (no zero amounts)
+    total: list[Decimal]  # per candidate: cost over the budgeted periods
+    total_float: list[float]
+    fte: list[dict[tuple[str, str], Decimal]]  # per candidate: (role, period) with a limit -> FTE
+    limits: dict[tuple[str, str], Decimal]
+    bounded: list[str]  # buckets with a bound, in the problem's order
+    depends: list[tuple[int, int]]  # (dependent, prerequisite)
+    excludes: list[tuple[int, int]]  # (listed by, listed)
+    forced: list[int]
+    period_row: dict[str, int]
+    bucket_row: dict[str, int]  # bounded buckets only
+    capacity_row: dict[tuple[str, str], int]
+    depends_row: int  # the first dependency's row; the others follow
+    excludes_row: int  # the first exclusion's row; the others follow
+    row_count: int
+    objective: Floats
+    start: Ints
+    index: Ints
+    coef: Floats
+
+
+def index_form(problem: SelectionProblem) -> IndexForm:
+    """`problem` in index form (see `IndexForm`)."""
+    # Per-element work is done by C-level iteration (map, chain, compress) where it can be: this
+    # runs before every solve, and at 5,000 candidates it is most of what solve adds to HiGHS.
+    candidates = problem.candidates
+    n = len(candidates)
+    budget = problem.budget
+    zero = Decimal(0)
+    ids = list(map(_ID, candidates))
+    at = dict(zip(ids, range(n), strict=True))
+    periods = sorted(budget)
+    limits = {(role, p): limit for role, per in problem.capacity.items() for p, limit in per.items()}
+    cost = [{k.period: k.amount for k in ks if k.amount and k.period in budget} for ks in map(_COSTS, candidates)]
+    total = [sum(per.values(), zero) for per in cost]
+    no_limits: dict[tuple[str, str], Decimal] = {}  # shared, never written: most problems have no capacity
+    fte = (
+        [
+            {(r.role, r.period): r.fte for r in c.resources if r.fte and (r.role, r.period) in limits} or no_limits
+            for c in candidates
+        ]
+        if limits
+        else [no_limits] * n
+    )
+    bounded = [b for b, (low, high) in problem.buckets.items() if low > 0 or high < 1]
+    depends_on = list(map(_DEPENDS_ON, candidates))
+    depends = [(i, at[ref]) for i in compress(range(n), depends_on) for ref in depends_on[i]]
+    excludes_of = list(map(_EXCLUDES, candidates))
+    pairs: dict[frozenset[int], tuple[int, int]] = {}
+    for i in compress(range(n), excludes_of):
+        for ref in excludes_of[i]:
+            pairs.setdefault(frozenset((i, at[ref])), (i, at[ref]))
+    excludes = list(pairs.values())
+    # The row layout (see the module's docstring); entries are gathered in flat lists and sorted
+    # column-wise by numpy.
+    period_row = {p: k for k, p in enumerate(periods)}
+    bucket_row = {b: len(periods) + k for k, b in enumerate(bounded)}
+    capacity_row = {key: len(periods) + len(bounded) + k for k, key in enumerate(limits)}
+    depends_row = len(periods) + len(bounded) + len(limits)
+    excludes_row = depends_row + len(depends)
+    buckets = list(map(_BUCKET, candidates))
+    in_bucket = [i for i in compress(range(n), total) if buckets[i] in bucket_row] if bucket_row else []
+    rows = list(map(period_row.__getitem__, chain.from_iterable(cost)))
+    rows += map(bucket_row.__getitem__, map(buckets.__getitem__, in_bucket))
+    rows += map(capacity_row.__getitem__, chain.from_iterable(fte))
+    cols = list(chain.from_iterable(map(repeat, range(n), map(len, cost))))
+    cols += in_bucket
+    cols += chain.from_iterable(map(repeat, range(n), map(len, fte)))
+    coef = list(map(float, chain.from_iterable(map(dict.values, cost))))
+    total_float = list(map(float, total))
+    coef += map(total_float.__getitem__, in_bucket)
+    coef += map(float, chain.from_iterable(map(dict.values, fte)))
+    for k, (later, first) in enumerate(depends):
+        rows += (depends_row + k, depends_row + k)
+        cols += (later, first)
+        coef += (1.0, -1.0)
+    for k, (one, other) in enumerate(excludes):
+        rows += (excludes_row + k, excludes_row + k)
+        cols += (one, other)
+        coef += (1.0, 1.0)
+    row_index, col_index = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
+    order = np.lexsort((row_index, col_index))  # column-wise, rows ascending within a column
+    values = [v or zero for v in map(attrgetter(problem.value_measure), candidates)]
+    value_float = list(map(float, values))
+    return IndexForm(
+        problem=problem,
+        ids=ids,
+        buckets=buckets,
+        values=values,
+        value_float=value_float,
+        periods=periods,
+        cost=cost,
+        total=total,
+        total_float=total_float,
+        fte=fte,
+        limits=limits,
+        bounded=bounded,
+        depends=depends,
+        excludes=excludes,
+        forced=list(compress(range(n), map(_FORCE, candidates))),
+        period_row=period_row,
+        bucket_row=bucket_row,
+        capacity_row=capacity_row,
+        depends_row=depends_row,
+        excludes_row=excludes_row,
+        row_count=excludes_row + len(excludes),
+        objective=np.asarray(value_float, dtype=np.float64),
+        start=np.searchsorted(col_index[order], np.arange(n + 1)).astype(np.int32),
+        index=row_index[order],
+        coef=np.asarray(coef, dtype=np.float64)[order],
+    )
+
+
+def value_of(data: IndexForm, chosen: Iterable[int]) -> Decimal:
+    """The Decimal sum of the chosen candidates' values."""
+    return sum(map(data.values.__getitem__, chosen), Decimal(0))
+
+
+# -- a budget level: bucket bounds in money, named constraints ---------------------------------
+
+
+def scaled_budget(budget: Mapping[str, Decimal], share: Decimal) -> dict[str, Decimal]:
+    """Every period's budget times `share`, to the cent."""
+    return {p: (amount * share).quantize(CENT, ROUND_HALF_EVEN) for p, amount in budget.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class BucketBound:
+    """A bucket's bounds as shares of the total budget and as amounts (to the cent)."""
+
+    min_share: Decimal
+    max_share: Decimal
+    minimum: Decimal
+    maximum: Decimal
+
+    @property
+    def has_minimum(self) -> bool:
+        return self.min_share > 0
+
+    @property
+    def has_maximum(self) -> bool:
+        return self.max_share < 1
+
+
+def bucket_bounds(
+    buckets: Mapping[str, tuple[Decimal, Decimal]], budget: Mapping[str, Decimal]
+) -> dict[str, BucketBound]:
+    """Each bucket's minimum and maximum amounts: its shares of the total of `budget` (every
+    period), to the cent. Every bucket is listed, bounded or not, in the order of `buckets`."""
+    total = sum(budget.values(), Decimal(0))
+    return {
+        b: BucketBound(low, high, (total * low).quantize(CENT), (total * high).quantize(CENT))
+        for b, (low, high) in buckets.items()
+    }
+
+
+ConstraintKind = Literal[
+    "budget", "bucket-minimum", "bucket-maximum", "capacity", "depends", "excludes", "force-in", "force-out"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """One named constraint at one budget: one side of a row, or a forced candidate's column.
+
+    `bound` is the row's bound on that side (money, FTE, 0 for a dependency, 1 for an exclusion),
+    or the forced column's value; `subject` what it is about: (period,), (bucket,) or (role,
+    period); `candidates` (dependent, prerequisite), (listed by, listed) or (forced,).
+    """
+
+    kind: ConstraintKind
+    name: str
+    bound: Decimal
+    row: int | None = None  # None: a forced column
+    subject: tuple[str, ...] = ()
+    candidates: tuple[int, ...] = ()
+
+    @property
+    def side(self) -> Literal["upper", "lower"]:
+        return "lower" if self.kind == "bucket-minimum" else "upper"
+
+
+def constraints(data: IndexForm, budget: Mapping[str, Decimal]) -> list[Constraint]:
+    """Every constraint of the program at `budget`, named as results print them, in row order
+    (a bucket's minimum before its maximum), forced candidates last."""
+    ids, problem = data.ids, data.problem
+    found = [
+        Constraint("budget", f"budget {p} ({money(budget[p])})", budget[p], row, (p,))
+        for p, row in data.period_row.items()
+    ]
+    bounds = bucket_bounds(problem.buckets, budget)
+    for b in data.bounded:
+        bound, row = bounds[b], data.bucket_row[b]
+        if bound.has_minimum:
+            name = f"bucket {b} minimum {pct(bound.min_share)} of budget ({money(bound.minimum)})"
+            found.append(Constraint("bucket-minimum", name, bound.minimum, row, (b,)))
+        if bound.has_maximum:
+            name = f"bucket {b} maximum {pct(bound.max_share)} of budget ({money(bound.maximum)})"
+            found.append(Constraint("bucket-maximum", name, bound.maximum, row, (b,)))
+    for (role, p), limit in data.limits.items():
+        found.append(
+            Constraint("capacity", f"capacity {role} {p} ({limit} FTE)", limit, data.capacity_row[role, p], (role, p))
+        )
+    zero, one = Decimal(0), Decimal(1)
+    for k, (later, first) in enumerate(data.depends):
+        name = f"{ids[later]} depends on {ids[first]}"
+        found.append(Constraint("depends", name, zero, data.depends_row + k, candidates=(later, first)))
+    for k, (listed_by, listed) in enumerate(data.excludes):
+        name = f"{ids[listed_by]} excludes {ids[listed]}"
+        found.append(Constraint("excludes", name, one, data.excludes_row + k, candidates=(listed_by, listed)))
+    for i in data.forced:
+        c = problem.candidates[i]
+        kind: ConstraintKind = "force-in" if c.force == "in" else "force-out"
+        found.append(
+            Constraint(kind, f"{kind} {c.id} ({c.force_reason})", one if c.force == "in" else zero, candidates=(i,))
+        )
+    return found
