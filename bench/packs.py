@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import log
+from bench.synthetic import synthetic_gates, synthetic_quarter
 from governance import packs
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger
-from governance.packs.sample import synthetic_gates, synthetic_quarter
 from governance.store import Store
 
 __all__ = ["packs_figures"]

@@ -42,7 +42,8 @@ def floor(url: str, reports_csv: str, chunk: int) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     phases["confirm_s"] = seconds - phases["ingest_s"] - phases["propose_s"]
     store.dispose()
-    return {"review_s": seconds, "phases": phases, "selection": proposed.payload["selection"]}
+    selection = proposed.payload.selection
+    return {"review_s": seconds, "phases": phases, "selection": None if selection is None else selection.model_dump()}
 
 
 def flow(url: str, reports_csv: str, chunk: int) -> dict[str, Any]:

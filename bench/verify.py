@@ -3,7 +3,8 @@
 The ledger is built through the engine (`adopt_policy`, then `Ledger.append` in chunks of 5,000
 records, one `store.write()` transaction per chunk, with the `proposals` projection rows written
 in the same transaction as intake does). Records come in pairs (`filed`, `screened`) that share
-one content-addressed input snapshot of about 2 KB; every payload is about 1 KB.
+one content-addressed input snapshot of about 2 KB; payloads average about 1 KB (a `filed` payload
+about 0.3 KB, its `screened` one about 1.7 KB), each built from its kind's model as the engine's are.
 
 `verify` cuts its walk into units (ranges of 5,000 records, slices of 5,000 snapshots, the
 proposals table) that this process and one spawned worker claim in turn, then joins the results.
@@ -51,7 +52,7 @@ from governance.ledger_walk import plan, run, run_unit
 from governance.lifecycle import STATE_AFTER, state_from_ledger
 from governance.policy import load_policy
 from governance.store import Store
-from models.decision import LedgerRecord
+from models.records import FiledPayload, LedgerRecord, RuleResult, ScreenedPayload, SourceRef
 from models.tables import LedgerRow, ProposalRow
 
 __all__ = ["build_ledger", "verify_figures"]
@@ -73,22 +74,31 @@ def _pool(rng: random.Random, size: int, length: int) -> list[str]:
     return out
 
 
-def _payload(rng: random.Random, pool: list[str], index: int) -> dict[str, Any]:
-    """About 1 KB of canonical JSON, shaped like a screening record's payload."""
-    return {
-        "content_hash": f"{rng.getrandbits(256):064x}",
-        "rules": [
-            {
-                "id": f"rule-{k}",
-                "description": rng.choice(pool)[:40],
-                "passed": rng.random() < 0.9,
-                "because": [rng.choice(pool)[:50], f"total_cost {rng.randrange(10**7)} <= 25000000"],
-            }
-            for k in range(4)
+def _filed(rng: random.Random, pool: list[str], index: int) -> FiledPayload:
+    """A `filed` payload (about 0.3 KB of canonical JSON)."""
+    return FiledPayload(
+        reference=f"VERIFY-{index:07d}",
+        title=rng.choice(pool)[:80],
+        content_hash=f"{rng.getrandbits(256):064x}",
+        version=1,
+        source=SourceRef(file=f"verify-{index // 1000:04d}.yaml", record=f"record {index % 1000 + 1}"),
+    )
+
+
+def _screened(rng: random.Random, pool: list[str]) -> ScreenedPayload:
+    """A `screened` payload: nine must-meet rules passed (about 1.7 KB of canonical JSON)."""
+    return ScreenedPayload(
+        content_hash=f"{rng.getrandbits(256):064x}",
+        rules=[
+            RuleResult(
+                id=f"rule-{k}",
+                description=rng.choice(pool)[:40],
+                passed=True,
+                because=[rng.choice(pool)[:50], f"total_cost {rng.randrange(10**7)} <= 25000000"],
+            )
+            for k in range(9)
         ],
-        "note": rng.choice(pool)[:140],
-        "index": index,
-    }
+    )
 
 
 def _snapshot(rng: random.Random, pool: list[str], index: int) -> dict[str, Any]:
@@ -159,7 +169,7 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
                     NewRecord(
                         kind="filed" if first else "screened",
                         subject=f"P-2026-{(index + 1) // 2:05d}",
-                        payload=_payload(rng, pool, index),
+                        payload=_filed(rng, pool, index) if first else _screened(rng, pool),
                         outcome=None if first else "pass",
                         policy_version=None if first else loaded.version,
                         inputs=inputs,

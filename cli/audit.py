@@ -66,17 +66,50 @@ def verify_(
 _FORMATS = ("proposal", "policy", "assessment", "status-report", "project", "candidates")
 
 
+def _record_kind(ctx: typer.Context, value: str | None) -> str | None:
+    """`schema record KIND` needs one of the ledger's record kinds; the file formats take none."""
+    if ctx.params.get("kind") != "record":
+        if value is not None:
+            raise typer.BadParameter(f"only `record` takes a record kind, not {ctx.params.get('kind')}")
+        return value
+    from models.records import RECORD_KINDS
+
+    if value is None:
+        raise typer.BadParameter(f"name a record kind: {', '.join(RECORD_KINDS)}")
+    if value not in RECORD_KINDS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(RECORD_KINDS)}")
+    return value
+
+
 @app.command()
 def schema(
     kind: Annotated[
         str,
-        typer.Argument(callback=choice(*_FORMATS), help="proposal, policy, status-report, project or candidates"),
+        typer.Argument(
+            callback=choice(*_FORMATS, "record"),
+            help=f"{', '.join(_FORMATS)}, or record (then a record kind)",
+        ),
     ],
+    record_kind: Annotated[
+        str | None,
+        typer.Argument(
+            callback=_record_kind,
+            metavar="RECORD_KIND",
+            help="With record: the ledger record kind (decided, scored, selected, ...) whose payload to describe.",
+        ),
+    ] = None,
 ) -> None:
-    """Print the JSON Schema of a file format.
+    """Print the JSON Schema of a file format, or of the payload of a ledger record kind (for auditors).
 
-    Example: governance schema proposal > proposal.schema.json
+    `governance schema record` with no kind names the kinds.
+
+    Example: governance schema record decided > decided.schema.json (a file format: governance schema proposal)
     """
+    if record_kind is not None:
+        from models.records import record_schema
+
+        print_json(record_schema(record_kind))
+        return
     from pydantic import BaseModel
 
     from models.assessment import Assessment

@@ -136,6 +136,7 @@ def decide(
     """
     from governance import board
     from governance.errors import DecisionRefused
+    from models.records import DecidedPayload
 
     if quarter is not None:
         if proposal is not None or gate is not None or outcome is not None or vote or condition or conflict:
@@ -174,14 +175,14 @@ def decide(
         db, book, proposal, gate, outcome, by, rationale, vote, condition, conflict, day
     )
     record = board.decide(db, book, decision, actor)
-    payload = record.payload
-    dissent = f"; dissent: {', '.join(payload['dissent'])}" if payload["dissent"] else ""
+    decided = record.body_as(DecidedPayload)
+    dissent = f"; dissent: {', '.join(decided.dissent)}" if decided.dissent else ""
     out.print(
         f"Recorded {outcome} for {decision.proposal_id} at gate {gate} (record {record.seq}, {record.hash[:12]}): "
-        f"tally {', '.join(f'{o} {n}' for o, n in payload['tally']['counts'].items())}{dissent}."
+        f"tally {', '.join(f'{o} {n}' for o, n in decided.tally.counts.items())}{dissent}."
     )
-    for c in payload["conditions"]:
-        out.print(f"  condition {c['id']}: {c['text']} (owner {c['owner']}, due {c['due']})")
+    for c in decided.conditions:
+        out.print(f"  condition {c.id}: {c.text} (owner {c.owner}, due {c.due})")
 
 
 @app.command()
@@ -196,11 +197,13 @@ def supersede(
     Example: governance supersede P-2026-0007 --gate 2 --rationale "votes were recorded for the wrong proposal"
     """
     from governance import board
+    from models.records import SupersededPayload
 
     settings, db = opened()
     record = board.supersede(db, ledger(settings), proposal, gate, rationale, default_actor(as_, settings))
     out.print(
-        f"Superseded record {record.payload['superseded_seq']} (record {record.seq}); {record.subject} awaits "
+        f"Superseded record {record.body_as(SupersededPayload).superseded_seq} (record {record.seq}); "
+        f"{record.subject} awaits "
         f"the board's decision at gate {gate} again."
     )
 

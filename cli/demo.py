@@ -21,6 +21,7 @@ from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
 from governance.settings import default_actor
 from governance.store import Store
+from models.records import DecidedPayload
 
 __all__ = ["EXAMPLES", "app", "run_demo"]
 
@@ -163,10 +164,11 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     ]
     for decision in decisions:
         record = board.decide(store, ledger, decision, actor)
-        recused = ", ".join(f"{m} ({why})" for m, why in record.payload["recused"].items()) or "none"
+        decided = record.body_as(DecidedPayload)
+        recused = ", ".join(f"{m} ({why})" for m, why in decided.recused.items()) or "none"
         console.print(
             f"Board decided {decision.outcome} for {decision.proposal_id} (record {record.seq}; "
-            f"dissent: {', '.join(record.payload['dissent']) or 'none'}; recused: {recused})."
+            f"dissent: {', '.join(decided.dissent) or 'none'}; recused: {recused})."
         )
     try:
         board.decide(store, ledger, decisions[0], actor)

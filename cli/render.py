@@ -102,7 +102,7 @@ def history(shown: ProposalHistory) -> None:
             r.outcome or "",
             r.recorded_by,
             r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
-            record_details(r.kind, r.payload),
+            record_details(r.body),
             r.hash[:12],
         )
     out.print(table)

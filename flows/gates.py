@@ -26,10 +26,12 @@ from flows.runtime import open_engine
 from governance import board, gates
 from governance.adoption import current_policy
 from governance.assessments import read_assessments
+from governance.canonical import decimal_text
 from governance.errors import DecisionRefused, InputRefused, Problem
 from governance.ledger import latest_record
 from governance.scoring import RatedAssessment
 from models.decision import DecisionInput
+from models.records import ScoredPayload
 
 MAX_ANSWERS = 20  # refused answers before the run gives up (the chair can start a new gate review)
 
@@ -176,12 +178,13 @@ def _describe(
             "Votes as `name=outcome` separated by commas; conditions one per line as `what by YYYY-MM-DD, owner: who`.",
         ]
         if card is not None:
+            scored = card.body_as(ScoredPayload)
+            text = decimal_text
             lines += ["", "| criterion | weight | score | contribution |", "|---|---|---|---|"]
             lines += [
-                f"| {c['name']} | {c['weight']} | {c['score']} | {c['contribution']} |"
-                for c in card.payload["criteria"]
+                f"| {c.name} | {text(c.weight)} | {text(c.score)} | {text(c.contribution)} |" for c in scored.criteria
             ]
-            lines += [f"\nTotal **{card.payload['total']}**; ECV {card.payload['financials']['ecv']}."]
+            lines += [f"\nTotal **{text(scored.total)}**; ECV {text(scored.financials.ecv)}."]
         days = policy.board.decision_timeout_days
         return "\n".join(lines), days * 86400 if days else None
     finally:

@@ -31,6 +31,7 @@ from governance.crashpoints import crash_point
 from governance.errors import DecisionRefused, InputRefused, Problem
 from governance.reports import ReadReport, file_status_reports, read_status_reports
 from models.decision import ReviewAnswer
+from models.records import ReviewProposedPayload
 
 __all__ = ["ReviewConfirmation", "ReviewResult", "quarterly_review_flow", "to_answer"]
 
@@ -145,37 +146,35 @@ def default_quarter(database_url: str | None) -> str:
         store.dispose()
 
 
-def _publish(result: ReviewResult) -> None:
+def _publish(quarter: str, proposal: ReviewProposedPayload) -> None:
     rows = [
         {
-            "project": p["id"],
-            "title": p["title"],
-            "state": p["state"],
-            "recommended": p["recommended"],
-            "funded": "" if p["funded"] is None else ("yes" if p["funded"] else "no"),
-            "reasons": "; ".join(p["reasons"])[:500],
+            "project": p.id,
+            "title": p.title,
+            "state": p.state,
+            "recommended": p.recommended,
+            "funded": "" if p.funded is None else ("yes" if p.funded else "no"),
+            "reasons": "; ".join(p.reasons)[:500],
         }
-        for p in result.projects
+        for p in proposal.projects
     ]
     if rows:
-        create_table_artifact(
-            key=f"review-{result.quarter.lower()}", table=rows, description=f"Quarterly review {result.quarter}"
-        )
-    lines = [f"# Quarterly review {result.quarter}", ""]
-    lines += [f"- {outcome}: {n}" for outcome, n in sorted(result.counts.items())]
-    lines += ["", *(f"- {f}" for f in result.findings)]
-    if result.selection is not None:
-        s = result.selection
-        lines += ["", f"Selection: {s['status']}, {s['value_measure']} {s['objective']} (gap {s['gap']})"]
-    create_markdown_artifact(key=f"review-{result.quarter.lower()}-summary", markdown="\n".join(lines))
+        create_table_artifact(key=f"review-{quarter.lower()}", table=rows, description=f"Quarterly review {quarter}")
+    lines = [f"# Quarterly review {quarter}", ""]
+    lines += [f"- {outcome}: {n}" for outcome, n in sorted(proposal.counts.items())]
+    lines += ["", *(f"- {f}" for f in proposal.findings)]
+    if proposal.selection is not None:
+        s = proposal.selection
+        lines += ["", f"Selection: {s.status}, {s.value_measure} {s.objective} (gap {s.gap})"]
+    create_markdown_artifact(key=f"review-{quarter.lower()}-summary", markdown="\n".join(lines))
 
 
 def _describe(proposed: review.ProposedReview) -> str:
     p = proposed.payload
     lines = [
-        f"## Quarterly review {proposed.quarter}: {len(p['projects'])} projects",
-        *(f"- **{o}**: {n}" for o, n in p["counts"].items()),
-        *(f"- {f}" for f in p["findings"]),
+        f"## Quarterly review {proposed.quarter}: {len(p.projects)} projects",
+        *(f"- **{o}**: {n}" for o, n in p.counts.items()),
+        *(f"- {f}" for f in p.findings),
         "",
         "Accept every recommendation, except the overrides: one per line as `P-2026-0007 = stop: why`.",
         "",
@@ -183,9 +182,9 @@ def _describe(proposed: review.ProposedReview) -> str:
         "|---|---|---|",
     ]
     lines += [
-        f"| {x['id']} {x['title']} | {x['recommended']} | {'; '.join(x['reasons'])[:300]} |"
-        for x in p["projects"]
-        if x["recommended"] != "continue"
+        f"| {x.id} {x.title} | {x.recommended} | {'; '.join(x.reasons)[:300]} |"
+        for x in p.projects
+        if x.recommended != "continue"
     ]
     return "\n".join(lines)
 
@@ -215,12 +214,15 @@ def quarterly_review_flow(
     crash_point("after-ingest")
     proposed = propose_task(quarter, database_url, actor)
     crash_point("after-proposal")
-    payload = proposed.payload
+    proposal = proposed.payload
     result.proposed_seq = proposed.seq
-    result.counts, result.findings, result.projects = payload["counts"], payload["findings"], payload["projects"]
-    result.selection = payload["selection"]
+    # The result is JSON data for the command line (its table and `--json`), as the payload's JSON holds it.
+    result.counts = {outcome: n for outcome, n in proposal.counts.items()}
+    result.findings = list(proposal.findings)
+    result.projects = [p.model_dump() for p in proposal.projects]
+    result.selection = None if proposal.selection is None else proposal.selection.model_dump()
     if not proposed.reused:
-        _publish(result)
+        _publish(quarter, proposal)
     if proposed.confirmed_seq is not None:
         answer = stored_answer_task(quarter, database_url)  # finish a confirmed review a crash cut short
     if answer is not None:

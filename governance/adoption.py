@@ -12,6 +12,7 @@ from governance.errors import StoreError
 from governance.ledger import Ledger, NewRecord, put_policy
 from governance.policy import LoadedPolicy, policy_from_text
 from governance.store import Store
+from models.records import PolicyAdoptedPayload
 from models.tables import LedgerRow, PolicyRow
 
 __all__ = ["adopt_policy", "adopted_policy", "current_policy"]
@@ -60,7 +61,7 @@ def adopt_policy(store: Store, ledger: Ledger, loaded: LoadedPolicy, actor: str)
                     subject="policy",
                     outcome=loaded.policy.name,
                     policy_version=loaded.version,
-                    payload={"name": loaded.policy.name, "title": loaded.policy.title, "previous": current},
+                    payload=PolicyAdoptedPayload(name=loaded.policy.name, title=loaded.policy.title, previous=current),
                 )
             ],
             actor,

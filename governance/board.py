@@ -8,12 +8,11 @@ the same canonical payload.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select
@@ -28,8 +27,19 @@ from governance.intake import find_proposal
 from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import check_transition, state_after_decision
 from governance.store import Store
-from models.decision import OUTCOMES, ConditionInput, DecisionInput, LedgerRecord, Vote
+from models.decision import OUTCOMES, ConditionInput, DecisionInput, Vote
 from models.policy import BoardRules
+from models.records import (
+    ConditionClosedPayload,
+    DecidedPayload,
+    GateCondition,
+    LedgerRecord,
+    RecommendedPayload,
+    RecordPayload,
+    SupersededPayload,
+    VoteTally,
+    parse_payload,
+)
 from models.tables import DecisionKeyRow, LedgerRow
 
 __all__ = [
@@ -55,6 +65,10 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def payload(self) -> VoteTally:
+        """As the `tally` of a `decided` payload."""
+        return VoteTally(rule=self.rule, counts=self.counts, cast=self.cast, supported=self.supported, note=self.note)
 
     def describe(self) -> str:
         counts = ", ".join(f"{o} {n}" for o, n in self.counts.items()) or "no votes"
@@ -232,10 +246,9 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
             raise TransitionError(
                 f"{row.id} is {row.state}, not awaiting a decision: run `governance gate {row.id}` first"
             )
-        if recommended.payload["gate"] != decision.gate:
-            raise TransitionError(
-                f"{row.id} awaits a decision at gate {recommended.payload['gate']}, not {decision.gate}"
-            )
+        recommendation = recommended.body_as(RecommendedPayload)
+        if recommendation.gate != decision.gate:
+            raise TransitionError(f"{row.id} awaits a decision at gate {recommendation.gate}, not {decision.gate}")
         check_transition(row.id, row.state, "decided")
         recused = recusals(policy.board, row.submitter, row.sponsor, decision.conflicts)
         result = _check_board(decision, policy.board, recused)
@@ -243,35 +256,29 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
         last = decision.gate == len(policy.gates)
         state = state_after_decision(decision.outcome, last)
         # Numbering continues across corrections, so a superseded decision's condition ids are never reused.
-        issued = sum(
-            len(json.loads(p)["conditions"])
-            for p in conn.scalars(
-                select(LedgerRow.payload).where(LedgerRow.subject == row.id, LedgerRow.kind == "decided")
-            )
-            if json.loads(p)["gate"] == decision.gate
-        )
+        issued = sum(len(d.conditions) for d in _payloads(conn, row.id, "decided") if d.gate == decision.gate)
         conditions = [
-            dict(to_plain(c), id=f"C-{row.id[2:]}-G{decision.gate}-{i}")
+            GateCondition(id=f"C-{row.id[2:]}-G{decision.gate}-{i}", text=c.text, owner=c.owner, due=c.due)
             for i, c in enumerate(decision.conditions, start=issued + 1)
         ]
-        payload = {
-            "gate": decision.gate,
-            "gate_name": gate.name,
-            "outcome": decision.outcome,
-            "rationale": decision.rationale,
-            "decided_by": decision.decided_by,
-            "meeting_date": decision.meeting_date,
-            "votes": [to_plain(v) for v in sorted(decision.votes, key=lambda v: v.member)],
-            "dissent": sorted(v.member for v in decision.votes if v.outcome != decision.outcome),
-            "recused": recused,
-            "tally": result.as_dict(),
-            "conditions": conditions,
-            "recommended": recommended.payload["recommendation"]["outcome"],
-            "recommended_seq": recommended.seq,
-            "attempt": attempt,
-            "state_after": state,
-            "next_gate": decision.gate + 1 if decision.outcome in ("go", "conditional-go") and not last else None,
-        }
+        payload = DecidedPayload(
+            gate=decision.gate,
+            gate_name=gate.name,
+            outcome=decision.outcome,
+            rationale=decision.rationale,
+            decided_by=decision.decided_by,
+            meeting_date=decision.meeting_date,
+            votes=sorted(decision.votes, key=lambda v: v.member),
+            dissent=sorted(v.member for v in decision.votes if v.outcome != decision.outcome),
+            recused=recused,
+            tally=result.payload(),
+            conditions=conditions,
+            recommended=recommendation.recommendation.outcome,
+            recommended_seq=recommended.seq,
+            attempt=attempt,
+            state_after=state,
+            next_gate=decision.gate + 1 if decision.outcome in ("go", "conditional-go") and not last else None,
+        )
         projection: dict[str, Any] = {"state": state}
         if decision.outcome in ("go", "conditional-go"):
             projection["stage"] = gate.enters
@@ -285,7 +292,7 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
                 outcome=decision.outcome,
                 policy_version=loaded.version,
                 payload=payload,
-                inputs={"decision": to_plain(decision), "recommendation": recommended.payload},
+                inputs={"decision": to_plain(decision), "recommendation": recommendation},
             ),
             recorded_by,
             **projection,
@@ -297,14 +304,26 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
         return record
 
 
-def _count(conn: Connection, proposal_id: str, kind: str, gate: int) -> int:
-    count = 0
-    for payload in conn.scalars(
-        select(LedgerRow.payload).where(LedgerRow.subject == proposal_id, LedgerRow.kind == kind)
+@overload
+def _payloads(conn: Connection, proposal_id: str, kind: Literal["decided"]) -> Iterator[DecidedPayload]: ...
+@overload
+def _payloads(conn: Connection, proposal_id: str, kind: Literal["recommended"]) -> Iterator[RecommendedPayload]: ...
+@overload
+def _payloads(conn: Connection, proposal_id: str, kind: Literal["superseded"]) -> Iterator[SupersededPayload]: ...
+
+
+def _payloads(conn: Connection, proposal_id: str, kind: str) -> Iterator[RecordPayload]:
+    """The payloads of one proposal's records of `kind`, in ledger order."""
+    for text in conn.scalars(
+        select(LedgerRow.payload)
+        .where(LedgerRow.subject == proposal_id, LedgerRow.kind == kind)
+        .order_by(LedgerRow.seq)
     ):
-        if json.loads(payload)["gate"] == gate:
-            count += 1
-    return count
+        yield parse_payload(kind, text)
+
+
+def _count(conn: Connection, proposal_id: str, kind: Literal["recommended", "superseded"], gate: int) -> int:
+    return sum(1 for body in _payloads(conn, proposal_id, kind) if body.gate == gate)
 
 
 def _attempts(conn: Connection, proposal_id: str, gate: int) -> int:
@@ -324,7 +343,7 @@ def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: st
         loaded = current_policy(conn)
         row = find_proposal(conn, ident)
         decided = latest_record(conn, row.id, "decided")
-        if decided is None or decided.payload["gate"] != gate:
+        if decided is None or decided.body_as(DecidedPayload).gate != gate:
             raise TransitionError(f"{row.id} has no decision at gate {gate} to supersede")
         if row.last_seq != decided.seq and _after(conn, row.id, decided.seq):
             raise TransitionError(
@@ -338,13 +357,13 @@ def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: st
                 subject=row.id,
                 outcome=decided.outcome,
                 policy_version=loaded.version,
-                payload={
-                    "gate": gate,
-                    "superseded_seq": decided.seq,
-                    "superseded_hash": decided.hash,
-                    "rationale": rationale.strip(),
-                    "state_after": "awaiting-decision",
-                },
+                payload=SupersededPayload(
+                    gate=gate,
+                    superseded_seq=decided.seq,
+                    superseded_hash=decided.hash,
+                    rationale=rationale.strip(),
+                    state_after="awaiting-decision",
+                ),
             ),
             actor,
             state="awaiting-decision",
@@ -366,7 +385,7 @@ def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, 
     pid = f"P-{match.group(1)}"
     with store.write() as conn:
         loaded = current_policy(conn)
-        conditions = {c["id"]: c for c in open_conditions(conn, pid)}
+        conditions = {c.id: c for c in open_conditions(conn, pid)}
         if condition_id not in conditions:
             raise NotFoundError(f"no open condition {condition_id} on {pid}")
         today = today_in(loaded.policy, ledger.clock.now())
@@ -376,12 +395,9 @@ def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, 
                 kind="condition-closed",
                 subject=pid,
                 outcome="closed",
-                payload={
-                    "condition_id": condition_id,
-                    "note": note,
-                    "closed_on": today,
-                    "was_due": conditions[condition_id]["due"],
-                },
+                payload=ConditionClosedPayload(
+                    condition_id=condition_id, note=note, closed_on=today, was_due=conditions[condition_id].due
+                ),
             ),
             actor,
         )

@@ -12,7 +12,6 @@ The recommendation rule, in order:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -31,11 +30,24 @@ from governance.lifecycle import GATEABLE, check_transition
 from governance.policy import LoadedPolicy
 from governance.scoring import RatedAssessment, ScoreCard, gate_weights, score_proposal
 from governance.store import Store
+from models.decision import Outcome
 from models.policy import Gate, Policy
 from models.proposal import Proposal
+from models.records import (
+    ConditionClosedPayload,
+    DecidedPayload,
+    GateCondition,
+    GateRecommendation,
+    RecommendedPayload,
+    RecordPayload,
+    ScoredPayload,
+    SupersededPayload,
+    parse_payload,
+)
 from models.tables import LedgerRow
 
 __all__ = [
+    "CONDITION_KINDS",
     "Recommendation",
     "fold_conditions",
     "gate_of",
@@ -48,11 +60,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Recommendation:
-    outcome: str
+    outcome: Outcome
     reasons: list[str]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def payload(self) -> GateRecommendation:
+        """As the `recommendation` of a `recommended` payload."""
+        return GateRecommendation(outcome=self.outcome, reasons=self.reasons)
 
 
 def gate_of(policy: Policy, number: int) -> Gate:
@@ -63,31 +79,26 @@ def gate_of(policy: Policy, number: int) -> Gate:
 
 
 def recommend(
-    policy: Policy, card: dict[str, Any], conditions: Sequence[dict[str, Any]], today: dt.date
+    policy: Policy, card: ScoredPayload, conditions: Sequence[GateCondition], today: dt.date
 ) -> Recommendation:
-    """The gate's recommendation for a score card (`ScoreCard.as_dict()` or its stored JSON)."""
-    gate = gate_of(policy, int(card["gate"]))
+    """The gate's recommendation for a score card (the `scored` payload) and the open conditions."""
+    gate = gate_of(policy, card.gate)
     t = gate.thresholds
-    total = Decimal(str(card["total"]))
-    overdue = [c for c in conditions if dt.date.fromisoformat(str(c["due"])) < today]
+    total = card.total
+    overdue = [c for c in conditions if c.due < today]
     if overdue:
         return Recommendation(
             "hold",
-            [
-                f"condition {c['id']} ({c['text']}; owner {c['owner']}) was due {c['due']} and is still open"
-                for c in overdue
-            ],
+            [f"condition {c.id} ({c.text}; owner {c.owner}) was due {c.due} and is still open" for c in overdue],
         )
-    failed = [m["name"] for m in card["must_meet"] if not m["met"]]
+    failed = [m.name for m in card.must_meet if not m.met]
     if failed:
         return Recommendation("kill", [f"must-meet not met: {name}" for name in failed])
     if total < t.kill_below:
         return Recommendation("kill", [f"score {total} < kill threshold {t.kill_below}"])
-    weak = [c["id"] for c in card["criteria"] if c["passed"] is False]
+    weak = [c.id for c in card.criteria if c.passed is False]
     if total >= t.go and not weak:
-        return Recommendation(
-            "go", [f"score {total} >= {t.go}; must-meet {len(card['must_meet'])}/{len(card['must_meet'])}"]
-        )
+        return Recommendation("go", [f"score {total} >= {t.go}; must-meet {len(card.must_meet)}/{len(card.must_meet)}"])
     if total >= t.conditional_go:
         reasons = [f"score {total} >= {t.conditional_go}" + (f" but < {t.go}" if total < t.go else "")]
         reasons += [f"should-meet {cid} below its pass threshold" for cid in weak]
@@ -95,31 +106,35 @@ def recommend(
     return Recommendation("recycle", [f"score {total} < {t.conditional_go}: back to the submitter to strengthen"])
 
 
-def open_conditions(conn: Connection, proposal_id: str) -> list[dict[str, Any]]:
+CONDITION_KINDS = ("decided", "condition-closed", "superseded")
+"""The record kinds that open, void or close a proposal's conditions (what `fold_conditions` reads)."""
+
+
+def open_conditions(conn: Connection, proposal_id: str) -> list[GateCondition]:
     """Conditions of conditional-go decisions on this proposal not yet closed (nor superseded)."""
     rows = conn.execute(
         select(LedgerRow.seq, LedgerRow.kind, LedgerRow.payload)
-        .where(LedgerRow.subject == proposal_id, LedgerRow.kind.in_(("decided", "condition-closed", "superseded")))
+        .where(LedgerRow.subject == proposal_id, LedgerRow.kind.in_(CONDITION_KINDS))
         .order_by(LedgerRow.seq)
     )
-    return fold_conditions([(seq, kind, json.loads(payload)) for seq, kind, payload in rows])
+    return fold_conditions([(seq, parse_payload(kind, payload)) for seq, kind, payload in rows])
 
 
-def fold_conditions(records: Sequence[tuple[int, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+def fold_conditions(records: Sequence[tuple[int, RecordPayload]]) -> list[GateCondition]:
     """The open conditions after one proposal's `decided`, `superseded` and `condition-closed` records
-    (seq, kind, payload), in ledger order."""
-    conditions: dict[str, dict[str, Any]] = {}
+    (seq, payload), in ledger order; records of other kinds are passed over."""
+    conditions: dict[str, GateCondition] = {}
     by_decision: dict[int, list[str]] = {}
-    for seq, kind, data in records:
-        if kind == "decided":
-            for c in data.get("conditions", []):
-                conditions[c["id"]] = c
-                by_decision.setdefault(seq, []).append(c["id"])
-        elif kind == "superseded":
-            for cid in by_decision.get(data["superseded_seq"], []):
+    for seq, body in records:
+        if isinstance(body, DecidedPayload):
+            for c in body.conditions:
+                conditions[c.id] = c
+                by_decision.setdefault(seq, []).append(c.id)
+        elif isinstance(body, SupersededPayload):
+            for cid in by_decision.get(body.superseded_seq, []):
                 conditions.pop(cid, None)
-        else:
-            conditions.pop(data["condition_id"], None)
+        elif isinstance(body, ConditionClosedPayload):
+            conditions.pop(body.condition_id, None)
     return list(conditions.values())
 
 
@@ -210,7 +225,7 @@ def record_scores(
                     subject=pid,
                     outcome=str(card.total),
                     policy_version=loaded.version,
-                    payload=card.as_dict(),
+                    payload=ScoredPayload.model_validate(card.as_dict()),
                     inputs=inputs,
                 ),
                 actor,
@@ -227,32 +242,28 @@ def record_recommendation(store: Store, ledger: Ledger, ident: str, actor: str) 
         if row.state == "awaiting-decision":
             existing = latest_record(conn, row.id, "recommended")
             assert existing is not None
-            data = existing.payload
-            return (
-                row.id,
-                row.gate,
-                Recommendation(data["recommendation"]["outcome"], data["recommendation"]["reasons"]),
-            )
+            given = existing.body_as(RecommendedPayload).recommendation
+            return row.id, row.gate, Recommendation(given.outcome, list(given.reasons))
         check_transition(row.id, row.state, "recommended")
         scored = latest_record(conn, row.id, "scored")
         if scored is None:  # pragma: no cover - the lifecycle guarantees a score card in state "scored"
             raise TransitionError(f"{row.id} has no score card")
-        card = scored.payload
+        card = scored.body_as(ScoredPayload)
         conditions = open_conditions(conn, row.id)
         today = today_in(loaded.policy, ledger.clock.now())
         rec = recommend(loaded.policy, card, conditions, today)
         gate = gate_of(loaded.policy, row.gate)
-        payload = {
-            "gate": row.gate,
-            "gate_name": gate.name,
-            "enters": gate.enters,
-            "deliverables": gate.deliverables,
-            "recommendation": rec.as_dict(),
-            "score": card["total"],
-            "ecv": card["financials"]["ecv"],
-            "scored_seq": scored.seq,
-            "open_conditions": conditions,
-        }
+        payload = RecommendedPayload(
+            gate=row.gate,
+            gate_name=gate.name,
+            enters=gate.enters,
+            deliverables=gate.deliverables,
+            recommendation=rec.payload(),
+            score=card.total,
+            ecv=card.financials.ecv,
+            scored_seq=scored.seq,
+            open_conditions=conditions,
+        )
         ledger.append_for_proposal(
             conn,
             NewRecord(

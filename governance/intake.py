@@ -29,6 +29,15 @@ from governance.sources import expand_paths, read_records
 from governance.store import Store
 from models.policy import Policy
 from models.proposal import Proposal
+from models.records import (
+    AmendedPayload,
+    FiledPayload,
+    RuleResult,
+    ScreenedOutPayload,
+    ScreenedPayload,
+    SourceRef,
+    WithdrawnPayload,
+)
 from models.tables import ProposalRow
 
 __all__ = [
@@ -83,11 +92,11 @@ class Candidate:
 @dataclass(frozen=True, slots=True)
 class ScreeningResult:
     passed: bool
-    rules: list[dict[str, Any]]
+    rules: list[RuleResult]
 
     @property
     def failed_rules(self) -> list[str]:
-        return [r["description"] for r in self.rules if not r["passed"]]
+        return [r.description for r in self.rules if not r.passed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,8 +305,8 @@ def screen(proposal: Proposal, policy: Policy, content: dict[str, Any] | None = 
     results = []
     for rule in policy.screening:
         passed, because = evaluate(rule.require, facts)
-        results.append({"id": rule.id, "description": rule.description, "passed": passed, "because": because})
-    return ScreeningResult(passed=all(r["passed"] for r in results), rules=results)
+        results.append(RuleResult(id=rule.id, description=rule.description, passed=passed, because=because))
+    return ScreeningResult(passed=all(r.passed for r in results), rules=results)
 
 
 # -- the store side ---------------------------------------------------------------------------
@@ -366,7 +375,7 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fr
     p = c.proposal
     if row is not None and row.content_hash == c.content_hash:
         return _Plan(Filing(p.reference, row.id, "unchanged", row.state), [], {})
-    source = {"file": Path(c.file).name, "record": c.label}
+    source = SourceRef(file=Path(c.file).name, record=c.label)
     content = json.loads(c.content)
     inputs = Canonical(c.content)  # already canonical: not serialised again
     if row is None:
@@ -375,13 +384,9 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fr
         first = NewRecord(
             kind="filed",
             subject=pid,
-            payload={
-                "reference": p.reference,
-                "title": p.title,
-                "content_hash": c.content_hash,
-                "version": 1,
-                "source": source,
-            },
+            payload=FiledPayload(
+                reference=p.reference, title=p.title, content_hash=c.content_hash, version=1, source=source
+            ),
             inputs=inputs,
         )
     else:
@@ -391,24 +396,25 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fr
         first = NewRecord(
             kind="amended",
             subject=pid,
-            payload={
-                "reference": p.reference,
-                "content_hash": c.content_hash,
-                "previous_hash": row.content_hash,
-                "version": version,
-                "changed": _changed_fields(_previous_content(conn, row.snapshot), content),
-                "source": source,
-            },
+            payload=AmendedPayload(
+                reference=p.reference,
+                content_hash=c.content_hash,
+                previous_hash=row.content_hash,
+                version=version,
+                changed=_changed_fields(_previous_content(conn, row.snapshot), content),
+                source=source,
+            ),
             inputs=inputs,
         )
     result = screen(p, loaded.policy, content)
     kind = "screened" if result.passed else "screened-out"
+    screening = ScreenedPayload if result.passed else ScreenedOutPayload
     second = NewRecord(
         kind=kind,
         subject=pid,
         outcome="pass" if result.passed else "fail",
         policy_version=loaded.version,
-        payload={"content_hash": c.content_hash, "rules": result.rules},
+        payload=screening(content_hash=c.content_hash, rules=result.rules),
         inputs=inputs,
     )
     values = {
@@ -453,7 +459,7 @@ def withdraw(store: Store, ledger: Ledger, ident: str, actor: str, reason: str) 
                 kind="withdrawn",
                 subject=row.id,
                 outcome="withdrawn",
-                payload={"reference": row.reference, "reason": reason, "content_hash": row.content_hash},
+                payload=WithdrawnPayload(reference=row.reference, reason=reason, content_hash=row.content_hash),
             ),
             actor,
             state="withdrawn",

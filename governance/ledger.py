@@ -24,7 +24,7 @@ from governance.errors import NotFoundError
 from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
 from governance.record_layout import header, record_hash
 from governance.store import Store
-from models.decision import LedgerRecord
+from models.records import LedgerRecord
 from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
 __all__ = [
@@ -91,7 +91,11 @@ class Canonical(str):
 
 @dataclass(frozen=True, slots=True)
 class NewRecord:
-    """A record to append. `inputs` (any JSON-able value) becomes a content-addressed snapshot."""
+    """A record to append. `inputs` (any JSON-able value) becomes a content-addressed snapshot.
+
+    `payload` is the kind's payload model (`models.records`: `DecidedPayload(...)` for `decided`); it is
+    stored as its canonical text, and read back through the same model (`LedgerRecord.body`).
+    """
 
     kind: str
     subject: str

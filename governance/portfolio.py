@@ -9,7 +9,6 @@ completed or still active, and otherwise forces the dependant out with the reaso
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,7 @@ from governance.canonical import to_plain
 from governance.financials import financials
 from models.policy import Policy
 from models.proposal import Proposal
+from models.records import ScoredPayload, parse_payload
 from models.selection import BucketBounds, CandidateCost, CandidateResource, SelectionCandidate, SelectionProblem
 from models.tables import LedgerRow, ProposalRow, SnapshotRow
 
@@ -82,13 +82,13 @@ def pipeline_candidates(
     out: list[SelectionCandidate] = []
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
-        cards: dict[str, dict[str, Any]] = {}
+        cards: dict[str, ScoredPayload] = {}
         for subject, payload in conn.execute(
             select(LedgerRow.subject, LedgerRow.payload)
             .where(LedgerRow.subject.in_([r.id for r in chunk]), LedgerRow.kind == "scored")
             .order_by(LedgerRow.seq)
         ):
-            cards[subject] = json.loads(payload)
+            cards[subject] = parse_payload("scored", payload)
         contents = dict(
             conn.execute(
                 select(SnapshotRow.key, SnapshotRow.content).where(SnapshotRow.key.in_([r.snapshot for r in chunk]))
@@ -106,7 +106,7 @@ def pipeline_candidates(
                     title=row.title,
                     kind="proposal",
                     bucket=row.bucket,
-                    score=Decimal(str(card["total"])),
+                    score=card.total,
                     ecv=fin.ecv,
                     npv=fin.npv,
                     costs=_costs(proposal),

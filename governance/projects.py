@@ -24,6 +24,7 @@ from governance.ledger import Canonical, Ledger, NewRecord
 from governance.sources import expand_paths, read_records
 from governance.store import Store
 from models.proposal import Proposal
+from models.records import MigratedPayload, SourceRef
 from models.status_report import MigratedProject
 from models.tables import ProposalRow
 
@@ -121,16 +122,16 @@ def import_projects(store: Store, ledger: Ledger, paths: Sequence[str | Path], a
                     subject=pid,
                     outcome=project.status,
                     policy_version=loaded.version,
-                    payload={
-                        "reference": project.reference,
-                        "title": project.title,
-                        "content_hash": c.content_hash,
-                        "approved_on": project.approved_on,
-                        "score": project.score,
-                        "stage": last_gate.enters,
-                        "source": {"file": Path(c.file).name, "record": c.label},
-                        "state_after": project.status,
-                    },
+                    payload=MigratedPayload(
+                        reference=project.reference,
+                        title=project.title,
+                        content_hash=c.content_hash,
+                        approved_on=project.approved_on,
+                        score=project.score,
+                        stage=last_gate.enters,
+                        source=SourceRef(file=Path(c.file).name, record=c.label),
+                        state_after=project.status,
+                    ),
                     inputs=Canonical(c.content),
                 )
             )

@@ -38,8 +38,21 @@ from governance.policy import LoadedPolicy, policy_from_text
 from governance.scoring import RatedAssessment, score_proposal
 from governance.store import Store
 from models.assessment import Assessment
-from models.decision import DecisionInput, LedgerRecord, ReviewAnswer
+from models.decision import DecisionInput, ReviewAnswer
 from models.proposal import Proposal
+from models.records import (
+    DecidedPayload,
+    GateCondition,
+    LedgerRecord,
+    RecommendedPayload,
+    RecordPayloadError,
+    ReviewedPayload,
+    ReviewProposedPayload,
+    ScoredPayload,
+    ScreenedOutPayload,
+    ScreenedPayload,
+    SelectedPayload,
+)
 from models.tables import LedgerRow, PolicyRow
 
 __all__ = ["REPLAYABLE", "Replay", "describe_replay", "replay_all", "replay_record", "replay_subject"]
@@ -93,7 +106,7 @@ def _same(expected: Any, recorded: Any) -> bool:
     return canonical_text(to_plain(expected)) == canonical_text(recorded)
 
 
-def _first_difference(expected: dict[str, Any], recorded: dict[str, Any]) -> str:
+def _first_difference(expected: Any, recorded: dict[str, Any]) -> str:
     plain = json.loads(canonical_text(to_plain(expected)))
     for key in sorted(set(plain) | set(recorded)):
         if plain.get(key) != recorded.get(key):
@@ -106,7 +119,9 @@ def _screened(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     loaded = ctx.policy(record.policy_version)
     content = ctx.inputs(record)
     result = screen(Proposal.model_validate(content), loaded.policy, content)
-    ok = result.passed == (record.kind == "screened") and _same(result.rules, record.payload["rules"])
+    body = record.body
+    assert isinstance(body, ScreenedPayload | ScreenedOutPayload), record.kind
+    ok = result.passed == (record.kind == "screened") and _same(result.rules, body.rules)
     return ok, f"{len(result.rules)} must-meet rule(s), {'passed' if result.passed else 'failed'}"
 
 
@@ -117,25 +132,36 @@ def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     items = [
         RatedAssessment("ledger", f"record {record.seq}", Assessment.model_validate(a)) for a in data["assessments"]
     ]
+    if not items:
+        raise NotFoundError(f"record {record.seq} has no assessments in its input snapshot")
+    # Everything is derived from the inputs (the assessments name their gate), then the whole payload
+    # is compared with the stored JSON, key by key: a forged payload need not fit the model to be named.
     card = score_proposal(
         loaded.policy,
         record.subject,
-        int(record.payload["gate"]),
+        items[0].assessment.gate,
         items,
         financials(proposal, loaded.policy.discount_rate),
     )
     expected = card.as_dict()
-    if _same(expected, record.payload):
+    recorded = record.payload
+    if _same(expected, recorded):
         return True, f"score {card.total}"
-    return False, _first_difference(expected, record.payload)
+    return False, _first_difference(expected, recorded)
 
 
 def _recommended(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     loaded = ctx.policy(record.policy_version)
     data = ctx.inputs(record)
-    rec = recommend(loaded.policy, data["score_card"], data["open_conditions"], dt.date.fromisoformat(data["today"]))
-    ok = _same(rec.as_dict(), record.payload["recommendation"])
-    return ok, f"{rec.outcome}" if ok else _first_difference(rec.as_dict(), record.payload["recommendation"])
+    rec = recommend(
+        loaded.policy,
+        ScoredPayload.model_validate(data["score_card"]),
+        [GateCondition.model_validate(c) for c in data["open_conditions"]],
+        dt.date.fromisoformat(data["today"]),
+    )
+    recorded = record.body_as(RecommendedPayload).recommendation
+    ok = _same(rec.payload(), recorded)
+    return ok, f"{rec.outcome}" if ok else _first_difference(rec.payload(), to_plain(recorded))
 
 
 def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
@@ -144,7 +170,7 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     loaded = ctx.policy(record.policy_version)
     data = ctx.inputs(record)
     decision = DecisionInput.model_validate(data["decision"])
-    scored = ctx.record(int(data["recommendation"]["scored_seq"]))
+    scored = ctx.record(RecommendedPayload.model_validate(data["recommendation"]).scored_seq)
     proposal = Proposal.model_validate(ctx.inputs(scored)["proposal"])
     recused = recusals(loaded.policy.board, proposal.submitter, proposal.sponsor, decision.conflicts)
     result = tally(loaded.policy.board, decision.votes)
@@ -156,7 +182,16 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
         "dissent": sorted(v.member for v in decision.votes if v.outcome != decision.outcome),
         "state_after": state_after_decision(decision.outcome, last),
     }
-    recorded = {k: record.payload[k] for k in expected}
+    body = record.body_as(DecidedPayload)
+    recorded = to_plain(
+        {
+            "outcome": body.outcome,
+            "recused": body.recused,
+            "tally": body.tally,
+            "dissent": body.dissent,
+            "state_after": body.state_after,
+        }
+    )
     problems = []
     if result.supported != decision.outcome:
         problems.append(f"the votes do not support {decision.outcome} ({result.describe()})")
@@ -172,7 +207,7 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
 
 def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     from governance.selection import replay_agrees, solve
-    from models.selection import SelectionCandidate, SelectionProblem, SelectionResult
+    from models.selection import SelectionCandidate, SelectionProblem
 
     data = ctx.inputs(record)
     problem = SelectionProblem(
@@ -188,7 +223,7 @@ def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
         currency=data["currency"],
     )
     result = solve(problem)
-    recorded = SelectionResult.model_validate(record.payload)
+    recorded = record.body_as(SelectedPayload).to_result()
     ok = replay_agrees(recorded, result)
     if result.status != recorded.status:
         return False, f"status: replay gives {result.status}, the record says {recorded.status}"
@@ -199,15 +234,22 @@ def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
 def _reviewed(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     from governance.review import review_outcomes
 
-    confirmed = ctx.record(int(record.payload["confirmed_seq"]))
+    body = record.body_as(ReviewedPayload)
+    confirmed = ctx.record(body.confirmed_seq)
     data = ctx.inputs(confirmed)
-    outcomes = {o["id"]: o for o in review_outcomes(data["proposed"], ReviewAnswer.model_validate(data["answer"]))}
+    proposed = ReviewProposedPayload.model_validate(data["proposed"])
+    outcomes = {o.id: o for o in review_outcomes(proposed, ReviewAnswer.model_validate(data["answer"]))}
     expected = outcomes.get(record.subject)
     if expected is None:
         return False, f"{record.subject} is not in the review it names"
-    fields = ("outcome", "recommended", "overridden", "rationale", "state_after")
-    ok = all(expected[k] == record.payload[k] for k in fields)
-    return ok, f"{expected['outcome']} ({'override' if expected['overridden'] else 'as recommended'})"
+    ok = (expected.outcome, expected.recommended, expected.overridden, expected.rationale, expected.state_after) == (
+        body.outcome,
+        body.recommended,
+        body.overridden,
+        body.rationale,
+        body.state_after,
+    )
+    return ok, f"{expected.outcome} ({'override' if expected.overridden else 'as recommended'})"
 
 
 _REPLAYERS = {
@@ -229,6 +271,8 @@ def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
         ok, detail = replayer(ctx, record)
     except NotFoundError as missing:
         return Replay(record.seq, record.kind, record.subject, "mismatch", missing.message)
+    except RecordPayloadError as unfit:  # a payload the engine would not have written
+        return Replay(record.seq, record.kind, record.subject, "mismatch", str(unfit))
     return Replay(record.seq, record.kind, record.subject, "match" if ok else "mismatch", detail)
 
 

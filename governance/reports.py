@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +29,7 @@ from governance.ledger import Canonical, Ledger, NewRecord
 from governance.lifecycle import REVIEWABLE
 from governance.sources import SourceRecord, expand_paths, read_records
 from governance.store import Store
+from models.records import SourceRef, StatusReportedPayload, parse_payload
 from models.status_report import StatusReport
 from models.tables import LedgerRow, ProposalRow, SnapshotRow
 
@@ -170,14 +170,14 @@ def read_status_reports(paths: Sequence[str | Path], quarter: str | None = None)
     return out
 
 
-def _latest_for(conn: Connection, pid: str, quarter: str) -> tuple[int, dict[str, Any]] | None:
+def _latest_for(conn: Connection, pid: str, quarter: str) -> tuple[int, StatusReportedPayload] | None:
     row = conn.execute(
         select(LedgerRow.seq, LedgerRow.payload)
         .where(LedgerRow.subject == pid, LedgerRow.kind == "status-reported", LedgerRow.outcome == quarter)
         .order_by(LedgerRow.seq.desc())
         .limit(1)
     ).first()
-    return None if row is None else (row[0], json.loads(row[1]))
+    return None if row is None else (row[0], parse_payload("status-reported", row[1]))
 
 
 def file_status_reports(
@@ -217,27 +217,27 @@ def file_status_reports(
             return out
         for item, row in targets:
             previous = _latest_for(conn, row.id, item.report.quarter)
-            if previous is not None and previous[1]["content_hash"] == item.content_hash:
+            if previous is not None and previous[1].content_hash == item.content_hash:
                 out.append(FiledReport(row.id, item.report.quarter, "unchanged", previous[0]))
                 continue
             cpi, spi = earned_value_indices(item.report)
-            version = 1 if previous is None else int(previous[1]["version"]) + 1
+            version = 1 if previous is None else previous[1].version + 1
             record = ledger.append_for_proposal(
                 conn,
                 NewRecord(
                     kind="status-reported",
                     subject=row.id,
                     outcome=item.report.quarter,
-                    payload={
-                        "quarter": item.report.quarter,
-                        "content_hash": item.content_hash,
-                        "version": version,
-                        "cpi": cpi,
-                        "spi": spi,
-                        "risk_level": item.report.risk_level,
-                        "submitted_on": item.report.submitted_on,
-                        "source": {"file": Path(item.file).name, "record": item.label},
-                    },
+                    payload=StatusReportedPayload(
+                        quarter=item.report.quarter,
+                        content_hash=item.content_hash,
+                        version=version,
+                        cpi=cpi,
+                        spi=spi,
+                        risk_level=item.report.risk_level,
+                        submitted_on=item.report.submitted_on,
+                        source=SourceRef(file=Path(item.file).name, record=item.label),
+                    ),
                     inputs=Canonical(item.content),
                 ),
                 actor,

@@ -7,17 +7,36 @@ from one query over the ledger) and `record_details` (one line saying what a rec
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict, dataclass
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
+from governance.canonical import decimal_text, to_plain
 from governance.errors import NotFoundError
 from governance.gates import fold_conditions
 from governance.intake import find_proposal
 from governance.ledger import get_snapshot, latest_record, records_for
-from models.decision import LedgerRecord
+from models.records import (
+    AmendedPayload,
+    ConditionClosedPayload,
+    DecidedPayload,
+    FiledPayload,
+    LedgerRecord,
+    MigratedPayload,
+    RecommendedPayload,
+    RecordPayload,
+    ReviewedPayload,
+    ReviewProposedPayload,
+    ScoredPayload,
+    ScreenedOutPayload,
+    ScreenedPayload,
+    StatusReportedPayload,
+    SupersededPayload,
+    WithdrawnPayload,
+    parse_payload,
+)
 from models.tables import LedgerRow, ProposalRow
 
 __all__ = [
@@ -97,14 +116,16 @@ class ProposalHistory:
         }
 
 
-def latest_gate(conn: Connection, ident: str, kind: str) -> tuple[str, int]:
+def latest_gate(conn: Connection, ident: str, kind: Literal["recommended", "decided"]) -> tuple[str, int]:
     """A proposal's id and the gate of its newest `recommended` or `decided` record (NotFoundError if none)."""
     row = find_proposal(conn, ident)
     record = latest_record(conn, row.id, kind)
     if record is None:
         what = "recommendation" if kind == "recommended" else "decision"
         raise NotFoundError(f"{row.id} has no gate {what} yet")
-    return row.id, int(record.payload["gate"])
+    body = record.body
+    assert isinstance(body, RecommendedPayload | DecidedPayload), record.kind
+    return row.id, body.gate
 
 
 def history(conn: Connection, ident: str) -> ProposalHistory:
@@ -150,90 +171,86 @@ def agenda(conn: Connection, today: dt.date) -> Agenda:
         .where(LedgerRow.kind.in_(_AGENDA_KINDS))
         .order_by(LedgerRow.seq)
     ).all()
-    recommended: dict[str, tuple[Any, dict[str, Any]]] = {}
-    condition_records: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
-    proposed: dict[str, tuple[int, dict[str, Any]]] = {}
+    recommended: dict[str, tuple[tuple[str, str], RecommendedPayload]] = {}
+    condition_records: dict[str, list[tuple[int, RecordPayload]]] = {}
+    proposed: dict[str, tuple[int, ReviewProposedPayload]] = {}
     confirmed: set[str] = set()
     for subject, seq, kind, payload, reference, title, state in rows:
         if kind == "review-confirmed":
             confirmed.add(subject)
         elif kind == "review-proposed":
-            proposed[subject] = (seq, json.loads(payload))
+            proposed[subject] = (seq, parse_payload("review-proposed", payload))
         elif reference is None:
             continue
         elif kind == "recommended":
             if state == "awaiting-decision":
-                recommended[subject] = ((reference, title), json.loads(payload))
+                recommended[subject] = ((reference, title), parse_payload("recommended", payload))
         else:
-            condition_records.setdefault(subject, []).append((seq, kind, json.loads(payload)))
+            condition_records.setdefault(subject, []).append((seq, parse_payload(kind, payload)))
     waiting = [
         {
             "id": pid,
             "reference": names[0],
             "title": names[1],
-            "gate": rec["gate"],
-            "recommendation": rec["recommendation"]["outcome"],
-            "score": rec["score"],
-            "ecv": rec["ecv"],
-            "reasons": rec["recommendation"]["reasons"],
+            "gate": rec.gate,
+            "recommendation": rec.recommendation.outcome,
+            "score": decimal_text(rec.score),
+            "ecv": decimal_text(rec.ecv),
+            "reasons": list(rec.recommendation.reasons),
         }
         for pid, (names, rec) in sorted(recommended.items())
     ]
     conditions = [
-        dict(c, proposal=pid, overdue=str(c["due"]) < today.isoformat())
+        dict(to_plain(c), proposal=pid, overdue=c.due < today)
         for pid in sorted(condition_records)
         for c in fold_conditions(condition_records[pid])
     ]
     reviews = [
-        {"quarter": data["quarter"], "seq": seq, "counts": data["counts"], "findings": data["findings"]}
-        for subject, (seq, data) in sorted(proposed.items())
+        {"quarter": review.quarter, "seq": seq, "counts": dict(review.counts), "findings": list(review.findings)}
+        for subject, (seq, review) in sorted(proposed.items())
         if subject not in confirmed
     ]
     return Agenda(today, waiting, conditions, reviews)
 
 
-def record_details(kind: str, payload: dict[str, Any]) -> str:
-    """One line saying what a record holds (the `details` column of `governance show`)."""
-    if kind in ("screened", "screened-out"):
-        failed = [r["description"] for r in payload.get("rules", []) if not r["passed"]]
-        return "failed: " + "; ".join(failed) if failed else f"{len(payload.get('rules', []))} must-meet rules passed"
-    if kind == "amended":
-        return f"v{payload['version']}: changed " + ", ".join(payload.get("changed", []))
-    if kind == "withdrawn":
-        return str(payload.get("reason", ""))
-    if kind == "filed":
-        return f"from {payload['source']['file']} {payload['source']['record']}"
-    if kind == "scored":
-        parts = [f"{c['id']} {c['score']} x {c['weight']} = {c['contribution']}" for c in payload["criteria"]]
-        parts += [f"{m['id']} {'met' if m['met'] else 'NOT met'}" for m in payload["must_meet"]]
-        return f"gate {payload['gate']}: " + "; ".join(parts) + f"; ECV {payload['financials']['ecv']}"
-    if kind == "recommended":
-        return f"gate {payload['gate']}: " + "; ".join(payload["recommendation"]["reasons"])
-    if kind == "decided":
-        votes = ", ".join(f"{v['member']}={v['outcome']}" for v in payload["votes"])
-        recused = (
-            "; recused: " + ", ".join(f"{m} ({r})" for m, r in payload["recused"].items()) if payload["recused"] else ""
-        )
-        conditions = (
-            "; conditions: " + ", ".join(c["id"] for c in payload["conditions"]) if payload["conditions"] else ""
-        )
-        return (
-            f"gate {payload['gate']} by {payload['decided_by']} ({votes}){recused}{conditions}: {payload['rationale']}"
-        )
-    if kind == "superseded":
-        return f"voids record {payload['superseded_seq']}: {payload['rationale']}"
-    if kind == "condition-closed":
-        return f"{payload['condition_id']}: {payload['note']}"
-    if kind == "migrated":
-        return f"imported {payload['state_after']}, approved {payload['approved_on']}"
-    if kind == "status-reported":
-        indices = f"CPI {payload['cpi']}, SPI {payload['spi']}"
-        return f"{payload['quarter']} v{payload['version']}: {indices}, risk {payload['risk_level']}"
-    if kind == "reviewed":
-        who = (
-            f"override by {payload['decided_by']}"
-            if payload["overridden"]
-            else f"as recommended ({payload['decided_by']})"
-        )
-        return f"{payload['quarter']}: {who}: " + "; ".join(payload["reasons"]) + f"; {payload['rationale']}"
+def _text(value: Decimal | None) -> str:
+    """A stored decimal as its stored text (`None` for none, as the line always showed it)."""
+    return "None" if value is None else decimal_text(value)
+
+
+def record_details(body: RecordPayload) -> str:
+    """One line saying what a record holds (the `details` column of `governance show`), from its payload."""
+    match body:
+        case ScreenedPayload() | ScreenedOutPayload():
+            failed = [r.description for r in body.rules if not r.passed]
+            return "failed: " + "; ".join(failed) if failed else f"{len(body.rules)} must-meet rules passed"
+        case AmendedPayload():
+            return f"v{body.version}: changed " + ", ".join(body.changed)
+        case WithdrawnPayload():
+            return body.reason
+        case FiledPayload():
+            return f"from {body.source.file} {body.source.record}"
+        case ScoredPayload():
+            parts = [f"{c.id} {_text(c.score)} x {_text(c.weight)} = {_text(c.contribution)}" for c in body.criteria]
+            parts += [f"{m.id} {'met' if m.met else 'NOT met'}" for m in body.must_meet]
+            return f"gate {body.gate}: " + "; ".join(parts) + f"; ECV {_text(body.financials.ecv)}"
+        case RecommendedPayload():
+            return f"gate {body.gate}: " + "; ".join(body.recommendation.reasons)
+        case DecidedPayload():
+            votes = ", ".join(f"{v.member}={v.outcome}" for v in body.votes)
+            recused = "; recused: " + ", ".join(f"{m} ({r})" for m, r in body.recused.items()) if body.recused else ""
+            conditions = "; conditions: " + ", ".join(c.id for c in body.conditions) if body.conditions else ""
+            return f"gate {body.gate} by {body.decided_by} ({votes}){recused}{conditions}: {body.rationale}"
+        case SupersededPayload():
+            return f"voids record {body.superseded_seq}: {body.rationale}"
+        case ConditionClosedPayload():
+            return f"{body.condition_id}: {body.note}"
+        case MigratedPayload():
+            return f"imported {body.state_after}, approved {body.approved_on}"
+        case StatusReportedPayload():
+            indices = f"CPI {_text(body.cpi)}, SPI {_text(body.spi)}"
+            return f"{body.quarter} v{body.version}: {indices}, risk {body.risk_level}"
+        case ReviewedPayload():
+            who = f"override by {body.decided_by}" if body.overridden else f"as recommended ({body.decided_by})"
+            return f"{body.quarter}: {who}: " + "; ".join(body.reasons) + f"; {body.rationale}"
     return ""

@@ -1,9 +1,9 @@
-"""Decision ledger records as read back from the store."""
+"""What the board gives: decisions, votes, conditions, quarterly review answers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -12,47 +12,12 @@ __all__ = [
     "REVIEW_OUTCOMES",
     "ConditionInput",
     "DecisionInput",
-    "LedgerRecord",
     "Outcome",
-    "RecordKind",
     "ReviewAnswer",
     "ReviewOutcome",
     "ReviewOverride",
     "Vote",
 ]
-
-RecordKind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]{1,39}$")]
-
-
-class LedgerRecord(BaseModel):
-    """One append-only ledger record.
-
-    `hash` is the SHA-256 over the record's stored bytes (see `governance.ledger`), and
-    `prev_hash` chains it to the record before it.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    seq: int
-    record_id: str
-    kind: RecordKind
-    subject: str
-    outcome: str | None
-    recorded_by: str
-    recorded_at: dt.datetime
-    engine_version: str
-    policy_version: str | None
-    inputs: str | None
-    payload_text: str
-    prev_hash: str
-    hash: str
-
-    @property
-    def payload(self) -> Any:
-        import json
-
-        return json.loads(self.payload_text)
-
 
 Outcome = Literal["go", "conditional-go", "hold", "recycle", "kill"]
 OUTCOMES: tuple[str, ...] = ("go", "conditional-go", "hold", "recycle", "kill")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from governance.canonical import decimal_text, to_plain
 from governance.errors import GovernanceError, NotFoundError
 from governance.ledger import (
     ENGINE_VERSION,
@@ -27,7 +28,19 @@ from governance.ledger import (
 from governance.packs import charts
 from governance.record_layout import RECORD_FIELDS
 from governance.store import Store
-from models.decision import LedgerRecord
+from models.records import (
+    AhpWeightsSource,
+    DecidedPayload,
+    LedgerRecord,
+    RecommendedPayload,
+    ReviewConfirmedPayload,
+    ReviewedPayload,
+    ReviewFactsReported,
+    ReviewProposedPayload,
+    ScoredPayload,
+    SelectedPayload,
+    SupersededPayload,
+)
 
 __all__ = [
     "RECORD_FIELDS",
@@ -75,31 +88,46 @@ def _pairs(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
 # -- gate packs ------------------------------------------------------------------------------------
 
 
+def _plain(value: Any) -> Any:
+    """A payload's part as its stored JSON values (decimals as their stored text): what a template prints."""
+    return to_plain(value)
+
+
+def _scaled(value: Decimal | None) -> str | None:
+    """A `ScaledDecimal` as its stored text (its scale kept)."""
+    return None if value is None else str(value)
+
+
 def gate_content(conn: Connection, proposal_id: str, gate: int, *, pre_read: bool = False) -> PackContent:
     """The gate pre-read (recommendation, no decision) or decision pack for one proposal at one gate."""
     history = records_for(conn, proposal_id)
     if not history:
         raise NotFoundError(f"no proposal {proposal_id}")
     by_seq = {r.seq: r for r in history}
-    recommended_all = [r for r in history if r.kind == "recommended" and r.payload["gate"] == gate]
+    recommended_all = [r for r in history if r.kind == "recommended" and r.body_as(RecommendedPayload).gate == gate]
     if not recommended_all:
         raise NotFoundError(f"{proposal_id} has no recommendation at gate {gate}: run `governance gate {proposal_id}`")
     decision: LedgerRecord | None = None
+    decided_body: DecidedPayload | None = None
     if pre_read:
         recommended = recommended_all[-1]
         main = recommended
     else:
-        decided = [r for r in history if r.kind == "decided" and r.payload["gate"] == gate]
+        decided = [r for r in history if r.kind == "decided" and r.body_as(DecidedPayload).gate == gate]
         if not decided:
             raise NotFoundError(f"{proposal_id} has no decision at gate {gate} yet: make a pre-read instead")
         decision = main = decided[-1]
-        recommended = by_seq[main.payload["recommended_seq"]]
-    scored = by_seq[recommended.payload["scored_seq"]]
-    card = scored.payload
+        decided_body = decision.body_as(DecidedPayload)
+        recommended = by_seq[decided_body.recommended_seq]
+    rec = recommended.body_as(RecommendedPayload)
+    scored = by_seq[rec.scored_seq]
+    card = scored.body_as(ScoredPayload)
     proposal = get_snapshot(conn, scored.inputs)["proposal"] if scored.inputs else {}
-    superseded = [r for r in history if r.kind == "superseded" and r.payload["superseded_seq"] == main.seq]
-    rec = recommended.payload
-    fin = card["financials"]
+    superseded = [
+        r for r in history if r.kind == "superseded" and r.body_as(SupersededPayload).superseded_seq == main.seq
+    ]
+    fin = card.financials
+    weights = card.weights_source
     title = (
         f"Gate {gate} {'pre-read' if pre_read else 'decision pack'}: {proposal_id} {proposal.get('title', '')}".strip()
     )
@@ -109,7 +137,7 @@ def gate_content(conn: Connection, proposal_id: str, gate: int, *, pre_read: boo
     context.update(
         pre_read=pre_read,
         proposal_id=proposal_id,
-        gate={"number": gate, "name": rec["gate_name"], "enters": rec["enters"], "deliverables": rec["deliverables"]},
+        gate={"number": gate, "name": rec.gate_name, "enters": rec.enters, "deliverables": list(rec.deliverables)},
         proposal={
             "reference": proposal.get("reference", ""),
             "title": proposal.get("title", ""),
@@ -126,30 +154,34 @@ def gate_content(conn: Connection, proposal_id: str, gate: int, *, pre_read: boo
             "risks": proposal.get("risks", []),
         },
         card={
-            "total": card["total"],
-            "assessors": card["assessors"],
-            "flags": card["flags"],
-            "weights_method": card["weights_source"].get("method", ""),
-            "consistency_ratio": card["weights_source"].get("consistency_ratio"),
-            "criteria": [dict(c, ratings=_pairs(c.get("ratings") or {})) for c in card["criteria"]],
-            "must_meet": [dict(m, by=_pairs(m.get("by") or {})) for m in card["must_meet"]],
+            "total": decimal_text(card.total),
+            "assessors": list(card.assessors),
+            "flags": list(card.flags),
+            "weights_method": weights.method,
+            "consistency_ratio": decimal_text(weights.consistency_ratio)
+            if isinstance(weights, AhpWeightsSource)
+            else None,
+            "criteria": [dict(_plain(c), ratings=_pairs(_plain(c.ratings))) for c in card.criteria],
+            "must_meet": [dict(_plain(m), by=_pairs(m.by)) for m in card.must_meet],
             "scored_seq": scored.seq,
             "scored_hash": scored.hash,
         },
-        financials=dict(fin, flows=list(zip(fin.get("periods", []), fin.get("cash_flows", []), strict=False))),
+        financials=dict(
+            _plain(fin), flows=list(zip(fin.periods, [decimal_text(c) for c in fin.cash_flows], strict=False))
+        ),
         recommendation={
-            "outcome": rec["recommendation"]["outcome"],
-            "reasons": rec["recommendation"]["reasons"],
-            "score": rec["score"],
-            "ecv": rec["ecv"],
-            "open_conditions": rec["open_conditions"],
+            "outcome": rec.recommendation.outcome,
+            "reasons": list(rec.recommendation.reasons),
+            "score": decimal_text(rec.score),
+            "ecv": decimal_text(rec.ecv),
+            "open_conditions": _plain(rec.open_conditions),
             "seq": recommended.seq,
         },
         decision=None
-        if decision is None
+        if decided_body is None
         else dict(
-            decision.payload,
-            recused=_pairs(decision.payload["recused"]),
+            _plain(decided_body),
+            recused=_pairs(decided_body.recused),
             superseded_by=[r.seq for r in superseded],
         ),
         trail=[r for r in history if r.seq <= main.seq],
@@ -165,6 +197,10 @@ def _amount(costs: Sequence[dict[str, Any]]) -> Decimal:
     return sum((Decimal(str(c["amount"])) for c in costs), Decimal(0))
 
 
+def _new_bucket(name: str) -> dict[str, Any]:
+    return {"bucket": name, "projects": 0, "ecv": Decimal(0), "outcomes": {}, "spend": None}
+
+
 def quarter_content(conn: Connection, quarter: str) -> PackContent:
     """The quarterly board pack from the quarter's review-proposed, selected, review-confirmed, reviewed."""
     subject = f"Q-{quarter}"
@@ -175,64 +211,65 @@ def quarter_content(conn: Connection, quarter: str) -> PackContent:
     proposed = proposed_all[-1]
     selected = next((r for r in reversed(history) if r.kind == "selected" and r.seq < proposed.seq), None)
     confirmed = next(
-        (r for r in history if r.kind == "review-confirmed" and r.payload["proposed_seq"] == proposed.seq), None
+        (
+            r
+            for r in history
+            if r.kind == "review-confirmed" and r.body_as(ReviewConfirmedPayload).proposed_seq == proposed.seq
+        ),
+        None,
     )
     reviewed: list[LedgerRecord] = []
     if confirmed is not None:
         reviewed = [
             r
             for r in iter_records(conn, since_seq=confirmed.seq + 1)
-            if r.kind == "reviewed" and r.payload.get("confirmed_seq") == confirmed.seq
+            if r.kind == "reviewed" and r.body_as(ReviewedPayload).confirmed_seq == confirmed.seq
         ]
-    plan = proposed.payload
-    sel = selected.payload if selected is not None else None
+    plan = proposed.body_as(ReviewProposedPayload)
+    sel = selected.body_as(SelectedPayload) if selected is not None else None
     problem = get_snapshot(conn, selected.inputs) if selected is not None and selected.inputs else {}
     candidates = {c["id"]: c for c in problem.get("candidates", [])}
     by_subject = {r.subject: r for r in reviewed}
-    outcomes = {r.subject: r.payload for r in reviewed}
-    chosen = set(sel["selected"]) if sel else set()
-    left_out = {item["id"]: item["reasons"] for item in (sel or {}).get("left_out", [])}
+    outcomes = {r.subject: r.body_as(ReviewedPayload) for r in reviewed}
+    chosen = set(sel.selected) if sel else set()
+    left_out = {item.id: list(item.reasons) for item in sel.left_out} if sel else {}
 
     projects = []
     buckets: dict[str, dict[str, Any]] = {}
-    for p in plan["projects"]:
-        done = outcomes.get(p["id"])
-        cand = candidates.get(p["id"])
-        facts = p["facts"]
+    for p in plan.projects:
+        done = outcomes.get(p.id)
+        cand = candidates.get(p.id)
+        facts = p.facts
         row = {
-            "id": p["id"],
-            "title": p["title"],
-            "reference": p["reference"],
-            "bucket": p["bucket"],
-            "state": p["state"],
-            "recommended": p["recommended"],
-            "outcome": done["outcome"] if done else None,
-            "overridden": bool(done and done["overridden"]),
-            "rationale": done["rationale"] if done else None,
-            "reasons": p["reasons"],
-            "findings": p["findings"],
-            "funded": p["funded"],
-            "facts": _pairs(facts),
+            "id": p.id,
+            "title": p.title,
+            "reference": p.reference,
+            "bucket": p.bucket,
+            "state": p.state,
+            "recommended": p.recommended,
+            "outcome": done.outcome if done else None,
+            "overridden": bool(done and done.overridden),
+            "rationale": done.rationale if done else None,
+            "reasons": list(p.reasons),
+            "findings": list(p.findings),
+            "funded": p.funded,
+            "facts": _pairs(_plain(facts)),
             "cost": _amount(cand["costs"]) if cand else None,
-            "ecv": facts.get("ecv"),
-            "score": facts.get("score"),
-            "risk": facts.get("risk_level") or "no report",
-            "left_out": left_out.get(p["id"], []),
-            "record": {"seq": by_subject[p["id"]].seq, "hash": by_subject[p["id"]].hash} if done else None,
+            "ecv": _scaled(facts.ecv),
+            "score": _scaled(facts.score),
+            "risk": facts.risk_level if isinstance(facts, ReviewFactsReported) else "no report",
+            "left_out": left_out.get(p.id, []),
+            "record": {"seq": by_subject[p.id].seq, "hash": by_subject[p.id].hash} if done else None,
         }
         projects.append(row)
-        b = buckets.setdefault(
-            p["bucket"], {"bucket": p["bucket"], "projects": 0, "ecv": Decimal(0), "outcomes": {}, "spend": None}
-        )
+        b = buckets.setdefault(p.bucket, _new_bucket(p.bucket))
         b["projects"] += 1
-        b["ecv"] += Decimal(str(facts.get("ecv") or 0))
+        b["ecv"] += facts.ecv
         final = row["outcome"] or row["recommended"]
         b["outcomes"][final] = b["outcomes"].get(final, 0) + 1
-    spend_rows = (sel or {}).get("spend_by_bucket", [])
+    spend_rows = sel.spend_by_bucket if sel else []
     for s in spend_rows:
-        buckets.setdefault(
-            s["bucket"], {"bucket": s["bucket"], "projects": 0, "ecv": Decimal(0), "outcomes": {}, "spend": None}
-        )["spend"] = s["spend"]
+        buckets.setdefault(s.bucket, _new_bucket(s.bucket))["spend"] = _scaled(s.spend)
     outcome_names = ("continue", "resume", "pause", "stop", "complete")
 
     frontier = []
@@ -240,16 +277,12 @@ def quarter_content(conn: Connection, quarter: str) -> PackContent:
     bars = []
     if sel:
         budget_total = sum((Decimal(str(v)) for v in problem.get("budget", {}).values()), Decimal(0))
-        for point in sel.get("frontier", []):
+        for point in sel.frontier:
             frontier.append(
-                charts.FrontierPoint(
-                    budget=Decimal(str(point["budget"])),
-                    value=None if point["value"] is None else Decimal(str(point["value"])),
-                    chosen=Decimal(str(point["budget"])) == budget_total,
-                )
+                charts.FrontierPoint(budget=point.budget, value=point.value, chosen=point.budget == budget_total)
             )
-        risk_of = {p["id"]: int(p["facts"].get("risk_rank") or 0) for p in plan["projects"]}
-        measure = sel.get("value_measure", "ecv")
+        risk_of = {p.id: p.facts.risk_rank if isinstance(p.facts, ReviewFactsReported) else 0 for p in plan.projects}
+        measure = sel.value_measure
         for cid in sorted(candidates):
             c = candidates[cid]
             bubbles.append(
@@ -262,14 +295,7 @@ def quarter_content(conn: Connection, quarter: str) -> PackContent:
                 )
             )
         for s in spend_rows:
-            bars.append(
-                charts.Bar(
-                    label=s["bucket"],
-                    spend=Decimal(str(s["spend"])),
-                    minimum=None if s.get("minimum") is None else Decimal(str(s["minimum"])),
-                    maximum=None if s.get("maximum") is None else Decimal(str(s["maximum"])),
-                )
-            )
+            bars.append(charts.Bar(label=s.bucket, spend=s.spend, minimum=s.minimum, maximum=s.maximum))
     covered = sorted([r for r in (selected, proposed, confirmed) if r is not None] + reviewed, key=lambda r: r.seq)
     head = covered[-1]
     policy_version = proposed.policy_version or ""
@@ -277,8 +303,15 @@ def quarter_content(conn: Connection, quarter: str) -> PackContent:
     context = _common(title, head, True, policy_version)
     context.update(
         quarter=quarter,
-        plan={k: plan[k] for k in ("as_of", "policy", "counts", "findings")},
-        confirmed=None if confirmed is None else dict(confirmed.payload["answer"], seq=confirmed.seq),
+        plan={
+            "as_of": plan.as_of.isoformat(),
+            "policy": plan.policy,
+            "counts": dict(plan.counts),
+            "findings": list(plan.findings),
+        },
+        confirmed=None
+        if confirmed is None
+        else dict(_plain(confirmed.body_as(ReviewConfirmedPayload).answer), seq=confirmed.seq),
         reviewed_count=len(reviewed),
         projects=projects,
         buckets=[
@@ -288,21 +321,18 @@ def quarter_content(conn: Connection, quarter: str) -> PackContent:
         selection=None
         if sel is None
         else {
-            k: sel.get(k)
-            for k in (
-                "status",
-                "value_measure",
-                "objective",
-                "bound",
-                "gap",
-                "currency",
-                "notes",
-                "next_slice",
-                "spend_by_bucket",
-                "spend_by_period",
-                "greedy",
-                "selected",
-            )
+            "status": sel.status,
+            "value_measure": sel.value_measure,
+            "objective": _scaled(sel.objective),
+            "bound": _scaled(sel.bound),
+            "gap": _scaled(sel.gap),
+            "currency": sel.currency,
+            "notes": list(sel.notes),
+            "next_slice": _plain(sel.next_slice),
+            "spend_by_bucket": _plain(sel.spend_by_bucket),
+            "spend_by_period": _plain(sel.spend_by_period),
+            "greedy": _plain(sel.greedy),
+            "selected": list(sel.selected),
         }
         | {"seq": selected.seq if selected else None, "left_out": sorted(left_out.items())},
         frontier_svg=charts.frontier_chart(frontier) if sel else None,

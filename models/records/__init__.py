@@ -21,9 +21,13 @@ or decimal text), dates as `datetime.date` (or ISO text); floats are refused.
 Errors: `RecordPayloadError` (also a `ValueError`), with a stable `code` printed as `[code]`:
 `unknown-record-kind` or `payload-invalid`.
 
+`LedgerRecord` is a ledger record as read back from the store: `record.body` is its payload read
+through its kind's model (`record.body_as(DecidedPayload)` where the reader knows the kind), and
+`record.payload` the same payload as plain JSON data (for JSON output only).
+
 Modules (private; this package is the public surface): `_values` (the value types and the base
 model), `_intake`, `_gates`, `_review`, `_selection` (the payloads, by the engine module that writes
-them) and `_registry` (kind -> model, `parse_payload`, `record_schema`).
+them), `_registry` (kind -> model, `parse_payload`, `record_schema`) and `_ledger` (`LedgerRecord`).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from models.records._intake import (
     SourceRef,
     WithdrawnPayload,
 )
+from models.records._ledger import LedgerRecord, RecordKind
 from models.records._registry import (
     RECORD_KINDS,
     RECORD_PAYLOADS,
@@ -103,12 +108,14 @@ __all__ = [
     "GateCondition",
     "GateRecommendation",
     "IsoDate",
+    "LedgerRecord",
     "MigratedPayload",
     "MustMeetResult",
     "PlainDecimal",
     "PolicyAdoptedPayload",
     "RecommendedPayload",
     "RecordErrorCode",
+    "RecordKind",
     "RecordPayload",
     "RecordPayloadError",
     "RecordedBucketSpend",

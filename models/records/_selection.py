@@ -105,3 +105,7 @@ class SelectedPayload(RecordPayload):
     def from_result(cls, result: SelectionResult) -> SelectedPayload:
         """The payload of a selection result (what its JSON form held, `str(Decimal)` for every decimal)."""
         return cls.model_validate(result.model_dump())
+
+    def to_result(self) -> SelectionResult:
+        """The selection result this payload records (each decimal with the scale it was stored with)."""
+        return SelectionResult.model_validate(self.model_dump())

@@ -125,10 +125,10 @@ BAD_USAGE = [
     ),
     (
         ("schema", "budget"),
-        "schema [OPTIONS] {kind}",
+        "schema [OPTIONS] {kind} [RECORD_KIND]",
         [
             "Invalid value for 'kind': 'budget' is not one of proposal, policy,",
-            "assessment, status-report, project, candidates",
+            "assessment, status-report, project, candidates, record",
         ],
     ),
     (

@@ -1,9 +1,12 @@
-"""The auditor's commands: verify, schema (replay and export: tests/cli/test_review.py)."""
+"""The auditor's commands: verify, schema (file formats, record kinds); replay, export: tests/cli/test_review.py."""
 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from models.records import RECORD_KINDS, record_schema
 
 from ..commands import run
 
@@ -29,6 +32,34 @@ def test_schema_export(tmp_path: Path) -> None:
     )
     policy = json.loads(run(tmp_path, "schema", "policy").stdout)
     assert policy["title"] == "Policy"
+
+
+def test_every_record_kind_s_schema_is_its_payload_model_s(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda kind: run(tmp_path, "schema", "record", kind), RECORD_KINDS))
+    for kind, result in zip(RECORD_KINDS, results, strict=True):
+        assert (result.returncode, result.stderr) == (0, ""), kind
+        assert json.loads(result.stdout) == record_schema(kind), kind
+    assert json.loads(results[RECORD_KINDS.index("decided")].stdout)["title"] == "DecidedPayload"
+
+
+_KINDS = (
+    "policy-adopted, filed, screened, screened-out, amended, withdrawn, scored, recommended, decided, superseded, "
+    "condition-closed, migrated, status-reported, review-proposed, selected, review-confirmed, reviewed"
+)
+
+
+def test_a_record_schema_needs_a_known_kind(tmp_path: Path) -> None:
+    """Bad usage (typer's message, exit 2) naming the kinds; a file format takes no record kind."""
+    wide = {"COLUMNS": "1000"}  # one line per message, whatever the terminal
+    for args, message in (
+        (("record",), f"name a record kind: {_KINDS}"),
+        (("record", "noted"), f"'noted' is not one of {_KINDS}"),
+        (("proposal", "decided"), "only `record` takes a record kind, not proposal"),
+    ):
+        result = run(tmp_path, "schema", *args, env=wide)
+        assert (result.returncode, result.stdout) == (2, ""), args
+        assert f"Invalid value for 'RECORD_KIND': {message}" in result.stderr, result.stderr
 
 
 def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:

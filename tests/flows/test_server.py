@@ -116,6 +116,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     from governance.clock import FixedClock, SeededIds
     from governance.ledger import Ledger, records_for
     from governance.store import Store
+    from models.records import ReviewedPayload
 
     from ..commands import assessment_csv, decide_conditional_go
     from ..conftest import START
@@ -203,7 +204,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         overridden = records_for(conn, "P-2026-0003")[-1]
     review_store.dispose()
     assert [r.kind for r in confirmed] == ["selected", "review-proposed", "review-confirmed"]
-    assert (overridden.kind, overridden.outcome, overridden.payload["rationale"]) == (
+    assert (overridden.kind, overridden.outcome, overridden.body_as(ReviewedPayload).rationale) == (
         "reviewed",
         "pause",
         "wait for the pricing offer",

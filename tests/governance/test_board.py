@@ -124,9 +124,7 @@ def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_
     ]
     assert (final.payload["state_after"], final.payload["next_gate"]) == ("active", None)
     with store.read() as conn:
-        assert [(c["id"], c["owner"]) for c in gates.open_conditions(conn, "P-2026-0001")] == [
-            ("C-2026-0001-G2-1", "CISO")
-        ]
+        assert [(c.id, c.owner) for c in gates.open_conditions(conn, "P-2026-0001")] == [("C-2026-0001-G2-1", "CISO")]
         assert [r.kind for r in records_for(conn, "P-2026-0001")] == [
             "filed",
             "screened",

@@ -8,6 +8,7 @@ import hashlib
 import json
 import multiprocessing
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +33,16 @@ from governance.ledger import (
 )
 from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
 from governance.store import Store
-from models.decision import LedgerRecord
+from models.decision import DecisionInput
+from models.records import (
+    RECORD_KINDS,
+    RECORD_PAYLOADS,
+    DecidedPayload,
+    LedgerRecord,
+    RecordPayloadError,
+    WithdrawnPayload,
+    parse_payload,
+)
 from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
 from ..conftest import START
@@ -630,3 +640,71 @@ def test_a_pool_process_walks_alone(store: Store, ledger: Ledger) -> None:
     _fill_proposals(store, ledger, 8)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         assert pool.apply(_verify_in_pool, (store.url,)) == _reference_verify(store).as_dict()
+
+
+# -- payloads through their models ------------------------------------------------------------
+
+
+def test_every_record_an_engine_run_writes_reads_back_through_its_model(
+    store: Store, ledger: Ledger, tmp_path: Path
+) -> None:
+    """Every kind the engine writes, from one run: `record.body` is the kind's model, read once, and it
+    gives the stored bytes again."""
+    from governance import board, intake
+
+    from .test_intake import proposal, write
+    from .test_replay import SG, _history
+
+    _history(store, ledger, tmp_path)  # adopted, filed, screened, scored, ..., selected, reviewed
+    board.supersede(store, ledger, "P-2026-0001", 1, "The votes were counted wrongly.", "secretary")
+    votes = [{"member": m, "outcome": "conditional-go"} for m in ("ana", "raj", "lee")]
+    again = DecisionInput.model_validate(
+        {
+            "proposal_id": "P-2026-0001",
+            "gate": 1,
+            "outcome": "conditional-go",
+            "rationale": "Fits the strategy, once the supplier is audited.",
+            "decided_by": "ana",
+            "meeting_date": "2026-11-20",
+            "votes": [*votes, {"member": "mia", "outcome": "hold"}],
+            "conditions": [{"text": "Supplier audit", "owner": "Tom Becker", "due": "2027-02-01"}],
+        }
+    )
+    board.decide(store, ledger, again, "secretary")
+    board.close_condition(store, ledger, "C-2026-0001-G1-1", "Audit passed.", "secretary")
+    changed = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber", summary="Changed.")
+    beta = proposal("NW-BRAVO", budget_owner=None)
+    files = [write(tmp_path, "a.yaml", changed), write(tmp_path, "b.yaml", beta)]
+    [_, screened_out] = intake.file_proposals(store, ledger, intake.validate_submission(files, SG.policy), "x")
+    intake.withdraw(store, ledger, screened_out.proposal_id, "x", "Not needed any more.")
+
+    with store.read() as conn:
+        written = list(iter_records(conn))
+    assert {r.kind for r in written} == set(RECORD_KINDS)
+    for record in written:
+        body = record.body
+        assert type(body) is RECORD_PAYLOADS[record.kind], record.seq
+        assert record.body is body  # parsed once
+        assert record.body_as(RECORD_PAYLOADS[record.kind]) is body
+        assert body == parse_payload(record.kind, record.payload_text)
+        assert canonical_text(body) == record.payload_text, f"record {record.seq} ({record.kind})"
+        assert record.payload == json.loads(record.payload_text)  # the same payload as plain JSON data
+
+
+def test_a_record_read_as_another_kind_s_model_is_refused(store: Store, ledger: Ledger) -> None:
+    with store.write() as conn:
+        [record] = ledger.append(conn, [NewRecord(kind="withdrawn", subject="P-2026-0001", payload=_WITHDRAWN)], "x")
+    with pytest.raises(RecordPayloadError) as caught:
+        record.body_as(DecidedPayload)
+    assert (str(caught.value), caught.value.code) == (
+        "record 1 is withdrawn, whose payload is WithdrawnPayload, not DecidedPayload [payload-invalid]",
+        "payload-invalid",
+    )
+    with store.write() as conn:
+        [odd] = ledger.append(conn, [NewRecord(kind="noted", subject="X", payload={"n": 1})], "x")
+    with pytest.raises(RecordPayloadError, match=r"unknown record kind 'noted' .* \[unknown-record-kind\]"):
+        _ = odd.body
+    assert odd.payload == {"n": 1}
+
+
+_WITHDRAWN = WithdrawnPayload(reference="NW-ALPHA", reason="No longer needed.", content_hash="0" * 64)

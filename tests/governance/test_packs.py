@@ -19,12 +19,12 @@ import pydyf
 import pytest
 from pypdf import PdfReader
 
+from bench.synthetic import synthetic_quarter
 from governance import adoption, board, gates, intake, packs
 from governance.assessments import read_assessments
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger, latest_record
 from governance.packs import charts
-from governance.packs.sample import synthetic_quarter
 from governance.policy import load_policy
 from governance.store import Store
 from models.decision import DecisionInput

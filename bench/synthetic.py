@@ -1,8 +1,10 @@
-"""A synthetic quarterly review of many projects, for layout tests and the pack benchmark.
+"""Synthetic data for the pack benchmark and the pack layout tests: a quarter of many projects, decided gates.
 
-It appends `selected`, `review-proposed`, `review-confirmed` and `reviewed` records shaped like the
-ones `governance.review` writes, straight to the ledger (no proposals; the selection solved with
-HiGHS on the projects as candidates), so a 500-project board pack can be made in seconds.
+`synthetic_quarter` appends a confirmed quarterly review of many projects: `selected`,
+`review-proposed`, `review-confirmed` and `reviewed` records, each payload built from its kind's
+model as `governance.review` builds them, straight to the ledger (no proposals; the selection solved
+by the review's own step, with HiGHS, on the projects as candidates), so a 500-project board pack can
+be made in seconds. `synthetic_gates` files, scores and decides proposals through the engine itself.
 Deterministic: the same arguments give the same records.
 """
 
@@ -14,7 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from governance.ledger import Ledger, NewRecord
+from governance.review import ReviewPlan, apply_selection, review_outcomes
 from governance.store import Store
+from models.decision import ReviewAnswer
+from models.records import ReviewConfirmedPayload, ReviewFactsReported, ReviewProject, ReviewProposedPayload
+from models.selection import SelectionCandidate, SelectionProblem
 
 __all__ = ["synthetic_gates", "synthetic_quarter"]
 
@@ -43,6 +49,7 @@ _WORDS = (
     "service",
     "network",
 )
+_CENT = Decimal("0.01")
 
 
 def synthetic_quarter(
@@ -57,7 +64,7 @@ def synthetic_quarter(
     """Append one confirmed quarterly review of `projects` projects. Returns the seq of the last record."""
     rng = random.Random(seed)
     subject = f"Q-{quarter}"
-    plan: list[dict[str, Any]] = []
+    planned: list[ReviewProject] = []
     candidates: list[dict[str, Any]] = []
     for i in range(projects):
         pid = f"P-2026-{1000 + i:04d}"
@@ -75,33 +82,48 @@ def synthetic_quarter(
             if outcome == "continue"
             else [f"rule-{outcome}: synthetic reason for {pid} (2026Q4: cpi lt 0.8 (is {cpi}): yes)"]
         )
-        plan.append(
-            {
-                "bucket": bucket,
-                "facts": {
-                    "actual_cost": str(cost // 2),
-                    "bucket": bucket,
-                    "cpi": str(cpi),
-                    "ecv": str(ecv),
-                    "risk_level": risk,
-                    "risk_rank": _RISKS.index(risk) + 1,
-                    "percent_complete": str(rng.randrange(0, 100)),
-                    "report_missing": False,
-                    "score": str(rng.randrange(40, 95)),
-                    "spi": str(Decimal(rng.randrange(60, 120)) / 100),
-                    "state": "active",
-                },
-                "findings": [],
-                "funded": False,  # set from the selection
-                "id": pid,
-                "reasons": reasons,
-                "recommended": outcome,
-                "reference": f"SYN-{i:04d}",
-                "rules_fired": [],
-                "rules_outcome": outcome,
-                "state": "active",
-                "title": title,
-            }
+        percent_complete = Decimal(rng.randrange(0, 100))
+        score = Decimal(rng.randrange(40, 95))
+        spi = Decimal(rng.randrange(60, 120)) / 100
+        # Figures the draws above imply (no further draws, so the same seed gives the same projects).
+        actual_cost = cost // 2
+        earned_value = (actual_cost * cpi).quantize(_CENT)
+        facts = ReviewFactsReported(
+            score=score,
+            ecv=ecv,
+            npv=ecv,
+            open_conditions=0,
+            overdue_conditions=0,
+            state="active",
+            bucket=bucket,
+            report_missing=False,
+            report_late_days=0,
+            cpi=cpi,
+            spi=spi,
+            actual_cost=actual_cost,
+            planned_value=(earned_value / spi).quantize(_CENT),
+            earned_value=earned_value,
+            percent_complete=percent_complete,
+            risk_level=risk,
+            risk_rank=_RISKS.index(risk) + 1,
+            milestones_hit=1,
+            milestones_missed=0 if outcome == "continue" else 1,
+        )
+        planned.append(
+            ReviewProject(
+                id=pid,
+                reference=f"SYN-{i:04d}",
+                title=title,
+                bucket=bucket,
+                state="active",
+                rules_outcome=outcome,
+                recommended=outcome,
+                reasons=reasons,
+                rules_fired=[],
+                findings=[],
+                facts=facts,
+                funded=False,  # set from the selection
+            )
         )
         if outcome != "stop":  # as in a review: stopped projects are not candidates, paused ones forced out
             candidates.append(
@@ -113,77 +135,67 @@ def synthetic_quarter(
                     "kind": "project",
                     "score": "60",
                     "title": title,
-                    **(
-                        {"force": "out", "force_reason": "review rule cost-overrun: pause"}
-                        if outcome == "pause"
-                        else {}
-                    ),
+                    **(_FORCED_OUT if outcome == "pause" else {}),
                 }
             )
-    selection, problem = _solved(plan, candidates)
+    plan = _solved(planned, candidates)
+    assert plan.selection is not None and plan.selection_problem is not None
     counts: dict[str, int] = {}
-    for p in plan:
-        counts[p["recommended"]] = counts.get(p["recommended"], 0) + 1
+    for p in plan.projects:
+        counts[p.recommended] = counts.get(p.recommended, 0) + 1
+    proposal = ReviewProposedPayload(
+        quarter=quarter,
+        as_of=dt.date(2026, 11, 24),
+        policy="synthetic",
+        counts=counts,
+        findings=[],
+        projects=list(plan.projects),
+        selection=None,
+    )
+    answer = ReviewAnswer(
+        quarter=quarter,
+        decided_by="ana",
+        meeting_date=dt.date(2026, 11, 25),
+        rationale="The board accepts the review's recommendations.",
+    )
+    outcomes = review_outcomes(proposal, answer)  # as the review confirms them: each recommendation accepted
     with store.write() as conn:
-        selected_rec, proposed = ledger.append(
+        _, proposed = ledger.append(
             conn,
             [
                 NewRecord(
-                    "selected",
-                    subject,
-                    selection,
-                    "optimal",
-                    policy_version,
-                    problem,
+                    kind="selected",
+                    subject=subject,
+                    payload=plan.selection,
+                    outcome="optimal",
+                    policy_version=policy_version,
+                    inputs=plan.selection_problem,
                 ),
                 NewRecord(
-                    "review-proposed",
-                    subject,
-                    {
-                        "quarter": quarter,
-                        "as_of": "2026-11-24",
-                        "policy": "synthetic",
-                        "counts": counts,
-                        "findings": [],
-                        "projects": plan,
-                        "selection": None,
-                    },
-                    f"{projects} projects",
-                    policy_version,
-                    {"quarter": quarter},
+                    kind="review-proposed",
+                    subject=subject,
+                    payload=proposal,
+                    outcome=f"{projects} projects",
+                    policy_version=policy_version,
+                    inputs={"quarter": quarter},
                 ),
             ],
             "pmo",
         )
-        answer = {
-            "decided_by": "ana",
-            "meeting_date": "2026-11-25",
-            "overrides": [],
-            "quarter": quarter,
-            "rationale": "The board accepts the review's recommendations.",
-        }
         [confirmed] = ledger.append(
             conn,
             [
                 NewRecord(
-                    "review-confirmed",
-                    subject,
-                    {
-                        "quarter": quarter,
-                        "proposed_seq": proposed.seq,
-                        "answer": answer,
-                        "outcomes": [
-                            {
-                                "id": p["id"],
-                                "outcome": p["recommended"],
-                                "recommended": p["recommended"],
-                                "overridden": False,
-                            }
-                            for p in plan
-                        ],
-                    },
-                    quarter,
-                    policy_version,
+                    kind="review-confirmed",
+                    subject=subject,
+                    payload=ReviewConfirmedPayload(
+                        quarter=quarter,
+                        proposed_seq=proposed.seq,
+                        answer=answer,
+                        outcomes=[o.confirmed() for o in outcomes],
+                    ),
+                    outcome=quarter,
+                    policy_version=policy_version,
                 )
             ],
             "pmo",
@@ -192,38 +204,22 @@ def synthetic_quarter(
             conn,
             [
                 NewRecord(
-                    "reviewed",
-                    p["id"],
-                    {
-                        "quarter": quarter,
-                        "outcome": p["recommended"],
-                        "recommended": p["recommended"],
-                        "overridden": False,
-                        "reasons": p["reasons"],
-                        "rationale": answer["rationale"],
-                        "decided_by": "ana",
-                        "meeting_date": "2026-11-25",
-                        "confirmed_seq": confirmed.seq,
-                        "state_after": {"pause": "paused", "stop": "stopped"}.get(p["recommended"], "active"),
-                    },
-                    p["recommended"],
-                    policy_version,
+                    kind="reviewed",
+                    subject=o.id,
+                    payload=o.reviewed(answer, confirmed.seq),
+                    outcome=o.outcome,
+                    policy_version=policy_version,
                 )
-                for p in plan
+                for o in outcomes
             ],
             "pmo",
         )
-    del selected_rec
     return written[-1].seq
 
 
-def _solved(plan: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The portfolio selection of the synthetic quarter, by the review's own step: the budget is two
-    thirds of what the continuing projects cost, so some are not funded and are recommended for
-    pause. Returns the `selected` record's payload and its input snapshot."""
-    from governance.review import ReviewPlan, apply_selection
-    from models.selection import SelectionCandidate, SelectionProblem
-
+def _solved(projects: list[ReviewProject], candidates: list[dict[str, Any]]) -> ReviewPlan:
+    """The synthetic quarter's plan with its portfolio selection, by the review's own step: the budget is
+    two thirds of what the continuing projects cost, so some are not funded and are recommended for pause."""
     models = tuple(SelectionCandidate.model_validate(c) for c in candidates)
     wanted = sum((m.costs[0].amount for m in models if m.force is None), Decimal(0))
     problem = SelectionProblem(
@@ -233,10 +229,7 @@ def _solved(plan: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> tup
         value_measure="ecv",
         currency="EUR",
     )
-    review = ReviewPlan("synthetic", dt.date(2026, 11, 24), projects=plan)
-    apply_selection(review, problem, "rules")
-    assert review.selection is not None and review.selection_problem is not None
-    return review.selection, review.selection_problem
+    return apply_selection(ReviewPlan("synthetic", dt.date(2026, 11, 24), projects=tuple(projects)), problem, "rules")
 
 
 def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, list[str]]:
