@@ -12,12 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from governance.errors import InputRefused, Problem
-from governance.intake import problems_from_validation
 from governance.scoring import RatedAssessment
-from governance.sources import SourceRecord, expand_paths, read_records
+from governance.sources import SourceRecord, expand_paths, read_records, validated
 from models.assessment import Assessment
 
 __all__ = ["read_assessments"]
@@ -58,11 +55,9 @@ def read_assessments(paths: Sequence[str | Path]) -> list[RatedAssessment]:
     for path in files:
         records, read_problems = read_records(path, csv_reader=_csv)
         problems.extend(read_problems)
-        for record in records:
-            try:
-                items.append(RatedAssessment(record.file, record.label, Assessment.model_validate(record.data)))
-            except ValidationError as exc:
-                problems.extend(problems_from_validation(exc, record.file, record.label))
+        for record, assessment in validated(records, Assessment, problems):
+            if assessment is not None:
+                items.append(RatedAssessment(record.file, record.label, assessment))
     if problems:
         raise InputRefused(problems)
     return items

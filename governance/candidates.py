@@ -19,8 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from governance.errors import InputRefused, Problem
-from governance.intake import problems_from_validation
-from governance.sources import load_yaml_text, read_text_file
+from governance.sources import load_yaml_text, problems_from_validation, read_text_file
 from models.selection import (
     BucketBounds,
     CandidatesFile,

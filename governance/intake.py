@@ -9,23 +9,22 @@ content hash matches), a changed one is amended and screened again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from governance.adoption import current_policy
 from governance.canonical import canonical_text, sha256_hex
-from governance.errors import InputRefused, NotFoundError, Problem, ProblemCode
+from governance.errors import InputRefused, NotFoundError, Problem
 from governance.ledger import Canonical, Ledger, NewRecord, get_snapshot
 from governance.lifecycle import CLOSED, check_transition
 from governance.policy import LoadedPolicy
 from governance.rules import evaluate
-from governance.sources import expand_paths, read_records
+from governance.sources import expand_paths, read_records, validated
 from governance.store import Store
 from models.policy import Policy
 from models.proposal import Proposal
@@ -54,28 +53,6 @@ __all__ = [
     "validate_submission",
     "withdraw",
 ]
-
-_PYDANTIC_CODES: dict[str, ProblemCode] = {
-    "missing": "missing",
-    "extra_forbidden": "unknown-field",
-    "finite_number": "not-finite",
-    "not-finite": "not-finite",
-    "negative-amount": "negative-amount",
-    "markup-in-text": "markup-in-text",
-    "inconsistent": "inconsistent",
-    "greater_than_equal": "out-of-range",
-    "less_than_equal": "out-of-range",
-    "greater_than": "out-of-range",
-    "less_than": "out-of-range",
-    "too_short": "missing",
-    "too_long": "out-of-range",
-    "string_too_long": "out-of-range",
-    "string_too_short": "missing",
-    "decimal_max_digits": "out-of-range",
-    "decimal_max_places": "invalid-value",
-    "decimal_whole_digits": "out-of-range",
-    "string_pattern_mismatch": "invalid-value",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,28 +87,6 @@ class Filing:
     reasons: list[str] = field(default_factory=list)
 
 
-def _field_path(loc: Iterable[int | str]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def problems_from_validation(exc: ValidationError, file: str, label: str) -> list[Problem]:
-    """Pydantic errors as `Problem`s with stable codes."""
-    problems = []
-    for err in exc.errors(include_url=False):
-        kind = err["type"]
-        code: ProblemCode = _PYDANTIC_CODES.get(
-            kind, "invalid-type" if "type" in kind or "parsing" in kind else "invalid-value"
-        )
-        message = err["msg"]
-        if kind.startswith("value_error"):
-            message = message.removeprefix("Value error, ")
-        problems.append(Problem(file, label, _field_path(err["loc"]) or "(record)", code, message))
-    return problems
-
-
 def validate_submission(
     paths: Sequence[str | Path], policy: Policy, known: dict[str, str] | None = None
 ) -> list[Candidate]:
@@ -151,11 +106,8 @@ def validate_submission(
     for path in files:
         records, read_problems = read_records(path)
         problems.extend(read_problems)
-        for record in records:
-            try:
-                proposal = Proposal.model_validate(record.data)
-            except ValidationError as exc:
-                problems.extend(problems_from_validation(exc, record.file, record.label))
+        for record, proposal in validated(records, Proposal, problems):
+            if proposal is None:
                 problems.extend(_raw_policy_problems(record.data, policy, record.file, record.label))
                 continue
             content = canonical_text(proposal)

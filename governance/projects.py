@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import insert, select
 
 from governance.adoption import current_policy
 from governance.canonical import canonical_text, sha256_hex
 from governance.errors import InputRefused, Problem
-from governance.intake import Candidate, _next_ids, check_against_policy, problems_from_validation
+from governance.intake import Candidate, _next_ids, check_against_policy
 from governance.ledger import Canonical, Ledger, NewRecord
-from governance.sources import expand_paths, read_records
+from governance.sources import expand_paths, read_records, validated
 from governance.store import Store
 from models.proposal import Proposal
 from models.records import MigratedPayload, SourceRef
@@ -52,11 +51,8 @@ def read_projects(paths: Sequence[str | Path]) -> list[tuple[Candidate, Migrated
             continue
         records, read_problems = read_records(path)
         problems.extend(read_problems)
-        for record in records:
-            try:
-                project = MigratedProject.model_validate(record.data)
-            except ValidationError as exc:
-                problems.extend(problems_from_validation(exc, record.file, record.label))
+        for record, project in validated(records, MigratedProject, problems):
+            if project is None:
                 continue
             if project.reference in seen:
                 problems.append(

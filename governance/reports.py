@@ -19,15 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Connection, and_, select
 
 from governance.canonical import canonical_text, sha256_hex
 from governance.errors import InputRefused, NotFoundError, Problem
-from governance.intake import find_proposal, problems_from_validation
+from governance.intake import find_proposal
 from governance.ledger import Canonical, Ledger, NewRecord
 from governance.lifecycle import REVIEWABLE
-from governance.sources import SourceRecord, expand_paths, read_records
+from governance.sources import SourceRecord, expand_paths, read_records, validated
 from governance.store import Store
 from models.records import SourceRef, StatusReportedPayload, parse_payload
 from models.status_report import StatusReport
@@ -131,11 +130,8 @@ def read_status_reports(paths: Sequence[str | Path], quarter: str | None = None)
     for path in files:
         records, read_problems = read_records(path, csv_reader=_csv)
         problems.extend(read_problems)
-        for record in records:
-            try:
-                report = StatusReport.model_validate(record.data)
-            except ValidationError as exc:
-                problems.extend(problems_from_validation(exc, record.file, record.label))
+        for record, report in validated(records, StatusReport, problems):
+            if report is None:
                 continue
             if quarter is not None and report.quarter != quarter:
                 problems.append(

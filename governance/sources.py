@@ -9,17 +9,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from governance.errors import Problem
+from governance.errors import Problem, ProblemCode
 
-__all__ = ["MAX_FILE_BYTES", "SUFFIXES", "SourceRecord", "expand_paths", "load_yaml_text", "read_records"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SUFFIXES",
+    "SourceRecord",
+    "expand_paths",
+    "load_yaml_text",
+    "problems_from_validation",
+    "read_records",
+    "validated",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml", ".json", ".csv")
@@ -258,3 +270,60 @@ def _risk(item: str) -> dict[str, Any] | None:
     if not (scores[0][1:].isdigit() and scores[1][1:].isdigit()):
         return None
     return {"title": title.strip(), "likelihood": int(scores[0][1:]), "impact": int(scores[1][1:])}
+
+
+_PYDANTIC_CODES: dict[str, ProblemCode] = {
+    "missing": "missing",
+    "extra_forbidden": "unknown-field",
+    "finite_number": "not-finite",
+    "not-finite": "not-finite",
+    "negative-amount": "negative-amount",
+    "markup-in-text": "markup-in-text",
+    "inconsistent": "inconsistent",
+    "greater_than_equal": "out-of-range",
+    "less_than_equal": "out-of-range",
+    "greater_than": "out-of-range",
+    "less_than": "out-of-range",
+    "too_short": "missing",
+    "too_long": "out-of-range",
+    "string_too_long": "out-of-range",
+    "string_too_short": "missing",
+    "decimal_max_digits": "out-of-range",
+    "decimal_max_places": "invalid-value",
+    "decimal_whole_digits": "out-of-range",
+    "string_pattern_mismatch": "invalid-value",
+}
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def problems_from_validation(exc: ValidationError, file: str, label: str) -> list[Problem]:
+    """Pydantic errors as `Problem`s with stable codes."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        kind = err["type"]
+        code: ProblemCode = _PYDANTIC_CODES.get(
+            kind, "invalid-type" if "type" in kind or "parsing" in kind else "invalid-value"
+        )
+        message = err["msg"]
+        if kind.startswith("value_error"):
+            message = message.removeprefix("Value error, ")
+        problems.append(Problem(file, label, _field_path(err["loc"]) or "(record)", code, message))
+    return problems
+
+
+def validated(
+    records: Iterable[SourceRecord], model: type[M], problems: list[Problem]
+) -> Iterator[tuple[SourceRecord, M | None]]:
+    """Each record with its model, or with None once its validation problems are added to `problems`."""
+    for record in records:
+        try:
+            yield record, model.model_validate(record.data)
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, record.file, record.label))
+            yield record, None
