@@ -89,11 +89,12 @@ def pipeline_candidates(
             .order_by(LedgerRow.seq)
         ):
             cards[subject] = parse_payload("scored", payload)
-        contents = dict(
-            conn.execute(
+        contents: dict[str, str] = {
+            key: content
+            for key, content in conn.execute(
                 select(SnapshotRow.key, SnapshotRow.content).where(SnapshotRow.key.in_([r.snapshot for r in chunk]))
-            ).all()
-        )
+            )
+        }
         for row in chunk:
             card = cards.get(row.id)
             if card is None:
