@@ -76,6 +76,7 @@ def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
     if gateway is not None:
         from flows.gateway import call
 
+        _same_database(settings)
         return call(*gateway, list(args))
     configure_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -93,15 +94,13 @@ def run_intake(settings: Settings, paths: list[str], actor: str) -> IntakeReport
     """The intake flow over proposal files and folders."""
     return cast(
         "IntakeReport",
-        _call_flow(
-            settings, "flows.intake", "intake_flow", paths, actor, settings.resolved_database_url(), settings.chunk_size
-        ),
+        _call_flow(settings, "flows.intake", "intake_flow", paths, actor, None, settings.chunk_size),
     )
 
 
 def run_score(settings: Settings, paths: list[str], actor: str) -> list[dict[str, Any]]:
     """The scoring flow over assessment files; the ranking, or InputRefused with every problem."""
-    report = _call_flow(settings, "flows.gates", "score_flow", paths, actor, settings.resolved_database_url())
+    report = _call_flow(settings, "flows.gates", "score_flow", paths, actor, None)
     if report.problems:
         raise InputRefused(report.problems)
     return cast("list[dict[str, Any]]", report.ranking)
@@ -111,7 +110,7 @@ def run_gate(settings: Settings, proposal_id: str, actor: str) -> GateReviewResu
     """The gate review as a local flow run: it stops at "awaiting decision"."""
     return cast(
         "GateReviewResult",
-        _call_flow(settings, "flows.gates", "gate_review_flow", proposal_id, actor, settings.resolved_database_url()),
+        _call_flow(settings, "flows.gates", "gate_review_flow", proposal_id, actor, None),
     )
 
 
@@ -126,14 +125,29 @@ def run_review(settings: Settings, quarter: str | None, reports: list[str], acto
             quarter,
             reports or None,
             actor,
-            settings.resolved_database_url(),
+            None,
             None,
             settings.chunk_size,
         ),
     )
 
 
-def _start_deployment(mode: Mode, name: str, parameters: dict[str, Any]) -> Started:
+def _same_database(settings: Settings) -> None:
+    """The local server's runner must serve this command's database (it reads its own settings)."""
+    state = read_server_state(settings) or {}
+    theirs, ours = state.get("database_url"), settings.resolved_database_url()
+    if theirs is not None and theirs != ours:
+        raise ConfigError(
+            f"the local Prefect server's runner serves the database {theirs}, this command's is {ours}: "
+            "`governance server stop`, then start it again with this GOVERNANCE_DATABASE_URL"
+        )
+
+
+def _start_deployment(settings: Settings, mode: Mode, name: str, parameters: dict[str, Any]) -> Started:
+    """A run of the deployment `name`. Its parameters hold only what a board member may read: the worker
+    (or the local runner) takes the database from its own environment, never from a run parameter."""
+    if mode.kind == "local-server":
+        _same_database(settings)
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
@@ -151,11 +165,7 @@ def _start_deployment(mode: Mode, name: str, parameters: dict[str, Any]) -> Star
 
 def start_gate_review(settings: Settings, mode: Mode, proposal_id: str, actor: str) -> Started:
     """Trigger the gate-review deployment; it suspends until the chair answers in the Prefect UI."""
-    return _start_deployment(
-        mode,
-        "gate-review/gate-review",
-        {"proposal_id": proposal_id, "actor": actor, "database_url": settings.resolved_database_url()},
-    )
+    return _start_deployment(settings, mode, "gate-review/gate-review", {"proposal_id": proposal_id, "actor": actor})
 
 
 def start_quarterly_review(
@@ -163,13 +173,13 @@ def start_quarterly_review(
 ) -> Started:
     """Trigger the quarterly-review deployment; it suspends until the board answers in the Prefect UI."""
     return _start_deployment(
+        settings,
         mode,
         "quarterly-review/quarterly-review",
         {
             "quarter": quarter,
             "reports": [str(Path(r).resolve()) for r in reports] or None,
             "actor": actor,
-            "database_url": settings.resolved_database_url(),
             "chunk_size": settings.chunk_size,
         },
     )

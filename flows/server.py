@@ -60,6 +60,9 @@ def start(settings: Settings, port: int) -> str:
     env.update(QUIET)
     env["PREFECT_HOME"] = str(server_home)
     env["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    # The UI asks the server for its API's address (/ui-settings); unset, it says port 4200 whatever --port is,
+    # and the UI would show another server's runs, or none.
+    env["PREFECT_UI_API_URL"] = api_url
     server_pid = _spawn(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env,
@@ -155,8 +158,17 @@ def status(settings: Settings) -> str:
     if os.environ.get("PREFECT_API_URL"):
         return f"Commands use PREFECT_API_URL={os.environ['PREFECT_API_URL']}."
     state = read_server_state(settings)
+    runner = state.get("runner_pid") if state else None
+    runner_alive = isinstance(runner, int) and _alive(runner)
     if state and server_healthy(str(state.get("api_url"))):
-        runner = state.get("runner_pid")
-        runner_state = "running" if isinstance(runner, int) and _alive(runner) else "not running"
+        runner_state = "running" if runner_alive else "not running"
         return f"Local server running: API {state['api_url']}, UI {state['ui_url']}; runner {runner_state}."
-    return "No local server: commands use Prefect's embedded server (about 10 s to start per command)."
+    embedded = "commands use Prefect's embedded server (about 10 s to start per command)"
+    if state and runner_alive:
+        return (
+            f"The local server at {state['api_url']} does not answer, but its runner (pid {runner}) still runs "
+            f"(it stops by itself within a minute); {embedded}. `governance server stop` ends it now."
+        )
+    if state:
+        return f"The local server at {state['api_url']} stopped; {embedded}. `governance server stop` clears its state."
+    return f"No local server: {embedded}."

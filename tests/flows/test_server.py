@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import time
 import urllib.error
@@ -54,6 +56,7 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
             ("COMPLETED", "tester"),  # the intake run
             ("COMPLETED", None),  # the runner's warm-up at start
         ]
+        assert runs[0]["parameters"]["database_url"] is None  # the runner serves its own database
         # A request without the token is refused.
         with pytest.raises(urllib.error.HTTPError) as refused:
             _post(f"{state['gateway_url']}/flows/intake", {"args": [], "cwd": str(tmp_path)})
@@ -140,6 +143,8 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         run_id = gated.stdout.split("/runs/flow-run/")[1].split()[0]
         suspended = _wait(api, run_id, {"Suspended"})
         assert suspended["state"]["type"] == "PAUSED"  # type: ignore[index]
+        # What anyone who reads the Prefect UI or API sees: no database URL (the runner has its own).
+        assert suspended["parameters"] == {"proposal_id": "P-2026-0001", "actor": "tester"}
         # An answer the votes do not support is refused, nothing is recorded, and the run asks again.
         wrong = {
             "outcome": "go",
@@ -271,3 +276,46 @@ def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Pa
             "prefect.yaml and start a worker"
         ],
     )
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return True
+    return False
+
+
+@pytest.mark.prefect
+def test_the_ui_follows_the_port_and_a_killed_server_takes_its_runner_with_it(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
+    api = f"http://127.0.0.1:{port}/api"
+    assert run(tmp_path, "init", env=env).returncode == 0
+    started = run(tmp_path, "server", "start", "--port", str(port), env=env)
+    try:
+        assert (started.returncode, started.stderr) == (0, "")
+        # The UI reads its API's address from the server: the port given, not Prefect's default 4200.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ui-settings", timeout=10) as response:
+            assert json.loads(response.read())["api_url"] == api
+        state = json.loads((tmp_path / ".governance" / "server.json").read_text())
+        server_pid, runner_pid = state["server_pid"], state["runner_pid"]
+        os.killpg(server_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not _gone(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        embedded = "commands use Prefect's embedded server (about 10 s to start per command)"
+        assert run(tmp_path, "server", "status", env=env).stdout == (
+            f"The local server at {api} does not answer, but its runner (pid {runner_pid}) still runs (it stops "
+            f"by itself within a minute); {embedded}. `governance server stop` ends it now.\n"
+        )
+        deadline = time.monotonic() + 90
+        while not _gone(runner_pid) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _gone(runner_pid), "the runner outlived its server"
+        assert run(tmp_path, "server", "status", env=env).stdout == (
+            f"The local server at {api} stopped; {embedded}. `governance server stop` clears its state.\n"
+        )
+    finally:
+        run(tmp_path, "server", "stop", env=env)
+    assert run(tmp_path, "server", "status", env=env).stdout.startswith("No local server")
