@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from rich.table import Table
 
 from cli import render
-from cli.context import AsOption, JsonOption, choice, err, ledger, opened, out, print_json
+from cli.context import AsOption, JsonOption, choice, err, ledger, opened, out, print_json, quarter
 from governance.settings import default_actor
 from models.decision import OUTCOMES
 
@@ -20,8 +19,6 @@ __all__ = ["app", "condition_app", "policy_app"]
 app = typer.Typer()
 condition_app = typer.Typer(help="Conditions of conditional go decisions.", no_args_is_help=True)
 policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
-
-_QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 
 
 @app.command()
@@ -92,12 +89,6 @@ def gate(
     )
 
 
-def _quarter(value: str | None) -> str | None:
-    if value is not None and not _QUARTER.fullmatch(value):
-        raise typer.BadParameter(f"{value!r}: expected a quarter like 2026Q4")
-    return value
-
-
 @app.command()
 def decide(
     proposal: Annotated[str | None, typer.Argument(help="Proposal id (P-2026-0007) or reference.")] = None,
@@ -109,7 +100,7 @@ def decide(
     rationale: Annotated[str, typer.Option(help="Why (required; kept in the ledger).")] = "",
     quarter: Annotated[
         str | None,
-        typer.Option(callback=_quarter, help="Answer the quarterly review of this quarter instead (2026Q4)."),
+        typer.Option(callback=quarter, help="Answer the quarterly review of this quarter instead (2026Q4)."),
     ] = None,
     override: Annotated[
         list[str], typer.Option(help="With --quarter: 'P-2026-0007=OUTCOME: rationale', once per change.")

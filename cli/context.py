@@ -6,6 +6,7 @@ Groups import this module and `cli.render`, never `cli.app`.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -17,7 +18,19 @@ from governance.ledger import Ledger
 from governance.settings import Settings, load_settings
 from governance.store import Store
 
-__all__ = ["AsOption", "JsonOption", "choice", "err", "ledger", "load_settings", "opened", "out", "print_json", "store"]
+__all__ = [
+    "AsOption",
+    "JsonOption",
+    "choice",
+    "err",
+    "ledger",
+    "load_settings",
+    "opened",
+    "out",
+    "print_json",
+    "quarter",
+    "store",
+]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,6 +62,15 @@ def opened(settings: Settings | None = None) -> tuple[Settings, Store]:
 def print_json(data: Any) -> None:
     """JSON on stdout, indented, non-ASCII kept, anything else as its text."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def quarter(value: str | None) -> str | None:
+    """An option callback refusing anything but a quarter like 2026Q4 (bad usage: typer's message, exit 2)."""
+    from models.status_report import QUARTER_PATTERN
+
+    if value is not None and not re.fullmatch(QUARTER_PATTERN, value):
+        raise typer.BadParameter(f"{value!r}: expected a quarter like 2026Q4")
+    return value
 
 
 def choice(*values: str) -> Callable[[str | None], str | None]:

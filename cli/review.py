@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.context import AsOption, JsonOption, choice, err, ledger, load_settings, opened, out, print_json
+from cli.context import AsOption, JsonOption, choice, err, ledger, load_settings, opened, out, print_json, quarter
 from governance.settings import default_actor
 
 __all__ = ["app", "import_app"]
@@ -48,19 +48,11 @@ def import_projects_(
     out.print(table)
 
 
-def _quarter(value: str | None) -> str | None:
-    from models.status_report import QUARTER_PATTERN
-
-    if value is not None and not __import__("re").fullmatch(QUARTER_PATTERN, value):
-        raise typer.BadParameter(f"{value!r}: expected a quarter like 2026Q4")
-    return value
-
-
 @app.command()
 def review(
     quarter: Annotated[
         str | None,
-        typer.Option(callback=_quarter, help="The quarter, like 2026Q4 (default: the quarter that ended last)."),
+        typer.Option(callback=quarter, help="The quarter, like 2026Q4 (default: the quarter that ended last)."),
     ] = None,
     reports: Annotated[
         list[str], typer.Option("--reports", help="Status report files or folders for the quarter.")
@@ -130,7 +122,9 @@ def _budgets(items: list[str]) -> dict[str, Decimal]:
                 raise InvalidOperation
             budgets[period.strip()] = Decimal(amount.strip())
         except InvalidOperation:
-            raise typer.BadParameter(f"{item!r}: expected PERIOD=AMOUNT, like FY2027=40000000") from None
+            raise typer.BadParameter(
+                f"{item!r}: expected PERIOD=AMOUNT, like FY2027=40000000", param_hint="'--budget'"
+            ) from None
     return budgets
 
 
@@ -144,18 +138,10 @@ def _bounds(items: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
                 raise InvalidOperation
             bounds[name.strip()] = (Decimal(low or "0"), Decimal(high or "1"))
         except InvalidOperation:
-            raise typer.BadParameter(f"{item!r}: expected BUCKET=MIN:MAX shares, like growth=0.2:0.5") from None
+            raise typer.BadParameter(
+                f"{item!r}: expected BUCKET=MIN:MAX shares, like growth=0.2:0.5", param_hint="'--bucket'"
+            ) from None
     return bounds
-
-
-def _checked_budgets(items: list[str]) -> list[str]:
-    _budgets(items)
-    return items
-
-
-def _checked_bounds(items: list[str]) -> list[str]:
-    _bounds(items)
-    return items
 
 
 @app.command()
@@ -163,12 +149,8 @@ def select(
     candidates: Annotated[
         str | None, typer.Option(help="A candidates file (see `governance schema candidates`); default: the portfolio.")
     ] = None,
-    budget: Annotated[
-        list[str], typer.Option(callback=_checked_budgets, help="PERIOD=AMOUNT, overrides that period's budget.")
-    ] = [],  # noqa: B006
-    bucket: Annotated[
-        list[str], typer.Option(callback=_checked_bounds, help="BUCKET=MIN:MAX shares of the budget.")
-    ] = [],  # noqa: B006
+    budget: Annotated[list[str], typer.Option(help="PERIOD=AMOUNT, overrides that period's budget.")] = [],  # noqa: B006
+    bucket: Annotated[list[str], typer.Option(help="BUCKET=MIN:MAX shares of the budget.")] = [],  # noqa: B006
     value: Annotated[
         str | None,
         typer.Option(callback=choice("score", "ecv", "npv"), help="Value measure: score, ecv or npv."),
@@ -183,14 +165,13 @@ def select(
     from governance.review import current_problem
     from governance.selection import solve
 
+    budgets, bounds = _budgets(budget), _bounds(bucket)  # bad usage before any work
     if candidates:
         problem = problem_from_file(candidates)
     else:
         settings, db = opened(load_settings())
         problem = current_problem(db, ledger(settings))
-    problem = with_overrides(
-        problem, budget=_budgets(budget) or None, buckets=_bounds(bucket) or None, value_measure=value
-    )
+    problem = with_overrides(problem, budget=budgets or None, buckets=bounds or None, value_measure=value)
     result = solve(problem)
     if json_:
         print_json(result.model_dump(mode="json"))

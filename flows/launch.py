@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from flows.gateway import FLOWS
 from flows.runtime import Mode, configure_prefect, drain_prefect, read_server_state, server_healthy
 from governance.errors import ConfigError, InputRefused
 from governance.settings import Settings
@@ -35,8 +36,8 @@ __all__ = [
     "start_quarterly_review",
 ]
 
-# The flows the runner's gateway runs for a command (see flows.gateway).
-_GATEWAY_NAMES = {"intake_flow": "intake", "score_flow": "score"}
+# The flows the runner's gateway runs for a command, by flow function: flows.gateway.FLOWS turned round.
+_GATEWAY_NAMES = {function: name for name, (_, function) in FLOWS.items()}
 
 
 @dataclass(frozen=True, slots=True)
