@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.intake import IntakeReport, intake_flow
 from governance import adoption
@@ -21,6 +18,7 @@ from governance.policy import load_policy
 from governance.store import Store
 
 from ..conftest import EXAMPLES, START
+from .taskruns import task_runs
 
 
 @pytest.fixture
@@ -40,25 +38,14 @@ def _run(paths: list[str], store: Store, chunk_size: int) -> tuple[IntakeReport,
 
 
 def _task_names(flow_run_id: Any) -> list[str]:
-    """The run's task names once the server shows every task completed.
+    """The run's task names once the server shows every task completed."""
 
-    Task run states reach the server as events, recorded a moment after the flow returns: under load a
-    task was still shown RUNNING right after its flow had completed (seen in CI), so this waits for them.
-    """
-    deadline = time.monotonic() + 60
-    with get_client(sync_client=True) as client:
-        while True:
-            runs = client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
-                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-                limit=200,
-            )
-            states = {r.state.type.value for r in runs if r.state}
-            if states == {"COMPLETED"} or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        assert states == {"COMPLETED"}
-        return sorted(r.name.rsplit("-", 1)[0] for r in runs)
+    def all_completed(runs: list[Any]) -> bool:
+        return {r.state.type.value for r in runs if r.state} == {"COMPLETED"}
+
+    runs = task_runs(flow_run_id, all_completed)
+    assert {r.state.type.value for r in runs if r.state} == {"COMPLETED"}
+    return sorted(r.name.rsplit("-", 1)[0] for r in runs)
 
 
 def _artifacts(report: IntakeReport, flow_run_id: Any) -> dict[str, Any]:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.review import ReviewConfirmation, ReviewResult, quarterly_review_flow, to_answer
 from governance import adoption, projects
@@ -19,6 +16,7 @@ from governance.store import Store
 from models.decision import ReviewAnswer
 
 from ..conftest import EXAMPLES, START
+from .taskruns import task_runs
 
 ANSWER = ReviewAnswer(quarter="2026Q3", decided_by="ana", meeting_date="2026-10-28", rationale="Accepted.")
 
@@ -71,12 +69,7 @@ def test_the_run_publishes_its_tasks_and_refuses_a_bad_answer(running: Store) ->
         "refused",
         ["not on the board roster: zoe (members: ana, lee, mia, raj, tom)"],
     )
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])),
-            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-            limit=50,
-        )
+    runs = task_runs(state.state_details.flow_run_id, lambda found: len(found) >= 6, limit=50)
     names = sorted(r.name.rsplit("-", 1)[0] for r in runs)
     assert names == [
         "check-reports",
