@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BROWSER_STAMP := tests/browser/node_modules/.installed
 
 .PHONY: demo test lint typecheck install bench clean
 
@@ -17,6 +18,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
+# The browser test (tests/flows/test_ui.py) drives the Prefect UI in Debian's chromium (a system package:
+# installed when this machine can) with playwright-core from npm (pinned in tests/browser/package-lock.json).
+$(BROWSER_STAMP): tests/browser/package-lock.json
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y -q chromium >/dev/null 2>&1 \
+		|| echo "note: /usr/bin/chromium not installed; the browser test will be skipped"; }
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent \
+		&& touch $(BROWSER_STAMP); else echo "note: npm not found; the browser test will be skipped"; fi
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -29,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(BROWSER_STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -39,9 +39,10 @@ from governance.projects import import_projects
 from governance.sources import load_yaml_text
 from governance.store import Store
 
-__all__ = ["review_figure"]
+__all__ = ["CLOCK_START", "QUARTER", "prepare", "review_figure"]
 
 QUARTER = "2026Q4"
+CLOCK_START = "2027-01-10T09:00:00Z"  # the review runs after the quarter's reports are due
 TARGET_S = 60.0
 TARGET_RSS_MB = 1024.0
 TARGET_RATIO = 1.3
@@ -107,7 +108,9 @@ def _projects(count: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[st
     return projects, reports, remaining
 
 
-def _prepare(folder: Path, count: int, seed: int) -> tuple[Path, Path, Path]:
+def prepare(folder: Path, count: int, seed: int, url: str) -> Path:
+    """The review's inputs in `folder` and the database at `url` ready for the review (policy adopted, projects
+    imported); the status reports' CSV, to review. Also used by tests/flows/test_hosts.py."""
     projects, reports, remaining = _projects(count, seed)
     projects_file = folder / "projects.yaml"
     projects_file.write_text(yaml.safe_dump({"projects": projects}, sort_keys=False))
@@ -121,8 +124,7 @@ def _prepare(folder: Path, count: int, seed: int) -> tuple[Path, Path, Path]:
     data["portfolio"].pop("capacity", None)
     data["portfolio"]["mip_gap"] = 0.001
     policy = _from_data(data, "bench stage-gate")
-    template = folder / "template.db"
-    store = Store(f"sqlite:///{template}")
+    store = Store(url)
     try:
         store.upgrade()
         ledger = Ledger(
@@ -132,7 +134,7 @@ def _prepare(folder: Path, count: int, seed: int) -> tuple[Path, Path, Path]:
         import_projects(store, ledger, [projects_file], "bench")
     finally:
         store.dispose()
-    return template, reports_file, projects_file
+    return reports_file
 
 
 def _child(mode: str, db: Path, reports: Path, env: dict[str, str], cwd: Path) -> dict[str, Any]:
@@ -170,8 +172,9 @@ def _outcomes(db: Path) -> dict[str, int]:
 def review_figure(folder: Path, count: int, seed: int, api_url: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     log(f"review: preparing {count} projects")
-    template, reports, _ = _prepare(folder, count, seed)
-    env_base = {"GOVERNANCE_CLOCK_START": "2027-01-10T09:00:00Z", "GOVERNANCE_ID_SEED": "bench-review"}
+    template = folder / "template.db"
+    reports = prepare(folder, count, seed, f"sqlite:///{template}")
+    env_base = {"GOVERNANCE_CLOCK_START": CLOCK_START, "GOVERNANCE_ID_SEED": "bench-review"}
     floor_db, flow_db = folder / "floor.db", folder / "flow.db"
     shutil.copy(template, floor_db)
     shutil.copy(template, flow_db)

@@ -34,11 +34,13 @@ def score(
     from flows.launch import run_score
     from governance import gates
     from governance.assessments import read_assessments
+    from governance.inputs import read_here
 
     settings, db = opened()
     actor = default_actor(as_, settings)
-    gates.record_scores(db, ledger(settings), read_assessments([str(p) for p in paths]), actor, dry_run=True)
-    ranking = run_score(settings, [str(p) for p in paths], actor)
+    files = read_here(paths)  # read once, here: the flow gets them from the database
+    gates.record_scores(db, ledger(settings), read_assessments(files), actor, dry_run=True)
+    ranking = run_score(settings, files, actor)
     if json_:
         print_json(ranking)
         return
@@ -67,15 +69,22 @@ def gate(
     """
     from flows.launch import prefect_mode, run_gate, start_gate_review
     from governance.intake import find_proposal
+    from governance.ledger import latest_record
+    from governance.lifecycle import check_transition
 
     settings, db = opened()
     actor = default_actor(as_, settings)
     with db.read() as conn:
         row = find_proposal(conn, proposal)
+        if row.state != "awaiting-decision":
+            check_transition(row.id, row.state, "recommended")  # refused here, before a run starts
+        scored = latest_record(conn, row.id, "scored")
     mode = prefect_mode(settings)
     if mode.kind != "embedded":
-        started = start_gate_review(settings, mode, row.id, actor)
-        out.print(f"Gate review of {row.id} started on {mode.api_url}: the board answers in the Prefect UI")
+        assert scored is not None  # the lifecycle allows a recommendation only after a score card
+        started = start_gate_review(settings, mode, row.id, row.gate, scored.seq, actor)
+        verb = "already open" if started.reused else "started"
+        out.print(f"Gate review of {row.id} {verb} on {mode.api_url}: the board answers in the Prefect UI")
         out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
         return
     result = run_gate(settings, row.id, actor)

@@ -60,11 +60,13 @@ def submit(
     """
     from flows.launch import run_intake
     from governance import intake
+    from governance.inputs import read_here
 
     settings = load_settings()
+    files = read_here(paths)  # read once, here: the flow gets them from the database
     # Refuse bad input before paying for a flow run: the flow validates again on its own.
-    intake.check_submission(store(settings), [str(p) for p in paths])
-    report = run_intake(settings, [str(p) for p in paths], default_actor(as_, settings))
+    intake.check_submission(store(settings), files)
+    report = run_intake(settings, files, default_actor(as_, settings))
     if report.problems:
         raise InputRefused(report.problems)
     if json_:

@@ -70,16 +70,22 @@ def review(
     from flows.launch import prefect_mode, run_review, start_quarterly_review
     from governance.canonical import to_plain
     from governance.errors import InputRefused
+    from governance.inputs import read_here
+    from governance.reports import read_status_reports
 
     settings, _ = opened()
     actor = default_actor(as_, settings)
+    files = read_here(reports)  # read once, here: the flow gets them from the database
+    if files:
+        read_status_reports(files, quarter)  # refused here, before a run starts (the flow checks again)
     mode = prefect_mode(settings)
     if mode.kind != "embedded":
-        started = start_quarterly_review(settings, mode, quarter, reports, actor)
-        out.print(f"Quarterly review started on {mode.api_url}: the board answers in the Prefect UI")
+        started = start_quarterly_review(settings, mode, quarter, files, actor)
+        verb = "already open" if started.reused else "started"
+        out.print(f"Quarterly review {verb} on {mode.api_url}: the board answers in the Prefect UI")
         out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
         return
-    result = run_review(settings, quarter, reports, actor)
+    result = run_review(settings, quarter, files, actor)
     if result.state == "refused-input":
         raise InputRefused(result.problems)
     if json_:

@@ -22,8 +22,8 @@ from prefect.runtime import deployment as deployment_runtime
 from prefect.utilities.annotations import quote
 from pydantic import ValidationError
 
-from flows.runtime import open_engine
-from governance import board, gates
+from flows.runtime import check_settings, open_engine
+from governance import board, gates, inputs
 from governance.adoption import current_policy
 from governance.assessments import read_assessments
 from governance.canonical import decimal_text
@@ -46,10 +46,10 @@ class ScoreReport:
 
 
 @task(name="check-assessments", cache_policy=NO_CACHE, persist_result=False)
-def check_task(paths: list[str], database_url: str | None, actor: str) -> list[RatedAssessment] | list[Problem]:
+def check_task(sources: list[str], database_url: str | None, actor: str) -> list[RatedAssessment] | list[Problem]:
     store, ledger = open_engine(database_url)
     try:
-        items = read_assessments(paths)
+        items = read_assessments(inputs.resolve(store, sources))
         gates.record_scores(store, ledger, items, actor, dry_run=True)
         return items
     except InputRefused as refused:
@@ -79,10 +79,15 @@ def score_chunk_task(items: list[RatedAssessment], database_url: str | None, act
 
 
 @flow(name="score", persist_result=False)
-def score_flow(paths: list[str], actor: str, database_url: str | None = None, chunk_size: int = 200) -> ScoreReport:
-    """Score proposals from assessment files (YAML, JSON, CSV): all checked first, then a task per chunk."""
+def score_flow(sources: list[str], actor: str, database_url: str | None = None, chunk_size: int = 200) -> ScoreReport:
+    """Score proposals from assessment files (YAML, JSON, CSV): all checked first, then a task per chunk.
+
+    `sources`: input references (`input:<sha256>`, files `governance score` stored in the database) or
+    paths on the host that runs the flow.
+    """
+    check_settings(database_url, deployment_runtime.get_id() is not None)
     report = ScoreReport()
-    checked = check_task(paths, database_url, actor)
+    checked = check_task(sources, database_url, actor)
     if checked and isinstance(checked[0], Problem):
         report.problems = [p for p in checked if isinstance(p, Problem)]
         return report
@@ -194,6 +199,7 @@ def _describe(
 @flow(name="gate-review", persist_result=False)
 def gate_review_flow(proposal_id: str, actor: str, database_url: str | None = None) -> GateReviewResult:
     """Recommend at the proposal's next gate; as a deployment, suspend until the board decides."""
+    check_settings(database_url, deployment_runtime.get_id() is not None)
     pid, gate, rec = recommend_task(proposal_id, database_url, actor)
     result = GateReviewResult(pid, gate, rec.outcome, rec.reasons, "awaiting-decision")
     if deployment_runtime.get_id() is None:

@@ -9,9 +9,10 @@ from typing import Generic, TypeVar
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import deployment as deployment_runtime
 
-from flows.runtime import open_engine
-from governance import intake
+from flows.runtime import check_settings, open_engine
+from governance import inputs, intake
 from governance.errors import InputRefused, Problem
 
 __all__ = ["IntakeReport", "Opaque", "intake_flow"]
@@ -47,10 +48,10 @@ class IntakeReport:
 
 
 @task(name="validate-submission", cache_policy=NO_CACHE, persist_result=False)
-def validate_task(paths: list[str], database_url: str | None) -> Opaque[list[intake.Candidate]] | list[Problem]:
+def validate_task(sources: list[str], database_url: str | None) -> Opaque[list[intake.Candidate]] | list[Problem]:
     store, _ = open_engine(database_url)
     try:
-        return Opaque(intake.check_submission(store, paths))
+        return Opaque(intake.check_submission(store, inputs.resolve(store, sources)))
     except InputRefused as refused:
         return list(refused.problems)
     finally:
@@ -69,13 +70,17 @@ def file_chunk_task(
 
 
 @flow(name="intake", persist_result=False, validate_parameters=True)
-def intake_flow(paths: list[str], actor: str, database_url: str | None = None, chunk_size: int = 500) -> IntakeReport:
+def intake_flow(sources: list[str], actor: str, database_url: str | None = None, chunk_size: int = 500) -> IntakeReport:
     """File a batch of proposal files (YAML, JSON or CSV), a task per chunk of `chunk_size`.
+
+    `sources`: input references (`input:<sha256>`, files `governance submit` stored in the database) or
+    paths on the host that runs the flow.
 
     Nothing is written unless every file validates. Filing is idempotent: a re-run after a crash
     skips what was already filed (same content hash).
     """
-    outcome = validate_task(paths, database_url)
+    check_settings(database_url, deployment_runtime.get_id() is not None)
+    outcome = validate_task(sources, database_url)
     report = IntakeReport()
     if not isinstance(outcome, Opaque):
         report.problems = list(outcome)

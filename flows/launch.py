@@ -9,21 +9,28 @@ inside these functions, after the Prefect environment is set: importing this mod
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from flows.gateway import FLOWS
-from flows.runtime import Mode, configure_prefect, drain_prefect, read_server_state, server_healthy
-from governance.errors import ConfigError, InputRefused
+from flows.runtime import (
+    EMBEDDED_STARTUP_TIMEOUT,
+    Mode,
+    configure_prefect,
+    drain_prefect,
+    read_server_state,
+    server_healthy,
+)
+from governance.errors import ConfigError, ConflictError, InputRefused
 from governance.settings import Settings
 
 if TYPE_CHECKING:
     from flows.gates import GateReviewResult
     from flows.intake import IntakeReport
     from flows.review import ReviewResult
+    from governance.sources import Source
 
 __all__ = [
     "Started",
@@ -46,6 +53,7 @@ class Started:
 
     api_url: str
     run_id: str
+    reused: bool = False  # the open run already started with the same key, not a new one
 
     @property
     def ui_url(self) -> str:
@@ -79,7 +87,10 @@ def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
 
         _same_database(settings)
         return call(*gateway, list(args))
-    configure_prefect(settings)
+    if configure_prefect(settings).kind == "embedded":
+        from flows.embedded import start_embedded
+
+        os.environ["PREFECT_API_URL"] = start_embedded(float(os.environ[EMBEDDED_STARTUP_TIMEOUT]))
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     flow_ = getattr(importlib.import_module(module), name)
@@ -91,17 +102,37 @@ def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
         drain_prefect()
 
 
-def run_intake(settings: Settings, paths: list[str], actor: str) -> IntakeReport:
-    """The intake flow over proposal files and folders."""
+def _stored(settings: Settings, items: Sequence[Source]) -> list[str]:
+    """The files read here (if they are not yet) and stored in the governance database: their references.
+
+    A flow run gets these, never a path: the host that runs it may be another machine.
+    """
+    from governance.inputs import read_here, stash
+    from governance.sources import SubmittedFile
+    from governance.store import Store
+
+    read = [i for i in items if isinstance(i, SubmittedFile)]
+    files = read if len(read) == len(items) else read_here([str(i) for i in items])
+    db = Store(settings.resolved_database_url())
+    try:
+        db.require_schema()
+        return stash(db, files)
+    finally:
+        db.dispose()
+
+
+def run_intake(settings: Settings, sources: Sequence[Source], actor: str) -> IntakeReport:
+    """The intake flow over proposal files and folders (stored in the database first)."""
+    refs = _stored(settings, sources)
     return cast(
         "IntakeReport",
-        _call_flow(settings, "flows.intake", "intake_flow", paths, actor, None, settings.chunk_size),
+        _call_flow(settings, "flows.intake", "intake_flow", refs, actor, None, settings.chunk_size),
     )
 
 
-def run_score(settings: Settings, paths: list[str], actor: str) -> list[dict[str, Any]]:
+def run_score(settings: Settings, sources: Sequence[Source], actor: str) -> list[dict[str, Any]]:
     """The scoring flow over assessment files; the ranking, or InputRefused with every problem."""
-    report = _call_flow(settings, "flows.gates", "score_flow", paths, actor, None)
+    report = _call_flow(settings, "flows.gates", "score_flow", _stored(settings, sources), actor, None)
     if report.problems:
         raise InputRefused(report.problems)
     return cast("list[dict[str, Any]]", report.ranking)
@@ -115,8 +146,9 @@ def run_gate(settings: Settings, proposal_id: str, actor: str) -> GateReviewResu
     )
 
 
-def run_review(settings: Settings, quarter: str | None, reports: list[str], actor: str) -> ReviewResult:
+def run_review(settings: Settings, quarter: str | None, reports: Sequence[Source], actor: str) -> ReviewResult:
     """The quarterly review as a local flow run: it stops awaiting the board's answer."""
+    refs = _stored(settings, reports) if reports else None
     return cast(
         "ReviewResult",
         _call_flow(
@@ -124,7 +156,7 @@ def run_review(settings: Settings, quarter: str | None, reports: list[str], acto
             "flows.review",
             "quarterly_review_flow",
             quarter,
-            reports or None,
+            refs,
             actor,
             None,
             None,
@@ -144,43 +176,93 @@ def _same_database(settings: Settings) -> None:
         )
 
 
-def _start_deployment(settings: Settings, mode: Mode, name: str, parameters: dict[str, Any]) -> Started:
-    """A run of the deployment `name`. Its parameters hold only what a board member may read: the worker
-    (or the local runner) takes the database from its own environment, never from a run parameter."""
+_FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def _start_deployment(settings: Settings, mode: Mode, name: str, parameters: dict[str, Any], key: str) -> Started:
+    """A run of the deployment `name`, or the active run already started with the same `key`.
+
+    The key (Prefect's idempotency key) makes a repeated command, or two people at once, start one run, not
+    two; once that run has finished, the same command starts a new one. The ledger's unique keys remain the
+    authority on what is recorded; this keeps the queue from doing the work twice. The run's parameters hold
+    only what a board member may read: the worker (or the local runner) takes the database from its own
+    environment, never from a run parameter.
+    """
     if mode.kind == "local-server":
         _same_database(settings)
-    from prefect.deployments import run_deployment
+    from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    try:
-        run = run_deployment(name, parameters=parameters, timeout=0)  # sync context: returns the flow run itself
-    except ObjectNotFound:
-        flow_name = name.partition("/")[0]
-        raise ConfigError(
-            f"{mode.api_url} has no {flow_name} deployment: use `governance server start`, or deploy "
-            "prefect.yaml and start a worker"
-        ) from None
-    assert not inspect.isawaitable(run)
-    return Started(mode.api_url or "", str(run.id))
+    with get_client(sync_client=True) as client:
+        try:
+            deployment = client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            flow_name = name.partition("/")[0]
+            raise ConfigError(
+                f"{mode.api_url} has no {flow_name} deployment: use `governance server start`, or deploy "
+                "prefect.yaml and start a worker"
+            ) from None
+        attempt_key = key
+        for _ in range(1000):  # each finished run with this key moves the key on past it
+            response = client.request(
+                "POST",
+                "/deployments/{id}/create_flow_run",
+                path_params={"id": deployment.id},
+                json={"parameters": parameters, "idempotency_key": attempt_key},
+            )
+            run = response.json()
+            if response.status_code == 201 or run["state_type"] not in _FINAL:
+                break
+            attempt_key = f"{key}:after:{run['id']}"
+    reused = response.status_code != 201
+    if reused and run["parameters"] != parameters:
+        raise ConflictError(
+            f"{name.partition('/')[0]} run {run['id']} with other parameters is still open ({run['state_name']}): "
+            "answer or cancel it in the Prefect UI first"
+        )
+    return Started(mode.api_url or "", str(run["id"]), reused)
 
 
-def start_gate_review(settings: Settings, mode: Mode, proposal_id: str, actor: str) -> Started:
-    """Trigger the gate-review deployment; it suspends until the chair answers in the Prefect UI."""
-    return _start_deployment(settings, mode, "gate-review/gate-review", {"proposal_id": proposal_id, "actor": actor})
+def start_gate_review(
+    settings: Settings, mode: Mode, proposal_id: str, gate: int, scored_seq: int, actor: str
+) -> Started:
+    """Trigger the gate-review deployment; it suspends until the chair answers in the Prefect UI.
+
+    One open run per proposal, gate and score card (`scored_seq`, the ledger position of the card the
+    recommendation is made on): a new score card is a new review.
+    """
+    parameters = {"proposal_id": proposal_id, "actor": actor}
+    key = f"gate-review:{proposal_id}:g{gate}:s{scored_seq}"
+    return _start_deployment(settings, mode, "gate-review/gate-review", parameters, key)
 
 
 def start_quarterly_review(
-    settings: Settings, mode: Mode, quarter: str | None, reports: list[str], actor: str
+    settings: Settings, mode: Mode, quarter: str | None, reports: Sequence[Source], actor: str
 ) -> Started:
-    """Trigger the quarterly-review deployment; it suspends until the board answers in the Prefect UI."""
+    """Trigger the quarterly-review deployment; it suspends until the board answers in the Prefect UI.
+
+    One open run per quarter (the quarter that ended last, when none is given).
+    """
+    quarter = quarter or _last_quarter(settings)
+    parameters = {
+        "quarter": quarter,
+        "reports": _stored(settings, reports) if reports else None,
+        "actor": actor,
+        "chunk_size": settings.chunk_size,
+    }
     return _start_deployment(
-        settings,
-        mode,
-        "quarterly-review/quarterly-review",
-        {
-            "quarter": quarter,
-            "reports": [str(Path(r).resolve()) for r in reports] or None,
-            "actor": actor,
-            "chunk_size": settings.chunk_size,
-        },
+        settings, mode, "quarterly-review/quarterly-review", parameters, f"quarterly-review:{quarter}"
     )
+
+
+def _last_quarter(settings: Settings) -> str:
+    from governance.adoption import current_policy
+    from governance.calendar import last_ended_quarter, today_in
+    from governance.store import Store
+
+    db = Store(settings.resolved_database_url())
+    try:
+        with db.read() as conn:
+            return last_ended_quarter(today_in(current_policy(conn).policy, settings.clock().now()))
+    finally:
+        db.dispose()

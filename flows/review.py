@@ -23,8 +23,8 @@ from prefect.runtime import deployment as deployment_runtime
 from pydantic import ValidationError
 
 from flows.intake import Opaque
-from flows.runtime import open_engine
-from governance import review
+from flows.runtime import check_settings, open_engine
+from governance import inputs, review
 from governance.adoption import current_policy
 from governance.calendar import last_ended_quarter, today_in
 from governance.crashpoints import crash_point
@@ -77,11 +77,11 @@ class ReviewResult:
 
 @task(name="check-reports", cache_policy=NO_CACHE, persist_result=False)
 def check_reports_task(
-    paths: list[str], quarter: str, database_url: str | None, actor: str
+    sources: list[str], quarter: str, database_url: str | None, actor: str
 ) -> Opaque[list[ReadReport]] | list[Problem]:
     store, ledger = open_engine(database_url)
     try:
-        reports = read_status_reports(paths, quarter)
+        reports = read_status_reports(inputs.resolve(store, sources), quarter)
         file_status_reports(store, ledger, reports, actor, dry_run=True)
         return Opaque(reports)
     except InputRefused as refused:
@@ -198,7 +198,13 @@ def quarterly_review_flow(
     answer: ReviewAnswer | None = None,
     chunk_size: int = 200,
 ) -> ReviewResult:
-    """Review every active and paused project for `quarter` (default: the quarter that ended last)."""
+    """Review every active and paused project for `quarter` (default: the quarter that ended last).
+
+    `reports`: the quarter's status reports, as input references (`input:<sha256>`, files `governance
+    review --reports` stored in the database) or paths on the host that runs the flow; none when they
+    were filed before the run.
+    """
+    check_settings(database_url, deployment_runtime.get_id() is not None)
     quarter = quarter or default_quarter(database_url)
     result = ReviewResult(quarter=quarter, state="awaiting-confirmation")
     if reports:

@@ -3,7 +3,8 @@
 The rule (also in the README):
 1. `PREFECT_API_URL` set: that server.
 2. else a local server started by `governance server start` that answers: that server.
-3. else Prefect's embedded temporary server (about 10 s to start in every process).
+3. else an embedded temporary server (about 10 s to start in every process; `flows.embedded` ties
+   it to the command, so it ends with the command however the command ends).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from governance.errors import ConfigError
 from governance.ledger import Ledger
 from governance.settings import Settings, load_settings
 from governance.store import Store
 
 __all__ = [
+    "EMBEDDED_STARTUP_TIMEOUT",
     "Mode",
+    "check_settings",
     "configure_prefect",
     "drain_prefect",
     "open_engine",
@@ -45,6 +49,7 @@ EMBEDDED_ONLY = {
     # 20 s by default: on a loaded 2-core machine the embedded server took longer and the command failed.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
 }
+EMBEDDED_STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,10 @@ def configure_prefect(settings: Settings) -> Mode:
     for key, value in QUIET.items():
         os.environ.setdefault(key, value)
     home = settings.home.resolve()
+    from flows.embedded import embedded_url
+
+    if embedded_url() is not None:  # this process's own embedded server (flows.embedded), already started
+        return Mode("embedded", None)
     if os.environ.get("PREFECT_API_URL"):
         return Mode("api-url", os.environ["PREFECT_API_URL"])
     state = read_server_state(settings)
@@ -135,3 +144,26 @@ def open_engine(database_url: str | None) -> tuple[Store, Ledger]:
     """
     settings = load_settings()
     return Store(database_url or settings.resolved_database_url()), Ledger(settings.clock(), settings.ids())
+
+
+def check_settings(database_url: str | None, deployed: bool) -> None:
+    """Every setting a flow run needs, checked before its first task: one clear error naming the setting.
+
+    A deployment's run (on a worker, or `governance server start`'s runner) takes the governance database
+    from `GOVERNANCE_DATABASE_URL` on the host that runs it, which must be set there: the default, a SQLite
+    file in whatever folder the worker runs in, is never what an operator means.
+
+    Raises:
+        ConfigError: GOVERNANCE_DATABASE_URL is not set where a deployment's run runs.
+        StoreError: the database cannot be opened or has not been brought to this engine's schema.
+    """
+    if database_url is None and deployed and not os.environ.get("GOVERNANCE_DATABASE_URL", "").strip():
+        raise ConfigError(
+            "GOVERNANCE_DATABASE_URL is not set on the host running this flow: set it in the worker's "
+            "environment (deploy/README.md, step 6)"
+        )
+    store, _ = open_engine(database_url)
+    try:
+        store.require_schema()
+    finally:
+        store.dispose()

@@ -45,7 +45,10 @@ def watch_server(api_url: str, *, every: float = 5.0, gone_after: float = SERVER
 
 
 def main() -> None:
-    configure_prefect(load_settings())
+    settings = load_settings()
+    # The runner's deployment runs read the database from here (flows.runtime.check_settings), not from a parameter.
+    os.environ["GOVERNANCE_DATABASE_URL"] = settings.resolved_database_url()
+    configure_prefect(settings)
     api_url = os.environ.get("PREFECT_API_URL")
     if api_url:
         watch_server(api_url)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from governance.errors import InputRefused, Problem
 from governance.scoring import RatedAssessment
-from governance.sources import SourceRecord, expand_paths, read_records, validated
+from governance.sources import Source, SourceRecord, expand_paths, read_records, validated
 from models.assessment import Assessment
 
 __all__ = ["read_assessments"]
@@ -48,7 +47,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
     return records, []
 
 
-def read_assessments(paths: Sequence[str | Path]) -> list[RatedAssessment]:
+def read_assessments(paths: Sequence[Source]) -> list[RatedAssessment]:
     """Read and validate every assessment file; refuse them all on any problem."""
     files, problems = expand_paths(paths)
     items: list[RatedAssessment] = []

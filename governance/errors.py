@@ -72,6 +72,7 @@ ProblemCode = Literal[
     "closed-proposal",
     "already-on-file",
     "wrong-quarter",
+    "input-not-found",
 ]
 
 

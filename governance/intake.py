@@ -24,7 +24,7 @@ from governance.ledger import Canonical, Ledger, NewRecord, get_snapshot
 from governance.lifecycle import CLOSED, check_transition
 from governance.policy import LoadedPolicy
 from governance.rules import evaluate
-from governance.sources import expand_paths, read_records, validated
+from governance.sources import Source, expand_paths, read_records, validated
 from governance.store import Store
 from models.policy import Policy
 from models.proposal import Proposal
@@ -88,7 +88,7 @@ class Filing:
 
 
 def validate_submission(
-    paths: Sequence[str | Path], policy: Policy, known: dict[str, str] | None = None
+    paths: Sequence[Source], policy: Policy, known: dict[str, str] | None = None
 ) -> list[Candidate]:
     """Read and validate every file of a submission; refuse it whole on any problem.
 
@@ -151,7 +151,7 @@ def check_against_policy(candidates: list[Candidate], policy: Policy) -> list[Pr
     return problems
 
 
-def check_submission(store: Store, paths: Sequence[str | Path]) -> list[Candidate]:
+def check_submission(store: Store, paths: Sequence[Source]) -> list[Candidate]:
     """Validate a submission against the adopted policy and the proposals on file; nothing is written.
 
     Raises:

@@ -20,7 +20,7 @@ from governance.canonical import canonical_text, sha256_hex
 from governance.errors import InputRefused, Problem
 from governance.intake import Candidate, _next_ids, check_against_policy
 from governance.ledger import Canonical, Ledger, NewRecord
-from governance.sources import expand_paths, read_records, validated
+from governance.sources import Source, expand_paths, read_records, validated
 from governance.store import Store
 from models.proposal import Proposal
 from models.records import MigratedPayload, SourceRef
@@ -40,7 +40,7 @@ class Imported:
     state: str
 
 
-def read_projects(paths: Sequence[str | Path]) -> list[tuple[Candidate, MigratedProject]]:
+def read_projects(paths: Sequence[Source]) -> list[tuple[Candidate, MigratedProject]]:
     """Read and validate migrated-project files (YAML or JSON); refuse them whole on any problem."""
     files, problems = expand_paths(paths)
     out: list[tuple[Candidate, MigratedProject]] = []
@@ -76,7 +76,7 @@ def read_projects(paths: Sequence[str | Path]) -> list[tuple[Candidate, Migrated
     return out
 
 
-def import_projects(store: Store, ledger: Ledger, paths: Sequence[str | Path], actor: str) -> list[Imported]:
+def import_projects(store: Store, ledger: Ledger, paths: Sequence[Source], actor: str) -> list[Imported]:
     """Record each migrated project (active or paused, past the policy's last gate) in one transaction."""
     items = read_projects(paths)
     with store.write() as conn:

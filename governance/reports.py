@@ -26,7 +26,7 @@ from governance.errors import InputRefused, NotFoundError, Problem
 from governance.intake import find_proposal
 from governance.ledger import Canonical, Ledger, NewRecord
 from governance.lifecycle import REVIEWABLE
-from governance.sources import SourceRecord, expand_paths, read_records, validated
+from governance.sources import Source, SourceRecord, expand_paths, read_records, validated
 from governance.store import Store
 from models.records import SourceRef, StatusReportedPayload, parse_payload
 from models.status_report import StatusReport
@@ -118,7 +118,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
     return records, problems
 
 
-def read_status_reports(paths: Sequence[str | Path], quarter: str | None = None) -> list[ReadReport]:
+def read_status_reports(paths: Sequence[Source], quarter: str | None = None) -> list[ReadReport]:
     """Read and validate status reports; refuse them all on any problem (nothing is recorded).
 
     With `quarter`, every report must be for that quarter; a project may report once per quarter

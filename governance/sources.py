@@ -23,7 +23,9 @@ from governance.errors import Problem, ProblemCode
 __all__ = [
     "MAX_FILE_BYTES",
     "SUFFIXES",
+    "Source",
     "SourceRecord",
+    "SubmittedFile",
     "expand_paths",
     "load_yaml_text",
     "problems_from_validation",
@@ -44,6 +46,27 @@ class SourceRecord:
     data: Any
 
 
+@dataclass(frozen=True, slots=True)
+class SubmittedFile:
+    """A submitted file's text, named as the submitter gave it: read where the submitter is and handed
+    to the flow through the database (`governance.inputs`), so that the host running the flow needs no
+    copy of the file."""
+
+    name: str
+    text: str
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix
+
+    def __str__(self) -> str:  # named in problems as a path is
+        return self.name
+
+
+# What a reader accepts: a file or folder on this host, or a file already read.
+Source = str | Path | SubmittedFile
+
+
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader without anchors/aliases: a small file must not expand into a huge one."""
 
@@ -60,11 +83,15 @@ def load_yaml_text(text: str) -> Any:
     return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
 
 
-def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """Files as given, folders expanded to their submission files (sorted, non-recursive)."""
-    files: list[Path] = []
+def expand_paths(paths: Iterable[Source]) -> tuple[list[Path | SubmittedFile], list[Problem]]:
+    """Files as given, folders expanded to their submission files (sorted, non-recursive); files
+    already read pass through in their place."""
+    files: list[Path | SubmittedFile] = []
     problems: list[Problem] = []
     for raw in paths:
+        if isinstance(raw, SubmittedFile):
+            files.append(raw)
+            continue
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
@@ -98,15 +125,18 @@ def read_text_file(path: Path) -> tuple[str, Problem | None]:
     return text, None
 
 
-def read_records(path: Path, csv_reader: Any = None) -> tuple[list[SourceRecord], list[Problem]]:
+def read_records(file: Path | SubmittedFile, csv_reader: Any = None) -> tuple[list[SourceRecord], list[Problem]]:
     """Parse one file into labelled records (`csv_reader(name, text)` overrides the proposal CSV format)."""
-    name = str(path)
-    suffix = path.suffix.lower()
+    name = str(file)
+    suffix = file.suffix.lower()
     if suffix not in SUFFIXES:
         return [], [Problem(name, "", "", "unsupported-format", f"unsupported file type {suffix or '(none)'}")]
-    text, problem = read_text_file(path)
-    if problem is not None:
-        return [], [problem]
+    if isinstance(file, SubmittedFile):
+        text = file.text
+    else:
+        text, problem = read_text_file(file)
+        if problem is not None:
+            return [], [problem]
     if suffix == ".csv":
         return (csv_reader or _csv_records)(name, text)
     try:

@@ -27,7 +27,8 @@ if os.environ.get("GOVERNANCE_TEST_REQUIRE_POSTGRES") and not PG_URL:
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def _postgres_schema_url() -> Iterator[str]:
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema's URL (dropped afterwards); skips the test without PostgreSQL."""
     if not PG_URL:
         pytest.skip("GOVERNANCE_TEST_POSTGRES_URL is not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -48,7 +49,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'governance.db'}"
     else:
-        yield from _postgres_schema_url()
+        yield from postgres_schema_url()
 
 
 @pytest.fixture
@@ -72,3 +73,13 @@ def ledger(clock: FixedClock) -> Ledger:
 @pytest.fixture(scope="session")
 def stage_gate() -> LoadedPolicy:
     return load_policy("stage-gate")
+
+
+def unguard(store: Store, table: str) -> None:
+    """Drop a table's append-only triggers, as an attacker with DBA rights would."""
+    with store.engine.begin() as conn:
+        if store.dialect == "postgresql":
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+        else:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))

@@ -34,7 +34,8 @@ DEMO_PACKS = {
     "P-2026-0007-gate1-decision.pdf": "6052ad105bcb0e9997102807e87f55eb7575328cf29af8e757c3a41f09dcd89a",
     "P-2026-0022-gate1-pre-read.pdf": "d41ad5109723c2fe67d80c2c58807b611527a0852b563a2d423fde9575cb4bf0",
     "P-2026-0027-gate1-decision.pdf": "cf9d9b6257f09965777a860aa86eb26372af83db4897f93526f8b8b92d64289d",
-    "audit-2026-11-23-2026-11-23.pdf": "09d5b209f2dc98e46e23e27b3cd07b8ab41719ff44f33a400791d82b9c59e7d2",
+    # Since issue 10 the audit extract's snapshot count includes the submitted files stored in the database.
+    "audit-2026-11-23-2026-11-23.pdf": "ccc29acdc5c7dd6965ce99e264d18e43930335dfaa600c504b83cb9a641b30c3",
     "board-pack-2026Q4.pdf": "55b08ead60c9b14c4a80a41c23db986137bcbad8515c8d2e912d8573d16ded13",
 }
 

@@ -1,4 +1,5 @@
-"""`prefect deploy --all` from prefect.yaml against a real `prefect server start`, and its schedule firing.
+"""`prefect deploy --all` from prefect.yaml against a real `prefect server start`, its schedule firing, and a
+real `prefect worker start` running a deployment from stored inputs in an empty folder.
 
 These are the two ways the pinned dependencies broke production (issue 10): fastapi 0.154 refused
 the Prefect 3.8.8 client's `limit: null` (`prefect deploy --all` stopped after the first deployment
@@ -9,93 +10,41 @@ statement"), so the quarterly schedule never created a run. Both are read back t
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT
-from .test_server import _free_port, _post
+from governance import adoption, inputs, views
+from governance.clock import FixedClock, SeededIds
+from governance.ledger import Ledger, verify
+from governance.policy import load_policy
+from governance.store import Store
 
-PREFECT = [sys.executable, "-m", "prefect"]
-
-
-def _healthy(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+from ..conftest import EXAMPLES, ROOT, START
+from .servers import PREFECT, deploy_all, post, prefect_server, stop_group, wait
 
 
 @pytest.fixture
-def real_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """A real Prefect server on its own SQLite, the scheduler looping every 2 s; its API URL and client env."""
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GOVERNANCE_"))}
-    env.update(
-        PREFECT_HOME=str(tmp_path / "prefect-home"),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        DO_NOT_TRACK="1",
-        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
-    )
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen(
-        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not _healthy(api):
-            assert server.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "the Prefect server did not start"
-            time.sleep(0.5)
-        yield api, dict(env, PREFECT_API_URL=api)
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+def real_server(tmp_path: Path, prefect_database: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real Prefect server on loopback (on PostgreSQL in CI); its API URL and a client's environment."""
+    with prefect_server(tmp_path, "127.0.0.1", prefect_database) as server:
+        yield server
+
+
+FINISHED = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 @pytest.mark.prefect
-def test_deploy_all_creates_every_deployment_and_the_schedule_fires(
-    real_server: tuple[str, dict[str, str]], tmp_path: Path
+def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
+    real_server: tuple[str, dict[str, str]], governance_url: str, tmp_path: Path
 ) -> None:
     api, env = real_server
-    created = subprocess.run(
-        [*PREFECT, "work-pool", "create", "governance", "--type", "process"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert created.returncode == 0, created.stdout + created.stderr
-    deployed = subprocess.run(
-        [*PREFECT, "--no-prompt", "deploy", "--all"],
-        cwd=ROOT,
-        env=dict(env, GOVERNANCE_PROJECT_DIR=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    deployments = _post(f"{api}/deployments/filter", {"limit": 50})
-    assert isinstance(deployments, list)
-    by_name = {str(d["name"]): d for d in deployments}
+    by_name = deploy_all(api, env, ROOT)
     assert sorted(by_name) == ["gate-review", "intake", "quarterly-review", "score"]
     quarterly = by_name["quarterly-review"]
     assert [s["schedule"]["cron"] for s in quarterly["schedules"]] == ["0 6 20 1,4,7,10 *"]
@@ -104,7 +53,7 @@ def test_deploy_all_creates_every_deployment_and_the_schedule_fires(
     deadline = time.monotonic() + 90
     runs: list[dict[str, object]] = []
     while time.monotonic() < deadline:
-        found = _post(
+        found = post(
             f"{api}/flow_runs/filter",
             {"deployments": {"id": {"any_": [quarterly["id"]]}}, "limit": 10, "sort": "EXPECTED_START_TIME_ASC"},
         )
@@ -119,3 +68,57 @@ def test_deploy_all_creates_every_deployment_and_the_schedule_fires(
     assert {str(r["state_type"]) for r in runs} == {"SCHEDULED"}
     starts = [str(r["expected_start_time"]) for r in runs]
     assert all(s[8:10] == "20" and s[5:7] in ("01", "04", "07", "10") for s in starts), starts
+    assert all(r["parameters"] == {"actor": "quarterly-review-deployment", "quarter": None, "reports": None,
+                                   "chunk_size": 200} for r in runs)  # fmt: skip
+
+    # A worker in an empty folder, with only its settings: the code comes from the installed package, the
+    # files from the governance database (stored as `governance submit` stores them, then deleted here).
+    store = Store(governance_url)
+    store.upgrade()
+    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds("deploy")), load_policy("stage-gate"), "admin")
+    submitted = tmp_path / "submitted"
+    shutil.copytree(EXAMPLES / "proposals", submitted)
+    refs = inputs.stash(store, inputs.read_here([submitted]))
+    shutil.rmtree(submitted)
+    worker_dir = tmp_path / "worker"
+    worker_dir.mkdir()
+    worker_env = dict(env, GOVERNANCE_DATABASE_URL=governance_url, PREFECT_WORKER_QUERY_SECONDS="1")
+    worker_log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [*PREFECT, "worker", "start", "--pool", "governance", "--name", "worker-a"],
+        cwd=worker_dir,
+        env=worker_env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        intake_id = str(by_name["intake"]["id"])
+        filed = post(
+            f"{api}/deployments/{intake_id}/create_flow_run", {"parameters": {"sources": refs, "actor": "jonas"}}
+        )
+        # The same deployment on a host whose GOVERNANCE_DATABASE_URL is empty: one clear error, nothing run.
+        unset = post(
+            f"{api}/deployments/{intake_id}/create_flow_run",
+            {
+                "parameters": {"sources": refs, "actor": "jonas"},
+                "job_variables": {"env": {"GOVERNANCE_DATABASE_URL": ""}},
+            },
+        )
+        assert isinstance(filed, dict) and isinstance(unset, dict)
+        done, refused = wait(api, str(filed["id"]), FINISHED, 240), wait(api, str(unset["id"]), FINISHED, 240)
+    finally:
+        stop_group(worker, signal.SIGKILL)
+        worker_log.close()
+    log = (tmp_path / "worker.log").read_text(encoding="utf-8", errors="replace")
+    assert done["state_type"] == "COMPLETED", log[-3000:]
+    assert refused["state_type"] == "FAILED", log[-3000:]
+    assert "GOVERNANCE_DATABASE_URL is not set on the host running this flow" in str(refused["state"]["message"])
+    assert os.listdir(worker_dir) == []  # nothing written to or needed in the worker's folder
+    with store.read() as conn:
+        listed = views.proposals(conn)
+    assert [(p.id, p.state) for p in listed][:2] == [("P-2026-0001", "screened"), ("P-2026-0002", "screened")]
+    assert len(listed) == 32
+    report = verify(store)
+    assert (report.ok, report.records, report.snapshots) == (True, 1 + 2 * 32, 32 + len(refs))
+    store.dispose()

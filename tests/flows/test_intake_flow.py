@@ -10,7 +10,7 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from flows.intake import IntakeReport, intake_flow
-from governance import adoption
+from governance import adoption, inputs
 from governance.clock import FixedClock, SeededIds
 from governance.errors import Problem
 from governance.ledger import Ledger, verify
@@ -96,13 +96,16 @@ def test_intake_flow_files_examples_a_task_per_chunk(sqlite_store: Store) -> Non
 
 
 def test_intake_flow_refuses_a_bad_submission_whole(sqlite_store: Store, tmp_path: Path) -> None:
+    # The files travel as the command sends them: stored in the database, gone from the disk.
     bad = tmp_path / "bad.yaml"
     bad.write_text("reference: NW-BAD\ntitle: [unclosed\n", encoding="utf-8")
-    report, run_id = _run([str(EXAMPLES / "proposals"), str(bad)], sqlite_store, chunk_size=10)
+    refs = inputs.stash(sqlite_store, inputs.read_here([EXAMPLES / "proposals", bad]))
+    bad.unlink()
+    report, run_id = _run(refs, sqlite_store, chunk_size=10)
     assert report.filings == []
     assert report.problems == [
         Problem(
-            str(bad),
+            "bad.yaml",  # as the flow's host knows it: the name, not the submitter's folder
             "",
             "",
             "parse-error",

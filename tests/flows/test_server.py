@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -15,23 +14,12 @@ import pytest
 
 from ..commands import run
 from ..conftest import EXAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _post(url: str, body: dict[str, object]) -> object:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+from .servers import free_port, post, wait
 
 
 @pytest.mark.prefect
 def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
     assert run(tmp_path, "init", env=env).returncode == 0
     assert run(tmp_path, "server", "status", env=env).stdout.startswith("No local server")
@@ -50,7 +38,7 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         (tmp_path / "one.yaml").write_text((EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml").read_text())
         filed = run(tmp_path, "submit", "one.yaml", env=env)  # a relative path: the gateway runs in our folder
         assert (filed.returncode, filed.stderr, filed.stdout.splitlines()[-1]) == (0, "", "Filed P-2026-0001")
-        runs = _post(f"{api}/flow_runs/filter", {"limit": 10, "offset": 0, "sort": "EXPECTED_START_TIME_DESC"})
+        runs = post(f"{api}/flow_runs/filter", {"limit": 10, "offset": 0, "sort": "EXPECTED_START_TIME_DESC"})
         assert isinstance(runs, list)
         assert [(r["state_type"], r["parameters"].get("actor")) for r in runs] == [
             ("COMPLETED", "tester"),  # the intake run
@@ -59,17 +47,22 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         assert runs[0]["parameters"]["database_url"] is None  # the runner serves its own database
         # A request without the token is refused.
         with pytest.raises(urllib.error.HTTPError) as refused:
-            _post(f"{state['gateway_url']}/flows/intake", {"args": [], "cwd": str(tmp_path)})
+            post(f"{state['gateway_url']}/flows/intake", {"args": [], "cwd": str(tmp_path)})
         assert refused.value.code == 403
 
         # The runner serves the intake deployment: a run triggered through the API completes.
-        deployments = _post(f"{api}/deployments/filter", {"limit": 10, "offset": 0})
+        deployments = post(f"{api}/deployments/filter", {"limit": 10, "offset": 0})
         assert isinstance(deployments, list)
         assert sorted(d["name"] for d in deployments) == ["gate-review", "intake", "quarterly-review", "score"]
         intake_id = next(d["id"] for d in deployments if d["name"] == "intake")
-        created = _post(
+        created = post(
             f"{api}/deployments/{intake_id}/create_flow_run",
-            {"parameters": {"paths": [str(EXAMPLES / "proposals" / "11-matter-thread-stack.yaml")], "actor": "runner"}},
+            {
+                "parameters": {
+                    "sources": [str(EXAMPLES / "proposals" / "11-matter-thread-stack.yaml")],
+                    "actor": "runner",
+                }
+            },
         )
         assert isinstance(created, dict)
         state = ""
@@ -90,24 +83,6 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
     assert run(tmp_path, "server", "status", env=env).stdout.startswith("No local server")
 
 
-def _flow_run(api: str, run_id: str) -> dict[str, object]:
-    with urllib.request.urlopen(f"{api}/flow_runs/{run_id}", timeout=10) as response:
-        data = json.loads(response.read())
-    assert isinstance(data, dict)
-    return data
-
-
-def _wait(api: str, run_id: str, states: set[str], limit: float = 120) -> dict[str, object]:
-    deadline = time.monotonic() + limit
-    while True:
-        run_ = _flow_run(api, run_id)
-        state = run_.get("state")
-        if isinstance(state, dict) and (state.get("type") in states or state.get("name") in states):
-            return run_
-        assert time.monotonic() < deadline, f"flow run {run_id} stuck in {state}"
-        time.sleep(1)
-
-
 @pytest.mark.prefect
 def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Path) -> None:
     """The server path: suspend with a RunInput, resume through the Prefect client, same payload as the CLI."""
@@ -124,7 +99,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
     from ..commands import assessment_csv, decide_conditional_go
     from ..conftest import START
 
-    port = _free_port()
+    port = free_port()
     env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
     proposal_file = str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml")
     assessments = assessment_csv(tmp_path / "a.csv", "NW-CLOUD-CORE", (6, 5))
@@ -141,7 +116,13 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
             f"Gate review of P-2026-0001 started on {api}: the board answers in the Prefect UI"
         )
         run_id = gated.stdout.split("/runs/flow-run/")[1].split()[0]
-        suspended = _wait(api, run_id, {"Suspended"})
+        suspended = wait(api, run_id, {"Suspended"})
+        # The same command again (or a second chair at once) finds the open run instead of starting another.
+        again = run(tmp_path, "gate", "P-2026-0001", env=env)
+        assert again.stdout.splitlines() == [
+            f"Gate review of P-2026-0001 already open on {api}: the board answers in the Prefect UI",
+            gated.stdout.splitlines()[1],
+        ]
         assert suspended["state"]["type"] == "PAUSED"  # type: ignore[index]
         # What anyone who reads the Prefect UI or API sees: no database URL (the runner has its own).
         assert suspended["parameters"] == {"proposal_id": "P-2026-0001", "actor": "tester"}
@@ -160,7 +141,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         first_state = suspended["state"]["id"]  # type: ignore[index]
         deadline = time.monotonic() + 90
         while True:
-            again = _wait(api, run_id, {"Suspended"})
+            again = wait(api, run_id, {"Suspended"})
             if again["state"]["id"] != first_state:  # type: ignore[index]
                 break
             assert time.monotonic() < deadline, "the run did not ask again after a refused answer"
@@ -176,7 +157,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         }
         with temporary_settings({PREFECT_API_URL: api}):
             resume_flow_run(run_id, run_input=answer)
-        done = _wait(api, run_id, {"COMPLETED", "FAILED", "CRASHED"})
+        done = wait(api, run_id, {"COMPLETED", "FAILED", "CRASHED"})
         assert done["state"]["type"] == "COMPLETED", done["state"]  # type: ignore[index]
 
         # The quarterly review takes the same path: the deployment suspends, the board answers once.
@@ -189,7 +170,20 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
             reviewed.stdout.splitlines()[0] == f"Quarterly review started on {api}: the board answers in the Prefect UI"
         )
         review_id = reviewed.stdout.split("/runs/flow-run/")[1].split()[0]
-        _wait(api, review_id, {"Suspended"})
+        wait(api, review_id, {"Suspended"})
+        # One open review per quarter: the same reports find it; other reports cannot change it.
+        same = run(tmp_path, "review", "--quarter", "2026Q3", "--reports", str(EXAMPLES / "status" / "2026Q3"), env=env)
+        assert (
+            same.stdout.splitlines()[0]
+            == f"Quarterly review already open on {api}: the board answers in the Prefect UI"
+        )
+        assert review_id in same.stdout
+        other_reports = run(tmp_path, "review", "--quarter", "2026Q3", env=env)
+        assert (other_reports.returncode, other_reports.stdout) == (1, "")
+        assert other_reports.stderr == (
+            f"error[conflict]: quarterly-review run {review_id} with other parameters is still open (Suspended): "
+            "answer or cancel it in the Prefect UI first\n"
+        )
         confirmation = {
             "decided_by": "ana",
             "meeting_date": "2026-10-28",
@@ -198,7 +192,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         }
         with temporary_settings({PREFECT_API_URL: api}):
             resume_flow_run(review_id, run_input=confirmation)
-        finished = _wait(api, review_id, {"COMPLETED", "FAILED", "CRASHED"})
+        finished = wait(api, review_id, {"COMPLETED", "FAILED", "CRASHED"})
         assert finished["state"]["type"] == "COMPLETED", finished["state"]  # type: ignore[index]
     finally:
         run(tmp_path, "server", "stop", env=env)
@@ -251,11 +245,13 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
 def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Path) -> None:
     from prefect.settings import PREFECT_API_URL
 
-    from governance import adoption, intake
+    from governance import adoption, gates, intake
+    from governance.assessments import read_assessments
     from governance.clock import FixedClock, SeededIds
     from governance.ledger import Ledger
     from governance.store import Store
 
+    from ..commands import assessment_csv
     from ..conftest import START
 
     assert run(tmp_path, "init").returncode == 0
@@ -263,11 +259,19 @@ def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Pa
     with store.read() as conn:
         policy = adoption.current_policy(conn).policy
     proposal_file = str(EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml")
-    intake.file_proposals(
-        store, Ledger(FixedClock(START), SeededIds("t")), intake.validate_submission([proposal_file], policy, {}), "t"
+    ledger = Ledger(FixedClock(START), SeededIds("t"))
+    intake.file_proposals(store, ledger, intake.validate_submission([proposal_file], policy, {}), "t")
+    api = str(PREFECT_API_URL.value())  # the session's test server: it has no deployments
+    # Not scored yet: refused before any run is started.
+    unscored = run(tmp_path, "gate", "P-2026-0001", env={"PREFECT_API_URL": api})
+    assert (unscored.returncode, unscored.stderr) == (
+        1,
+        "error[invalid-transition]: P-2026-0001 is screened: a 'recommended' record is not allowed now\n",
+    )
+    gates.record_scores(
+        store, ledger, read_assessments([assessment_csv(tmp_path / "a.csv", "NW-CLOUD-CORE", (6, 5))]), "t"
     )
     store.dispose()
-    api = str(PREFECT_API_URL.value())  # the session's test server: it has no deployments
     result = run(tmp_path, "gate", "P-2026-0001", env={"PREFECT_API_URL": api})
     assert (result.returncode, result.stderr.splitlines()) == (
         1,
@@ -288,7 +292,7 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.prefect
 def test_the_ui_follows_the_port_and_a_killed_server_takes_its_runner_with_it(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {"GOVERNANCE_HOME": str(tmp_path / ".governance")}
     api = f"http://127.0.0.1:{port}/api"
     assert run(tmp_path, "init", env=env).returncode == 0

@@ -45,7 +45,7 @@ from models.records import (
 )
 from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
-from ..conftest import START
+from ..conftest import START, unguard
 
 
 def _expected_hash(r: LedgerRecord) -> str:
@@ -437,16 +437,6 @@ def _fill_proposals(store: Store, ledger: Ledger, n: int) -> list[LedgerRecord]:
     return out
 
 
-def _unguard(store: Store, table: str) -> None:
-    """Drop a table's append-only triggers, as an attacker with DBA rights would."""
-    with store.engine.begin() as conn:
-        if store.dialect == "postgresql":
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
-        else:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
-
-
 @pytest.fixture
 def cut(monkeypatch: pytest.MonkeyPatch) -> None:
     """verify cut into ranges of 3 records (and slices of 3 snapshots), with a worker, whatever the size."""
@@ -514,7 +504,7 @@ def test_walk_in_units_reports_tampering_anywhere(
     """Tampering in either process's share, at a range's first or last record, or between ranges."""
     records = _fill_proposals(store, ledger, 12)
     for table in ("ledger", "snapshots", "policies"):
-        _unguard(store, table)
+        unguard(store, table)
     with store.engine.begin() as conn:
         for statement in TAMPERING[case]:
             conn.exec_driver_sql(statement)
@@ -532,7 +522,7 @@ def test_walk_in_units_reports_tampering_anywhere(
 
 def test_walk_in_units_names_problems_in_record_order(store: Store, ledger: Ledger, cut: None) -> None:
     _fill_proposals(store, ledger, 12)
-    _unguard(store, "ledger")
+    unguard(store, "ledger")
     with store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE ledger SET payload = '{\"i\":99}' WHERE seq = 4")
         conn.exec_driver_sql("DELETE FROM ledger WHERE seq = 7")
@@ -615,7 +605,7 @@ def test_any_cut_reports_what_one_walk_reports(
     store.upgrade()
     records = _fill_proposals(store, Ledger(FixedClock(START, dt.timedelta(seconds=1)), SeededIds("cut")), n)
     for table in ("ledger", "snapshots", "policies"):
-        _unguard(store, table)
+        unguard(store, table)
     with store.engine.begin() as conn:
         for statement in statements:
             with contextlib.suppress(DBAPIError):  # a statement that no longer applies

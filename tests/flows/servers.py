@@ -1,0 +1,165 @@
+"""Real Prefect servers and workers for the deployment tests: start, wait, talk REST."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "PREFECT",
+    "children",
+    "client_env",
+    "deploy_all",
+    "flow_run",
+    "free_port",
+    "kill_tree",
+    "post",
+    "prefect_server",
+    "stop_group",
+    "wait",
+]
+
+PREFECT = [sys.executable, "-m", "prefect"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def post(url: str, body: dict[str, object]) -> Any:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def flow_run(api: str, run_id: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{api}/flow_runs/{run_id}", timeout=10) as response:
+        data = json.loads(response.read())
+    assert isinstance(data, dict)
+    return data
+
+
+def wait(api: str, run_id: str, states: set[str], limit: float = 120) -> dict[str, Any]:
+    """The flow run once its state's type or name is one of `states` (AssertionError after `limit` s)."""
+    deadline = time.monotonic() + limit
+    while True:
+        run_ = flow_run(api, run_id)
+        state = run_.get("state")
+        if isinstance(state, dict) and (state.get("type") in states or state.get("name") in states):
+            return run_
+        final = isinstance(state, dict) and state.get("type") in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+        assert not final, f"flow run {run_id} ended in {state}, not {sorted(states)}"
+        assert time.monotonic() < deadline, f"flow run {run_id} stuck in {state}"
+        time.sleep(1)
+
+
+def _healthy(api: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def client_env(tmp_path: Path) -> dict[str, str]:
+    """This process's environment without any Prefect or governance setting, Prefect's home in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GOVERNANCE_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    return env
+
+
+def stop_group(process: subprocess.Popen[bytes], first: signal.Signals = signal.SIGINT) -> None:
+    """Stop a process started with start_new_session, and everything it started."""
+    try:
+        os.killpg(process.pid, first)
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        process.wait()
+
+
+@contextmanager
+def prefect_server(tmp_path: Path, host: str, database_env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """`prefect server start` on `host` (its database from `database_env`), the scheduler looping every 2 s;
+    its API URL and the environment a client needs."""
+    port = free_port()
+    api = f"http://{host}:{port}/api"
+    env = client_env(tmp_path)
+    server_env = dict(env, PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2", **database_env)
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [*PREFECT, "server", "start", "--host", host, "--port", str(port)],
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not _healthy(api):
+                assert server.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the Prefect server did not start"
+                time.sleep(0.5)
+            yield api, dict(env, PREFECT_API_URL=api)
+        finally:
+            stop_group(server)
+
+
+def deploy_all(api: str, env: dict[str, str], root: Path) -> dict[str, dict[str, Any]]:
+    """The operator's steps 4 and 5: the process work pool, then `prefect deploy --all` from `root`'s
+    prefect.yaml; the deployments as the API returns them, by name."""
+    for command in (
+        [*PREFECT, "work-pool", "create", "governance", "--type", "process"],
+        [*PREFECT, "--no-prompt", "deploy", "--all"],
+    ):
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return {str(d["name"]): d for d in post(f"{api}/deployments/filter", {"limit": 50})}
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if int(fields.get("PPid", "0")) == pid and not fields.get("State", "").startswith("Z"):
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process and every process it started, whatever their session: a host that dies."""
+    pids, frontier = [process.pid], [process.pid]
+    while frontier:
+        found = [pid for parent in frontier for pid, _ in children(parent)]
+        pids += found
+        frontier = found
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    process.wait()
