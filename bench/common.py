@@ -35,6 +35,7 @@ __all__ = [
     "median",
     "quiet_prefect_env",
     "run_timed",
+    "spawn",
     "sqlite_url",
     "timed",
 ]
@@ -141,6 +142,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
+def spawn(args: list[str], env: Mapping[str, str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """A process in its own session (stopped with its group by `_stop`), its output appended to `log_path`."""
+    with log_path.open("ab") as sink:
+        return subprocess.Popen(
+            args, env=dict(env), cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+
 @contextlib.contextmanager
 def local_server(home: Path, start_timeout: float = 180) -> Iterator[LocalServer]:
     """`prefect server start` on a free loopback port with its own PREFECT_HOME; stopped on exit."""
@@ -157,15 +167,11 @@ def local_server(home: Path, start_timeout: float = 180) -> Iterator[LocalServer
     )
     server_log = home / "server.log"
     start = time.perf_counter()
-    with server_log.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = spawn(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        server_log,
+    )
     try:
         while not _healthy(api_url):
             if process.poll() is not None:
