@@ -18,6 +18,7 @@ from typing import Any
 
 __all__ = [
     "PREFECT",
+    "alive",
     "children",
     "client_env",
     "deploy_all",
@@ -163,3 +164,11 @@ def kill_tree(process: subprocess.Popen[bytes]) -> None:
         except ProcessLookupError:
             continue
     process.wait()
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        return not (Path("/proc") / str(pid) / "status").read_text().split("State:\t", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False

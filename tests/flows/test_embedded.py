@@ -12,14 +12,7 @@ import pytest
 
 from ..commands import GOVERNANCE, run
 from ..conftest import EXAMPLES
-from .servers import children
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return not (Path("/proc") / str(pid) / "status").read_text().split("State:\t", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
+from .servers import alive, children
 
 
 @pytest.mark.prefect
@@ -45,9 +38,9 @@ def test_a_command_killed_with_9_takes_its_embedded_server_with_it(tmp_path: Pat
         command.send_signal(signal.SIGKILL)
         command.wait()
         deadline = time.monotonic() + 20
-        while _alive(server) and time.monotonic() < deadline:
+        while alive(server) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _alive(server), "the embedded server outlived the command killed with -9"
+        assert not alive(server), "the embedded server outlived the command killed with -9"
     finally:
         if command.poll() is None:
             command.kill()

@@ -14,7 +14,7 @@ import pytest
 
 from ..commands import run
 from ..conftest import EXAMPLES
-from .servers import free_port, post, wait
+from .servers import alive, free_port, post, wait
 
 
 @pytest.mark.prefect
@@ -282,14 +282,6 @@ def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Pa
     )
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return True
-    return False
-
-
 @pytest.mark.prefect
 def test_the_ui_follows_the_port_and_a_killed_server_takes_its_runner_with_it(tmp_path: Path) -> None:
     port = free_port()
@@ -306,7 +298,7 @@ def test_the_ui_follows_the_port_and_a_killed_server_takes_its_runner_with_it(tm
         server_pid, runner_pid = state["server_pid"], state["runner_pid"]
         os.killpg(server_pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while not _gone(server_pid) and time.monotonic() < deadline:
+        while alive(server_pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         embedded = "commands use Prefect's embedded server (about 10 s to start per command)"
         assert run(tmp_path, "server", "status", env=env).stdout == (
@@ -314,9 +306,9 @@ def test_the_ui_follows_the_port_and_a_killed_server_takes_its_runner_with_it(tm
             f"by itself within a minute); {embedded}. `governance server stop` ends it now.\n"
         )
         deadline = time.monotonic() + 90
-        while not _gone(runner_pid) and time.monotonic() < deadline:
+        while alive(runner_pid) and time.monotonic() < deadline:
             time.sleep(1)
-        assert _gone(runner_pid), "the runner outlived its server"
+        assert not alive(runner_pid), "the runner outlived its server"
         assert run(tmp_path, "server", "status", env=env).stdout == (
             f"The local server at {api} stopped; {embedded}. `governance server stop` clears its state.\n"
         )
