@@ -85,7 +85,9 @@ def _drain_prefect() -> None:
             log(f"draining {worker.__name__}: {exc}")
 
 
-FIGURES = ("verify", "scoring", "selection", "packs", "intake", "score_flow", "review", "embedded", "submit")
+FIGURES = (
+    "verify", "scoring", "selection", "packs", "intake", "score_flow", "review", "review_20000", "embedded", "submit",
+)  # fmt: skip
 
 
 def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> dict[str, Any]:
@@ -120,7 +122,7 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
 
         doc["packs"] = _figure("packs", lambda: packs_figures(tmp / "packs", quick))
 
-    if set(only) & {"intake", "score_flow", "review", "embedded", "submit"}:
+    if set(only) & {"intake", "score_flow", "review", "review_20000", "embedded", "submit"}:
         _with_server(doc, tmp, quick, seed, only)
     figures = [v for v in doc.values() if isinstance(v, dict) and "meets_targets" in v]
     doc["all_meet_targets"] = all(f["meets_targets"] is True for f in figures)
@@ -161,6 +163,13 @@ def _with_server(doc: dict[str, Any], tmp: Path, quick: bool, seed: int, only: t
                 doc["quarterly_review_2000"] = _figure(
                     "quarterly_review_2000",
                     lambda: review_figure(tmp / "review", 2_000 // scale, seed, server.api_url),
+                )
+            if "review_20000" in only:
+                from bench.review import review_figure
+
+                doc["quarterly_review_20000"] = _figure(
+                    "quarterly_review_20000",
+                    lambda: review_figure(tmp / "review_20000", 20_000 // scale, seed, server.api_url),
                 )
             if "embedded" in only:
                 doc["embedded_server_start_s"] = _figure(

@@ -61,12 +61,13 @@ def main() -> None:
         serve_gateway(token, Path(port_file))
 
     from flows.gates import gate_review_flow, score_flow
-    from flows.intake import intake_flow
+    from flows.intake import intake_flow, intake_part_flow
     from flows.review import quarterly_review_flow
 
     deployments = []
     for flow_, name, description in (
         (intake_flow, "intake", "File a batch of proposal files."),
+        (intake_part_flow, "intake-part", "Read, validate and screen one part of a spread intake."),
         (score_flow, "score", "Score proposals from assessment files."),
         (gate_review_flow, "gate-review", "Recommend at a gate, then wait for the board's decision."),
         (quarterly_review_flow, "quarterly-review", "The quarterly review, then wait for the board's answer."),

@@ -26,11 +26,17 @@ __all__ = ["start", "status", "stop"]
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs. A zombie (ended, not yet reaped: the runner's parent is whoever adopted it when
+    `server start` returned, and a container's first process may never reap it) does not."""
     try:
         os.kill(pid, 0)
     except OSError:
         return False
-    return True
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return True  # no /proc here: signal 0 is all there is
+    return "\nState:\tZ" not in status
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> int:
@@ -83,6 +89,9 @@ def start(settings: Settings, port: int) -> str:
         GOVERNANCE_DATABASE_URL=settings.resolved_database_url(),
         GOVERNANCE_GATEWAY_TOKEN=token,
         GOVERNANCE_GATEWAY_PORT_FILE=str(port_file),
+        # A run started from the CLI (a gate, a review) starts within a second, not up to Prefect's default
+        # ten; the poll is one query to this loopback server.
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
     )
     runner_pid = _spawn([sys.executable, "-m", "flows.serve"], runner_env, home / "runner.log")
     # Commands may trigger deployments right away: wait until the runner has registered them all.
@@ -112,7 +121,7 @@ def start(settings: Settings, port: int) -> str:
     return f"Prefect server running: API {api_url}, UI {ui_url} (runner pid {runner_pid}). Commands now use it."
 
 
-DEPLOYMENTS = frozenset({"intake", "score", "gate-review", "quarterly-review"})
+DEPLOYMENTS = frozenset({"intake", "intake-part", "score", "gate-review", "quarterly-review"})
 
 
 def _deployment_names(api_url: str) -> set[str]:

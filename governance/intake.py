@@ -4,6 +4,11 @@
 named by file, record and field, before anything is written. `file_proposals` files one chunk in
 one write transaction: a new reference is filed and screened, an unchanged one is skipped (the
 content hash matches), a changed one is amended and screened again.
+
+A large submission can be spread (`prepare_part`, `load_parts`): parts of its files are read, validated
+and screened in other processes (on any worker), each part stored as one snapshot of `Prepared` items with
+the proposals' contents; the run that files checks the submission as a whole from those parts and files it
+in the same order and chunks, so the ledger is the same as when one process does everything.
 """
 
 from __future__ import annotations
@@ -13,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from governance.adoption import current_policy
 from governance.canonical import canonical_text, sha256_hex
-from governance.errors import InputRefused, NotFoundError, Problem
-from governance.ledger import Canonical, Ledger, NewRecord, get_snapshot
+from governance.errors import InputRefused, NotFoundError, Problem, StoreError
+from governance.ledger import Canonical, Ledger, NewRecord, Stored, get_snapshot, put_snapshots
 from governance.lifecycle import CLOSED, check_transition
 from governance.policy import LoadedPolicy
 from governance.rules import evaluate
@@ -37,17 +42,21 @@ from models.records import (
     SourceRef,
     WithdrawnPayload,
 )
-from models.tables import ProposalRow
+from models.tables import ProposalRow, SnapshotRow
 
 __all__ = [
+    "PART_FORMAT",
     "Candidate",
     "Filing",
+    "Prepared",
     "ScreeningResult",
     "check_against_policy",
     "check_submission",
     "file_proposals",
     "find_proposal",
     "known_references",
+    "load_parts",
+    "prepare_part",
     "proposal_facts",
     "screen",
     "validate_submission",
@@ -65,6 +74,18 @@ class Candidate:
     content_hash: str
     content: str  # canonical JSON of the proposal; its SHA-256 is content_hash
 
+    @property
+    def reference(self) -> str:
+        return self.proposal.reference
+
+    @property
+    def depends_on(self) -> list[str]:
+        return self.proposal.depends_on
+
+    @property
+    def excludes(self) -> list[str]:
+        return self.proposal.excludes
+
 
 @dataclass(frozen=True, slots=True)
 class ScreeningResult:
@@ -74,6 +95,42 @@ class ScreeningResult:
     @property
     def failed_rules(self) -> list[str]:
         return [r.description for r in self.rules if not r.passed]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated and screened proposal, reduced to what filing needs; its content is a stored snapshot
+    (`content_hash`). What a part of a spread intake hands to the run that files."""
+
+    file: str
+    label: str
+    reference: str
+    title: str
+    bucket: str
+    sponsor: str
+    submitter: str
+    depends_on: list[str]
+    excludes: list[str]
+    content_hash: str
+    policy_version: str  # the policy it was screened under
+    screening: ScreeningResult
+
+    def to_json(self) -> list[Any]:
+        head = [self.file, self.label, self.reference, self.title, self.bucket, self.sponsor, self.submitter]
+        rules = [r.model_dump(mode="json") for r in self.screening.rules]
+        return [*head, self.depends_on, self.excludes, self.content_hash, self.screening.passed, rules]
+
+    @classmethod
+    def from_json(cls, data: list[Any], policy_version: str) -> Prepared:
+        file, label, reference, title, bucket, sponsor, submitter = data[:7]
+        depends_on, excludes, content_hash, passed, rules = data[7:]
+        screening = ScreeningResult(bool(passed), [RuleResult.model_validate(r) for r in rules])
+        return cls(file, label, reference, title, bucket, sponsor, submitter, list(depends_on), list(excludes),
+                   content_hash, policy_version, screening)  # fmt: skip
+
+
+_Item = Candidate | Prepared
+ItemT = TypeVar("ItemT", Candidate, Prepared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +157,13 @@ def validate_submission(
     Raises:
         InputRefused: with every problem, by file, record and field.
     """
-    known = known or {}
+    files, candidates, problems = _read_candidates(paths, policy)
+    unique = _whole(candidates, bool(files), problems, known or {})
+    return unique
+
+
+def _read_candidates(paths: Sequence[Source], policy: Policy) -> tuple[list[Any], list[Candidate], list[Problem]]:
+    """Every file read and every record validated, on its own; the problems found so far."""
     files, problems = expand_paths(paths)
     candidates: list[Candidate] = []
     for path in files:
@@ -113,10 +176,15 @@ def validate_submission(
             content = canonical_text(proposal)
             candidates.append(Candidate(record.file, record.label, proposal, sha256_hex(content), content))
     problems.extend(check_against_policy(candidates, policy))
-    unique, batch_problems = _dedupe(candidates)
+    return files, candidates, problems
+
+
+def _whole(items: list[ItemT], any_files: bool, problems: list[Problem], known: dict[str, str]) -> list[ItemT]:
+    """The checks on a submission as a whole (duplicates, references); raises with every problem."""
+    unique, batch_problems = _dedupe(items)
     problems.extend(batch_problems)
     problems.extend(_check_references(unique, known))
-    if not files and not problems:
+    if not any_files and not problems:
         problems.append(Problem("", "", "", "file-not-found", "nothing to submit"))
     if problems:
         raise InputRefused(problems)
@@ -165,6 +233,78 @@ def check_submission(store: Store, paths: Sequence[Source]) -> list[Candidate]:
     return validate_submission(paths, policy.policy, known)
 
 
+PART_FORMAT = "intake-part/1"
+
+
+def prepare_part(store: Store, paths: Sequence[Source], problems: Sequence[Problem] = ()) -> str:
+    """Read, validate and screen one part of a spread submission; store it; the key of its snapshot.
+
+    The part's proposals' contents are stored as the snapshots their records will name; the part itself
+    is one snapshot: `{"format", "policy_version", "files", "problems", "prepared"}`. A part with problems
+    is stored too, without its contents (nothing is filed from it): the run that files lists every part's
+    problems and the whole submission's at once, as `check_submission` lists them.
+    `problems`: found before reading (an input that could not be resolved).
+    """
+    store.require_schema()
+    with store.read() as conn:
+        loaded = current_policy(conn)
+    files, candidates, found = _read_candidates(paths, loaded.policy) if not problems else ([], [], [])
+    found = [*problems, *found]
+    prepared = [_prepare(c, loaded) for c in candidates]  # with problems too: the whole submission's checks
+    part = {
+        "format": PART_FORMAT,
+        "policy_version": loaded.version,
+        "files": len(files),
+        "problems": [[p.file, p.record, p.field, p.code, p.message] for p in found],
+        "prepared": [p.to_json() for p in prepared],
+    }
+    text = canonical_text(part)
+    key = sha256_hex(text)
+    with store.write() as conn:
+        put_snapshots(conn, {c.content_hash: c.content for c in candidates} if not found else {})
+        put_snapshots(conn, {key: text})
+    return key
+
+
+def _prepare(c: Candidate, loaded: LoadedPolicy) -> Prepared:
+    p = c.proposal
+    result = screen(p, loaded.policy, json.loads(c.content))
+    return Prepared(c.file, c.label, p.reference, p.title, p.bucket, p.sponsor, p.submitter, list(p.depends_on),
+                    list(p.excludes), c.content_hash, loaded.version, result)  # fmt: skip
+
+
+def load_parts(store: Store, keys: Sequence[str]) -> list[Prepared]:
+    """The parts of a spread submission, checked as a whole (as `check_submission` checks one), in order.
+
+    Raises:
+        InputRefused: with every part's problems, and those of the submission as a whole.
+        StoreError: a part is missing or not a part; the policy changed since a part was screened.
+    """
+    store.require_schema()
+    problems: list[Problem] = []
+    items: list[Prepared] = []
+    files = 0
+    with store.read() as conn:
+        loaded = current_policy(conn)
+        known = known_references(conn)
+        for key in keys:
+            try:
+                part = get_snapshot(conn, key)
+            except NotFoundError:
+                raise StoreError(f"no stored intake part {key}") from None
+            if not isinstance(part, dict) or part.get("format") != PART_FORMAT:
+                raise StoreError(f"snapshot {key} is not an intake part")
+            if part["policy_version"] != loaded.version:
+                raise StoreError(
+                    f"the policy changed (now {loaded.short_version}) after part {key[:12]} was screened under "
+                    f"{part['policy_version'][:12]}: submit again"
+                )
+            files += part["files"]
+            problems.extend(Problem(*p) for p in part["problems"])
+            items.extend(Prepared.from_json(p, loaded.version) for p in part["prepared"])
+    return _whole(items, files > 0, problems, known)
+
+
 def _raw_policy_problems(data: Any, policy: Policy, file: str, label: str) -> list[Problem]:
     """Policy checks on a record that failed validation, so one pass lists every problem."""
     if not isinstance(data, dict):
@@ -183,13 +323,13 @@ def _raw_policy_problems(data: Any, policy: Policy, file: str, label: str) -> li
     return []
 
 
-def _dedupe(candidates: list[Candidate]) -> tuple[list[Candidate], list[Problem]]:
-    by_ref: dict[str, Candidate] = {}
+def _dedupe(candidates: list[ItemT]) -> tuple[list[ItemT], list[Problem]]:
+    by_ref: dict[str, ItemT] = {}
     problems = []
     for c in candidates:
-        first = by_ref.get(c.proposal.reference)
+        first = by_ref.get(c.reference)
         if first is None:
-            by_ref[c.proposal.reference] = c
+            by_ref[c.reference] = c
         elif first.content_hash != c.content_hash:
             problems.append(
                 Problem(
@@ -197,18 +337,18 @@ def _dedupe(candidates: list[Candidate]) -> tuple[list[Candidate], list[Problem]
                     c.label,
                     "reference",
                     "duplicate-in-batch",
-                    f"reference {c.proposal.reference} is also in {first.file} {first.label} with other content",
+                    f"reference {c.reference} is also in {first.file} {first.label} with other content",
                 )
             )
     return list(by_ref.values()), problems
 
 
-def _check_references(candidates: list[Candidate], known: dict[str, str]) -> list[Problem]:
-    in_batch = {c.proposal.reference for c in candidates}
+def _check_references(candidates: Sequence[_Item], known: dict[str, str]) -> list[Problem]:
+    in_batch = {c.reference for c in candidates}
     problems = []
     for c in candidates:
         for name in ("depends_on", "excludes"):
-            for i, ref in enumerate(getattr(c.proposal, name)):
+            for i, ref in enumerate(getattr(c, name)):
                 if ref not in in_batch and ref not in known:
                     problems.append(
                         Problem(
@@ -219,7 +359,7 @@ def _check_references(candidates: list[Candidate], known: dict[str, str]) -> lis
                             f"no proposal {ref} in this submission or on file",
                         )
                     )
-        state = known.get(c.proposal.reference)
+        state = known.get(c.reference)
         if state in CLOSED:
             problems.append(
                 Problem(
@@ -227,7 +367,7 @@ def _check_references(candidates: list[Candidate], known: dict[str, str]) -> lis
                     c.label,
                     "reference",
                     "closed-proposal",
-                    f"{c.proposal.reference} is {state} and cannot be refiled or amended",
+                    f"{c.reference} is {state} and cannot be refiled or amended",
                 )
             )
     return problems
@@ -285,11 +425,19 @@ def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
-def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[Candidate], actor: str) -> list[Filing]:
-    """File one chunk of validated proposals in one write transaction (one ledger append for the chunk)."""
+def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[_Item], actor: str) -> list[Filing]:
+    """File one chunk of validated proposals in one write transaction (one ledger append for the chunk).
+
+    `Prepared` items (a spread intake's) were screened already and their contents stored: the policy must
+    be the one they were screened under, and their snapshots there.
+
+    Raises:
+        StoreError: a prepared item's policy is no longer the adopted one, or its content is not stored.
+    """
     with store.write() as conn:
         loaded = current_policy(conn)
-        refs = [c.proposal.reference for c in candidates]
+        _check_prepared(conn, loaded, [c for c in candidates if isinstance(c, Prepared)])
+        refs = [c.reference for c in candidates]
         rows = {
             r.reference: r
             for start in range(0, len(refs), 500)
@@ -297,7 +445,7 @@ def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[Candidate]
         }
         new_count = sum(1 for r in refs if r not in rows)
         fresh_ids = iter(_next_ids(conn, ledger.clock.now().year, new_count)) if new_count else iter(())
-        planned = [_plan_one(conn, loaded, c, rows.get(c.proposal.reference), fresh_ids) for c in candidates]
+        planned = [_plan_one(conn, loaded, c, rows.get(c.reference), fresh_ids) for c in candidates]
         records = ledger.append(conn, [r for plan in planned for r in plan.records], actor)
         position = 0
         inserts: list[dict[str, Any]] = []
@@ -316,6 +464,24 @@ def file_proposals(store: Store, ledger: Ledger, candidates: Sequence[Candidate]
         return [plan.filing for plan in planned]
 
 
+def _check_prepared(conn: Connection, loaded: LoadedPolicy, prepared: list[Prepared]) -> None:
+    if not prepared:
+        return
+    stale = next((p for p in prepared if p.policy_version != loaded.version), None)
+    if stale is not None:
+        raise StoreError(
+            f"the policy changed (now {loaded.short_version}) after {stale.reference} was screened under "
+            f"{stale.policy_version[:12]}: submit again"
+        )
+    keys = sorted({p.content_hash for p in prepared})
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(conn.scalars(select(SnapshotRow.key).where(SnapshotRow.key.in_(keys[start : start + 500]))))
+    missing = [p for p in prepared if p.content_hash not in found]
+    if missing:
+        raise StoreError(f"{len(missing)} prepared proposal(s) without stored content, first {missing[0].reference}")
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     filing: Filing
@@ -323,13 +489,17 @@ class _Plan:
     values: dict[str, Any]
 
 
-def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fresh_ids: Any) -> _Plan:
-    p = c.proposal
+def _plan_one(conn: Connection, loaded: LoadedPolicy, c: _Item, row: Any, fresh_ids: Any) -> _Plan:
+    p = c.proposal if isinstance(c, Candidate) else c
     if row is not None and row.content_hash == c.content_hash:
         return _Plan(Filing(p.reference, row.id, "unchanged", row.state), [], {})
     source = SourceRef(file=Path(c.file).name, record=c.label)
-    content = json.loads(c.content)
-    inputs = Canonical(c.content)  # already canonical: not serialised again
+    if isinstance(c, Candidate):
+        content: dict[str, Any] | None = json.loads(c.content)
+        inputs: Canonical | Stored = Canonical(c.content)  # already canonical: not serialised again
+        result = screen(c.proposal, loaded.policy, content)
+    else:
+        content, inputs, result = None, Stored(c.content_hash), c.screening  # stored and screened by its part
     if row is None:
         pid = next(fresh_ids)
         version = 1
@@ -353,12 +523,14 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: Candidate, row: Any, fr
                 content_hash=c.content_hash,
                 previous_hash=row.content_hash,
                 version=version,
-                changed=_changed_fields(_previous_content(conn, row.snapshot), content),
+                changed=_changed_fields(
+                    _previous_content(conn, row.snapshot),
+                    content if content is not None else _previous_content(conn, c.content_hash),
+                ),
                 source=source,
             ),
             inputs=inputs,
         )
-    result = screen(p, loaded.policy, content)
     kind = "screened" if result.passed else "screened-out"
     screening = ScreenedPayload if result.passed else ScreenedOutPayload
     second = NewRecord(

@@ -33,6 +33,7 @@ __all__ = [
     "Canonical",
     "Ledger",
     "NewRecord",
+    "Stored",
     "VerifyReport",
     "iter_records",
     "latest_record",
@@ -85,6 +86,14 @@ def record_object(record: LedgerRecord) -> dict[str, Any]:
 
 class Canonical(str):
     """Text already in canonical JSON form: stored as it is, never serialised again."""
+
+    __slots__ = ()
+
+
+class Stored(str):
+    """The key of a snapshot already in the store: a record's inputs by reference, nothing written again.
+
+    The caller checks that the snapshot is there (governance.intake does, for a spread intake's parts)."""
 
     __slots__ = ()
 
@@ -142,7 +151,9 @@ class Ledger:
         for new in records:
             seq += 1
             inputs_key = None
-            if new.inputs is not None:
+            if isinstance(new.inputs, Stored):
+                inputs_key = str(new.inputs)
+            elif new.inputs is not None:
                 text = new.inputs if isinstance(new.inputs, Canonical) else canonical_text(new.inputs)
                 inputs_key = sha256_hex(text)
                 snapshots[inputs_key] = text

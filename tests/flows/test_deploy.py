@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from governance import adoption, inputs, views
+from governance import adoption, inputs, intake, views
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger, verify
 from governance.policy import load_policy
@@ -45,7 +45,7 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
 ) -> None:
     api, env = real_server
     by_name = deploy_all(api, env, ROOT)
-    assert sorted(by_name) == ["gate-review", "intake", "quarterly-review", "score"]
+    assert sorted(by_name) == ["gate-review", "intake", "intake-part", "quarterly-review", "score"]
     quarterly = by_name["quarterly-review"]
     assert [s["schedule"]["cron"] for s in quarterly["schedules"]] == ["0 6 20 1,4,7,10 *"]
 
@@ -94,8 +94,10 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
     )
     try:
         intake_id = str(by_name["intake"]["id"])
+        # Spread: three runs of the intake-part deployment read, validate and screen the files; this run files.
         filed = post(
-            f"{api}/deployments/{intake_id}/create_flow_run", {"parameters": {"sources": refs, "actor": "jonas"}}
+            f"{api}/deployments/{intake_id}/create_flow_run",
+            {"parameters": {"sources": refs, "actor": "jonas", "parts": 3}},
         )
         # The same deployment on a host whose GOVERNANCE_DATABASE_URL is empty: one clear error, nothing run.
         unset = post(
@@ -115,10 +117,29 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
     assert refused["state_type"] == "FAILED", log[-3000:]
     assert "GOVERNANCE_DATABASE_URL is not set on the host running this flow" in str(refused["state"]["message"])
     assert os.listdir(worker_dir) == []  # nothing written to or needed in the worker's folder
+    parts = post(
+        f"{api}/flow_runs/filter",
+        {"deployments": {"id": {"any_": [by_name["intake-part"]["id"]]}}, "sort": "NAME_ASC", "limit": 10},
+    )
+    assert [(p["name"], p["state_type"], len(p["parameters"]["sources"])) for p in parts] == [
+        (f"{done['name']}-part-{n}", "COMPLETED", size) for n, size in ((1, 11), (2, 10), (3, 10))
+    ]
+    assert [s for p in parts for s in p["parameters"]["sources"]] == refs
     with store.read() as conn:
         listed = views.proposals(conn)
+    # What one process files from the same files (the spread run's clock and ids are the system's).
+    alone = Store(f"sqlite:///{tmp_path / 'alone.db'}")
+    alone.upgrade()
+    alone_ledger = Ledger(FixedClock(START), SeededIds("alone"))
+    adoption.adopt_policy(alone, alone_ledger, load_policy("stage-gate"), "admin")
+    candidates = intake.check_submission(alone, inputs.resolve(store, refs))
+    intake.file_proposals(alone, alone_ledger, candidates, "jonas")
+    with alone.read() as conn:
+        expected = views.proposals(conn)
+    alone.dispose()
+    assert listed == expected
     assert [(p.id, p.state) for p in listed][:2] == [("P-2026-0001", "screened"), ("P-2026-0002", "screened")]
     assert len(listed) == 32
     report = verify(store)
-    assert (report.ok, report.records, report.snapshots) == (True, 1 + 2 * 32, 32 + len(refs))
+    assert (report.ok, report.records, report.snapshots) == (True, 1 + 2 * 32, 32 + len(refs) + 3)  # + 3 parts
     store.dispose()

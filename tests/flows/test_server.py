@@ -53,7 +53,8 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         # The runner serves the intake deployment: a run triggered through the API completes.
         deployments = post(f"{api}/deployments/filter", {"limit": 10, "offset": 0})
         assert isinstance(deployments, list)
-        assert sorted(d["name"] for d in deployments) == ["gate-review", "intake", "quarterly-review", "score"]
+        names = ["gate-review", "intake", "intake-part", "quarterly-review", "score"]
+        assert sorted(d["name"] for d in deployments) == names
         intake_id = next(d["id"] for d in deployments if d["name"] == "intake")
         created = post(
             f"{api}/deployments/{intake_id}/create_flow_run",
