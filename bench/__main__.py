@@ -22,32 +22,14 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench.common import local_server, log, quiet_prefect_env
+from bench.common import local_server, log, parallel_speedup, quiet_prefect_env
 
 DEFAULT_SEED = 20261123
 
 
-def _parallel_speedup() -> float:
-    """What two CPU-bound processes get done together against one alone (2.0 = two real cores).
-
-    On this machine it read about 1.0: the two CPUs deliver about one CPU of throughput, which
-    caps every figure that counts on both cores (the pack pool, a parallel walk)."""
-    import multiprocessing
-
-    from bench.common import burn as _burn
-
-    one = _burn(10_000_000)
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.map(_burn, [1, 1])  # both workers up (and this module imported) before the clock starts
-        start = time.perf_counter()
-        pool.map(_burn, [10_000_000, 10_000_000])
-        both = time.perf_counter() - start
-    return round(2 * one / both, 2)
-
-
 def _machine() -> dict[str, Any]:
     return {
-        "parallel_speedup_2_processes": _parallel_speedup(),
+        "parallel_speedup_2_processes": parallel_speedup(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

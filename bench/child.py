@@ -3,6 +3,9 @@
 `python -m bench.child intake-one FILE DATABASE_URL`: import the intake flow and file FILE through
 it (one flow run, heartbeat off as the CLI runs it). Which Prefect it uses is up to the
 environment the parent gives it (PREFECT_API_URL or nothing, i.e. the embedded server).
+
+`python -m bench.child intake-floor DATABASE_URL FILE...`: the governance functions the intake flow's
+tasks call (bench.intake.run_floor: check_submission, then file_proposals per chunk of 500), no Prefect.
 """
 
 from __future__ import annotations
@@ -23,10 +26,22 @@ def intake_one(path: str, database_url: str) -> int:
     return 0
 
 
+def intake_floor(database_url: str, paths: list[str]) -> int:
+    from bench.intake import run_floor
+
+    filings = run_floor(paths, database_url)
+    print(f"{len(filings)} filed", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "intake-one":
         return intake_one(argv[1], argv[2])
-    print("usage: python -m bench.child intake-one FILE DATABASE_URL", file=sys.stderr)
+    if len(argv) >= 3 and argv[0] == "intake-floor":
+        return intake_floor(argv[1], argv[2:])
+    print(
+        "usage: python -m bench.child intake-one FILE DATABASE_URL | intake-floor DATABASE_URL FILE...", file=sys.stderr
+    )
     return 2
 
 

@@ -15,6 +15,7 @@ document on stdout, progress on stderr.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -38,7 +39,7 @@ from flows.runtime import QUIET
 from governance import inputs
 from governance.store import Store
 
-__all__ = ["queue_figures"]
+__all__ = ["deployed_server", "deployment_run", "queue_figures"]
 
 PREFECT = [sys.executable, "-m", "prefect"]
 FINISHED = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -89,23 +90,41 @@ def _stored(folder: Path, files: list[Path]) -> tuple[str, list[str]]:
         store.dispose()
 
 
-def _deployment_run(api: str, deployment: str, url: str, refs: list[str], chunk: int) -> float:
-    """Seconds from the run's creation to COMPLETED, through the worker."""
+def deployment_run(
+    api: str, deployment: str, parameters: dict[str, Any], env: dict[str, str] | None = None
+) -> tuple[float, dict[str, float]]:
+    """Seconds from a deployment run's creation to COMPLETED, and where they went by the run's states:
+    `waiting` (SCHEDULED until a worker or runner took it), `starting` (PENDING: a new process, its
+    imports, until the flow runs), `running` (RUNNING to COMPLETED)."""
     start = time.perf_counter()
-    body = {
-        "parameters": {"sources": refs, "actor": "bench", "chunk_size": chunk},
-        "job_variables": {"env": {"GOVERNANCE_DATABASE_URL": url}},
-    }
+    body: dict[str, Any] = {"parameters": parameters}
+    if env is not None:
+        body["job_variables"] = {"env": env}
     run_id = _post(f"{api}/deployments/{deployment}/create_flow_run", body)["id"]
     while True:
         state = _get(f"{api}/flow_runs/{run_id}")["state_type"]
         if state in FINISHED:
             break
-        time.sleep(0.05)
+        time.sleep(0.1)
     seconds = time.perf_counter() - start
     if state != "COMPLETED":
         raise RuntimeError(f"flow run {run_id} ended {state}")
-    return seconds
+    states = sorted(_get(f"{api}/flow_run_states/?flow_run_id={run_id}"), key=lambda x: x["timestamp"])
+    at: dict[str, float] = {}
+    for item in states:
+        at.setdefault(item["type"], dt.datetime.fromisoformat(item["timestamp"]).timestamp())
+    phases = {
+        "waiting": at["PENDING"] - at["SCHEDULED"],
+        "starting": at["RUNNING"] - at["PENDING"],
+        "running": at["COMPLETED"] - at["RUNNING"],
+    }
+    return seconds, phases
+
+
+def _deployment_run(api: str, deployment: str, url: str, refs: list[str], chunk: int) -> float:
+    """Seconds from the run's creation to COMPLETED, through the worker."""
+    parameters = {"sources": refs, "actor": "bench", "chunk_size": chunk}
+    return deployment_run(api, deployment, parameters, {"GOVERNANCE_DATABASE_URL": url})[0]
 
 
 def _in_process(url: str, refs: list[str], chunk: int) -> float:
@@ -123,11 +142,10 @@ def _spread(values: list[float]) -> dict[str, Any]:
     return {"median": round(statistics.median(values), 3), "min": round(min(values), 3), "max": round(max(values), 3)}
 
 
-def queue_figures(tmp: Path, rounds: int, admin_url: str) -> dict[str, Any]:
-    tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "one").mkdir()
-    one = write_one_yaml(tmp / "one" / "one.yaml", 7)
-    batch = write_csv_batch(tmp / "batch", 500, 1, 7)
+@contextmanager
+def deployed_server(tmp: Path, admin_url: str) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """A `prefect server start` on its own PostgreSQL database, the process work pool and prefect.yaml's
+    deployments: its API URL, a client's environment and the deployments' ids by name."""
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = clean_env({"PREFECT_HOME": str(tmp / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
@@ -149,20 +167,29 @@ def queue_figures(tmp: Path, rounds: int, admin_url: str) -> dict[str, Any]:
                 if done.returncode:
                     raise RuntimeError(done.stdout + done.stderr)
             deployments = {d["name"]: d["id"] for d in _post(f"{api}/deployments/filter", {"limit": 50})}
-            worker_dir = tmp / "worker"
-            worker_dir.mkdir()
-            worker_env = dict(client_env, PREFECT_WORKER_QUERY_SECONDS="1")
-            worker_args = [*PREFECT, "worker", "start", "--pool", "governance", "--name", "bench"]
-            os.environ.update(QUIET, PREFECT_API_URL=api)  # the floor's flow calls talk to the same server
-            with _process(worker_args, worker_env, tmp / "worker.log", worker_dir):
-                _deployment_run(api, deployments["intake"], *_stored(tmp, [one]), 500)  # warm-up
-                figures: dict[str, list[float]] = {"run": [], "floor": [], "chunk10": [], "chunk500": []}
-                for number in range(1, rounds + 1):
-                    log(f"queue: round {number}/{rounds}")
-                    figures["run"].append(_deployment_run(api, deployments["intake"], *_stored(tmp, [one]), 500))
-                    figures["floor"].append(_in_process(*_stored(tmp, [one]), 500))
-                    figures["chunk10"].append(_deployment_run(api, deployments["intake"], *_stored(tmp, batch), 10))
-                    figures["chunk500"].append(_deployment_run(api, deployments["intake"], *_stored(tmp, batch), 500))
+            yield api, client_env, deployments
+
+
+def queue_figures(tmp: Path, rounds: int, admin_url: str) -> dict[str, Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "one").mkdir()
+    one = write_one_yaml(tmp / "one" / "one.yaml", 7)
+    batch = write_csv_batch(tmp / "batch", 500, 1, 7)
+    with deployed_server(tmp, admin_url) as (api, client_env, deployments):
+        worker_dir = tmp / "worker"
+        worker_dir.mkdir()
+        worker_env = dict(client_env, PREFECT_WORKER_QUERY_SECONDS="1")
+        worker_args = [*PREFECT, "worker", "start", "--pool", "governance", "--name", "bench"]
+        os.environ.update(QUIET, PREFECT_API_URL=api)  # the floor's flow calls talk to the same server
+        with _process(worker_args, worker_env, tmp / "worker.log", worker_dir):
+            _deployment_run(api, deployments["intake"], *_stored(tmp, [one]), 500)  # warm-up
+            figures: dict[str, list[float]] = {"run": [], "floor": [], "chunk10": [], "chunk500": []}
+            for number in range(1, rounds + 1):
+                log(f"queue: round {number}/{rounds}")
+                figures["run"].append(_deployment_run(api, deployments["intake"], *_stored(tmp, [one]), 500))
+                figures["floor"].append(_in_process(*_stored(tmp, [one]), 500))
+                figures["chunk10"].append(_deployment_run(api, deployments["intake"], *_stored(tmp, batch), 10))
+                figures["chunk500"].append(_deployment_run(api, deployments["intake"], *_stored(tmp, batch), 500))
     per_run = [r - f for r, f in zip(figures["run"], figures["floor"], strict=True)]
     per_task = [(a - b) / 49 for a, b in zip(figures["chunk10"], figures["chunk500"], strict=True)]
     return {

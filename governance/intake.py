@@ -99,8 +99,9 @@ class ScreeningResult:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A validated and screened proposal, reduced to what filing needs; its content is a stored snapshot
-    (`content_hash`). What a part of a spread intake hands to the run that files."""
+    """A validated and screened proposal, reduced to what filing needs: what a part of a spread intake hands
+    to the run that files. Its content is a stored snapshot (`content_hash`); its screening record's payload
+    is ready (`screening`: the canonical text of its ScreenedPayload or ScreenedOutPayload)."""
 
     file: str
     label: str
@@ -113,20 +114,21 @@ class Prepared:
     excludes: list[str]
     content_hash: str
     policy_version: str  # the policy it was screened under
-    screening: ScreeningResult
+    passed: bool
+    failed_rules: list[str]
+    screening: str
 
     def to_json(self) -> list[Any]:
         head = [self.file, self.label, self.reference, self.title, self.bucket, self.sponsor, self.submitter]
-        rules = [r.model_dump(mode="json") for r in self.screening.rules]
-        return [*head, self.depends_on, self.excludes, self.content_hash, self.screening.passed, rules]
+        tail = [self.content_hash, self.passed, self.failed_rules, self.screening]
+        return [*head, self.depends_on, self.excludes, *tail]
 
     @classmethod
     def from_json(cls, data: list[Any], policy_version: str) -> Prepared:
         file, label, reference, title, bucket, sponsor, submitter = data[:7]
-        depends_on, excludes, content_hash, passed, rules = data[7:]
-        screening = ScreeningResult(bool(passed), [RuleResult.model_validate(r) for r in rules])
-        return cls(file, label, reference, title, bucket, sponsor, submitter, list(depends_on), list(excludes),
-                   content_hash, policy_version, screening)  # fmt: skip
+        depends_on, excludes, content_hash, passed, failed_rules, screening = data[7:]
+        return cls(file, label, reference, title, bucket, sponsor, submitter, depends_on, excludes, content_hash,
+                   policy_version, bool(passed), failed_rules, screening)  # fmt: skip
 
 
 _Item = Candidate | Prepared
@@ -269,8 +271,15 @@ def prepare_part(store: Store, paths: Sequence[Source], problems: Sequence[Probl
 def _prepare(c: Candidate, loaded: LoadedPolicy) -> Prepared:
     p = c.proposal
     result = screen(p, loaded.policy, json.loads(c.content))
+    payload = _screening_payload(c.content_hash, result)
     return Prepared(c.file, c.label, p.reference, p.title, p.bucket, p.sponsor, p.submitter, list(p.depends_on),
-                    list(p.excludes), c.content_hash, loaded.version, result)  # fmt: skip
+                    list(p.excludes), c.content_hash, loaded.version, result.passed, result.failed_rules,
+                    canonical_text(payload))  # fmt: skip
+
+
+def _screening_payload(content_hash: str, result: ScreeningResult) -> ScreenedPayload | ScreenedOutPayload:
+    screening = ScreenedPayload if result.passed else ScreenedOutPayload
+    return screening(content_hash=content_hash, rules=result.rules)
 
 
 def load_parts(store: Store, keys: Sequence[str]) -> list[Prepared]:
@@ -498,8 +507,11 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: _Item, row: Any, fresh_
         content: dict[str, Any] | None = json.loads(c.content)
         inputs: Canonical | Stored = Canonical(c.content)  # already canonical: not serialised again
         result = screen(c.proposal, loaded.policy, content)
-    else:
-        content, inputs, result = None, Stored(c.content_hash), c.screening  # stored and screened by its part
+        passed, reasons = result.passed, result.failed_rules
+        screening: Any = _screening_payload(c.content_hash, result)
+    else:  # stored and screened by its part
+        content, inputs, passed, reasons = None, Stored(c.content_hash), c.passed, c.failed_rules
+        screening = Canonical(c.screening)
     if row is None:
         pid = next(fresh_ids)
         version = 1
@@ -531,14 +543,13 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: _Item, row: Any, fresh_
             ),
             inputs=inputs,
         )
-    kind = "screened" if result.passed else "screened-out"
-    screening = ScreenedPayload if result.passed else ScreenedOutPayload
+    kind = "screened" if passed else "screened-out"
     second = NewRecord(
         kind=kind,
         subject=pid,
-        outcome="pass" if result.passed else "fail",
+        outcome="pass" if passed else "fail",
         policy_version=loaded.version,
-        payload=screening(content_hash=c.content_hash, rules=result.rules),
+        payload=screening,
         inputs=inputs,
     )
     values = {
@@ -552,7 +563,7 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: _Item, row: Any, fresh_
         "snapshot": c.content_hash,
         "version": version,
     }
-    filing = Filing(p.reference, pid, "filed" if row is None else "amended", kind, result.failed_rules)
+    filing = Filing(p.reference, pid, "filed" if row is None else "amended", kind, reasons)
     return _Plan(filing, [first, second], values)
 
 

@@ -7,6 +7,7 @@ content-addressed snapshot holding what the record was decided on.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator, Sequence
@@ -103,7 +104,8 @@ class NewRecord:
     """A record to append. `inputs` (any JSON-able value) becomes a content-addressed snapshot.
 
     `payload` is the kind's payload model (`models.records`: `DecidedPayload(...)` for `decided`); it is
-    stored as its canonical text, and read back through the same model (`LedgerRecord.body`).
+    stored as its canonical text, and read back through the same model (`LedgerRecord.body`). A `Canonical`
+    payload is that text already (made from the model elsewhere: a spread intake's part), stored as it is.
     """
 
     kind: str
@@ -114,7 +116,8 @@ class NewRecord:
     inputs: Any = None
 
 
-def _row_to_record(row: Sequence[Any]) -> LedgerRecord:
+def _row_to_record(row: Sequence[Any], recorded_at: dt.datetime | None = None) -> LedgerRecord:
+    """A stored row as a record (`recorded_at`: the time its text was made from, when at hand)."""
     return LedgerRecord(
         seq=row[0],
         record_id=row[1],
@@ -122,7 +125,7 @@ def _row_to_record(row: Sequence[Any]) -> LedgerRecord:
         subject=row[3],
         outcome=row[4],
         recorded_by=row[5],
-        recorded_at=parse_utc(row[6]),
+        recorded_at=parse_utc(row[6]) if recorded_at is None else recorded_at,
         engine_version=row[7],
         policy_version=row[8],
         inputs=row[9],
@@ -157,8 +160,9 @@ class Ledger:
                 text = new.inputs if isinstance(new.inputs, Canonical) else canonical_text(new.inputs)
                 inputs_key = sha256_hex(text)
                 snapshots[inputs_key] = text
-            payload = canonical_text(new.payload)
-            recorded_at = format_utc(self.clock.now())
+            payload = new.payload if isinstance(new.payload, Canonical) else canonical_text(new.payload)
+            moment = self.clock.now().astimezone(dt.UTC)
+            recorded_at = format_utc(moment)
             record_id = self.ids.new_id(f"ledger:{seq}")
             digest = record_hash(
                 header(
@@ -192,7 +196,7 @@ class Ledger:
                 "hash": digest,
             }
             rows.append(row)
-            out.append(_row_to_record([row[c.key] for c in _COLUMNS]))
+            out.append(_row_to_record([row[c.key] for c in _COLUMNS], moment))
             prev = digest
         put_snapshots(conn, snapshots)
         conn.execute(insert(LedgerRow), rows)

@@ -27,7 +27,9 @@ __all__ = [
     "kill_tree",
     "post",
     "prefect_server",
+    "quarterly_schedule",
     "stop_group",
+    "stored_examples",
     "wait",
 ]
 
@@ -172,3 +174,46 @@ def alive(pid: int) -> bool:
         return not (Path("/proc") / str(pid) / "status").read_text().split("State:\t", 1)[1].startswith("Z")
     except (OSError, IndexError):
         return False
+
+
+def quarterly_schedule(api: str, deployment_id: str, log_path: Path) -> list[dict[str, Any]]:
+    """The quarterly review's scheduled runs once the scheduler has made them (up to 100 days ahead), checked:
+    SCHEDULED, on the 20th of the month after each quarter, with the deployment's parameters."""
+    deadline = time.monotonic() + 90
+    runs: list[dict[str, Any]] = []
+    while not runs:
+        assert time.monotonic() < deadline, log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        time.sleep(1)
+        runs = post(
+            f"{api}/flow_runs/filter",
+            {"deployments": {"id": {"any_": [deployment_id]}}, "limit": 10, "sort": "EXPECTED_START_TIME_ASC"},
+        )
+    assert {str(r["state_type"]) for r in runs} == {"SCHEDULED"}
+    starts = [str(r["expected_start_time"]) for r in runs]
+    assert all(s[8:10] == "20" and s[5:7] in ("01", "04", "07", "10") for s in starts), starts
+    assert all(r["parameters"] == {"actor": "quarterly-review-deployment", "quarter": None, "reports": None,
+                                   "chunk_size": 200} for r in runs)  # fmt: skip
+    return runs
+
+
+def stored_examples(governance_url: str, tmp_path: Path, seed: str) -> tuple[Any, list[str]]:
+    """The governance database at `governance_url` migrated, the stage-gate policy adopted and the example
+    proposals stored as `governance submit` stores them (the copy read is deleted): the store and the refs."""
+    import shutil
+
+    from governance import adoption, inputs
+    from governance.clock import FixedClock, SeededIds
+    from governance.ledger import Ledger
+    from governance.policy import load_policy
+    from governance.store import Store
+
+    from ..conftest import EXAMPLES, START
+
+    store = Store(governance_url)
+    store.upgrade()
+    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds(seed)), load_policy("stage-gate"), "admin")
+    submitted = tmp_path / "submitted"
+    shutil.copytree(EXAMPLES / "proposals", submitted)
+    refs = inputs.stash(store, inputs.read_here([submitted]))
+    shutil.rmtree(submitted)
+    return store, refs

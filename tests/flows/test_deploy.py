@@ -10,10 +10,8 @@ statement"), so the quarterly schedule never created a run. Both are read back t
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +23,8 @@ from governance.ledger import Ledger, verify
 from governance.policy import load_policy
 from governance.store import Store
 
-from ..conftest import EXAMPLES, ROOT, START
-from .servers import PREFECT, deploy_all, post, prefect_server, stop_group, wait
+from ..conftest import ROOT, START
+from .servers import PREFECT, deploy_all, post, prefect_server, quarterly_schedule, stop_group, stored_examples, wait
 
 
 @pytest.fixture
@@ -50,36 +48,12 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
     assert [s["schedule"]["cron"] for s in quarterly["schedules"]] == ["0 6 20 1,4,7,10 *"]
 
     # The scheduler (every 2 s here) creates the quarterly review's next run (up to 100 days ahead).
-    deadline = time.monotonic() + 90
-    runs: list[dict[str, object]] = []
-    while time.monotonic() < deadline:
-        found = post(
-            f"{api}/flow_runs/filter",
-            {"deployments": {"id": {"any_": [quarterly["id"]]}}, "limit": 10, "sort": "EXPECTED_START_TIME_ASC"},
-        )
-        assert isinstance(found, list)
-        runs = found
-        if runs:
-            break
-        time.sleep(1)
-    log = (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")
-    assert "bulk DML" not in log
-    assert runs, log[-3000:]
-    assert {str(r["state_type"]) for r in runs} == {"SCHEDULED"}
-    starts = [str(r["expected_start_time"]) for r in runs]
-    assert all(s[8:10] == "20" and s[5:7] in ("01", "04", "07", "10") for s in starts), starts
-    assert all(r["parameters"] == {"actor": "quarterly-review-deployment", "quarter": None, "reports": None,
-                                   "chunk_size": 200} for r in runs)  # fmt: skip
+    quarterly_schedule(api, quarterly["id"], tmp_path / "server.log")
+    assert "bulk DML" not in (tmp_path / "server.log").read_text(encoding="utf-8", errors="replace")
 
     # A worker in an empty folder, with only its settings: the code comes from the installed package, the
     # files from the governance database (stored as `governance submit` stores them, then deleted here).
-    store = Store(governance_url)
-    store.upgrade()
-    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds("deploy")), load_policy("stage-gate"), "admin")
-    submitted = tmp_path / "submitted"
-    shutil.copytree(EXAMPLES / "proposals", submitted)
-    refs = inputs.stash(store, inputs.read_here([submitted]))
-    shutil.rmtree(submitted)
+    store, refs = stored_examples(governance_url, tmp_path, "deploy")
     worker_dir = tmp_path / "worker"
     worker_dir.mkdir()
     worker_env = dict(env, GOVERNANCE_DATABASE_URL=governance_url, PREFECT_WORKER_QUERY_SECONDS="1")
