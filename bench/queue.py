@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -45,16 +46,25 @@ PREFECT = [sys.executable, "-m", "prefect"]
 FINISHED = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-def _post(url: str, body: dict[str, Any]) -> Any:
+def _post(url: str, body: dict[str, Any] | None) -> Any:
+    """POST JSON (GET with `body` None); a 503 or 429 (a server on SQLite answers 503 while its database is
+    locked) is tried again, as Prefect's own client does, up to five times."""
     headers = {"Content-Type": "application/json"}
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())
+    for attempt in range(6):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - loopback
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code not in (429, 503) or attempt == 5:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
-        return json.loads(response.read())
+    return _post(url, None)
 
 
 @contextmanager

@@ -69,13 +69,13 @@ def _spread(values: list[float]) -> dict[str, Any]:
 
 
 @contextmanager
-def _worker(tmp: Path, client_env: dict[str, str], name: str) -> Iterator[None]:
-    """`prefect worker start` polling every second, in an empty folder; its log (INFO: the runs it submits)
-    in tmp/worker-NAME.log."""
+def _worker(tmp: Path, client_env: dict[str, str], name: str, *options: str) -> Iterator[None]:
+    """`prefect worker start` polling every second, in an empty folder, with `options` (a queue, a limit); its
+    log (INFO: the runs it submits) in tmp/worker-NAME.log."""
     folder = tmp / f"worker-{name}"
     folder.mkdir(exist_ok=True)
     env = dict(client_env, PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_LOGGING_LEVEL="INFO")
-    args = [*PREFECT, "worker", "start", "--pool", "governance", "--name", name]
+    args = [*PREFECT, "worker", "start", "--pool", "governance", "--name", name, *options]
     with _process(args, env, tmp / f"worker-{name}.log", folder):
         yield
 
@@ -183,9 +183,10 @@ def intake_figure(tmp: Path, rounds: int, admin_url: str, seed: int) -> dict[str
     """`intake_100k_workers`: 100,000 proposals in 100 stored CSV files, filed three ways, each into a copy of
     the same prepared database (policy adopted, files stored as `governance submit` stores them):
 
-    - `spread_s`: a run of the intake deployment with parts=2: two runs of intake-part read, validate and
-      screen 50 files each, on the two workers, at once; the intake run files them (chunks of 500);
-    - `one_run_s`: the same deployment with parts=1: one run on one worker does everything;
+    - `spread_s`: a run of the intake deployment with parts=2 (on worker w0, queue default): two runs of
+      intake-part read, validate and screen 50 files each, at once, on the part workers w1 and w2 (queue
+      intake-parts, `--limit 1`: one part each); the intake run files them (chunks of 500);
+    - `one_run_s`: the same deployment with parts=1: one run on w0 does everything;
     - `floor_s`: the governance functions in a new process (`python -m bench.child intake-floor`:
       check_submission, file_proposals per chunk of 500), from the files on disk.
     Deployment runs are timed from creation to COMPLETED. `speedup` = one_run / spread; beside it the
@@ -211,8 +212,10 @@ def intake_figure(tmp: Path, rounds: int, admin_url: str, seed: int) -> dict[str
     counts: dict[str, list[int]] = {"spread": [], "one_run": [], "floor": []}
     with ExitStack() as stack:
         api, client_env, deployments = stack.enter_context(deployed_server(folder, admin_url))
-        stack.enter_context(_worker(folder, client_env, "w1"))
-        stack.enter_context(_worker(folder, client_env, "w2"))
+        # As deploy/README's recipe: a worker for the runs (default queue), and the part workers, one part each.
+        stack.enter_context(_worker(folder, client_env, "w0", "--work-queue", "default"))
+        stack.enter_context(_worker(folder, client_env, "w1", "--work-queue", "intake-parts", "--limit", "1"))
+        stack.enter_context(_worker(folder, client_env, "w2", "--work-queue", "intake-parts", "--limit", "1"))
         for number in range(1, rounds + 1):
             log(f"intake_100k_workers: round {number}/{rounds}")
             for side, n_parts in (("spread", INTAKE_PARTS), ("one_run", 1)):
