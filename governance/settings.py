@@ -57,12 +57,28 @@ class Settings(BaseSettings):
         return RandomIds() if self.id_seed is None else SeededIds(self.id_seed)
 
     def resolved_database_url(self) -> str:
-        """A relative SQLite path made absolute, so flows in other processes find the same file."""
+        """A relative SQLite path made absolute, so flows in other processes find the same file.
+
+        A SQLite URI keeps its form and its query: `sqlite:///file:governance.db?mode=ro&uri=true` (a
+        read-only connection: an auditor's) becomes `sqlite:///file:/abs/governance.db?mode=ro&uri=true`.
+        """
         url = self.database_url
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-            return prefix + str(Path(url[len(prefix) :]).resolve())
-        return url
+        if not url.startswith("sqlite:///"):
+            return url
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            return url  # Store names the bad URL
+        database = parsed.database or ""
+        uri = database.startswith("file:")
+        path = database[len("file:") :] if uri else database
+        if not path or path == ":memory:" or path.startswith("/"):
+            return url
+        absolute = str(Path(path).resolve())
+        return parsed.set(database=f"file:{absolute}" if uri else absolute).render_as_string(hide_password=False)
 
 
 def load_settings() -> Settings:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.exc import NoSuchModuleError as _NoSuchModule
 
 from governance.errors import ConfigError, StoreError
@@ -123,9 +123,19 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"database error on {self.safe_url}: {exc.orig}") from exc
 
+    @property
+    def read_only(self) -> bool:
+        """A SQLite database opened read-only (`sqlite:///file:PATH?mode=ro&uri=true`: an auditor's URL)."""
+        return self.dialect == "sqlite" and self.engine.url.query.get("mode") == "ro"
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that holds the database's write lock from its first statement."""
+        if self.read_only:
+            raise StoreError(
+                f"the database {self.safe_url} is opened read-only (mode=ro): this command records, "
+                "so it needs GOVERNANCE_DATABASE_URL without mode=ro"
+            )
         try:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(governance_write=True)
@@ -135,6 +145,16 @@ class Store:
                     yield conn
         except OperationalError as exc:
             raise StoreError(f"database error on {self.safe_url}: {exc.orig}") from exc
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+                raise
+            first = str(exc.orig).splitlines()[0]
+            raise StoreError(
+                f"the database role of {self.safe_url} may not record ({first}): this command needs the engine's role"
+            ) from exc
+
+
+_INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: an auditor's role (deploy/roles.sql) writing
 
 
 def _sqlite_setup(engine: Engine) -> None:

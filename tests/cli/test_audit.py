@@ -9,6 +9,7 @@ from pathlib import Path
 from models.records import RECORD_KINDS, record_schema
 
 from ..commands import run
+from ..conftest import EXAMPLES
 
 
 def test_schema_export(tmp_path: Path) -> None:
@@ -84,3 +85,40 @@ def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:
         "record 1: stored bytes do not match its hash (altered)",
         "record 2: expected head is missing (the chain ends at 1)",
     ]
+
+
+def test_an_auditor_opens_the_sqlite_file_read_only(workdir: Path) -> None:
+    """`sqlite:///file:PATH?mode=ro&uri=true`: the audit commands read; a command that records is refused
+    with one line and the file is left as it was (a relative PATH is the working folder's, as for any URL)."""
+    import hashlib
+
+    proposal = workdir / "one.yaml"
+    proposal.write_text((EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml").read_text(encoding="utf-8"))
+    assert run(workdir, "submit", str(proposal)).returncode == 0
+    writable = run(workdir, "verify")
+    read_only = {"GOVERNANCE_DATABASE_URL": "sqlite:///file:governance.db?mode=ro&uri=true"}
+
+    def database() -> str:
+        return hashlib.sha256((workdir / "governance.db").read_bytes()).hexdigest()
+
+    before = database()
+    verified = run(workdir, "verify", env=read_only)
+    assert (verified.returncode, verified.stdout, verified.stderr) == (0, writable.stdout, "")
+    shown = run(workdir, "show", "P-2026-0001", env=read_only)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout == run(workdir, "show", "P-2026-0001").stdout
+    refused = run(workdir, "withdraw", "P-2026-0001", "--reason", "testing", env=read_only)
+    url = f"sqlite:///file:{workdir / 'governance.db'}?mode=ro&uri=true"
+    assert (refused.returncode, refused.stdout, refused.stderr.splitlines()) == (
+        1,
+        "",
+        [
+            f"error[store-unavailable]: the database {url} is opened read-only (mode=ro): this command records, "
+            "so it needs GOVERNANCE_DATABASE_URL without mode=ro"
+        ],
+    )
+    # The file's bytes as they were; a reader in WAL mode keeps SQLite's shared-memory index beside it, and
+    # the write-ahead log stays empty.
+    assert database() == before
+    assert (workdir / "governance.db-wal").read_bytes() == b""
+    assert not [p.name for p in workdir.iterdir() if p.name.startswith("file:")]  # no file made of the URL

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from governance import adoption, gates, intake, views
 from governance.assessments import read_assessments
 from governance.clock import FixedClock, SeededIds
+from governance.errors import StoreError
 from governance.ledger import Ledger, verify
 from governance.policy import load_policy
 from governance.store import Store
@@ -132,4 +133,12 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
     assert _refused(auditor, "INSERT INTO snapshots VALUES ('k', '{}')").startswith("permission denied for table")
     assert _refused(auditor, "UPDATE proposals SET title = 'x'").startswith("permission denied for table")
     assert _refused(auditor, "ALTER TABLE proposals ADD COLUMN x integer").startswith("must be owner")
+    # The engine's own writes as the auditor: one error naming the role's limit, nothing written.
+    with pytest.raises(StoreError) as refused:
+        intake.withdraw(auditor, ledger, "P-2026-0001", "auditor", "testing")
+    assert str(refused.value) == (
+        f"the database role of {auditor.safe_url} may not record (permission denied for table ledger): "
+        "this command needs the engine's role [store-unavailable]"
+    )
+    assert verify(auditor) == as_engine
     auditor.dispose()
