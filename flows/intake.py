@@ -2,7 +2,7 @@
 
 As a deployment run with `parts` > 1, reading, validating and screening are spread: a run of the
 `intake-part` deployment per group of files, on whichever workers pick them up, each storing its part in
-the governance database (`governance.intake.prepare_part`); this run then checks the parts as one
+the governance database (`governance.intake_parts.prepare_part`); this run then checks the parts as one
 submission and files them in order, chunk by chunk, as it would have filed them itself (the same ledger).
 """
 
@@ -22,7 +22,7 @@ from prefect.runtime import deployment as deployment_runtime
 from prefect.runtime import flow_run as flow_run_runtime
 
 from flows.runtime import check_settings, open_engine
-from governance import inputs, intake
+from governance import inputs, intake, intake_parts
 from governance.errors import InputRefused, Problem
 
 __all__ = ["PART_DEPLOYMENT", "IntakeReport", "Opaque", "intake_flow", "intake_part_flow"]
@@ -75,7 +75,7 @@ def validate_task(sources: list[str], database_url: str | None) -> Opaque[list[i
 def load_parts_task(keys: list[str], database_url: str | None) -> Opaque[list[intake.Prepared]] | list[Problem]:
     store, _ = open_engine(database_url)
     try:
-        return Opaque(intake.load_parts(store, keys))
+        return Opaque(intake_parts.load_parts(store, keys))
     except InputRefused as refused:
         return list(refused.problems)
     finally:
@@ -223,9 +223,9 @@ def intake_part_flow(sources: list[str], database_url: str | None = None) -> str
     store, _ = open_engine(database_url)
     try:
         try:
-            key = intake.prepare_part(store, inputs.resolve(store, sources))
+            key = intake_parts.prepare_part(store, inputs.resolve(store, sources))
         except InputRefused as refused:
-            key = intake.prepare_part(store, [], problems=refused.problems)
+            key = intake_parts.prepare_part(store, [], problems=refused.problems)
     finally:
         store.dispose()
     create_markdown_artifact(

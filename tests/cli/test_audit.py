@@ -122,3 +122,27 @@ def test_an_auditor_opens_the_sqlite_file_read_only(workdir: Path) -> None:
     assert database() == before
     assert (workdir / "governance.db-wal").read_bytes() == b""
     assert not [p.name for p in workdir.iterdir() if p.name.startswith("file:")]  # no file made of the URL
+
+
+def test_columns_that_are_not_utf8_are_named_not_a_traceback(workdir: Path) -> None:
+    """SQLite keeps any bytes: a hand-edited record, subject or snapshot that is not UTF-8 is reported as
+    altered, by record and snapshot, like any other change."""
+    import sqlite3
+
+    proposal = workdir / "one.yaml"
+    proposal.write_text((EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml").read_text(encoding="utf-8"))
+    assert run(workdir, "submit", str(proposal)).returncode == 0
+    con = sqlite3.connect(workdir / "governance.db")
+    for (trigger,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {trigger}")
+    (snapshot,) = con.execute("SELECT key FROM snapshots ORDER BY key LIMIT 1").fetchone()
+    con.execute("UPDATE ledger SET payload = CAST(X'7B2266223A22FF227D' AS TEXT) WHERE seq = 2")  # {"f":"\xff"}
+    con.execute("UPDATE snapshots SET content = CAST(X'7B2266223A22FF227D' AS TEXT) WHERE key = ?", (snapshot,))
+    con.commit()
+    con.close()
+    broken = run(workdir, "verify", "--json")
+    assert (broken.returncode, broken.stderr) == (1, "")
+    assert json.loads(broken.stdout)["problems"] == [
+        "record 2: stored bytes do not match its hash (altered)",
+        f"snapshot {snapshot}: content does not match its key (altered)",
+    ]

@@ -1,4 +1,4 @@
-"""A spread intake (governance.intake.prepare_part / load_parts): parts of a submission read, validated and
+"""A spread intake (governance.intake_parts.prepare_part / load_parts): parts of a submission read, validated and
 screened on their own, then checked as a whole and filed, give the ledger one process gives."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from governance import adoption, intake
+from governance import adoption, intake, intake_parts
 from governance.clock import FixedClock, SeededIds
 from governance.errors import InputRefused, StoreError
 from governance.ledger import Ledger, get_snapshot, head, verify
@@ -90,8 +90,8 @@ def test_any_split_files_the_ledger_one_process_files(
         on_file(one, one_ledger, folder)
         on_file(spread, spread_ledger, folder)
         expected = in_chunks(one, one_ledger, intake.check_submission(one, [str(f) for f in files]))
-        keys = [intake.prepare_part(spread, group) for group in groups_of(files, cuts)]
-        prepared = intake.load_parts(spread, keys)
+        keys = [intake_parts.prepare_part(spread, group) for group in groups_of(files, cuts)]
+        prepared = intake_parts.load_parts(spread, keys)
         assert [p.reference for p in prepared] == [
             "NW-A", "NW-B", "NW-C", "NW-D", "NW-E", "NW-OLD", "NW-F", "NW-G0", "NW-G1", "NW-G2", "NW-G3",
         ]  # fmt: skip
@@ -107,7 +107,7 @@ def test_any_split_files_the_ledger_one_process_files(
         assert verify(spread).ok and verify(one).ok
         with spread.read() as conn:
             part = get_snapshot(conn, keys[0])
-            assert (part["format"], part["problems"]) == (intake.PART_FORMAT, [])
+            assert (part["format"], part["problems"]) == (intake_parts.PART_FORMAT, [])
     finally:
         one.dispose()
         spread.dispose()
@@ -123,9 +123,9 @@ def test_the_parts_problems_and_the_whole_submissions_are_listed_together(
     )
     with pytest.raises(InputRefused) as whole:
         intake.check_submission(store, [str(first), str(second)])
-    keys = [intake.prepare_part(store, [str(first)]), intake.prepare_part(store, [str(second)])]
+    keys = [intake_parts.prepare_part(store, [str(first)]), intake_parts.prepare_part(store, [str(second)])]
     with pytest.raises(InputRefused) as parts:
-        intake.load_parts(store, keys)
+        intake_parts.load_parts(store, keys)
     assert [(p.file, p.record, p.field, p.code) for p in parts.value.problems] == [
         (str(first), "record 2", "p_technical", "out-of-range"),
         (str(second), "record 1", "reference", "duplicate-in-batch"),
@@ -141,12 +141,12 @@ def test_a_policy_adopted_after_the_parts_were_screened_refuses_them(
     store: Store, ledger: Ledger, stage_gate: LoadedPolicy, tmp_path: Path
 ) -> None:
     adoption.adopt_policy(store, ledger, stage_gate, "admin")
-    key = intake.prepare_part(store, [str(write(tmp_path, "a.yaml", [proposal("NW-A")]))])
-    prepared = intake.load_parts(store, [key])
+    key = intake_parts.prepare_part(store, [str(write(tmp_path, "a.yaml", [proposal("NW-A")]))])
+    prepared = intake_parts.load_parts(store, [key])
     stricter = _stricter(stage_gate)
     adoption.adopt_policy(store, ledger, stricter, "admin")
     with pytest.raises(StoreError, match=r"the policy changed \(now .{12}\) after part .{12} was screened"):
-        intake.load_parts(store, [key])
+        intake_parts.load_parts(store, [key])
     with pytest.raises(StoreError, match=r"the policy changed \(now .{12}\) after NW-A was screened"):
         intake.file_proposals(store, ledger, prepared, "jonas")
     with store.read() as conn:
@@ -157,15 +157,15 @@ def test_prepared_items_without_their_stored_content_file_nothing(
     store: Store, ledger: Ledger, stage_gate: LoadedPolicy, tmp_path: Path
 ) -> None:
     adoption.adopt_policy(store, ledger, stage_gate, "admin")
-    key = intake.prepare_part(store, [str(write(tmp_path, "a.yaml", [proposal("NW-A"), proposal("NW-B")]))])
-    prepared = intake.load_parts(store, [key])
+    key = intake_parts.prepare_part(store, [str(write(tmp_path, "a.yaml", [proposal("NW-A"), proposal("NW-B")]))])
+    prepared = intake_parts.load_parts(store, [key])
     forged = [prepared[0], intake.Prepared(**{**_fields(prepared[1]), "content_hash": "f" * 64})]
     with pytest.raises(StoreError, match=r"1 prepared proposal\(s\) without stored content, first NW-B"):
         intake.file_proposals(store, ledger, forged, "jonas")
     with pytest.raises(StoreError, match=f"no stored intake part {'0' * 64}"):
-        intake.load_parts(store, [key, "0" * 64])
+        intake_parts.load_parts(store, [key, "0" * 64])
     with pytest.raises(StoreError, match="is not an intake part"):
-        intake.load_parts(store, [prepared[0].content_hash])
+        intake_parts.load_parts(store, [prepared[0].content_hash])
     with store.read() as conn:
         assert head(conn)[0] == 1 and conn.scalar(select(ProposalRow.id)) is None
 
@@ -175,9 +175,9 @@ def test_a_part_that_cannot_read_its_input_says_so(store: Store, ledger: Ledger,
 
     adoption.adopt_policy(store, ledger, stage_gate, "admin")
     missing = Problem("input:abc", "", "", "input-not-found", "no stored file input:abc")
-    key = intake.prepare_part(store, [], problems=[missing])
+    key = intake_parts.prepare_part(store, [], problems=[missing])
     with pytest.raises(InputRefused) as refused:
-        intake.load_parts(store, [key])
+        intake_parts.load_parts(store, [key])
     assert list(refused.value.problems) == [missing]
 
 
