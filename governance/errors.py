@@ -33,6 +33,7 @@ __all__ = [
     "ProblemCode",
     "StoreError",
     "TransitionError",
+    "UnreadableFile",
 ]
 
 ErrorCode = Literal[
@@ -148,3 +149,9 @@ class StoreError(GovernanceError, RuntimeError):
 
 class IntegrityError(GovernanceError, RuntimeError):
     code: ErrorCode = "ledger-broken"
+
+
+class UnreadableFile(GovernanceError, ValueError):
+    """A file the engine was asked to check (a decision pack) that cannot be read as one: named, no traceback."""
+
+    code: ErrorCode = "input-refused"

@@ -67,8 +67,10 @@ def check_pack(path: Path, store: Store | None = None, cert_path: Path | None = 
         missing = [f for f in RECORD_FIELDS if f not in r]
         if missing:
             problems.append(f"record {r.get('seq')}: the attachment lacks {', '.join(missing)}")
-        elif rehash(r) != r["hash"]:
+        elif _rehash(r) != r["hash"]:
             problems.append(f"record {r['seq']}: the attached record does not re-hash to its hash (altered)")
+    if any(f not in r for r in records for f in RECORD_FIELDS):
+        return result  # nothing else can be read from a record without its fields
     newest = by_seq[max(by_seq)]
     result.head = f"{newest['seq']}:{newest['hash']}"
     versions = {r["policy_version"] for r in records if r.get("policy_version")}
@@ -114,3 +116,11 @@ def check_pack(path: Path, store: Store | None = None, cert_path: Path | None = 
             elif rehash(ledger) != row.hash:
                 problems.append(f"record {seq}: the ledger's stored bytes do not match its hash (altered)")
     return result
+
+
+def _rehash(record: dict[str, Any]) -> str | None:
+    """The attached record's hash, or None when its fields are not what a record holds (an altered pack)."""
+    try:
+        return rehash(record)
+    except (TypeError, AttributeError, ValueError):
+        return None

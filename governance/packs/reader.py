@@ -7,10 +7,13 @@ offline, with each other and with each record's own hash).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from governance.errors import UnreadableFile
 
 __all__ = ["PackContents", "PageStamp", "read_pack", "stamp_of"]
 
@@ -65,7 +68,31 @@ def stamp_of(text: str) -> PageStamp | None:
 
 
 def read_pack(path: Path) -> PackContents:
-    """Open a pack with pypdf and read everything `verify-pack` needs from it."""
+    """Open a pack with pypdf and read everything `verify-pack` needs from it.
+
+    Raises:
+        UnreadableFile: the file cannot be read, is not a PDF pypdf can read (a damaged one raises any of
+            several kinds of error inside pypdf), or its attached records are not JSON records.
+    """
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL + 1)  # its warnings on a damaged file ("EOF marker not found"): ours say it
+    try:
+        contents = _read_pack(path)
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    except Exception as exc:
+        raise UnreadableFile(
+            f"{path}: not a readable decision pack ({type(exc).__name__}: {str(exc)[:200]}); nothing was checked"
+        ) from exc
+    finally:
+        pypdf_log.setLevel(level)
+    if not all(isinstance(r, dict) and isinstance(r.get("seq"), int) for r in contents.records):
+        raise UnreadableFile(f"{path}: its attached ledger records are not records (altered); nothing was checked")
+    return contents
+
+
+def _read_pack(path: Path) -> PackContents:
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))

@@ -146,3 +146,17 @@ def test_columns_that_are_not_utf8_are_named_not_a_traceback(workdir: Path) -> N
         "record 2: stored bytes do not match its hash (altered)",
         f"snapshot {snapshot}: content does not match its key (altered)",
     ]
+
+
+def test_verify_pack_on_a_file_that_is_not_a_pack_says_so_in_one_line(workdir: Path) -> None:
+    bad = workdir / "board-pack.pdf"
+    bad.write_bytes(b"%PDF-1.7\n" + b"\x00" * 64)
+    result = run(workdir, "verify-pack", str(bad))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"error[input-refused]: {bad}: not a readable decision pack (")
+    assert result.stderr.endswith("); nothing was checked\n") and result.stderr.count("\n") == 1
+    missing = run(workdir, "verify-pack", str(workdir / "nowhere.pdf"))
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        f"error[not-found]: {workdir / 'nowhere.pdf'}: no such file\n",
+    )
