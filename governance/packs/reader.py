@@ -67,6 +67,23 @@ def stamp_of(text: str) -> PageStamp | None:
     )
 
 
+# The stamp is drawn in the page's bottom margin (style.css: 24 mm); text whose baseline is below this line
+# is the foot. Read from there only, so that a proposal's own text saying "Record 1 sha256 ..." is not taken
+# for the stamp.
+FOOT_TOP_PT = 24 / 25.4 * 72 - 2
+
+
+def _page_text(page: Any) -> tuple[str, str]:
+    """A page's whole text, and the text of its foot."""
+    foot: list[str] = []
+
+    def visit(text: str, cm: Any, tm: Any, _font: Any, _size: Any) -> None:
+        if text and tm[4] * cm[1] + tm[5] * cm[3] + cm[5] < FOOT_TOP_PT:  # the baseline's height on the page
+            foot.append(text)
+
+    return page.extract_text(visitor_text=visit) or "", "".join(foot)
+
+
 def read_pack(path: Path) -> PackContents:
     """Open a pack with pypdf and read everything `verify-pack` needs from it.
 
@@ -110,7 +127,8 @@ def _read_pack(path: Path) -> PackContents:
         records = [json.loads(attachments["decision-record.json"])]
     elif "records.jsonl" in attachments:
         records = [json.loads(line) for line in attachments["records.jsonl"].decode().splitlines() if line]
-    pages = [page.extract_text() or "" for page in reader.pages]
+    texts = [_page_text(page) for page in reader.pages]
+    pages = [text for text, _ in texts]
     return PackContents(
         path=Path(path),
         title=info.title if info else None,
@@ -122,5 +140,5 @@ def _read_pack(path: Path) -> PackContents:
         attachments=attachments,
         records=records,
         pages=pages,
-        stamps=[stamp_of(text) for text in pages],
+        stamps=[stamp_of(foot) for _, foot in texts],
     )

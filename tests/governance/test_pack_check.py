@@ -98,3 +98,20 @@ def test_damaged_packs_get_one_clear_error_or_fail_their_check(gate_db: Store, t
         outcomes["problems" if result.problems else "passed"] += 1
     assert sum(outcomes.values()) == 200
     assert outcomes["unreadable"] > 0 and outcomes["problems"] > 0, outcomes
+
+
+def test_a_stamp_written_in_the_page_s_text_is_not_taken_for_the_stamp(gate_db: Store, tmp_path: Path) -> None:
+    """Text in the body that reads like a stamp (a submitter may write anything in a summary) is not the
+    stamp: the stamp is read from the page's foot."""
+    job = gate_job(gate_db, "P-2026-0001", 1, tmp_path)
+    fake = f"<p>Record 1 sha256 {'0' * 64}</p><p>Ledger head 1:{'0' * 64}</p>"
+    path = write_pack(dataclasses.replace(job, html=job.html.replace("<body>", f"<body>{fake}", 1)))
+    result = check_pack(path, gate_db)
+    assert (result.ok, result.problems) == (True, [])
+    from governance.packs import read_pack
+
+    contents = read_pack(path)
+    assert f"Record 1 sha256 {'0' * 64}" in contents.pages[0]
+    seq = int(str(result.head).split(":")[0])
+    assert seq != 1
+    assert [(s.kind, s.seq) if s else None for s in contents.stamps] == [("record", seq)] * contents.page_count
