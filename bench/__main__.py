@@ -144,14 +144,14 @@ def _with_server(doc: dict[str, Any], tmp: Path, quick: bool, seed: int, only: t
 
                 doc["quarterly_review_2000"] = _figure(
                     "quarterly_review_2000",
-                    lambda: review_figure(tmp / "review", 2_000 // scale, seed, server.api_url),
+                    lambda: review_figure(tmp / "review", 2_000 // scale, seed, server.api_url, 2_000),
                 )
             if "review_20000" in only:
                 from bench.review import review_figure
 
                 doc["quarterly_review_20000"] = _figure(
                     "quarterly_review_20000",
-                    lambda: review_figure(tmp / "review_20000", 20_000 // scale, seed, server.api_url),
+                    lambda: review_figure(tmp / "review_20000", 20_000 // scale, seed, server.api_url, 20_000),
                 )
             if "embedded" in only:
                 doc["embedded_server_start_s"] = _figure(

@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 from flows.runtime import QUIET
 from governance.adoption import adopt_policy
-from governance.ledger import Ledger
+from governance.ledger import Ledger, VerifyReport, verify
 from governance.policy import load_policy
 from governance.store import Store
 
@@ -39,6 +39,7 @@ __all__ = [
     "spawn",
     "sqlite_url",
     "timed",
+    "verified",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,6 +199,19 @@ def _tail(path: Path, chars: int = 3000) -> str:
 def quiet_prefect_env() -> dict[str, str]:
     """The variables the CLI sets for itself before importing prefect (flows/runtime.py)."""
     return dict(QUIET)
+
+
+def verified(db: Path) -> VerifyReport:
+    """`verify` of the SQLite file `db`; RuntimeError when the ledger does not verify (a side of a figure that
+    filed nothing, or twice, or broke the chain)."""
+    store = Store(sqlite_url(db))
+    try:
+        report = verify(store)
+    finally:
+        store.dispose()
+    if not report.ok:
+        raise RuntimeError(f"{db}: the ledger does not verify: {report.problems[:3]}")
+    return report
 
 
 def burn(count: int) -> float:

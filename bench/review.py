@@ -32,10 +32,10 @@ from typing import Any
 
 import yaml
 
-from bench.common import ROOT, clean_env, log, quiet_prefect_env, run_timed
+from bench.common import ROOT, clean_env, log, quiet_prefect_env, run_timed, verified
 from governance.adoption import adopt_policy
 from governance.clock import FixedClock, SeededIds
-from governance.ledger import Ledger, verify
+from governance.ledger import Ledger
 from governance.policy import _from_data
 from governance.projects import import_projects
 from governance.sources import load_yaml_text
@@ -156,11 +156,10 @@ def _child(mode: str, db: Path, reports: Path, env: dict[str, str], cwd: Path) -
 
 
 def _outcomes(db: Path) -> dict[str, int]:
+    """The review's outcomes in `db`, counted once its ledger verifies."""
+    verified(db)
     store = Store(f"sqlite:///{db}")
     try:
-        report = verify(store)
-        if not report.ok:
-            raise RuntimeError(f"{db}: the ledger does not verify: {report.problems[:3]}")
         with store.read() as conn:
             from sqlalchemy import func, select
 
@@ -174,7 +173,8 @@ def _outcomes(db: Path) -> dict[str, int]:
         store.dispose()
 
 
-def review_figure(folder: Path, count: int, seed: int, api_url: str) -> dict[str, Any]:
+def review_figure(folder: Path, count: int, seed: int, api_url: str, size: int) -> dict[str, Any]:
+    """`count` projects reviewed against the targets of `size` (TARGETS; --quick runs a tenth of `size`)."""
     folder.mkdir(parents=True, exist_ok=True)
     log(f"review: preparing {count} projects")
     template = folder / "template.db"
@@ -191,8 +191,7 @@ def review_figure(folder: Path, count: int, seed: int, api_url: str) -> dict[str
     flow = _child("flow", flow_db, reports, flow_env, folder)
     floor_outcomes, flow_outcomes = _outcomes(floor_db), _outcomes(flow_db)
     ratio = flow["review_s"] / floor["review_s"]
-    # --quick runs a tenth of the projects against the full-size targets
-    target_s, target_rss = TARGETS.get(count) or TARGETS[min(TARGETS, key=lambda n: abs(n - count * 10))]
+    target_s, target_rss = TARGETS[size]
     checks = {
         "same_outcomes": floor_outcomes == flow_outcomes,
         "every_project_reviewed": sum(flow_outcomes.values()) == count,

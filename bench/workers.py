@@ -37,12 +37,11 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import _free_port, clean_env, fresh_database, log, parallel_speedup, run_timed
+from bench.common import _free_port, clean_env, fresh_database, log, parallel_speedup, run_timed, verified
 from bench.data import write_csv_batch
 from bench.queue import PREFECT, _get, _post, _process, deployed_server, deployment_run
 from bench.review import CHUNK, CLOCK_START, QUARTER, _outcomes, prepare
 from governance import inputs
-from governance.ledger import verify
 from governance.store import Store
 
 __all__ = ["intake_figure", "review_workers_figure"]
@@ -224,12 +223,12 @@ def intake_figure(tmp: Path, rounds: int, admin_url: str, seed: int) -> dict[str
                 parameters = {"sources": refs, "actor": "bench", "chunk_size": 500, "parts": n_parts}
                 env = {"GOVERNANCE_DATABASE_URL": f"sqlite:///{db}"}
                 _record(times, phases, side, deployment_run(api, deployments["intake"], parameters, env))
-                counts[side].append(_records(db))
+                counts[side].append(verified(db).records)
             db = folder / f"floor-{number}.db"
             shutil.copy(template, db)
             child = [sys.executable, "-m", "bench.child", "intake-floor", f"sqlite:///{db}", *map(str, files)]
             times["floor"].append(run_timed(child, clean_env(), folder, timeout=1800).seconds)
-            counts["floor"].append(_records(db))
+            counts["floor"].append(verified(db).records)
         part_runs = _post(
             f"{api}/flow_runs/filter",
             {"deployments": {"id": {"any_": [deployments["intake-part"]]}}, "limit": 200},
@@ -263,18 +262,6 @@ def intake_figure(tmp: Path, rounds: int, admin_url: str, seed: int) -> dict[str
         "targets": {"ratio_to_floor": TARGET_INTAKE_RATIO},
         "meets_targets": all(checks.values()) and ratio <= TARGET_INTAKE_RATIO,
     }
-
-
-def _records(db: Path) -> int:
-    """The ledger's length once it verifies (a side that filed nothing, or twice, shows here)."""
-    store = Store(f"sqlite:///{db}")
-    try:
-        report = verify(store)
-        if not report.ok:
-            raise RuntimeError(f"{db}: the ledger does not verify: {report.problems[:3]}")
-        return report.records
-    finally:
-        store.dispose()
 
 
 FIGURES: dict[str, Callable[[Path, int, str, int], dict[str, Any]]] = {

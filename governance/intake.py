@@ -54,6 +54,7 @@ __all__ = [
     "file_proposals",
     "find_proposal",
     "known_references",
+    "policy_changed",
     "proposal_facts",
     "screen",
     "validate_submission",
@@ -157,8 +158,7 @@ def validate_submission(
         InputRefused: with every problem, by file, record and field.
     """
     files, candidates, problems = _read_candidates(paths, policy)
-    unique = _whole(candidates, bool(files), problems, known or {})
-    return unique
+    return _whole(candidates, bool(files), problems, known or {})
 
 
 def _read_candidates(paths: Sequence[Source], policy: Policy) -> tuple[list[Any], list[Candidate], list[Problem]]:
@@ -401,10 +401,7 @@ def _check_prepared(conn: Connection, loaded: LoadedPolicy, prepared: list[Prepa
         return
     stale = next((p for p in prepared if p.policy_version != loaded.version), None)
     if stale is not None:
-        raise StoreError(
-            f"the policy changed (now {loaded.short_version}) after {stale.reference} was screened under "
-            f"{stale.policy_version[:12]}: submit again"
-        )
+        raise policy_changed(loaded, stale.reference, stale.policy_version)
     keys = sorted({p.content_hash for p in prepared})
     found: set[str] = set()
     for start in range(0, len(keys), 500):
@@ -412,6 +409,14 @@ def _check_prepared(conn: Connection, loaded: LoadedPolicy, prepared: list[Prepa
     missing = [p for p in prepared if p.content_hash not in found]
     if missing:
         raise StoreError(f"{len(missing)} prepared proposal(s) without stored content, first {missing[0].reference}")
+
+
+def policy_changed(loaded: LoadedPolicy, what: str, screened_under: str) -> StoreError:
+    """A spread intake's part, or item, screened under a policy that is no longer the adopted one."""
+    return StoreError(
+        f"the policy changed (now {loaded.short_version}) after {what} was screened under "
+        f"{screened_under[:12]}: submit again"
+    )
 
 
 @dataclass(frozen=True, slots=True)

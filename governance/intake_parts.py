@@ -22,6 +22,7 @@ from governance.intake import (
     _screening_payload,
     _whole,
     known_references,
+    policy_changed,
     screen,
 )
 from governance.ledger import get_snapshot, put_snapshots
@@ -95,10 +96,7 @@ def load_parts(store: Store, keys: Sequence[str]) -> list[Prepared]:
             if not isinstance(part, dict) or part.get("format") != PART_FORMAT:
                 raise StoreError(f"snapshot {key} is not an intake part")
             if part["policy_version"] != loaded.version:
-                raise StoreError(
-                    f"the policy changed (now {loaded.short_version}) after part {key[:12]} was screened under "
-                    f"{part['policy_version'][:12]}: submit again"
-                )
+                raise policy_changed(loaded, f"part {key[:12]}", part["policy_version"])
             files += part["files"]
             problems.extend(Problem(*p) for p in part["problems"])
             items.extend(Prepared.from_json(p, loaded.version) for p in part["prepared"])

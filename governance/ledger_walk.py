@@ -139,10 +139,6 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
             prev_hash,
             stored,
         ) = row
-        try:
-            encoded = header(*row[:10], prev_hash)  # the layout: the fields up to inputs, then prev_hash
-        except UnicodeEncodeError:  # a column that is not UTF-8 (see run_unit): the hash cannot match
-            encoded = b"\0"
         problems: list[str] | None = None
         if count:
             if seq != expected_seq:
@@ -152,9 +148,9 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
                 problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
         else:
             first = (seq, prev_hash)
-        try:
-            altered = sha256(encoded + payload.encode()).hexdigest() != stored
-        except UnicodeEncodeError:  # a column that is not UTF-8 (see run_unit)
+        try:  # the layout: the fields up to inputs, then prev_hash; then the payload
+            altered = sha256(header(*row[:10], prev_hash) + payload.encode()).hexdigest() != stored
+        except UnicodeEncodeError:  # a column that is not UTF-8 (see run_unit): its hash cannot match
             altered = True
         if altered:
             problems = problems or []

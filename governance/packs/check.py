@@ -63,13 +63,15 @@ def check_pack(path: Path, store: Store | None = None, cert_path: Path | None = 
         problems.append("the pack has no attached ledger record")
         return result
     by_seq = {int(r["seq"]): r for r in records}
+    incomplete = False
     for r in records:
         missing = [f for f in RECORD_FIELDS if f not in r]
+        incomplete = incomplete or bool(missing)
         if missing:
             problems.append(f"record {r.get('seq')}: the attachment lacks {', '.join(missing)}")
         elif _rehash(r) != r["hash"]:
             problems.append(f"record {r['seq']}: the attached record does not re-hash to its hash (altered)")
-    if any(f not in r for r in records for f in RECORD_FIELDS):
+    if incomplete:
         return result  # nothing else can be read from a record without its fields
     newest = by_seq[max(by_seq)]
     result.head = f"{newest['seq']}:{newest['hash']}"

@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "PREFECT",
     "alive",
+    "answers",
     "children",
     "client_env",
     "deploy_all",
@@ -26,8 +27,11 @@ __all__ = [
     "free_port",
     "kill_tree",
     "post",
+    "prefect_cli",
     "prefect_server",
     "quarterly_schedule",
+    "start",
+    "stash_copy",
     "stop_group",
     "stored_examples",
     "wait",
@@ -69,12 +73,27 @@ def wait(api: str, run_id: str, states: set[str], limit: float = 120) -> dict[st
         time.sleep(1)
 
 
-def _healthy(api: str) -> bool:
+def answers(api: str, path: str = "health") -> bool:
+    """Whether the API answers `GET /api/PATH` with 200 (`health`: the process is up; `ready`: and its
+    database too)."""
     try:
-        with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
+        with urllib.request.urlopen(f"{api}/{path}", timeout=2) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def start(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """A process in its own session (stop it with `stop_group`), its output in `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def prefect_cli(args: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 300) -> None:
+    """`prefect ARGS`, which must succeed (its output is the assertion's message)."""
+    command = [*PREFECT, *args]
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def client_env(tmp_path: Path) -> dict[str, str]:
@@ -105,34 +124,23 @@ def prefect_server(tmp_path: Path, host: str, database_env: dict[str, str]) -> I
     env = client_env(tmp_path)
     server_env = dict(env, PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2", **database_env)
     log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [*PREFECT, "server", "start", "--host", host, "--port", str(port)],
-            env=server_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not _healthy(api):
-                assert server.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the Prefect server did not start"
-                time.sleep(0.5)
-            yield api, dict(env, PREFECT_API_URL=api)
-        finally:
-            stop_group(server)
+    server = start([*PREFECT, "server", "start", "--host", host, "--port", str(port)], server_env, log_path)
+    try:
+        deadline = time.monotonic() + 120
+        while not answers(api):
+            assert server.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the Prefect server did not start"
+            time.sleep(0.5)
+        yield api, dict(env, PREFECT_API_URL=api)
+    finally:
+        stop_group(server)
 
 
 def deploy_all(api: str, env: dict[str, str], root: Path) -> dict[str, dict[str, Any]]:
     """The operator's steps 4 and 5: the process work pool, then `prefect deploy --all` from `root`'s
     prefect.yaml; the deployments as the API returns them, by name."""
-    for command in (
-        [*PREFECT, "work-pool", "create", "governance", "--type", "process"],
-        [*PREFECT, "--no-prompt", "deploy", "--all"],
-    ):
-        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
+    prefect_cli(["work-pool", "create", "governance", "--type", "process"], env, root)
+    prefect_cli(["--no-prompt", "deploy", "--all"], env, root)
     return {str(d["name"]): d for d in post(f"{api}/deployments/filter", {"limit": 50})}
 
 
@@ -199,9 +207,7 @@ def quarterly_schedule(api: str, deployment_id: str, log_path: Path) -> list[dic
 def stored_examples(governance_url: str, tmp_path: Path, seed: str) -> tuple[Any, list[str]]:
     """The governance database at `governance_url` migrated, the stage-gate policy adopted and the example
     proposals stored as `governance submit` stores them (the copy read is deleted): the store and the refs."""
-    import shutil
-
-    from governance import adoption, inputs
+    from governance import adoption
     from governance.clock import FixedClock, SeededIds
     from governance.ledger import Ledger
     from governance.policy import load_policy
@@ -212,8 +218,18 @@ def stored_examples(governance_url: str, tmp_path: Path, seed: str) -> tuple[Any
     store = Store(governance_url)
     store.upgrade()
     adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds(seed)), load_policy("stage-gate"), "admin")
-    submitted = tmp_path / "submitted"
-    shutil.copytree(EXAMPLES / "proposals", submitted)
-    refs = inputs.stash(store, inputs.read_here([submitted]))
-    shutil.rmtree(submitted)
-    return store, refs
+    return store, stash_copy(store, EXAMPLES / "proposals", tmp_path)
+
+
+def stash_copy(store: Any, source: Path, tmp_path: Path) -> list[str]:
+    """The files of `source` stored as `governance submit` stores them, from a copy then deleted: gone from
+    every disk a worker could see. Their references."""
+    import shutil
+
+    from governance import inputs
+
+    copy = tmp_path / "submitted" / source.name
+    shutil.copytree(source, copy)
+    refs = inputs.stash(store, inputs.read_here([copy]))
+    shutil.rmtree(copy)
+    return refs

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,17 @@ from governance.policy import load_policy
 from governance.store import Store
 
 from ..conftest import ROOT, START
-from .servers import PREFECT, deploy_all, post, prefect_server, quarterly_schedule, stop_group, stored_examples, wait
+from .servers import (
+    PREFECT,
+    deploy_all,
+    post,
+    prefect_server,
+    quarterly_schedule,
+    start,
+    stop_group,
+    stored_examples,
+    wait,
+)
 
 
 @pytest.fixture
@@ -57,15 +66,8 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
     worker_dir = tmp_path / "worker"
     worker_dir.mkdir()
     worker_env = dict(env, GOVERNANCE_DATABASE_URL=governance_url, PREFECT_WORKER_QUERY_SECONDS="1")
-    worker_log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [*PREFECT, "worker", "start", "--pool", "governance", "--name", "worker-a"],
-        cwd=worker_dir,
-        env=worker_env,
-        stdout=worker_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker_args = [*PREFECT, "worker", "start", "--pool", "governance", "--name", "worker-a"]
+    worker = start(worker_args, worker_env, tmp_path / "worker.log", worker_dir)
     try:
         intake_id = str(by_name["intake"]["id"])
         # Spread: three runs of the intake-part deployment read, validate and screen the files; this run files.
@@ -85,7 +87,6 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
         done, refused = wait(api, str(filed["id"]), FINISHED, 240), wait(api, str(unset["id"]), FINISHED, 240)
     finally:
         stop_group(worker, signal.SIGKILL)
-        worker_log.close()
     log = (tmp_path / "worker.log").read_text(encoding="utf-8", errors="replace")
     assert done["state_type"] == "COMPLETED", log[-3000:]
     assert refused["state_type"] == "FAILED", log[-3000:]

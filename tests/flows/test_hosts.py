@@ -36,7 +36,19 @@ from models.tables import LedgerRow
 
 from ..commands import run
 from ..conftest import EXAMPLES, PG_URL, ROOT, START
-from .servers import PREFECT, deploy_all, flow_run, kill_tree, post, prefect_server, stop_group, wait
+from .servers import (
+    PREFECT,
+    deploy_all,
+    flow_run,
+    kill_tree,
+    post,
+    prefect_cli,
+    prefect_server,
+    start,
+    stash_copy,
+    stop_group,
+    wait,
+)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres]
 
@@ -116,24 +128,8 @@ def _worker(
     # CapacityLimiter's tokens") when it picked up a resumed run it had suspended moments before.
     folder.mkdir()
     prefix = ["ip", "netns", "exec", namespace] if namespace else []
-    with (folder.parent / f"{name}.log").open("wb") as log:
-        return subprocess.Popen(
-            [*prefix, *PREFECT, "worker", "start", "--pool", "governance", "--name", name, "--work-queue", queue],
-            cwd=folder,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _stored(store: Store, source: Path, tmp_path: Path) -> list[str]:
-    """Files stored as `governance submit` stores them, then gone from every disk the workers could see."""
-    copy = tmp_path / "submitted" / source.name
-    shutil.copytree(source, copy)
-    refs = inputs.stash(store, inputs.read_here([copy]))
-    shutil.rmtree(copy)
-    return refs
+    command = [*prefix, *PREFECT, "worker", "start", "--pool", "governance", "--name", name, "--work-queue", queue]
+    return start(command, env, folder.parent / f"{name}.log", folder)
 
 
 def _start(
@@ -154,15 +150,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
     with prefect_server(tmp_path, link.host, prefect_database) as (api, env):
         deployments = {name: str(d["id"]) for name, d in deploy_all(api, env, ROOT).items()}
         # A queue for the namespace's worker, so that each worker is sure to run some of the runs.
-        queue = subprocess.run(
-            [*PREFECT, "work-queue", "create", "netns", "--pool", "governance"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert queue.returncode == 0, queue.stdout + queue.stderr
+        prefect_cli(["work-queue", "create", "netns", "--pool", "governance"], env)
 
         store = Store(governance_url)
         store.upgrade()
@@ -179,7 +167,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
                 ("intake", "proposals", "jonas", "default"),
                 ("score", "assessments", "pmo", "netns"),
             ):
-                sources = _stored(store, EXAMPLES / folder, tmp_path)
+                sources = stash_copy(store, EXAMPLES / folder, tmp_path)
                 filings[name] = _start(api, deployments, name, {"sources": sources, "actor": actor}, queue_name)
                 assert wait(api, filings[name], FINISHED, 240)["state_type"] == "COMPLETED"
 
@@ -211,7 +199,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
 
             # The quarterly review of the running projects: suspended, then confirmed through the API.
             import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
-            reports = _stored(store, EXAMPLES / "status" / "2026Q3", tmp_path)
+            reports = stash_copy(store, EXAMPLES / "status" / "2026Q3", tmp_path)
             review = _start(
                 api,
                 deployments,

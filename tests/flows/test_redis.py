@@ -21,8 +21,6 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,11 +37,14 @@ from governance.ledger import verify
 from ..conftest import ROOT
 from .servers import (
     PREFECT,
+    answers,
     client_env,
     deploy_all,
     free_port,
     post,
+    prefect_cli,
     quarterly_schedule,
+    start,
     stop_group,
     stored_examples,
     wait,
@@ -136,19 +137,6 @@ class Balancer:
 
 def _redis(db: int) -> redis.Redis:
     return redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, decode_responses=True)
-
-
-def _ready(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api}/ready", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _start(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _about(event: dict[str, Any], run_id: str) -> bool:
@@ -245,15 +233,7 @@ def test_two_api_processes_behind_a_balancer_share_redis(
     ha_env: dict[str, str], governance_url: str, tmp_path: Path
 ) -> None:
     # Migrations once, before any server process starts (they start with MIGRATE_ON_START off).
-    done = subprocess.run(
-        [*PREFECT, "server", "database", "upgrade", "-y"],
-        env=ha_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    prefect_cli(["server", "database", "upgrade", "-y"], ha_env, timeout=180)
 
     # Each server process with its own PREFECT_HOME, as on its own host. The first API process starts
     # alone: two starting at once on a fresh database both register Prefect's block types, and one
@@ -263,7 +243,7 @@ def test_two_api_processes_behind_a_balancer_share_redis(
     processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def api_process(i: int) -> subprocess.Popen[bytes]:
-        return _start(
+        return start(
             [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(ports[i]), "--no-services"],
             dict(ha_env, PREFECT_HOME=str(tmp_path / f"home-api-{i}")),
             tmp_path / f"api-{i}.log",
@@ -272,7 +252,7 @@ def test_two_api_processes_behind_a_balancer_share_redis(
     def until_ready(count: int) -> None:
         """Until the first `count` API processes answer /api/ready; fails on any process that exited."""
         deadline = time.monotonic() + 120
-        while not all(_ready(a) for a in apis[:count]):
+        while not all(answers(a, "ready") for a in apis[:count]):
             for name, p in processes.items():
                 assert p.poll() is None, (tmp_path / f"{name}.log").read_text()
             assert time.monotonic() < deadline, "the Prefect API processes did not start"
@@ -282,7 +262,7 @@ def test_two_api_processes_behind_a_balancer_share_redis(
         processes["api-0"] = api_process(0)
         until_ready(1)
         processes["api-1"] = api_process(1)
-        processes["services"] = _start(
+        processes["services"] = start(
             [*PREFECT, "server", "services", "start"],
             dict(
                 ha_env,
@@ -318,7 +298,7 @@ def _run_through(balancer: Balancer, apis: list[str], governance_url: str, tmp_p
     subscribers: list[Subscriber] = []
     try:
         subscribers += [Subscriber(a) for a in apis]
-        worker = _start(
+        worker = start(
             [*PREFECT, "worker", "start", "--pool", "governance", "--name", "worker-ha"],
             worker_env,
             tmp_path / "worker.log",
