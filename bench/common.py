@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 from flows.runtime import QUIET
 from governance.adoption import adopt_policy
+from governance.authority import Actor
 from governance.ledger import Ledger, VerifyReport, verify
 from governance.policy import load_policy
 from governance.store import Store
@@ -79,7 +80,7 @@ def fresh_database(path: Path, actor: str = "bench") -> str:
     store = Store(url)
     try:
         store.upgrade()
-        adopt_policy(store, Ledger(SystemClock(), RandomIds()), load_policy("stage-gate"), actor)
+        adopt_policy(store, Ledger(SystemClock(), RandomIds()), load_policy("stage-gate"), Actor.of(actor))
     finally:
         store.dispose()
     return url

@@ -34,6 +34,7 @@ import yaml
 
 from bench.common import ROOT, clean_env, log, quiet_prefect_env, run_timed, verified
 from governance.adoption import adopt_policy
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger
 from governance.policy import _from_data
@@ -135,7 +136,7 @@ def prepare(folder: Path, count: int, seed: int, url: str) -> Path:
         ledger = Ledger(
             FixedClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC), dt.timedelta(milliseconds=1)), SeededIds("bench")
         )
-        adopt_policy(store, ledger, policy, "bench")
+        adopt_policy(store, ledger, policy, Actor.of("ana"))
         import_projects(store, ledger, projects_files, "bench")
     finally:
         store.dispose()

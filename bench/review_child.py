@@ -12,11 +12,16 @@ import sys
 import time
 from typing import Any
 
+from governance.authority import Actor
 from models.decision import ReviewAnswer
 
 QUARTER = "2026Q4"
 ANSWER = ReviewAnswer(
-    quarter=QUARTER, decided_by="ana", meeting_date="2027-01-12", rationale="The board accepts the recommendations."
+    quarter=QUARTER,
+    decided_by="ana",
+    meeting_date="2027-01-12",
+    rationale="The board accepts the recommendations.",
+    votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
 )
 
 
@@ -38,7 +43,7 @@ def floor(url: str, reports_csv: str, chunk: int) -> dict[str, Any]:
     phases["ingest_s"] = time.perf_counter() - start
     proposed = review.propose_review(store, ledger, QUARTER, "bench")
     phases["propose_s"] = time.perf_counter() - start - phases["ingest_s"]
-    review.confirm_review(store, ledger, ANSWER, "bench", chunk_size=chunk)
+    review.confirm_review(store, ledger, ANSWER, Actor.of("ana"), chunk_size=chunk)
     seconds = time.perf_counter() - start
     phases["confirm_s"] = seconds - phases["ingest_s"] - phases["propose_s"]
     store.dispose()

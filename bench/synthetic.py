@@ -15,6 +15,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from governance.authority import Actor
 from governance.ledger import Ledger, NewRecord
 from governance.review import ReviewPlan, apply_selection, review_outcomes
 from governance.store import Store
@@ -249,7 +250,7 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
     store = Store(f"sqlite:///{folder / 'gates.db'}")
     store.upgrade()
     policy = load_policy("it-demand")
-    adoption.adopt_policy(store, ledger, policy, "admin")
+    adoption.adopt_policy(store, ledger, policy, Actor.of("ana"))
     docs = [
         {
             "reference": f"SYN-G{i:04d}",
@@ -302,6 +303,6 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
                     "votes": [{"member": "cio", "outcome": "go"}, {"member": "ciso", "outcome": "hold"}],
                 }
             ),
-            "secretary",
+            Actor.of("ana"),
         )
     return store, ids

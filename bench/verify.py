@@ -36,6 +36,7 @@ from sqlalchemy import Connection, func, insert, select
 from bench.common import log, median, sqlite_url, timed
 from bench.verify_walk import run_unit as floor_unit
 from governance.adoption import adopt_policy
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import (  # the merge steps are verify's own, timed here walk by walk
     Folded,
@@ -157,7 +158,7 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
     loaded = load_policy("stage-gate")
 
     def build() -> None:
-        adopt_policy(store, ledger, loaded, "bench")
+        adopt_policy(store, ledger, loaded, Actor.of("ana"))
         inputs: dict[str, Any] = {}
         for start in range(1, records, chunk):
             batch = []

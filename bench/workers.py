@@ -54,6 +54,7 @@ ANSWER = {
     "decided_by": "ana",
     "meeting_date": "2027-01-12",
     "rationale": "The board accepts the recommendations.",
+    "votes": "ana=accept\nraj=accept\nlee=accept",
 }
 SETTINGS = {"GOVERNANCE_CLOCK_START": CLOCK_START, "GOVERNANCE_ID_SEED": "bench-review"}
 

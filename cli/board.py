@@ -10,8 +10,19 @@ import typer
 from rich.table import Table
 
 from cli import render
-from cli.context import AsOption, JsonOption, choice, err, ledger, opened, out, print_json, quarter
-from governance.settings import default_actor
+from cli.context import (
+    AsOption,
+    JsonOption,
+    acting,
+    choice,
+    err,
+    ledger,
+    opened,
+    out,
+    print_json,
+    quarter,
+    recorded_as,
+)
 from models.decision import OUTCOMES
 
 __all__ = ["app", "condition_app", "policy_app"]
@@ -24,7 +35,6 @@ policy_app = typer.Typer(help="Check policy files.", no_args_is_help=True)
 @app.command()
 def score(
     paths: Annotated[list[Path], typer.Argument(help="Assessment files (YAML, JSON, CSV) and folders.")],
-    as_: AsOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Score proposals at their next gate from assessors' ratings (the scoring flow); print the ranking.
@@ -37,7 +47,7 @@ def score(
     from governance.inputs import read_here
 
     settings, db = opened()
-    actor = default_actor(as_, settings)
+    actor = recorded_as(db)
     files = read_here(paths)  # read once, here: the flow gets them from the database
     gates.record_scores(db, ledger(settings), read_assessments(files), actor, dry_run=True)
     ranking = run_score(settings, files, actor)
@@ -57,7 +67,6 @@ def score(
 @app.command()
 def gate(
     proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
-    as_: AsOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Evaluate a scored proposal at its next gate and record the recommendation.
@@ -73,7 +82,7 @@ def gate(
     from governance.lifecycle import check_transition
 
     settings, db = opened()
-    actor = default_actor(as_, settings)
+    actor = recorded_as(db)
     with db.read() as conn:
         row = find_proposal(conn, proposal)
         if row.state != "awaiting-decision":
@@ -94,7 +103,7 @@ def gate(
     out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({'; '.join(result.reasons)})")
     out.print(
         f"{result.proposal_id} awaits the board: governance decide {result.proposal_id} --gate {result.gate} "
-        "--outcome ... --by CHAIR --rationale ... --vote NAME=OUTCOME ..."
+        "--outcome ... --rationale ... --vote NAME=OUTCOME ..."
     )
 
 
@@ -105,7 +114,7 @@ def decide(
     outcome: Annotated[
         str | None, typer.Option(callback=choice(*OUTCOMES), help="go, conditional-go, hold, recycle or kill.")
     ] = None,
-    by: Annotated[str, typer.Option("--by", help="The board member who decides (the chair).")] = "",
+    by: Annotated[str, typer.Option("--by", help="The member deciding: you, or whom you act for (default: you).")] = "",
     rationale: Annotated[str, typer.Option(help="Why (required; kept in the ledger).")] = "",
     quarter: Annotated[
         str | None,
@@ -114,7 +123,10 @@ def decide(
     override: Annotated[
         list[str], typer.Option(help="With --quarter: 'P-2026-0007=OUTCOME: rationale', once per change.")
     ] = [],  # noqa: B006 - typer reads the default; it is never mutated
-    vote: Annotated[list[str], typer.Option(help="NAME=OUTCOME, once per member who voted.")] = [],  # noqa: B006
+    vote: Annotated[
+        list[str],
+        typer.Option(help="NAME=OUTCOME, once per member who voted (--quarter: NAME=accept|reject)."),
+    ] = [],  # noqa: B006
     condition: Annotated[list[str], typer.Option(help="'WHAT by YYYY-MM-DD, owner: WHO' (conditional go).")] = [],  # noqa: B006
     conflict: Annotated[list[str], typer.Option(help="A member who declared a conflict (recused).")] = [],  # noqa: B006
     meeting_date: Annotated[
@@ -127,21 +139,24 @@ def decide(
 ) -> None:
     """Record the board's decision at a gate; the votes must support the outcome under the policy's rule.
 
-    Example: governance decide P-2026-0007 --gate 2 --outcome conditional-go --by ana --rationale "..."
+    Example: governance decide P-2026-0007 --gate 2 --outcome conditional-go --rationale "..."
     --vote ana=conditional-go --vote raj=conditional-go --vote lee=hold
     --condition "security review by 2027-02-01, owner: CISO"
 
-    The quarterly review: governance decide --quarter 2026Q4 --by ana --rationale "..."
-    --override "P-2026-0007=stop: the market moved"
+    The quarterly review: governance decide --quarter 2026Q4 --rationale "..."
+    --override "P-2026-0007=stop: the market moved" --vote ana=accept --vote raj=accept --vote lee=accept
+
+    You decide as the person your OS user (PostgreSQL: your login) is in the policy's people, or
+    for someone else with --as where the policy delegates it.
     """
     from governance import board
     from governance.errors import DecisionRefused
     from models.records import DecidedPayload
 
     if quarter is not None:
-        if proposal is not None or gate is not None or outcome is not None or vote or condition or conflict:
+        if proposal is not None or gate is not None or outcome is not None or condition or conflict:
             raise typer.BadParameter(
-                "answers a quarterly review: give no PROPOSAL, --gate, --outcome, --vote, --condition or --conflict",
+                "answers a quarterly review: give no PROPOSAL, --gate, --outcome, --condition or --conflict",
                 param_hint="'--quarter'",
             )
     else:
@@ -152,17 +167,17 @@ def decide(
             )
         if override:
             raise typer.BadParameter("belongs to a quarterly review (--quarter)", param_hint="'--override'")
-    if not by.strip() or not rationale.strip():
-        raise DecisionRefused("a decision needs --by (the board member deciding) and --rationale")
+    if not rationale.strip():
+        raise DecisionRefused("a decision needs --rationale")
     day = meeting_date.date() if meeting_date else None
     settings, db = opened()
-    actor = default_actor(as_, settings)
+    actor = acting(db, as_)
     book = ledger(settings)
     if quarter is not None:
         from governance import review
 
         result = review.answer_quarter(
-            db, book, quarter, by, rationale, override, day, actor, chunk_size=settings.chunk_size
+            db, book, quarter, by, rationale, override, day, actor, votes=vote, chunk_size=settings.chunk_size
         )
         outcomes = ", ".join(f"{n} {o}" for o, n in sorted(result.outcomes.items())) or "none new"
         out.print(
@@ -172,7 +187,7 @@ def decide(
         return
     assert proposal is not None and gate is not None and outcome is not None
     decision = board.decision_from_options(
-        db, book, proposal, gate, outcome, by, rationale, vote, condition, conflict, day
+        db, book, proposal, gate, outcome, by, rationale, vote, condition, conflict, day, actor
     )
     record = board.decide(db, book, decision, actor)
     decided = record.body_as(DecidedPayload)
@@ -200,7 +215,7 @@ def supersede(
     from models.records import SupersededPayload
 
     settings, db = opened()
-    record = board.supersede(db, ledger(settings), proposal, gate, rationale, default_actor(as_, settings))
+    record = board.supersede(db, ledger(settings), proposal, gate, rationale, acting(db, as_))
     out.print(
         f"Superseded record {record.body_as(SupersededPayload).superseded_seq} (record {record.seq}); "
         f"{record.subject} awaits "
@@ -221,7 +236,7 @@ def condition_close(
     from governance import board
 
     settings, db = opened()
-    record = board.close_condition(db, ledger(settings), condition_id, note, default_actor(as_, settings))
+    record = board.close_condition(db, ledger(settings), condition_id, note, acting(db, as_))
     out.print(f"Closed {condition_id} (record {record.seq}).")
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from governance.authority import Actor
 from governance.ledger import Ledger
 from governance.settings import Settings, load_settings
 from governance.store import Store
@@ -21,6 +22,7 @@ from governance.store import Store
 __all__ = [
     "AsOption",
     "JsonOption",
+    "acting",
     "choice",
     "err",
     "ledger",
@@ -29,6 +31,7 @@ __all__ = [
     "out",
     "print_json",
     "quarter",
+    "recorded_as",
     "store",
 ]
 
@@ -36,7 +39,12 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 AsOption = Annotated[
-    str | None, typer.Option("--as", help="Who records this (else GOVERNANCE_ACTOR, else the OS user).")
+    str | None,
+    typer.Option(
+        "--as",
+        help="Act for this person (a delegation the policy allows). Who you are is your OS user "
+        "(PostgreSQL: your database login), mapped to a person by the policy's people.",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -57,6 +65,20 @@ def opened(settings: Settings | None = None) -> tuple[Settings, Store]:
     db = store(settings)
     db.require_schema()
     return settings, db
+
+
+def acting(db: Store, as_: str | None = None) -> Actor:
+    """The authenticated actor (OS user, or PostgreSQL session user), acting for `--as` if given."""
+    from governance.authority import authenticated
+
+    return authenticated(db, as_)
+
+
+def recorded_as(db: Store) -> str:
+    """The ledger's name for the authenticated actor on steps the role matrix does not guard."""
+    from governance.authority import authenticated, recorder
+
+    return recorder(db, authenticated(db))
 
 
 def print_json(data: Any) -> None:

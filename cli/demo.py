@@ -12,14 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import render
-from cli.context import AsOption, load_settings, out
+from cli.context import load_settings, out
 from flows.launch import run_gate, run_intake, run_review, run_score
 from governance import adoption, intake, views
+from governance.authority import Actor
 from governance.calendar import quarter_dates
 from governance.errors import GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
-from governance.settings import default_actor
 from governance.store import Store
 from models.records import DecidedPayload
 
@@ -33,17 +33,21 @@ app = typer.Typer()
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option(help="Where the demo keeps its database.")] = Path("demo-run"),
-    as_: AsOption = None,
 ) -> None:
     """Run the whole engine on the bundled samples in a fresh database of its own.
 
+    The demo is a script playing every part: the portfolio office (pmo) files, scores and runs the
+    reviews; the chair (ana) records the board's decisions. Your own commands act as your OS user.
+
     Example: governance demo
     """
-    run_demo(folder, default_actor(as_, load_settings()), out)
+    run_demo(folder, out)
 
 
-def run_demo(folder: Path, actor: str, console: Console) -> None:
+def run_demo(folder: Path, console: Console) -> None:
     """Every capability built so far, on the bundled samples, in a fresh database under `folder`."""
+    actor = "pmo"  # the portfolio office runs the steps the role matrix does not guard
+    chair, office = Actor.of("ana", via="demo"), Actor.of("pmo", via="demo")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "governance.db"
@@ -57,7 +61,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
     console.rule("1. A fresh database and the Stage-Gate policy")
     store.upgrade()
     policy = load_policy("stage-gate")
-    adoption.adopt_policy(store, ledger, policy, actor)
+    adoption.adopt_policy(store, ledger, policy, chair)
     console.print(f"Database {db}; policy {policy.policy.title}, version {policy.short_version}.")
 
     console.rule("2. Submitters file the sample proposals (intake flow on Prefect)")
@@ -77,7 +81,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
         if "NW-KIOSK-LEGACY" in {f.reference for f in report.filings}
         else report.filings[-1].reference
     )
-    done = intake.withdraw(store, ledger, withdrawn_ref, actor, "Superseded by the cloud service platform")
+    done = intake.withdraw(store, ledger, withdrawn_ref, office, "Superseded by the cloud service platform")
     console.print(f"Withdrew {done.proposal_id} ({done.reference}).")
 
     console.rule("5. The portfolio now")
@@ -163,7 +167,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
         ),
     ]
     for decision in decisions:
-        record = board.decide(store, ledger, decision, actor)
+        record = board.decide(store, ledger, decision, chair)
         decided = record.body_as(DecidedPayload)
         recused = ", ".join(f"{m} ({why})" for m, why in decided.recused.items()) or "none"
         console.print(
@@ -171,7 +175,7 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
             f"dissent: {', '.join(decided.dissent) or 'none'}; recused: {recused})."
         )
     try:
-        board.decide(store, ledger, decisions[0], actor)
+        board.decide(store, ledger, decisions[0], chair)
     except GovernanceError as refused:
         console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
 
@@ -193,8 +197,9 @@ def run_demo(folder: Path, actor: str, console: Console) -> None:
             decided_by="ana",
             meeting_date="2026-11-25" if quarter == "2026Q4" else "2026-10-28",
             rationale="The board accepts the review's recommendations.",
+            votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
         )
-        confirmed = review.confirm_review(store, ledger, answer, actor)
+        confirmed = review.confirm_review(store, ledger, answer, chair)
         outcomes = ", ".join(f"{n} {o}" for o, n in sorted(confirmed.outcomes.items()))
         console.print(f"The board confirmed {quarter} (record {confirmed.confirmed_seq}): {outcomes}.")
     with store.read() as conn:

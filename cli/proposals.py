@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.context import AsOption, JsonOption, ledger, load_settings, opened, out, print_json, store
+from cli.context import AsOption, JsonOption, acting, ledger, load_settings, opened, out, print_json, recorded_as, store
 from governance.errors import ConfigError, InputRefused
-from governance.settings import default_actor
 
 __all__ = ["app"]
 
@@ -20,9 +19,16 @@ app = typer.Typer()
 @app.command()
 def init(
     policy: Annotated[str, typer.Option(help="Bundled policy name (stage-gate, it-demand) or a policy file.")] = "",
+    vote: Annotated[
+        list[str], typer.Option(help="NAME=accept|reject: the board's vote on a policy that changes who may do what.")
+    ] = [],  # noqa: B006 - typer reads the default; it is never mutated
     as_: AsOption = None,
 ) -> None:
     """Create or upgrade the database and adopt a policy.
+
+    The first policy is adopted by whoever initialises the database; after that the policy in force
+    decides who may adopt another (its role matrix), and a change to its people, board, roles or
+    delegations needs the board's votes.
 
     Example: governance init --policy it-demand
     """
@@ -32,7 +38,6 @@ def init(
     settings = load_settings()
     db = store(settings)
     before, after = db.upgrade()
-    actor = default_actor(as_, settings)
     with db.read() as conn:
         current = adoption.adopted_policy(conn)
     if policy:
@@ -41,7 +46,7 @@ def init(
         loaded = load_policy("stage-gate")
     else:
         loaded = current
-    adopted = loaded is not current and adoption.adopt_policy(db, ledger(settings), loaded, actor)
+    adopted = loaded is not current and adoption.adopt_policy(db, ledger(settings), loaded, acting(db, as_), votes=vote)
     schema = "created" if before is None else ("upgraded" if before != after else "up to date")
     out.print(f"Database {db.safe_url}: schema {after} ({schema}).")
     verb = "adopted" if adopted else "in force"
@@ -51,7 +56,6 @@ def init(
 @app.command()
 def submit(
     paths: Annotated[list[Path], typer.Argument(help="Proposal files (YAML, JSON, CSV) and folders.")],
-    as_: AsOption = None,
     json_: JsonOption = False,
 ) -> None:
     """File proposals through the intake flow; a changed proposal under the same reference is an amendment.
@@ -66,7 +70,7 @@ def submit(
     files = read_here(paths)  # read once, here: the flow gets them from the database
     # Refuse bad input before paying for a flow run: the flow validates again on its own.
     intake.check_submission(store(settings), files)
-    report = run_intake(settings, files, default_actor(as_, settings))
+    report = run_intake(settings, files, recorded_as(store(settings)))
     if report.problems:
         raise InputRefused(report.problems)
     if json_:
@@ -91,7 +95,7 @@ def withdraw(
     settings, db = opened()
     if not reason.strip():
         raise ConfigError("--reason must not be empty")
-    filing = intake.withdraw(db, ledger(settings), proposal, default_actor(as_, settings), reason.strip())
+    filing = intake.withdraw(db, ledger(settings), proposal, acting(db, as_), reason.strip())
     out.print(f"Withdrew {filing.proposal_id} ({filing.reference}).")
 
 

@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.context import AsOption, JsonOption, choice, err, ledger, load_settings, opened, out, print_json, quarter
-from governance.settings import default_actor
+from cli.context import JsonOption, choice, err, ledger, load_settings, opened, out, print_json, quarter, recorded_as
 
 __all__ = ["app", "import_app"]
 
@@ -24,7 +23,6 @@ import_app = typer.Typer(help="Bring in records from before the engine.", no_arg
 @import_app.command("projects")
 def import_projects_(
     paths: Annotated[list[str], typer.Argument(help="YAML or JSON files (or folders) of running projects.")],
-    as_: AsOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Import projects that were running before the engine was adopted (one `migrated` record each).
@@ -36,7 +34,7 @@ def import_projects_(
     from governance.projects import import_projects
 
     settings, db = opened()
-    done = import_projects(db, ledger(settings), paths, default_actor(as_, settings))
+    done = import_projects(db, ledger(settings), paths, recorded_as(db))
     if json_:
         print_json([asdict(i) for i in done])
         return
@@ -57,12 +55,11 @@ def review(
     reports: Annotated[
         list[str], typer.Option("--reports", help="Status report files or folders for the quarter.")
     ] = [],  # noqa: B006 - typer reads the default; it is never mutated
-    as_: AsOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Run the quarterly review: ingest reports, apply the review rules, re-select the portfolio.
 
-    Then the board answers once: `governance decide --quarter 2026Q4 --by ana --rationale "..."`
+    Then the board answers once: `governance decide --quarter 2026Q4 --rationale "..." --vote NAME=accept ...`
     (with a running `governance server`, the run waits for the answer in the Prefect UI instead).
 
     Example: governance review --quarter 2026Q4 --reports examples/status/2026Q4/
@@ -73,8 +70,8 @@ def review(
     from governance.inputs import read_here
     from governance.reports import read_status_reports
 
-    settings, _ = opened()
-    actor = default_actor(as_, settings)
+    settings, db = opened()
+    actor = recorded_as(db)
     files = read_here(reports)  # read once, here: the flow gets them from the database
     if files:
         read_status_reports(files, quarter)  # refused here, before a run starts (the flow checks again)

@@ -26,8 +26,9 @@ from flows.runtime import check_settings, open_engine
 from governance import board, gates, inputs
 from governance.adoption import current_policy
 from governance.assessments import read_assessments
+from governance.authority import Actor
 from governance.canonical import decimal_text
-from governance.errors import DecisionRefused, InputRefused, Problem
+from governance.errors import DecisionRefused, Forbidden, IdentityError, InputRefused, Problem
 from governance.ledger import latest_record
 from governance.scoring import RatedAssessment
 from models.decision import DecisionInput
@@ -156,11 +157,16 @@ def recommend_task(proposal_id: str, database_url: str | None, actor: str) -> tu
 
 @task(name="decide", cache_policy=NO_CACHE, persist_result=False)
 def decide_task(decision: DecisionInput, database_url: str | None, actor: str) -> int | str:
-    """The record's sequence number, or why the board rules refused the answer (nothing written)."""
+    """The record's sequence number, or why the board rules refused the answer (nothing written).
+
+    The Prefect form proves what was entered, not who entered it (the open-source server has one
+    shared login): the answer is taken as its `decided_by`'s, whom the role matrix must allow to decide.
+    `actor` (who started the run) is not the decider.
+    """
     store, ledger = open_engine(database_url)
     try:
-        return board.decide(store, ledger, decision, actor).seq
-    except DecisionRefused as refused:
+        return board.decide(store, ledger, decision, Actor.of(decision.decided_by, via="prefect-form")).seq
+    except (DecisionRefused, Forbidden, IdentityError) as refused:
         return refused.message
     finally:
         store.dispose()

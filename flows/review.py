@@ -26,9 +26,10 @@ from flows.intake import Opaque
 from flows.runtime import check_settings, open_engine
 from governance import inputs, review
 from governance.adoption import current_policy
+from governance.authority import Actor
 from governance.calendar import last_ended_quarter, today_in
 from governance.crashpoints import crash_point
-from governance.errors import DecisionRefused, InputRefused, Problem
+from governance.errors import DecisionRefused, Forbidden, IdentityError, InputRefused, Problem
 from governance.reports import ReadReport, file_status_reports, read_status_reports
 from models.decision import ReviewAnswer
 from models.records import ReviewProposedPayload
@@ -45,6 +46,7 @@ class ReviewConfirmation(RunInput):
     meeting_date: dt.date
     rationale: str
     overrides: str = ""  # one per line: "P-2026-0007 = stop: the market moved"
+    votes: str = ""  # one per line: "ana=accept" (the quorum and voting rule apply as at a gate)
 
 
 def to_answer(quarter: str, given: ReviewConfirmation) -> ReviewAnswer:
@@ -55,6 +57,7 @@ def to_answer(quarter: str, given: ReviewConfirmation) -> ReviewAnswer:
         meeting_date=given.meeting_date,
         rationale=given.rationale,
         overrides=[review.parse_override(line) for line in given.overrides.splitlines() if line.strip()],
+        votes=review.parse_review_votes([line for line in given.votes.splitlines() if line.strip()]),
     )
 
 
@@ -118,8 +121,10 @@ def confirm_task(
     """The recorded result, or why the answer was refused (nothing written)."""
     store, ledger = open_engine(database_url)
     try:
-        return review.confirm_review(store, ledger, answer, actor, chunk_size=chunk_size)
-    except DecisionRefused as refused:
+        # The form proves what was entered, not who (see flows.gates.decide_task).
+        by = Actor.of(answer.decided_by, via="prefect-form")
+        return review.confirm_review(store, ledger, answer, by, chunk_size=chunk_size)
+    except (DecisionRefused, Forbidden, IdentityError) as refused:
         return refused.message
     finally:
         store.dispose()

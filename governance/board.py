@@ -19,6 +19,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from governance.adoption import current_policy
+from governance.authority import Actor, authorise
 from governance.calendar import today_in
 from governance.canonical import to_plain
 from governance.errors import ConflictError, DecisionRefused, NotFoundError, TransitionError
@@ -26,9 +27,10 @@ from governance.gates import gate_of, open_conditions
 from governance.intake import find_proposal
 from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import check_transition, state_after_decision
+from governance.people import Directory
 from governance.store import Store
 from models.decision import OUTCOMES, ConditionInput, DecisionInput, Vote
-from models.policy import BoardRules
+from models.policy import BoardRules, Policy
 from models.records import (
     ConditionClosedPayload,
     DecidedPayload,
@@ -114,18 +116,29 @@ def parse_condition(raw: str) -> ConditionInput:
         raise DecisionRefused(f"--condition {raw!r}: {due.group(1)} is not a date") from None
 
 
-def recusals(board: BoardRules, submitter: str, sponsor: str, declared: Sequence[str]) -> dict[str, str]:
-    """Board members who may not vote on this proposal, with the reason."""
+def recusals(policy: Policy, submitter: str, sponsor: str, declared: Sequence[str]) -> dict[str, str]:
+    """Board members who may not vote on this proposal, with the reason.
+
+    The submitter and sponsor are compared as people (governance.people: ids, not spellings); a name
+    that could be a board member but is not written as one is refused there (IdentityError).
+    """
+    directory = Directory.of(policy)
+    submitter_id = _person_id(directory, submitter, "the proposal's submitter")
+    sponsor_id = _person_id(directory, sponsor, "the proposal's sponsor")
     out: dict[str, str] = {}
-    for m in board.members:
-        names = {m.name.lower(), m.full_name.lower()}
-        if submitter.lower() in names:
+    for m in policy.board.members:
+        if m.name == submitter_id:
             out[m.name] = "submitter of the proposal"
-        elif sponsor.lower() in names:
+        elif m.name == sponsor_id:
             out[m.name] = "sponsor of the proposal"
         elif m.name in declared:
             out[m.name] = "declared a conflict of interest"
     return out
+
+
+def _person_id(directory: Directory, name: str, what: str) -> str | None:
+    person = directory.resolve(name, what=what)
+    return person.id if person else None
 
 
 def tally(board: BoardRules, votes: Sequence[Vote]) -> Tally:
@@ -197,14 +210,18 @@ def decision_from_options(
     conditions: Sequence[str],
     conflicts: Sequence[str],
     meeting_date: dt.date | None,
+    actor: Actor | None = None,
 ) -> DecisionInput:
     """A decision as the command line gives it (`ana=go` votes, condition lines), checked whole.
 
-    The meeting date defaults to today in the policy's time zone. Raises DecisionRefused.
+    `decided_by` may be empty: the person the actor acts as decides. The meeting date defaults to
+    today in the policy's time zone. Raises DecisionRefused (or Forbidden, for an empty `decided_by`).
     """
     with store.read() as conn:
         row = find_proposal(conn, proposal)
         policy = current_policy(conn).policy
+    if not decided_by.strip() and actor is not None:
+        decided_by = authorise(policy, actor, "decide").person.id
     try:
         return DecisionInput(
             proposal_id=row.id,
@@ -221,13 +238,14 @@ def decision_from_options(
         raise invalid(exc, "decision") from None
 
 
-def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: str) -> LedgerRecord:
+def decide(store: Store, ledger: Ledger, decision: DecisionInput, actor: Actor) -> LedgerRecord:
     """Record a board decision at a gate after checking roster, recusal, quorum and the tally.
 
     Raises:
         DecisionRefused: the rules do not allow this decision (the message says why).
         ConflictError: the gate attempt was decided already (for example by a racing writer).
         TransitionError: the proposal is not awaiting a decision at that gate.
+        Forbidden: the actor may not decide under the policy's role matrix.
     """
     with store.write() as conn:
         loaded = current_policy(conn)
@@ -250,8 +268,14 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
         if recommendation.gate != decision.gate:
             raise TransitionError(f"{row.id} awaits a decision at gate {recommendation.gate}, not {decision.gate}")
         check_transition(row.id, row.state, "decided")
-        recused = recusals(policy.board, row.submitter, row.sponsor, decision.conflicts)
+        recused = recusals(policy, row.submitter, row.sponsor, decision.conflicts)
         result = _check_board(decision, policy.board, recused)
+        acting = authorise(policy, actor, "decide")
+        if decision.decided_by != acting.person.id:
+            raise DecisionRefused(
+                f"the decision names {decision.decided_by} as deciding, but it is recorded by {acting.recorded_by}: "
+                "the person deciding records it (or a delegate for them)"
+            )
         gate = gate_of(policy, decision.gate)
         last = decision.gate == len(policy.gates)
         state = state_after_decision(decision.outcome, last)
@@ -294,7 +318,7 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, recorded_by: s
                 payload=payload,
                 inputs={"decision": to_plain(decision), "recommendation": recommendation},
             ),
-            recorded_by,
+            acting.recorded_by,
             **projection,
         )
         try:
@@ -331,7 +355,7 @@ def _attempts(conn: Connection, proposal_id: str, gate: int) -> int:
     return max(_count(conn, proposal_id, "recommended", gate), 1)
 
 
-def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: str, actor: str) -> LedgerRecord:
+def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: str, actor: Actor) -> LedgerRecord:
     """Void the latest decision at `gate` with a correcting record; the board then decides again.
 
     The wrong decision is never edited: both records stay in the ledger, and the proposal returns
@@ -341,6 +365,7 @@ def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: st
         raise DecisionRefused("a correction needs a rationale")
     with store.write() as conn:
         loaded = current_policy(conn)
+        acting = authorise(loaded.policy, actor, "supersede")
         row = find_proposal(conn, ident)
         decided = latest_record(conn, row.id, "decided")
         if decided is None or decided.body_as(DecidedPayload).gate != gate:
@@ -365,7 +390,7 @@ def supersede(store: Store, ledger: Ledger, ident: str, gate: int, rationale: st
                     state_after="awaiting-decision",
                 ),
             ),
-            actor,
+            acting.recorded_by,
             state="awaiting-decision",
             gate=gate,
         )
@@ -377,7 +402,7 @@ def _after(conn: Connection, proposal_id: str, seq: int) -> bool:
     return any(k != "condition-closed" for k in kinds)
 
 
-def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, actor: str) -> LedgerRecord:
+def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, actor: Actor) -> LedgerRecord:
     """Close an open condition of a conditional go (a `condition-closed` record)."""
     match = re.fullmatch(r"C-(\d{4}-\d{4,})-G(\d+)-(\d+)", condition_id)
     if match is None:
@@ -388,6 +413,8 @@ def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, 
         conditions = {c.id: c for c in open_conditions(conn, pid)}
         if condition_id not in conditions:
             raise NotFoundError(f"no open condition {condition_id} on {pid}")
+        owners = Directory.of(loaded.policy).ids(conditions[condition_id].owner)
+        acting = authorise(loaded.policy, actor, "close-condition", owners=owners)
         today = today_in(loaded.policy, ledger.clock.now())
         return ledger.append_for_proposal(
             conn,
@@ -399,5 +426,5 @@ def close_condition(store: Store, ledger: Ledger, condition_id: str, note: str, 
                     condition_id=condition_id, note=note, closed_on=today, was_due=conditions[condition_id].due
                 ),
             ),
-            actor,
+            acting.recorded_by,
         )

@@ -9,7 +9,10 @@
     ├── TransitionError(RuntimeError)    the lifecycle does not allow that change now
     ├── ConflictError(RuntimeError)      another writer got there first
     ├── StoreError(RuntimeError)         database unreachable or not initialised
-    └── IntegrityError(RuntimeError)     the ledger or a snapshot does not verify
+    ├── IntegrityError(RuntimeError)     the ledger or a snapshot does not verify
+    ├── UnreadableFile(ValueError)       a file to check (a pack) that cannot be read as one
+    ├── IdentityError(LookupError)       a name that is no person, or could be several
+    └── Forbidden(PermissionError)       the role matrix does not allow this person this action
 
 The CLI prints any of these as one line and exits non-zero; anything else is a bug.
 """
@@ -24,7 +27,9 @@ __all__ = [
     "ConflictError",
     "DecisionRefused",
     "ErrorCode",
+    "Forbidden",
     "GovernanceError",
+    "IdentityError",
     "InputRefused",
     "IntegrityError",
     "NotFoundError",
@@ -47,6 +52,10 @@ ErrorCode = Literal[
     "store-unavailable",
     "store-not-initialised",
     "ledger-broken",
+    "unknown-person",
+    "ambiguous-person",
+    "forbidden",
+    "not-authenticated",
 ]
 
 ProblemCode = Literal[
@@ -74,6 +83,11 @@ ProblemCode = Literal[
     "already-on-file",
     "wrong-quarter",
     "input-not-found",
+    "unknown-person",
+    "ambiguous-person",
+    "forbidden",
+    "not-authenticated",
+    "recused",
 ]
 
 
@@ -155,3 +169,15 @@ class UnreadableFile(GovernanceError, ValueError):
     """A file the engine was asked to check (a decision pack) that cannot be read as one: named, no traceback."""
 
     code: ErrorCode = "input-refused"
+
+
+class IdentityError(GovernanceError, LookupError):
+    """A name that is not one person of the policy's people (unknown, or could be several)."""
+
+    code: ErrorCode = "unknown-person"
+
+
+class Forbidden(GovernanceError, PermissionError):
+    """The policy's role matrix does not let this person take this action; the message names the rule."""
+
+    code: ErrorCode = "forbidden"

@@ -20,13 +20,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from governance.adoption import current_policy
+from governance.authority import Actor, authorise
 from governance.calendar import today_in
 from governance.canonical import to_plain
-from governance.errors import InputRefused, NotFoundError, Problem, TransitionError
+from governance.errors import Forbidden, IdentityError, InputRefused, NotFoundError, Problem, TransitionError
 from governance.financials import financials
 from governance.intake import find_proposal
 from governance.ledger import Ledger, NewRecord, get_snapshot, latest_record
 from governance.lifecycle import GATEABLE, check_transition
+from governance.people import Directory
 from governance.policy import LoadedPolicy
 from governance.scoring import RatedAssessment, ScoreCard, gate_weights, score_proposal
 from governance.store import Store
@@ -142,6 +144,25 @@ def _proposal(conn: Connection, snapshot: str) -> Proposal:
     return Proposal.model_validate(get_snapshot(conn, snapshot))
 
 
+def _assessor_problem(policy: Policy, directory: Directory, item: RatedAssessment, row: Any) -> Problem | None:
+    """An assessor must be one of the policy's people whom the role matrix lets assess, and not the
+    proposal's submitter or sponsor."""
+    try:
+        person = directory.member(item.assessment.assessor, what="assessor")
+        authorise(policy, Actor.of(person.id), "assess", directory=directory)
+    except (IdentityError, Forbidden) as exc:
+        return Problem(item.file, item.label, "assessor", exc.code, exc.message)  # type: ignore[arg-type]
+    if person.id in directory.ids(row.submitter, row.sponsor):
+        return Problem(
+            item.file,
+            item.label,
+            "assessor",
+            "recused",
+            f"{person.id} submitted or sponsors {row.id} and may not assess it",
+        )
+    return None
+
+
 def record_scores(
     store: Store, ledger: Ledger, items: Sequence[RatedAssessment], actor: str, *, dry_run: bool = False
 ) -> list[tuple[str, ScoreCard]]:
@@ -153,6 +174,7 @@ def record_scores(
     """
     with store.write() as conn:
         loaded = current_policy(conn)
+        directory = Directory.of(loaded.policy)
         grouped: dict[str, list[RatedAssessment]] = {}
         rows: dict[str, Any] = {}
         problems: list[Problem] = []
@@ -182,6 +204,10 @@ def record_scores(
                         item.file, item.label, "gate", "invalid-value", f"{row.id} is at gate {row.gate}, not {a.gate}"
                     )
                 )
+                continue
+            problem = _assessor_problem(loaded.policy, directory, item, row)
+            if problem is not None:
+                problems.append(problem)
                 continue
             rows[row.id] = row
             grouped.setdefault(row.id, []).append(item)

@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from governance.adoption import current_policy
+from governance.authority import Actor, authorise
 from governance.canonical import canonical_text, sha256_hex
-from governance.errors import InputRefused, NotFoundError, Problem, StoreError
+from governance.errors import IdentityError, InputRefused, NotFoundError, Problem, StoreError
 from governance.ledger import Canonical, Ledger, NewRecord, Stored, get_snapshot
 from governance.lifecycle import CLOSED, check_transition
+from governance.people import Directory
 from governance.policy import LoadedPolicy
 from governance.rules import evaluate
 from governance.sources import Source, expand_paths, read_records, validated
@@ -192,8 +194,14 @@ def _whole(items: list[ItemT], any_files: bool, problems: list[Problem], known: 
 
 def check_against_policy(candidates: list[Candidate], policy: Policy) -> list[Problem]:
     buckets, objectives = policy.bucket_ids(), policy.objective_ids()
+    directory = Directory.of(policy)
     problems = []
     for c in candidates:
+        for name in ("submitter", "sponsor"):
+            try:
+                directory.resolve(getattr(c.proposal, name), what=name)
+            except IdentityError as exc:
+                problems.append(Problem(c.file, c.label, name, "ambiguous-person", exc.message))
         if c.proposal.bucket not in buckets:
             problems.append(
                 Problem(
@@ -511,11 +519,17 @@ def find_proposal(conn: Connection, ident: str) -> Row[Any]:
     return row
 
 
-def withdraw(store: Store, ledger: Ledger, ident: str, actor: str, reason: str) -> Filing:
-    """Withdraw a proposal before its decision; the withdrawal is a ledger record."""
+def withdraw(store: Store, ledger: Ledger, ident: str, actor: Actor, reason: str) -> Filing:
+    """Withdraw a proposal before its decision; the withdrawal is a ledger record.
+
+    Raises Forbidden unless the role matrix lets the actor withdraw it (by default: its submitter or
+    sponsor, or the chair).
+    """
     with store.write() as conn:
         row = find_proposal(conn, ident)
         check_transition(row.id, row.state, "withdrawn")
+        policy = current_policy(conn).policy
+        acting = authorise(policy, actor, "withdraw", submitters=Directory.of(policy).ids(row.submitter, row.sponsor))
         ledger.append_for_proposal(
             conn,
             NewRecord(
@@ -524,7 +538,7 @@ def withdraw(store: Store, ledger: Ledger, ident: str, actor: str, reason: str) 
                 outcome="withdrawn",
                 payload=WithdrawnPayload(reference=row.reference, reason=reason, content_hash=row.content_hash),
             ),
-            actor,
+            acting.recorded_by,
             state="withdrawn",
         )
         return Filing(row.reference, row.id, "withdrawn", "withdrawn", [reason])

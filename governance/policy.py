@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from governance.canonical import canonical_text, sha256_hex
 from governance.errors import PolicyError
 from governance.sources import load_yaml_text, read_text_file
+from models.people import PeopleFile
 from models.policy import Policy
 
 __all__ = ["BUNDLED_POLICIES", "LoadedPolicy", "bundled_policy_path", "load_policy", "policy_from_text"]
@@ -42,7 +43,10 @@ def bundled_policy_path(name_or_path: str) -> Path:
     return BUNDLED_POLICIES / f"{name_or_path}.yaml"
 
 
-def _from_data(data: Any, source: str) -> LoadedPolicy:
+def _from_data(data: Any, source: str, base: Path = BUNDLED_POLICIES) -> LoadedPolicy:
+    """A policy from its parsed file; a `people_file:` is read relative to `base` (the policy's folder)."""
+    if isinstance(data, dict) and "people_file" in data:
+        data = _with_people_file(dict(data), base / "_", source)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
@@ -65,7 +69,36 @@ def load_policy(name_or_path: str) -> LoadedPolicy:
         data = load_yaml_text(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy {path} is not valid YAML: {exc}") from None
-    return _from_data(data, str(path))
+    loaded = _from_data(data, str(path), path.parent)
+    from governance.people import Directory
+
+    Directory.of(loaded.policy, source=str(path))  # two people one name can write alike: refused here
+    return loaded
+
+
+def _with_people_file(data: dict[str, Any], path: Path, source: str) -> dict[str, Any]:
+    """The policy with the people file it names read into it: stored, hashed and versioned as one."""
+    name = data.pop("people_file")
+    if "people" in data or "delegations" in data:
+        raise PolicyError(f"policy {source}: people_file: give people in the policy or in a people file, not both")
+    if not isinstance(name, str) or not name.strip():
+        raise PolicyError(f"policy {source}: people_file: expected a file name next to the policy")
+    people_path = (path.parent / name).resolve()
+    text, problem = read_text_file(people_path)
+    if problem is not None:
+        raise PolicyError(f"policy {source}: people_file {people_path}: {problem.message}", problems=(str(problem),))
+    try:
+        people = PeopleFile.model_validate(load_yaml_text(text))
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"people file {people_path} is not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        problems = tuple(
+            f"{people_path}: {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        )
+        raise PolicyError(f"people file {people_path} is invalid: {problems[0]}", problems=problems) from None
+    plain = people.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+    return {**data, "people": plain["people"], "delegations": plain["delegations"]}
 
 
 def policy_from_text(text: str) -> LoadedPolicy:

@@ -172,7 +172,7 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     decision = DecisionInput.model_validate(data["decision"])
     scored = ctx.record(RecommendedPayload.model_validate(data["recommendation"]).scored_seq)
     proposal = Proposal.model_validate(ctx.inputs(scored)["proposal"])
-    recused = recusals(loaded.policy.board, proposal.submitter, proposal.sponsor, decision.conflicts)
+    recused = recusals(loaded.policy, proposal.submitter, proposal.sponsor, decision.conflicts)
     result = tally(loaded.policy.board, decision.votes)
     last = decision.gate == len(loaded.policy.gates)
     expected = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from pathlib import Path
 
 from pydantic import Field
@@ -11,13 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from governance.clock import Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock
 
-__all__ = ["Settings", "default_actor", "load_settings"]
+__all__ = ["Settings", "load_settings"]
 
 
 class Settings(BaseSettings):
     """`GOVERNANCE_DATABASE_URL`: SQLAlchemy URL; default a SQLite file in the working folder.
     `GOVERNANCE_HOME`: where the local Prefect server keeps its state (default `.governance`).
-    `GOVERNANCE_ACTOR`: who records changes when `--as` is not given (default: the OS user).
+    Who acts is never a setting: it is the OS user (PostgreSQL: the session user), see governance.authority.
     `GOVERNANCE_CLOCK_START`, `GOVERNANCE_ID_SEED`: fix the clock and the ids (reproducible runs).
     `GOVERNANCE_SIGNING_KEY`, `GOVERNANCE_SIGNING_CERT`: PEM files that sign packs (default: the pair
     `governance keys init` writes under `GOVERNANCE_HOME/keys`, if it exists).
@@ -27,7 +26,6 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///governance.db")
     home: Path = Field(default=Path(".governance"))
-    actor: str | None = None
     chunk_size: int = Field(default=500, ge=1, le=100_000)
     # Determinism for demos, tests and replays: a fixed start time (advancing one millisecond
     # per reading) and a seed for record ids. Unset, the system clock and random ids are used.
@@ -83,11 +81,3 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings()
-
-
-def default_actor(explicit: str | None, settings: Settings) -> str:
-    """`--as NAME`, else `GOVERNANCE_ACTOR`, else the OS user."""
-    for candidate in (explicit, settings.actor):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    return getpass.getuser()

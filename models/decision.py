@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 __all__ = [
     "OUTCOMES",
@@ -16,6 +23,7 @@ __all__ = [
     "ReviewAnswer",
     "ReviewOutcome",
     "ReviewOverride",
+    "ReviewVote",
     "Vote",
 ]
 
@@ -55,8 +63,21 @@ class ReviewOverride(BaseModel):
     rationale: Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
 
 
+class ReviewVote(BaseModel):
+    """A member's vote on the board's answer to a quarterly review, as a whole."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member: MemberName
+    vote: Literal["accept", "reject"]
+
+
 class ReviewAnswer(BaseModel):
-    """The board's one answer to a quarterly review: accept every recommendation except the overrides."""
+    """The board's one answer to a quarterly review: accept every recommendation except the overrides.
+
+    It needs the quorum and the voting rule as a gate decision does (`votes`); members who submitted
+    or sponsor a project the answer overrides are recused from it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -65,6 +86,15 @@ class ReviewAnswer(BaseModel):
     meeting_date: dt.date
     rationale: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     overrides: list[ReviewOverride] = Field(default_factory=list)
+    votes: list[ReviewVote] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _no_votes_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Answers recorded before votes were asked for must read back to their stored bytes.
+        data: dict[str, Any] = handler(self)
+        if not data.get("votes"):
+            data.pop("votes", None)
+        return data
 
 
 class DecisionInput(BaseModel):

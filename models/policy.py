@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, model_validator
 
 from models.common import STRICT, PlainLine, PlainText
+from models.people import ACTIONS, BUILTIN_ROLES, DEFAULT_ROLE_MATRIX, Action, Delegation, Person, RoleName
 from models.selection import PortfolioRules
 
 __all__ = [
@@ -309,9 +310,13 @@ class Policy(BaseModel):
     review_rules: list[ReviewRule] = Field(default_factory=list)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     portfolio: PortfolioRules | None = None
+    people: list[Person] = Field(default_factory=list)
+    roles: dict[Action, list[RoleName]] | None = None
+    delegations: list[Delegation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
+        self._check_people()
         try:
             zoneinfo.ZoneInfo(self.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -354,6 +359,47 @@ class Policy(BaseModel):
         if sum((b.min_share for b in self.buckets), Decimal(0)) > 1:
             raise ValueError("bucket min_share values add up to more than 1")
         return self
+
+    def _check_people(self) -> None:
+        ids = [p.id for p in self.people]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"people ids must be unique, repeated: {', '.join(dupes)}")
+        accounts = [a for p in self.people for a in p.accounts]
+        dupes = sorted({a for a in accounts if accounts.count(a) > 1})
+        if dupes:
+            raise ValueError(f"an account belongs to one person only, repeated: {', '.join(dupes)}")
+        known = set(ids)
+        if self.people:
+            strangers = [m.name for m in self.board.members if m.name not in known]
+            if strangers:
+                raise ValueError(f"board members must be people of the policy, not found: {', '.join(strangers)}")
+        for d in self.delegations:
+            unknown = sorted({d.from_, d.to} - {p.id for p in self.everyone()})
+            if unknown:
+                raise ValueError(f"a delegation names unknown people: {', '.join(unknown)}")
+            if d.from_ == d.to:
+                raise ValueError(f"{d.from_} cannot delegate to themselves")
+        if self.roles is not None:
+            declared = set(BUILTIN_ROLES) | {r for p in self.people for r in p.roles}
+            for action, roles in self.roles.items():
+                unknown = sorted(set(roles) - declared)
+                if unknown:
+                    raise ValueError(
+                        f"roles.{action} names roles nobody has: {', '.join(unknown)} "
+                        f"(built in: {', '.join(BUILTIN_ROLES)})"
+                    )
+
+    def everyone(self) -> list[Person]:
+        """The policy's people; a policy without a `people:` section has its board members as people."""
+        if self.people:
+            return list(self.people)
+        return [Person(id=m.name, name=m.full_name) for m in self.board.members]
+
+    def role_matrix(self) -> dict[str, tuple[str, ...]]:
+        """Action -> the roles that may take it (the policy's `roles:`, the default for actions it leaves out)."""
+        given: dict[str, tuple[str, ...]] = {a: tuple(r) for a, r in (self.roles or {}).items()}
+        return {a: given.get(a, DEFAULT_ROLE_MATRIX[a]) for a in ACTIONS}
 
     def bucket_ids(self) -> set[str]:
         return {b.id for b in self.buckets}

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select
 
 from governance.adoption import current_policy
-from governance.board import invalid
+from governance.authority import Actor, Authorised, authorise, carried
+from governance.board import invalid, recusals
 from governance.calendar import today_in
 from governance.canonical import canonical_text, sha256_hex
 from governance.crashpoints import crash_point
@@ -30,7 +31,8 @@ from governance.lifecycle import REVIEW_STATE, check_transition
 from governance.policy import LoadedPolicy
 from governance.review.plan import ReviewPlan, plan_review
 from governance.store import Store
-from models.decision import REVIEW_OUTCOMES, ReviewAnswer, ReviewOutcome, ReviewOverride
+from models.decision import REVIEW_OUTCOMES, ReviewAnswer, ReviewOutcome, ReviewOverride, ReviewVote
+from models.policy import Policy
 from models.records import (
     ConfirmedOutcome,
     ReviewConfirmedPayload,
@@ -46,8 +48,10 @@ __all__ = [
     "ProjectOutcome",
     "ProposedReview",
     "answer_quarter",
+    "check_answer",
     "confirm_review",
     "parse_override",
+    "parse_review_votes",
     "pending_reviews",
     "propose_review",
     "quarter_subject",
@@ -283,8 +287,9 @@ def answer_quarter(
     rationale: str,
     overrides: Sequence[str],
     meeting_date: dt.date | None,
-    actor: str,
+    actor: Actor,
     *,
+    votes: Sequence[str] = (),
     chunk_size: int = 200,
 ) -> ConfirmedReview:
     """The board's one answer as the command line gives it (override lines), checked whole, then recorded.
@@ -293,9 +298,12 @@ def answer_quarter(
     """
     with store.read() as conn:
         policy = current_policy(conn).policy
+    if not decided_by.strip():
+        decided_by = authorise(policy, actor, "confirm-quarter").person.id
     try:
         answer = ReviewAnswer(
             quarter=quarter,
+            votes=parse_review_votes(votes),
             decided_by=decided_by.strip().lower(),
             meeting_date=meeting_date or today_in(policy, ledger.clock.now()),
             rationale=rationale,
@@ -306,11 +314,66 @@ def answer_quarter(
     return confirm_review(store, ledger, answer, actor, chunk_size=chunk_size)
 
 
+def parse_review_votes(raw: Sequence[str]) -> list[ReviewVote]:
+    """`["ana=accept", "lee=reject"]` -> votes on a quarterly answer. Refuses a malformed entry or a double vote."""
+    votes = []
+    for entry in raw:
+        member, sep, vote = entry.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            votes.append(ReviewVote.model_validate({"member": member.strip().lower(), "vote": vote.strip().lower()}))
+        except ValueError:
+            raise DecisionRefused(f"--vote {entry!r}: expected NAME=accept or NAME=reject") from None
+    twice = sorted({v.member for v in votes if sum(w.member == v.member for w in votes) > 1})
+    if twice:
+        raise DecisionRefused(f"{', '.join(twice)} voted more than once")
+    return votes
+
+
+def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, acting: Authorised) -> None:
+    """The board rules for a quarterly answer: roster, recusal, quorum and the voting rule.
+
+    A member who submitted or sponsors a project the answer overrides is recused from the answer.
+    """
+    if answer.decided_by != acting.person.id:
+        raise DecisionRefused(
+            f"the answer names {answer.decided_by} as deciding, but it is recorded by {acting.recorded_by}: "
+            "the person deciding records it (or a delegate for them)"
+        )
+    board = policy.board
+    roster = {m.name for m in board.members}
+    strangers = sorted(({v.member for v in answer.votes} | {answer.decided_by}) - roster)
+    if strangers:
+        raise DecisionRefused(f"not on the board roster: {', '.join(strangers)} (members: {', '.join(sorted(roster))})")
+    recused: dict[str, str] = {}
+    overridden = [o.project for o in answer.overrides]
+    rows = conn.execute(
+        select(ProposalRow.id, ProposalRow.submitter, ProposalRow.sponsor).where(ProposalRow.id.in_(overridden))
+    ).all()
+    for row in sorted(rows):
+        for member, why in recusals(policy, row.submitter, row.sponsor, ()).items():
+            recused.setdefault(member, f"{why.replace('the proposal', row.id)}, which the answer overrides")
+    barred = sorted(v.member for v in answer.votes if v.member in recused)
+    if answer.decided_by in recused:
+        barred = sorted({*barred, answer.decided_by})
+    if barred:
+        raise DecisionRefused("; ".join(f"{m} is recused ({recused[m]})" for m in barred))
+    if len(answer.votes) < board.quorum:
+        raise DecisionRefused(
+            f"no quorum: {len(answer.votes)} vote(s) cast on the {answer.quarter} answer, the quorum is "
+            f"{board.quorum} ({len(roster) - len(recused)} eligible member(s)); give --vote NAME=accept|reject"
+        )
+    passed, note = carried(board, answer.votes)
+    if not passed:
+        raise DecisionRefused(f"the votes do not carry the {answer.quarter} answer: {note}")
+
+
 def confirm_review(
     store: Store,
     ledger: Ledger,
     answer: ReviewAnswer,
-    actor: str,
+    actor: Actor,
     *,
     chunk_size: int = 200,
     on_chunk: Callable[[int, int], None] | None = None,
@@ -326,6 +389,7 @@ def confirm_review(
     key = f"review:{answer.quarter}"
     with store.write() as conn:
         loaded = current_policy(conn)
+        acting = authorise(loaded.policy, actor, "confirm-quarter")
         record = latest_record(conn, subject, "review-proposed")
         if record is None:
             raise NotFoundError(
@@ -342,11 +406,7 @@ def confirm_review(
                 )
             confirmed_seq = earlier.seq
         else:
-            roster = {m.name for m in loaded.policy.board.members}
-            if answer.decided_by not in roster:
-                raise DecisionRefused(
-                    f"not on the board roster: {answer.decided_by} (members: {', '.join(sorted(roster))})"
-                )
+            check_answer(conn, loaded.policy, answer, acting)
             confirmation = ReviewConfirmedPayload(
                 quarter=answer.quarter,
                 proposed_seq=proposed_seq,
@@ -365,7 +425,7 @@ def confirm_review(
                         inputs={"answer": answer, "proposed": proposed},
                     )
                 ],
-                actor,
+                acting.recorded_by,
             )
             confirmed_seq = written.seq
             conn.execute(insert(DecisionKeyRow).values(key=key, seq=confirmed_seq))
@@ -394,7 +454,7 @@ def confirm_review(
                         policy_version=loaded.version,
                         payload=detail.reviewed(answer, confirmed_seq),
                     ),
-                    actor,
+                    acting.recorded_by,
                     state=detail.state_after,
                 )
                 conn.execute(insert(DecisionKeyRow).values(key=f"{key}:{o.id}", seq=reviewed.seq))

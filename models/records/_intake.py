@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt
+from pydantic import Field, SerializerFunctionWrapHandler, StrictBool, StrictInt, model_serializer
 
+from models.decision import ReviewVote
 from models.records._values import RecordPayload, Sha256
 
 
@@ -15,6 +16,21 @@ class PolicyAdoptedPayload(RecordPayload):
     name: str
     title: str
     previous: Sha256 | None = Field(description="the version of the policy in force before, if any")
+    authority: Literal["first-policy", "role", "board-vote"] | None = Field(
+        default=None,
+        description="why the adopter could adopt it: the first policy of the database; the role matrix of the "
+        "policy in force; or, for a change to people, board, roles or delegations, also the board's vote",
+    )
+    votes: list[ReviewVote] = Field(default_factory=list, description="the board's votes on a change of authority")
+
+    @model_serializer(mode="wrap")
+    def _unset_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Records written before these fields existed must read back to their stored bytes.
+        data: dict[str, Any] = handler(self)
+        for key, empty in (("authority", None), ("votes", [])):
+            if data.get(key, empty) == empty:
+                data.pop(key, None)
+        return data
 
 
 class SourceRef(RecordPayload):

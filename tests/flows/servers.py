@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from governance.authority import Actor
+
 __all__ = [
     "PREFECT",
     "alive",
@@ -217,7 +219,7 @@ def stored_examples(governance_url: str, tmp_path: Path, seed: str) -> tuple[Any
 
     store = Store(governance_url)
     store.upgrade()
-    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds(seed)), load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds(seed)), load_policy("stage-gate"), Actor.of("ana"))
     return store, stash_copy(store, EXAMPLES / "proposals", tmp_path)
 
 

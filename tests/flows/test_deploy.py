@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from governance import adoption, inputs, intake, views
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger, verify
 from governance.policy import load_policy
@@ -106,7 +107,7 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
     alone = Store(f"sqlite:///{tmp_path / 'alone.db'}")
     alone.upgrade()
     alone_ledger = Ledger(FixedClock(START), SeededIds("alone"))
-    adoption.adopt_policy(alone, alone_ledger, load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(alone, alone_ledger, load_policy("stage-gate"), Actor.of("ana"))
     candidates = intake.check_submission(alone, inputs.resolve(store, refs))
     intake.file_proposals(alone, alone_ledger, candidates, "jonas")
     with alone.read() as conn:

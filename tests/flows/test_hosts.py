@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, make_url, select
 
 from bench import review as review_bench
 from governance import adoption, inputs
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
@@ -155,7 +156,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
         store = Store(governance_url)
         store.upgrade()
         ledger = Ledger(FixedClock(START), SeededIds("hosts"))
-        adoption.adopt_policy(store, ledger, load_policy("stage-gate"), "admin")
+        adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))
         worker_env = dict(env, GOVERNANCE_DATABASE_URL=remote_url, PREFECT_WORKER_QUERY_SECONDS="1")
         workers = {
             "host-a": _worker("host-a", worker_env, tmp_path / "host-a", None),

@@ -11,6 +11,7 @@ from prefect.client.orchestration import get_client
 
 from flows.intake import IntakeReport, intake_flow
 from governance import adoption, inputs
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import Problem
 from governance.ledger import Ledger, verify
@@ -25,7 +26,9 @@ from .taskruns import task_runs
 def sqlite_store(tmp_path: Path) -> Store:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     store.upgrade()
-    adoption.adopt_policy(store, Ledger(FixedClock(START), SeededIds("flow")), load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(
+        store, Ledger(FixedClock(START), SeededIds("flow")), load_policy("stage-gate"), Actor.of("ana")
+    )
     return store
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from flows.review import ReviewConfirmation, ReviewResult, quarterly_review_flow, to_answer
 from governance import adoption, projects
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import DecisionRefused
 from governance.ledger import Ledger, verify
@@ -18,7 +19,13 @@ from models.decision import ReviewAnswer
 from ..conftest import EXAMPLES, START
 from .taskruns import task_runs
 
-ANSWER = ReviewAnswer(quarter="2026Q3", decided_by="ana", meeting_date="2026-10-28", rationale="Accepted.")
+ANSWER = ReviewAnswer(
+    quarter="2026Q3",
+    decided_by="ana",
+    meeting_date="2026-10-28",
+    rationale="Accepted.",
+    votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
+)
 
 
 @pytest.fixture
@@ -26,7 +33,7 @@ def running(tmp_path: Path) -> Store:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     store.upgrade()
     ledger = Ledger(FixedClock(START), SeededIds("flow"))
-    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     return store
 

@@ -11,6 +11,7 @@ import pytest
 
 from governance import adoption, board, gates, intake
 from governance.assessments import read_assessments
+from governance.authority import Actor
 from governance.clock import FixedClock, RandomIds
 from governance.errors import ConflictError, DecisionRefused, InputRefused, Problem, TransitionError
 from governance.ledger import Ledger, records_for, verify
@@ -22,6 +23,7 @@ from .test_intake import proposal, write
 
 IT = load_policy("it-demand")  # board: cio (chair), coo, ciso; quorum 2; chair decides
 SG = load_policy("stage-gate")  # board: ana (chair), raj, lee, mia, tom; quorum 3; majority
+CHAIR_IT = Actor.of("cio")
 
 
 def _assess(
@@ -30,7 +32,7 @@ def _assess(
     gate: int,
     ratings: dict[str, Any],
     must_meet: dict[str, bool] | None = None,
-    assessors: tuple[str, ...] = ("raj", "lee"),
+    assessors: tuple[str, ...] = ("ciso", "demand"),
 ) -> Path:
     docs = [
         {"proposal": pid, "gate": gate, "assessor": a, "ratings": dict(ratings), "must_meet": dict(must_meet or {})}
@@ -41,7 +43,7 @@ def _assess(
 
 @pytest.fixture
 def filed(store: Store, ledger: Ledger, tmp_path: Path) -> Store:
-    adoption.adopt_policy(store, ledger, IT, "admin")
+    adoption.adopt_policy(store, ledger, IT, Actor.of("ana"))
     data = proposal("NW-ALPHA", bucket="grow", objectives=["digital"], sponsor="Daniel Weiss", submitter="Jonas Berg")
     candidates = intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {})
     intake.file_proposals(store, ledger, candidates, "jonas")
@@ -62,20 +64,22 @@ def _decision(**changes: Any) -> DecisionInput:
     return DecisionInput.model_validate(data)
 
 
-def _score_and_gate(store: Store, ledger: Ledger, tmp_path: Path, gate: int, value: int = 8) -> gates.Recommendation:
+def _score_and_gate(
+    store: Store, ledger: Ledger, tmp_path: Path, gate: int, value: int = 8, assessors: tuple[str, ...] = ("ciso", "demand")
+) -> gates.Recommendation:
     ratings = {"business-value": value, "urgency": value, "architecture-fit": value}
     must: dict[str, bool] = {}
     if gate == 2:
         ratings["delivery-confidence"] = value
         must = {"security-reviewed": True}
-    gates.record_scores(store, ledger, read_assessments([_assess(tmp_path, "P-2026-0001", gate, ratings, must)]), "pmo")
+    gates.record_scores(store, ledger, read_assessments([_assess(tmp_path, "P-2026-0001", gate, ratings, must, assessors)]), "pmo")
     return gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")[2]
 
 
 def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_path: Path) -> None:
     store = filed
     assert _score_and_gate(store, ledger, tmp_path, 1) == gates.Recommendation("go", ["score 80 >= 60; must-meet 0/0"])
-    record = board.decide(store, ledger, _decision(), "secretary")
+    record = board.decide(store, ledger, _decision(), CHAIR_IT)
     assert record.payload == {
         "gate": 1,
         "gate_name": "Demand approval",
@@ -100,12 +104,12 @@ def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_
         "state_after": "in-stage",
         "next_gate": 2,
     }
-    assert (record.recorded_by, record.outcome, record.policy_version) == ("secretary", "go", IT.version)
+    assert (record.recorded_by, record.outcome, record.policy_version) == ("cio", "go", IT.version)
     # The same gate cannot be decided twice.
     with pytest.raises(
         ConflictError, match=r"P-2026-0001 gate 1 was already decided \(record 6\); nothing was recorded"
     ):
-        board.decide(store, ledger, _decision(), "secretary")
+        board.decide(store, ledger, _decision(), CHAIR_IT)
     # Gate 2 (the last): conditional go with a condition; the proposal becomes an active project.
     assert _score_and_gate(store, ledger, tmp_path, 2, value=6).outcome == "conditional-go"
     final = board.decide(
@@ -117,7 +121,7 @@ def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_
             votes=[{"member": "cio", "outcome": "conditional-go"}, {"member": "ciso", "outcome": "conditional-go"}],
             conditions=[{"text": "Penetration test passed", "owner": "CISO", "due": "2027-02-01"}],
         ),
-        "secretary",
+        CHAIR_IT,
     )
     assert final.payload["conditions"] == [
         {"id": "C-2026-0001-G2-1", "text": "Penetration test passed", "owner": "CISO", "due": "2027-02-01"}
@@ -135,7 +139,7 @@ def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_
             "recommended",
             "decided",
         ]
-    board.close_condition(store, ledger, "C-2026-0001-G2-1", "Report PT-2027-04 accepted", "ciso")
+    board.close_condition(store, ledger, "C-2026-0001-G2-1", "Report PT-2027-04 accepted", CHAIR_IT)
     with store.read() as conn:
         assert gates.open_conditions(conn, "P-2026-0001") == []
     assert verify(store).ok
@@ -197,7 +201,7 @@ def test_board_rules_refuse_and_write_nothing(
     _score_and_gate(filed, ledger, tmp_path, 1)
     before = verify(filed).records
     with pytest.raises(DecisionRefused) as refused:
-        board.decide(filed, ledger, _decision(**changes), "secretary")
+        board.decide(filed, ledger, _decision(**changes), CHAIR_IT)
     assert str(refused.value) == f"{message} [decision-refused]"
     assert verify(filed).records == before
 
@@ -221,13 +225,13 @@ def test_tally_rules(rule: str, votes: list[str], supported: str | None) -> None
 
 def test_decide_before_gate_is_a_transition_error(filed: Store, ledger: Ledger) -> None:
     with pytest.raises(TransitionError, match=r"P-2026-0001 is screened, not awaiting a decision"):
-        board.decide(filed, ledger, _decision(), "secretary")
+        board.decide(filed, ledger, _decision(), CHAIR_IT)
 
 
 def test_overdue_condition_blocks_the_next_gate(store: Store, tmp_path: Path) -> None:
     clock = FixedClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC))
     ledger = Ledger(clock, RandomIds())
-    adoption.adopt_policy(store, ledger, SG, "admin")
+    adoption.adopt_policy(store, ledger, SG, Actor.of("ana"))
     data = proposal("NW-ALPHA", sponsor="Ana Ribeiro", submitter="Jonas Berg")
     intake.file_proposals(
         store, ledger, intake.validate_submission([str(write(tmp_path, "a.yaml", data))], SG.policy, {}), "j"
@@ -236,7 +240,9 @@ def test_overdue_condition_blocks_the_next_gate(store: Store, tmp_path: Path) ->
     gates.record_scores(
         store,
         ledger,
-        read_assessments([_assess(tmp_path, "P-2026-0001", 1, ratings, {"legal-compliance": True})]),
+        read_assessments(
+            [_assess(tmp_path, "P-2026-0001", 1, ratings, {"legal-compliance": True}, assessors=("raj", "lee"))]
+        ),
         "pmo",
     )
     assert gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")[2].outcome == "conditional-go"
@@ -250,7 +256,7 @@ def test_overdue_condition_blocks_the_next_gate(store: Store, tmp_path: Path) ->
             votes=votes,
             conditions=[{"text": "Market study", "owner": "Mia", "due": "2026-12-01"}],
         ),
-        "secretary",
+        Actor.of("raj"),  # the deputy chair decides when the chair is recused
     )
     clock._now = dt.datetime(2026, 12, 5, 9, tzinfo=dt.UTC)  # the condition is now past due
     rated = {
@@ -261,7 +267,12 @@ def test_overdue_condition_blocks_the_next_gate(store: Store, tmp_path: Path) ->
         "market-need": 9,
     }
     gates.record_scores(
-        store, ledger, read_assessments([_assess(tmp_path, "P-2026-0001", 2, rated, {"legal-compliance": True})]), "pmo"
+        store,
+        ledger,
+        read_assessments(
+            [_assess(tmp_path, "P-2026-0001", 2, rated, {"legal-compliance": True}, assessors=("raj", "lee"))]
+        ),
+        "pmo",
     )
     assert gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")[2] == gates.Recommendation(
         "hold", ["condition C-2026-0001-G1-1 (Market study; owner Mia) was due 2026-12-01 and is still open"]
@@ -285,7 +296,7 @@ def _racer(url: str, votes: list[str], queue: Any) -> None:
     decision = _decision(votes=[{"member": m, "outcome": o} for m, o in (v.split("=") for v in votes)])
     try:
         record = board.decide(
-            store, Ledger(FixedClock(dt.datetime(2026, 11, 23, tzinfo=dt.UTC)), RandomIds()), decision, "racer"
+            store, Ledger(FixedClock(dt.datetime(2026, 11, 23, tzinfo=dt.UTC)), RandomIds()), decision, CHAIR_IT
         )
         queue.put(("ok", record.seq))
     except ConflictError as exc:
@@ -324,11 +335,11 @@ def test_a_wrong_decision_is_superseded_not_edited(filed: Store, ledger: Ledger,
             votes=[{"member": "cio", "outcome": "conditional-go"}, {"member": "ciso", "outcome": "go"}],
             conditions=[{"text": "Budget confirmed", "owner": "CFO", "due": "2027-01-31"}],
         ),
-        "secretary",
+        CHAIR_IT,
     )
     with pytest.raises(DecisionRefused, match="a correction needs a rationale"):
-        board.supersede(store, ledger, "P-2026-0001", 1, "  ", "secretary")
-    correction = board.supersede(store, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", "secretary")
+        board.supersede(store, ledger, "P-2026-0001", 1, "  ", CHAIR_IT)
+    correction = board.supersede(store, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", CHAIR_IT)
     assert correction.payload == {
         "gate": 1,
         "superseded_seq": wrong.seq,
@@ -346,7 +357,7 @@ def test_a_wrong_decision_is_superseded_not_edited(filed: Store, ledger: Ledger,
             votes=[{"member": "cio", "outcome": "conditional-go"}, {"member": "ciso", "outcome": "go"}],
             conditions=[{"text": "Budget confirmed by the CFO", "owner": "CFO", "due": "2027-02-28"}],
         ),
-        "secretary",
+        CHAIR_IT,
     )
     assert [c["id"] for c in right.payload["conditions"]] == ["C-2026-0001-G1-2"]
     with store.read() as conn:
@@ -358,20 +369,28 @@ def test_a_wrong_decision_is_superseded_not_edited(filed: Store, ledger: Ledger,
     # Once the proposal moves on (scored for gate 2), the gate 1 decision can no longer be superseded.
     _score_and_gate(store, ledger, tmp_path, 2)
     with pytest.raises(TransitionError, match=r"has no decision at gate 1 to supersede|has moved on"):
-        board.supersede(store, ledger, "P-2026-0001", 1, "too late", "secretary")
+        board.supersede(store, ledger, "P-2026-0001", 1, "too late", CHAIR_IT)
     assert verify(store).ok
 
 
 def test_the_submitter_on_the_board_is_recused(store: Store, ledger: Ledger, tmp_path: Path) -> None:
-    adoption.adopt_policy(store, ledger, IT, "admin")
+    adoption.adopt_policy(store, ledger, IT, Actor.of("ana"))
     data = proposal("NW-ALPHA", bucket="grow", objectives=["digital"], sponsor="Jonas Berg", submitter="Sofia Marques")
     intake.file_proposals(
         store, ledger, intake.validate_submission([str(write(tmp_path, "a.yaml", data))], IT.policy, {}), "s"
     )
-    _score_and_gate(store, ledger, tmp_path, 1)
+    with pytest.raises(InputRefused) as refused:  # nor may she assess it
+        _score_and_gate(store, ledger, tmp_path, 1)
+    assert [str(p).split(", ", 1)[1] for p in refused.value.problems] == [
+        "record 1, assessor: ciso submitted or sponsors P-2026-0001 and may not assess it [recused]"
+    ]
+    _score_and_gate(store, ledger, tmp_path, 1, assessors=("coo", "demand"))
     with pytest.raises(DecisionRefused, match=r"ciso is recused \(submitter of the proposal\) and cannot vote"):
-        board.decide(store, ledger, _decision(), "secretary")
+        board.decide(store, ledger, _decision(), CHAIR_IT)
     record = board.decide(
-        store, ledger, _decision(votes=[{"member": "cio", "outcome": "go"}, {"member": "coo", "outcome": "go"}]), "s"
+        store,
+        ledger,
+        _decision(votes=[{"member": "cio", "outcome": "go"}, {"member": "coo", "outcome": "go"}]),
+        CHAIR_IT,
     )
     assert record.payload["recused"] == {"ciso": "submitter of the proposal"}

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance import adoption, intake
+from governance.authority import Actor
 from governance.errors import InputRefused, Problem, ProblemCode, TransitionError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import LoadedPolicy
@@ -58,8 +59,8 @@ def write(tmp_path: Path, name: str, content: Any) -> Path:
 
 @pytest.fixture
 def adopted(store: Store, ledger: Ledger, stage_gate: LoadedPolicy) -> Store:
-    assert adoption.adopt_policy(store, ledger, stage_gate, "admin")
-    assert not adoption.adopt_policy(store, ledger, stage_gate, "admin")  # adopting again records nothing
+    assert adoption.adopt_policy(store, ledger, stage_gate, Actor.of("ana"))
+    assert not adoption.adopt_policy(store, ledger, stage_gate, Actor.of("ana"))  # adopting again records nothing
     return store
 
 
@@ -115,14 +116,14 @@ def test_file_screen_refile_amend_withdraw(adopted: Store, ledger: Ledger, tmp_p
             adoption.current_policy(conn).version
         }
     # Withdrawal is a record; afterwards the proposal can be neither withdrawn nor refiled.
-    assert intake.withdraw(store, ledger, "NW-BETA", "jonas", "merged into NW-ALPHA") == intake.Filing(
+    assert intake.withdraw(store, ledger, "NW-BETA", Actor.of("ana"), "merged into NW-ALPHA") == intake.Filing(
         "NW-BETA", "P-2026-0002", "withdrawn", "withdrawn", ["merged into NW-ALPHA"]
     )
     with pytest.raises(
         TransitionError,
         match=r"P-2026-0002 is withdrawn: a 'withdrawn' record is not allowed now \[invalid-transition\]",
     ):
-        intake.withdraw(store, ledger, "P-2026-0002", "jonas", "again")
+        intake.withdraw(store, ledger, "P-2026-0002", Actor.of("ana"), "again")
     changed = write(tmp_path, "c.yaml", proposal("NW-BETA", title="Beta, refiled", depends_on=["NW-ALPHA"]))
     with pytest.raises(InputRefused) as refused:
         submit(store, ledger, changed)
@@ -154,7 +155,7 @@ def test_amendment_is_refused_when_closed_even_without_prevalidation(
     """file_proposals guards the lifecycle itself, not only validate_submission."""
     store = adopted
     submit(store, ledger, write(tmp_path, "a.yaml", proposal()))
-    intake.withdraw(store, ledger, "NW-ALPHA", "jonas", "no longer needed")
+    intake.withdraw(store, ledger, "NW-ALPHA", Actor.of("ana"), "no longer needed")
     with store.read() as conn:
         policy = adoption.current_policy(conn).policy
     candidates = intake.validate_submission([str(write(tmp_path, "b.yaml", proposal(title="Alpha v2")))], policy, {})

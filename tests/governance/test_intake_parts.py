@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from governance import adoption, intake, intake_parts
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import InputRefused, StoreError
 from governance.ledger import Ledger, get_snapshot, head, verify
@@ -45,7 +46,7 @@ def fresh(url: str, policy: LoadedPolicy) -> tuple[Store, Ledger]:
     store = Store(url)
     store.upgrade()
     ledger = Ledger(FixedClock(START, dt.timedelta(milliseconds=1)), SeededIds("parts"), engine_version="test")
-    adoption.adopt_policy(store, ledger, policy, "admin")
+    adoption.adopt_policy(store, ledger, policy, Actor.of("ana"))
     return store, ledger
 
 
@@ -116,7 +117,7 @@ def test_any_split_files_the_ledger_one_process_files(
 def test_the_parts_problems_and_the_whole_submissions_are_listed_together(
     store: Store, ledger: Ledger, stage_gate: LoadedPolicy, tmp_path: Path
 ) -> None:
-    adoption.adopt_policy(store, ledger, stage_gate, "admin")
+    adoption.adopt_policy(store, ledger, stage_gate, Actor.of("ana"))
     first = write(tmp_path, "first.yaml", [proposal("NW-A"), proposal("NW-B", p_technical=1.5)])
     second = write(
         tmp_path, "second.yaml", [proposal("NW-A", title="Another alpha"), proposal("NW-C", depends_on=["NW-Z"])]
@@ -140,11 +141,11 @@ def test_the_parts_problems_and_the_whole_submissions_are_listed_together(
 def test_a_policy_adopted_after_the_parts_were_screened_refuses_them(
     store: Store, ledger: Ledger, stage_gate: LoadedPolicy, tmp_path: Path
 ) -> None:
-    adoption.adopt_policy(store, ledger, stage_gate, "admin")
+    adoption.adopt_policy(store, ledger, stage_gate, Actor.of("ana"))
     key = intake_parts.prepare_part(store, [str(write(tmp_path, "a.yaml", [proposal("NW-A")]))])
     prepared = intake_parts.load_parts(store, [key])
     stricter = _stricter(stage_gate)
-    adoption.adopt_policy(store, ledger, stricter, "admin")
+    adoption.adopt_policy(store, ledger, stricter, Actor.of("ana"))
     with pytest.raises(StoreError, match=r"the policy changed \(now .{12}\) after part .{12} was screened"):
         intake_parts.load_parts(store, [key])
     with pytest.raises(StoreError, match=r"the policy changed \(now .{12}\) after NW-A was screened"):
@@ -156,7 +157,7 @@ def test_a_policy_adopted_after_the_parts_were_screened_refuses_them(
 def test_prepared_items_without_their_stored_content_file_nothing(
     store: Store, ledger: Ledger, stage_gate: LoadedPolicy, tmp_path: Path
 ) -> None:
-    adoption.adopt_policy(store, ledger, stage_gate, "admin")
+    adoption.adopt_policy(store, ledger, stage_gate, Actor.of("ana"))
     key = intake_parts.prepare_part(store, [str(write(tmp_path, "a.yaml", [proposal("NW-A"), proposal("NW-B")]))])
     prepared = intake_parts.load_parts(store, [key])
     forged = [prepared[0], intake.Prepared(**{**_fields(prepared[1]), "content_hash": "f" * 64})]
@@ -173,7 +174,7 @@ def test_prepared_items_without_their_stored_content_file_nothing(
 def test_a_part_that_cannot_read_its_input_says_so(store: Store, ledger: Ledger, stage_gate: LoadedPolicy) -> None:
     from governance.errors import Problem
 
-    adoption.adopt_policy(store, ledger, stage_gate, "admin")
+    adoption.adopt_policy(store, ledger, stage_gate, Actor.of("ana"))
     missing = Problem("input:abc", "", "", "input-not-found", "no stored file input:abc")
     key = intake_parts.prepare_part(store, [], problems=[missing])
     with pytest.raises(InputRefused) as refused:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from governance import ledger as ledger_module
 from governance import ledger_walk
+from governance.authority import Actor
 from governance.canonical import canonical_text
 from governance.clock import FixedClock, RandomIds, SeededIds, SystemClock
 from governance.ledger import (
@@ -646,7 +647,7 @@ def test_every_record_an_engine_run_writes_reads_back_through_its_model(
     from .test_replay import SG, _history
 
     _history(store, ledger, tmp_path)  # adopted, filed, screened, scored, ..., selected, reviewed
-    board.supersede(store, ledger, "P-2026-0001", 1, "The votes were counted wrongly.", "secretary")
+    board.supersede(store, ledger, "P-2026-0001", 1, "The votes were counted wrongly.", Actor.of("ana"))
     votes = [{"member": m, "outcome": "conditional-go"} for m in ("ana", "raj", "lee")]
     again = DecisionInput.model_validate(
         {
@@ -660,13 +661,13 @@ def test_every_record_an_engine_run_writes_reads_back_through_its_model(
             "conditions": [{"text": "Supplier audit", "owner": "Tom Becker", "due": "2027-02-01"}],
         }
     )
-    board.decide(store, ledger, again, "secretary")
-    board.close_condition(store, ledger, "C-2026-0001-G1-1", "Audit passed.", "secretary")
+    board.decide(store, ledger, again, Actor.of("ana"))
+    board.close_condition(store, ledger, "C-2026-0001-G1-1", "Audit passed.", Actor.of("ana"))
     changed = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber", summary="Changed.")
     beta = proposal("NW-BRAVO", budget_owner=None)
     files = [write(tmp_path, "a.yaml", changed), write(tmp_path, "b.yaml", beta)]
     [_, screened_out] = intake.file_proposals(store, ledger, intake.validate_submission(files, SG.policy), "x")
-    intake.withdraw(store, ledger, screened_out.proposal_id, "x", "Not needed any more.")
+    intake.withdraw(store, ledger, screened_out.proposal_id, Actor.of("ana"), "Not needed any more.")
 
     with store.read() as conn:
         written = list(iter_records(conn))

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from bench.synthetic import synthetic_quarter
 from governance import adoption, board, gates, intake, packs
 from governance.assessments import read_assessments
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger, latest_record
 from governance.packs import charts
@@ -68,7 +69,7 @@ def build_gate_db(folder: Path) -> Store:
     store = Store(f"sqlite:///{folder / 'governance.db'}")
     store.upgrade()
     ledger = _ledger()
-    adoption.adopt_policy(store, ledger, IT, "admin")
+    adoption.adopt_policy(store, ledger, IT, Actor.of("ana"))
     summary = "\n\n".join(
         f"Paragraph {i}: the controller replaces the legacy unit. {LONG_WORD} and then ordinary words follow. " * 3
         for i in range(12)
@@ -97,7 +98,9 @@ def build_gate_db(folder: Path) -> Store:
     ]
     gates.record_scores(store, ledger, read_assessments([write(folder, "assess.yaml", docs)]), "pmo")
     gates.record_recommendation(store, ledger, PID, "pmo")
-    board.decide(store, ledger, _decision("Approved with care. " + " ".join(ATTACKS) + " " + LONG_WORD), "secretary")
+    board.decide(
+        store, ledger, _decision("Approved with care. " + " ".join(ATTACKS) + " " + LONG_WORD), Actor.of("ana")
+    )
     return store
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from governance import adoption, board, gates, intake, projects, reports, review
 from governance.assessments import read_assessments
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import DecisionRefused, NotFoundError
 from governance.ledger import Ledger, NewRecord
@@ -36,7 +37,7 @@ RATINGS = {
 
 def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
     """A proposal through gate 1, two running projects reviewed for a quarter with the selection."""
-    adoption.adopt_policy(store, ledger, SG, "admin")
+    adoption.adopt_policy(store, ledger, SG, Actor.of("ana"))
     data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
     intake.file_proposals(store, ledger, intake.validate_submission([write(tmp_path, "a.yaml", data)], SG.policy), "x")
     gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
@@ -55,7 +56,7 @@ def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
             "votes": votes,
         }
     )
-    board.decide(store, ledger, decision, "secretary")
+    board.decide(store, ledger, decision, Actor.of("ana"))
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     items = reports.read_status_reports([EXAMPLES / "status" / "2026Q3"], "2026Q3")
     reports.file_status_reports(store, ledger, items, "pmo")
@@ -66,8 +67,9 @@ def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
         meeting_date="2026-10-28",
         rationale="Accepted.",
         overrides=[{"project": "P-2026-0003", "outcome": "pause", "rationale": "Wait for the pricing offer."}],
+        votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
     )
-    review.confirm_review(store, ledger, answer, "pmo")
+    review.confirm_review(store, ledger, answer, Actor.of("ana"))
 
 
 def test_every_recorded_decision_replays_to_itself(store: Store, ledger: Ledger, tmp_path: Path) -> None:
@@ -139,7 +141,7 @@ def test_any_decision_the_board_rules_accept_replays_to_itself(
     store = Store(f"sqlite:///{folder / 'g.db'}")
     store.upgrade()
     ledger = Ledger(FixedClock(START), SeededIds("replay"))
-    adoption.adopt_policy(store, ledger, SG, "admin")
+    adoption.adopt_policy(store, ledger, SG, Actor.of("ana"))
     data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
     intake.file_proposals(store, ledger, intake.validate_submission([write(folder, "a.yaml", data)], SG.policy), "x")
     gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
@@ -159,7 +161,7 @@ def test_any_decision_the_board_rules_accept_replays_to_itself(
         "conditions": [{"text": "Audit", "owner": "Tom", "due": "2027-01-31"}] if outcome == "conditional-go" else [],
     }
     try:
-        record = board.decide(store, ledger, DecisionInput.model_validate(decision), "secretary")
+        record = board.decide(store, ledger, DecisionInput.model_validate(decision), Actor.of("ana"))
     except DecisionRefused:
         assert tally.supported is None
         return

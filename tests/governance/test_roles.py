@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from governance import adoption, gates, intake, views
 from governance.assessments import read_assessments
+from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import StoreError
 from governance.ledger import Ledger, verify
@@ -93,7 +94,7 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
     owner = Store(database.owner)
     owner.upgrade()
     ledger = Ledger(FixedClock(START), SeededIds("roles"))
-    adoption.adopt_policy(owner, ledger, load_policy("stage-gate"), "admin")
+    adoption.adopt_policy(owner, ledger, load_policy("stage-gate"), Actor.of("ana"))
     owner.dispose()
     first, again = _roles(database), _roles(database)
     assert (first.returncode, first.stderr) == (0, "")
@@ -135,7 +136,7 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
     assert _refused(auditor, "ALTER TABLE proposals ADD COLUMN x integer").startswith("must be owner")
     # The engine's own writes as the auditor: one error naming the role's limit, nothing written.
     with pytest.raises(StoreError) as refused:
-        intake.withdraw(auditor, ledger, "P-2026-0001", "auditor", "testing")
+        intake.withdraw(auditor, ledger, "P-2026-0001", Actor.of("ana"), "testing")
     assert str(refused.value) == (
         f"the database role of {auditor.safe_url} may not record (permission denied for table ledger): "
         "this command needs the engine's role [store-unavailable]"

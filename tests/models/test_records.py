@@ -22,6 +22,7 @@ from sqlalchemy import select
 import models.records as records
 from governance import adoption, board, gates, intake, lifecycle, projects, reports, review
 from governance.assessments import read_assessments
+from governance.authority import Actor
 from governance.canonical import canonical_text, decimal_text
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger
@@ -379,7 +380,7 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
     store = Store(f"sqlite:///{tmp_path / 'governance.db'}")
     store.upgrade()
     ledger = Ledger(FixedClock(START, dt.timedelta(milliseconds=1)), SeededIds("records"), engine_version="test")
-    adoption.adopt_policy(store, ledger, IT, "admin")
+    adoption.adopt_policy(store, ledger, IT, Actor.of("ana"))
     submission = [
         _write(tmp_path, "a.yaml", _proposal("IT-ALPHA")),
         _write(tmp_path, "b.yaml", _proposal("IT-BRAVO", benefits=[])),  # no IRR, no payback
@@ -389,20 +390,22 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
     cards = gates.record_scores(store, ledger, _assess(tmp_path, "P-2026-0002", 1, 7), "pmo")
     amended = _write(tmp_path, "b.yaml", _proposal("IT-BRAVO", benefits=[], summary="Changed."))
     intake.file_proposals(store, ledger, intake.validate_submission([amended], IT.policy, {}), "jonas")
-    intake.withdraw(store, ledger, "P-2026-0002", "jonas", "No longer needed")
+    intake.withdraw(store, ledger, "P-2026-0002", Actor.of("ana"), "No longer needed")
     # Gate 1: a conditional go with a condition; gate 2 recommended with it still open; the last gate's
     # decision superseded and made again; the condition closed.
     cards += gates.record_scores(store, ledger, _assess(tmp_path, "P-2026-0001", 1, 5.5), "pmo")
     gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")
     condition = {"text": "Penetration test passed", "owner": "CISO", "due": "2027-02-01"}
     votes = [Vote(member="cio", outcome="conditional-go"), Vote(member="ciso", outcome="conditional-go")]
-    board.decide(store, ledger, _decide("P-2026-0001", 1, "conditional-go", votes=votes, conditions=[condition]), "s")
+    board.decide(
+        store, ledger, _decide("P-2026-0001", 1, "conditional-go", votes=votes, conditions=[condition]), Actor.of("ana")
+    )
     cards += gates.record_scores(store, ledger, _assess(tmp_path, "P-2026-0001", 2, 8), "pmo")
     gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")
-    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), "s")
-    board.supersede(store, ledger, "P-2026-0001", 2, "votes recorded for the wrong proposal", "s")
-    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), "s")
-    board.close_condition(store, ledger, "C-2026-0001-G1-1", "passed", "s")
+    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), Actor.of("ana"))
+    board.supersede(store, ledger, "P-2026-0001", 2, "votes recorded for the wrong proposal", Actor.of("ana"))
+    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), Actor.of("ana"))
+    board.close_condition(store, ledger, "C-2026-0001-G1-1", "passed", Actor.of("ana"))
     # A paused migrated project without a score and without a report; a report with nothing spent yet.
     migrated = _proposal("IT-DELTA", bucket="run", approved_on="2025-01-20", status="paused")
     projects.import_projects(store, ledger, [_write(tmp_path, "projects.yaml", {"projects": [migrated]})], "pmo")
@@ -426,10 +429,11 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
         decided_by="cio",
         meeting_date=dt.date(2026, 11, 25),
         rationale="Agreed.",
+        votes=[{"member": "cio", "vote": "accept"}, {"member": "coo", "vote": "accept"}],
         overrides=[override],
     )
-    review.confirm_review(store, ledger, answer, "pmo")
-    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), "admin")  # `previous` set
+    review.confirm_review(store, ledger, answer, Actor.of("ana"))
+    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))  # `previous` set
 
     with store.read() as conn:
         written = conn.execute(select(LedgerRow.kind, LedgerRow.payload).order_by(LedgerRow.seq)).all()

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from governance import adoption, projects, reports, review
+from governance.authority import Actor
 from governance.ledger import Ledger
 from governance.policy import LoadedPolicy, _from_data
 from governance.sources import load_yaml_text
@@ -60,6 +61,7 @@ def board_answer(quarter: str, **changes: Any) -> ReviewAnswer:
         "decided_by": "ana",
         "meeting_date": "2026-11-25",
         "rationale": "The board accepts the recommendations.",
+        "votes": [{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
     }
     data.update(changes)
     return ReviewAnswer.model_validate(data)
@@ -75,6 +77,6 @@ def review_quarter(store: Store, ledger: Ledger, quarter: str) -> review.Propose
 @pytest.fixture
 def portfolio(store: Store, ledger: Ledger) -> Store:
     """The example running projects under the stage-gate policy without its portfolio section."""
-    adoption.adopt_policy(store, ledger, RULES_ONLY, "admin")
+    adoption.adopt_policy(store, ledger, RULES_ONLY, Actor.of("ana"))
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     return store

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from governance import adoption, projects, review
 from governance.adoption import current_policy
+from governance.authority import Actor
 from governance.canonical import canonical_text
 from governance.ledger import Ledger
 from governance.portfolio import problem_json
@@ -42,7 +43,7 @@ def test_two_quarters_of_reports_give_continue_pause_stop_complete(portfolio: St
         ["no review rule fired"],
         ["status report for 2026Q3 came 7 day(s) after its due date"],
     )
-    review.confirm_review(portfolio, ledger, board_answer("2026Q3"), "pmo")
+    review.confirm_review(portfolio, ledger, board_answer("2026Q3"), Actor.of("ana"))
     q4 = review_quarter(portfolio, ledger, "2026Q4")
     assert _recommendations(q4) == {
         "P-2026-0001": (
@@ -97,10 +98,10 @@ def test_two_quarters_of_reports_give_continue_pause_stop_complete(portfolio: St
 def test_rules_and_selection_combine_as_the_policy_says(
     store: Store, ledger: Ledger, precedence: str, budget: int, expected: dict[str, str]
 ) -> None:
-    adoption.adopt_policy(store, ledger, with_portfolio(precedence, budget), "admin")
+    adoption.adopt_policy(store, ledger, with_portfolio(precedence, budget), Actor.of("ana"))
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     review_quarter(store, ledger, "2026Q3")
-    review.confirm_review(store, ledger, board_answer("2026Q3"), "pmo")
+    review.confirm_review(store, ledger, board_answer("2026Q3"), Actor.of("ana"))
     q4 = review_quarter(store, ledger, "2026Q4")
     got = {p.id: p for p in q4.payload.projects}
     assert {pid: got[pid].recommended for pid in expected} == expected
@@ -142,7 +143,7 @@ def test_planning_reads_only_and_gives_a_frozen_plan(portfolio: Store, ledger: L
 
 
 def test_without_solving_the_plan_holds_the_problem_only(store: Store, ledger: Ledger) -> None:
-    adoption.adopt_policy(store, ledger, with_portfolio("rules", 20_000_000), "admin")
+    adoption.adopt_policy(store, ledger, with_portfolio("rules", 20_000_000), Actor.of("ana"))
     projects.import_projects(store, ledger, [EXAMPLES / "projects"], "pmo")
     with store.read() as conn:
         loaded = current_policy(conn)

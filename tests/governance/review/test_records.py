@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from governance import reports, review
+from governance.authority import Actor
 from governance.errors import ConflictError, DecisionRefused, NotFoundError
 from governance.ledger import Ledger, latest_record, records_for, verify
 from governance.sources import load_yaml_text
@@ -42,9 +43,9 @@ def test_confirmation_records_each_outcome_once_with_overrides(portfolio: Store,
         "2026Q3",
         overrides=[ReviewOverride(project="P-2026-0002", outcome="pause", rationale="Wait for the pricing offer.")],
     )
-    first = review.confirm_review(portfolio, ledger, answer, "pmo", chunk_size=3)
+    first = review.confirm_review(portfolio, ledger, answer, Actor.of("ana"), chunk_size=3)
     assert (first.recorded, first.already, first.outcomes) == (8, 0, {"continue": 6, "pause": 1, "resume": 1})
-    again = review.confirm_review(portfolio, ledger, answer, "pmo", chunk_size=3)
+    again = review.confirm_review(portfolio, ledger, answer, Actor.of("ana"), chunk_size=3)
     assert (again.recorded, again.already) == (0, 8)
     with portfolio.read() as conn:
         states = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
@@ -67,7 +68,7 @@ def test_confirmation_records_each_outcome_once_with_overrides(portfolio: Store,
     assert confirmed is not None
     assert confirmed.body_as(ReviewConfirmedPayload).answer == answer
     with pytest.raises(ConflictError, match=r"2026Q3 review was already confirmed \(record \d+\) with another answer"):
-        review.confirm_review(portfolio, ledger, board_answer("2026Q3"), "pmo")
+        review.confirm_review(portfolio, ledger, board_answer("2026Q3"), Actor.of("ana"))
     assert verify(portfolio).ok
 
 
@@ -104,7 +105,7 @@ def test_refused_answers_record_nothing(
 ) -> None:
     proposed = review_quarter(portfolio, ledger, "2026Q3")
     with pytest.raises(DecisionRefused) as refused:
-        review.confirm_review(portfolio, ledger, board_answer("2026Q3", **changes), "pmo")
+        review.confirm_review(portfolio, ledger, board_answer("2026Q3", **changes), Actor.of("ana"))
     assert refused.value.message == message
     with portfolio.read() as conn:
         assert conn.scalar(select(func.max(LedgerRow.seq))) == proposed.seq
@@ -121,14 +122,14 @@ def test_the_agenda_lists_reviews_awaiting_the_board(portfolio: Store, ledger: L
                 "findings": proposed.payload.findings,
             }
         ]
-    review.confirm_review(portfolio, ledger, board_answer("2026Q3"), "pmo")
+    review.confirm_review(portfolio, ledger, board_answer("2026Q3"), Actor.of("ana"))
     with portfolio.read() as conn:
         assert review.pending_reviews(conn) == []
 
 
 def test_confirming_without_a_proposal_is_not_found(portfolio: Store, ledger: Ledger) -> None:
     with pytest.raises(NotFoundError, match="no review proposed for 2026Q4"):
-        review.confirm_review(portfolio, ledger, board_answer("2026Q4"), "pmo")
+        review.confirm_review(portfolio, ledger, board_answer("2026Q4"), Actor.of("ana"))
 
 
 def test_proposing_again_records_nothing_new_unless_reports_change(
