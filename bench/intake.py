@@ -168,7 +168,7 @@ def embedded_start_figure(folder: Path, api_url: str, seed: int) -> dict[str, An
     """One trivial intake in a subprocess: embedded server vs the running server."""
     folder.mkdir(parents=True, exist_ok=True)
     one = write_one_yaml(folder / "one.yaml", seed)
-    common = {**quiet_prefect_env(), "GOVERNANCE_ACTOR": ACTOR}
+    common = {**quiet_prefect_env()}
     results: dict[str, float] = {}
     for name, extra in (
         (

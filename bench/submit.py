@@ -49,12 +49,12 @@ def _folder(root: Path, name: str, seed: int) -> Path:
     folder = root / name
     folder.mkdir(parents=True)
     write_one_yaml(folder / "one.yaml", seed, ref=f"BENCH-{name.upper()}")
-    run_timed([_governance(), "init"], clean_env({"GOVERNANCE_ACTOR": "bench"}), folder)
+    run_timed([_governance(), "init"], clean_env({}), folder)
     return folder
 
 
 def _submit(folder: Path, extra: dict[str, str]) -> float:
-    env = clean_env({"GOVERNANCE_ACTOR": "bench", **extra})
+    env = clean_env({**extra})
     done = run_timed([_governance(), "submit", "one.yaml"], env, folder)
     if "Filed" not in done.value:
         raise RuntimeError(f"governance submit did not file the proposal:\n{done.value[-2000:]}")
@@ -73,7 +73,7 @@ assert [f.action for f in report.filings] == ["filed"], report
 def _gateway_figures(root: Path, runs: int, seed: int) -> dict[str, Any]:
     """`governance server start` once, then the CLI and the bare gateway request, interleaved."""
     home = root / "gateway-home"
-    env = clean_env({"GOVERNANCE_ACTOR": "bench", "GOVERNANCE_HOME": str(home)})
+    env = clean_env({"GOVERNANCE_HOME": str(home)})
     starter = root / "gateway-start"
     starter.mkdir()
     run_timed([_governance(), "init"], env, starter)

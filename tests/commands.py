@@ -3,21 +3,55 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["GOVERNANCE", "assessment_csv", "decide_conditional_go", "run"]
+import yaml
+
+from governance.policy import BUNDLED_POLICIES
+
+__all__ = ["GOVERNANCE", "assessment_csv", "chair_policy", "decide_conditional_go", "os_user", "run"]
 
 GOVERNANCE = str(Path(sys.executable).parent / "governance")
 
 
+def os_user() -> str:
+    """The OS account running the tests: who the CLI authenticates (governance.authority)."""
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def chair_policy(folder: Path, name: str = "stage-gate") -> Path:
+    """The bundled policy with the OS user running the tests as an account of its chair, in `folder`.
+
+    The CLI acts as the OS user; the bundled people map accounts named like their ids (ana, raj...).
+    """
+    source = BUNDLED_POLICIES / f"{name}.yaml"
+    people_name = yaml.safe_load(source.read_text(encoding="utf-8"))["people_file"]
+    people = yaml.safe_load((BUNDLED_POLICIES / people_name).read_text(encoding="utf-8"))
+    chair = {"stage-gate": "ana", "it-demand": "cio"}[name]
+    for person in people["people"]:
+        if person["id"] == chair:
+            person["accounts"] = [os_user()]
+    target = folder / "policy"
+    (target / "people").mkdir(parents=True, exist_ok=True)
+    (target / people_name).write_text(yaml.safe_dump(people), encoding="utf-8")
+    shutil.copy(source, target / source.name)
+    return target / source.name
+
+
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`governance ARGS` in `cwd` with a fixed clock, id seed and actor, 200 columns, no outside settings."""
+    """`governance ARGS` in `cwd` with a fixed clock and id seed, 200 columns, no outside settings.
+
+    `init` without `--policy` adopts the bundled Stage-Gate policy with the OS user as its chair.
+    """
+    if args[:1] == ("init",) and "--policy" not in args:
+        args = (*args, "--policy", str(chair_policy(cwd)))
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
     full_env.update(
         COLUMNS="200",
-        GOVERNANCE_ACTOR="tester",
         GOVERNANCE_CLOCK_START="2026-11-23T09:00:00Z",
         GOVERNANCE_ID_SEED="cli",
     )

@@ -176,7 +176,6 @@ def test_read_commands_load_no_prefect_solver_or_renderer(
 ) -> None:
     """`governance list/show/verify` and friends in a real process: which heavy packages got imported."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
-    env["GOVERNANCE_ACTOR"] = "tester"
     subprocess.run([GOVERNANCE, "init"], cwd=tmp_path, env=env, check=True, capture_output=True)
     probe = (
         "import json, sys, runpy\n"

@@ -336,11 +336,6 @@ def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, acting:
 
     A member who submitted or sponsors a project the answer overrides is recused from the answer.
     """
-    if answer.decided_by != acting.person.id:
-        raise DecisionRefused(
-            f"the answer names {answer.decided_by} as deciding, but it is recorded by {acting.recorded_by}: "
-            "the person deciding records it (or a delegate for them)"
-        )
     board = policy.board
     roster = {m.name for m in board.members}
     strangers = sorted(({v.member for v in answer.votes} | {answer.decided_by}) - roster)
@@ -367,6 +362,11 @@ def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, acting:
     passed, note = carried(board, answer.votes)
     if not passed:
         raise DecisionRefused(f"the votes do not carry the {answer.quarter} answer: {note}")
+    if answer.decided_by != acting.person.id:
+        raise DecisionRefused(
+            f"the answer names {answer.decided_by} as deciding, but it is recorded by {acting.recorded_by}: "
+            "the person deciding records it (or a delegate for them)"
+        )
 
 
 def confirm_review(
@@ -406,12 +406,10 @@ def confirm_review(
                 )
             confirmed_seq = earlier.seq
         else:
+            outcomes = [o.confirmed() for o in review_outcomes(proposed, answer)]  # refuses a bad override
             check_answer(conn, loaded.policy, answer, acting)
             confirmation = ReviewConfirmedPayload(
-                quarter=answer.quarter,
-                proposed_seq=proposed_seq,
-                answer=answer,
-                outcomes=[o.confirmed() for o in review_outcomes(proposed, answer)],
+                quarter=answer.quarter, proposed_seq=proposed_seq, answer=answer, outcomes=outcomes
             )
             [written] = ledger.append(
                 conn,

@@ -79,7 +79,6 @@ def test_demo_writes_the_same_ledger_packs_and_output(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
     env.update(
         COLUMNS="100",
-        GOVERNANCE_ACTOR="tester",
         GOVERNANCE_CLOCK_START="2026-11-23T09:00:00Z",
         GOVERNANCE_ID_SEED="demo",
         GOVERNANCE_HOME=str(tmp_path / ".governance"),

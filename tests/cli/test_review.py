@@ -30,7 +30,6 @@ def _crash(cwd: Path, point: str, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
     env.update(
         COLUMNS="200",
-        GOVERNANCE_ACTOR="tester",
         GOVERNANCE_CLOCK_START="2026-11-23T09:00:00Z",
         GOVERNANCE_ID_SEED="cli",
         GOVERNANCE_CRASH_AT=point,

@@ -18,7 +18,7 @@ from .servers import alive, children
 @pytest.mark.prefect
 def test_a_command_killed_with_9_takes_its_embedded_server_with_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
-    env.update(GOVERNANCE_HOME=str(tmp_path / ".governance"), GOVERNANCE_ACTOR="tester")
+    env.update(GOVERNANCE_HOME=str(tmp_path / ".governance"))
     assert run(tmp_path, "init", env={"GOVERNANCE_HOME": env["GOVERNANCE_HOME"]}).returncode == 0
     command = subprocess.Popen(
         [GOVERNANCE, "submit", str(EXAMPLES / "proposals")],

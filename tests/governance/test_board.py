@@ -65,14 +65,21 @@ def _decision(**changes: Any) -> DecisionInput:
 
 
 def _score_and_gate(
-    store: Store, ledger: Ledger, tmp_path: Path, gate: int, value: int = 8, assessors: tuple[str, ...] = ("ciso", "demand")
+    store: Store,
+    ledger: Ledger,
+    tmp_path: Path,
+    gate: int,
+    value: int = 8,
+    assessors: tuple[str, ...] = ("ciso", "demand"),
 ) -> gates.Recommendation:
     ratings = {"business-value": value, "urgency": value, "architecture-fit": value}
     must: dict[str, bool] = {}
     if gate == 2:
         ratings["delivery-confidence"] = value
         must = {"security-reviewed": True}
-    gates.record_scores(store, ledger, read_assessments([_assess(tmp_path, "P-2026-0001", gate, ratings, must, assessors)]), "pmo")
+    gates.record_scores(
+        store, ledger, read_assessments([_assess(tmp_path, "P-2026-0001", gate, ratings, must, assessors)]), "pmo"
+    )
     return gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")[2]
 
 

@@ -94,12 +94,12 @@ def build_gate_db(folder: Path) -> Store:
             "ratings": {"business-value": r, "urgency": 7, "architecture-fit": 6},
             "must_meet": {},
         }
-        for a, r in (("raj", 8), ("lee", 5))
+        for a, r in (("ciso", 8), ("demand", 5))
     ]
     gates.record_scores(store, ledger, read_assessments([write(folder, "assess.yaml", docs)]), "pmo")
     gates.record_recommendation(store, ledger, PID, "pmo")
     board.decide(
-        store, ledger, _decision("Approved with care. " + " ".join(ATTACKS) + " " + LONG_WORD), Actor.of("ana")
+        store, ledger, _decision("Approved with care. " + " ".join(ATTACKS) + " " + LONG_WORD), Actor.of("cio")
     )
     return store
 
@@ -134,7 +134,7 @@ def test_gate_pack_reads_back_whole(gate_db: Store, gate_pdf: Path) -> None:
     pack = packs.read_pack(gate_pdf)
     assert gate_pdf.name == "P-2026-0001-gate1-decision.pdf"
     assert pack.title == f"Gate 1 decision pack: {PID} Alpha " + "Heatpumpcontroller" * 10
-    assert pack.author == "secretary (portfolio-governance test)"
+    assert pack.author == "cio (portfolio-governance test)"
     assert pack.pdfa == "3B"
     assert pack.creation_date == pack.modification_date == decided.recorded_at.strftime("D:%Y%m%d%H%M%SZ")
     assert list(pack.attachments) == ["decision-record.json"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ def test_bundled_policies_load(name: str) -> None:
 def test_version_ignores_layout_comments_and_key_order(tmp_path: Path) -> None:
     data = yaml.safe_load((BUNDLED_POLICIES / "stage-gate.yaml").read_text(encoding="utf-8"))
     shuffled = {k: data[k] for k in reversed(list(data))}
+    shutil.copytree(BUNDLED_POLICIES / "people", tmp_path / "people")
     path = tmp_path / "p.json"
     path.write_text(json.dumps(shuffled, indent=4, default=str), encoding="utf-8")
     assert load_policy(str(path)).version == load_policy("stage-gate").version
@@ -57,6 +59,7 @@ def test_a_policy_stored_by_an_older_engine_keeps_its_version() -> None:
 def test_invalid_policies_name_the_place(tmp_path: Path, change: dict[str, object], first_problem: str) -> None:
     data = yaml.safe_load((BUNDLED_POLICIES / "it-demand.yaml").read_text(encoding="utf-8"))
     data.update(change)
+    shutil.copytree(BUNDLED_POLICIES / "people", tmp_path / "people")
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(PolicyError) as refused:

@@ -67,7 +67,7 @@ def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
         meeting_date="2026-10-28",
         rationale="Accepted.",
         overrides=[{"project": "P-2026-0003", "outcome": "pause", "rationale": "Wait for the pricing offer."}],
-        votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
+        votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "mia")],
     )
     review.confirm_review(store, ledger, answer, Actor.of("ana"))
 

@@ -357,7 +357,7 @@ def _assess(tmp_path: Path, pid: str, gate: int, value: float) -> Any:
     must = {"security-reviewed": True} if gate == 2 else {}
     docs = [
         {"proposal": pid, "gate": gate, "assessor": a, "ratings": dict(ratings), "must_meet": dict(must)}
-        for a in ("raj", "lee")
+        for a in ("ciso", "demand")
     ]
     return read_assessments([_write(tmp_path, f"{pid}-{gate}.yaml", docs)])
 
@@ -390,7 +390,7 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
     cards = gates.record_scores(store, ledger, _assess(tmp_path, "P-2026-0002", 1, 7), "pmo")
     amended = _write(tmp_path, "b.yaml", _proposal("IT-BRAVO", benefits=[], summary="Changed."))
     intake.file_proposals(store, ledger, intake.validate_submission([amended], IT.policy, {}), "jonas")
-    intake.withdraw(store, ledger, "P-2026-0002", Actor.of("ana"), "No longer needed")
+    intake.withdraw(store, ledger, "P-2026-0002", Actor.of("cio"), "No longer needed")
     # Gate 1: a conditional go with a condition; gate 2 recommended with it still open; the last gate's
     # decision superseded and made again; the condition closed.
     cards += gates.record_scores(store, ledger, _assess(tmp_path, "P-2026-0001", 1, 5.5), "pmo")
@@ -398,14 +398,14 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
     condition = {"text": "Penetration test passed", "owner": "CISO", "due": "2027-02-01"}
     votes = [Vote(member="cio", outcome="conditional-go"), Vote(member="ciso", outcome="conditional-go")]
     board.decide(
-        store, ledger, _decide("P-2026-0001", 1, "conditional-go", votes=votes, conditions=[condition]), Actor.of("ana")
+        store, ledger, _decide("P-2026-0001", 1, "conditional-go", votes=votes, conditions=[condition]), Actor.of("cio")
     )
     cards += gates.record_scores(store, ledger, _assess(tmp_path, "P-2026-0001", 2, 8), "pmo")
     gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")
-    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), Actor.of("ana"))
-    board.supersede(store, ledger, "P-2026-0001", 2, "votes recorded for the wrong proposal", Actor.of("ana"))
-    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), Actor.of("ana"))
-    board.close_condition(store, ledger, "C-2026-0001-G1-1", "passed", Actor.of("ana"))
+    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), Actor.of("cio"))
+    board.supersede(store, ledger, "P-2026-0001", 2, "votes recorded for the wrong proposal", Actor.of("cio"))
+    board.decide(store, ledger, _decide("P-2026-0001", 2, "go"), Actor.of("cio"))
+    board.close_condition(store, ledger, "C-2026-0001-G1-1", "passed", Actor.of("cio"))
     # A paused migrated project without a score and without a report; a report with nothing spent yet.
     migrated = _proposal("IT-DELTA", bucket="run", approved_on="2025-01-20", status="paused")
     projects.import_projects(store, ledger, [_write(tmp_path, "projects.yaml", {"projects": [migrated]})], "pmo")
@@ -429,11 +429,14 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
         decided_by="cio",
         meeting_date=dt.date(2026, 11, 25),
         rationale="Agreed.",
-        votes=[{"member": "cio", "vote": "accept"}, {"member": "coo", "vote": "accept"}],
+        votes=[{"member": "cio", "vote": "accept"}, {"member": "ciso", "vote": "accept"}],
         overrides=[override],
     )
-    review.confirm_review(store, ledger, answer, Actor.of("ana"))
-    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))  # `previous` set
+    review.confirm_review(store, ledger, answer, Actor.of("cio"))
+    # `previous` set; a new board and people: the board in office votes for it
+    adoption.adopt_policy(
+        store, ledger, load_policy("stage-gate"), Actor.of("cio"), votes=["cio=accept", "ciso=accept"]
+    )
 
     with store.read() as conn:
         written = conn.execute(select(LedgerRow.kind, LedgerRow.payload).order_by(LedgerRow.seq)).all()

@@ -61,7 +61,7 @@ def board_answer(quarter: str, **changes: Any) -> ReviewAnswer:
         "decided_by": "ana",
         "meeting_date": "2026-11-25",
         "rationale": "The board accepts the recommendations.",
-        "votes": [{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
+        "votes": [{"member": m, "vote": "accept"} for m in ("ana", "raj", "mia")],
     }
     data.update(changes)
     return ReviewAnswer.model_validate(data)
