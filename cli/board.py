@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -129,6 +130,12 @@ def decide(
     ] = [],  # noqa: B006
     condition: Annotated[list[str], typer.Option(help="'WHAT by YYYY-MM-DD, owner: WHO' (conditional go).")] = [],  # noqa: B006
     conflict: Annotated[list[str], typer.Option(help="A member who declared a conflict (recused).")] = [],  # noqa: B006
+    signature: Annotated[
+        list[str], typer.Option(help="NAME=SIGNATURE from `governance sign` (policies with signed votes).")
+    ] = [],  # noqa: B006
+    print_motion: Annotated[
+        bool, typer.Option("--print-motion", help="Print the motion for voters to sign; record nothing.")
+    ] = False,
     meeting_date: Annotated[
         dt.datetime | None,
         typer.Option(
@@ -154,9 +161,10 @@ def decide(
     from models.records import DecidedPayload
 
     if quarter is not None:
-        if proposal is not None or gate is not None or outcome is not None or condition or conflict:
+        if proposal is not None or gate is not None or outcome is not None or condition or conflict or signature:
             raise typer.BadParameter(
-                "answers a quarterly review: give no PROPOSAL, --gate, --outcome, --condition or --conflict",
+                "answers a quarterly review: give no PROPOSAL, --gate, --outcome, --condition, --conflict "
+                "or --signature",
                 param_hint="'--quarter'",
             )
     else:
@@ -189,6 +197,13 @@ def decide(
     decision = board.decision_from_options(
         db, book, proposal, gate, outcome, by, rationale, vote, condition, conflict, day, actor
     )
+    if print_motion:
+        from governance.canonical import canonical_text
+        from governance.signatures import motion
+
+        sys.stdout.write(canonical_text(motion(decision)) + "\n")
+        return
+    decision = board.with_signatures(decision, signature)
     record = board.decide(db, book, decision, actor)
     decided = record.body_as(DecidedPayload)
     dissent = f"; dissent: {', '.join(decided.dissent)}" if decided.dissent else ""
@@ -315,3 +330,47 @@ def policy_check(
             ", ".join(f"{k} {v}" for k, v in weights[g.number][0].items()),
         )
     out.print(table)
+
+
+@app.command()
+def sign(
+    motion_file: Annotated[
+        Path | None, typer.Argument(help="The motion (JSON) that `governance decide ... --print-motion` printed.")
+    ] = None,
+    key: Annotated[Path | None, typer.Option(help="Your Ed25519 private key (PEM).")] = None,
+    new_key: Annotated[
+        Path | None, typer.Option("--new-key", help="Write a new private key to this file; print its public key.")
+    ] = None,
+) -> None:
+    """Sign your vote on a motion with your own key; the chair passes it to `decide --signature`.
+
+    Your signature binds you to every vote, condition and word of the decision as printed.
+    Example: governance sign motion.json --key ~/.governance/ana.pem
+    A key of your own: governance sign --new-key ~/.governance/ana.pem (public_key goes in the people file)
+    """
+    from governance.adoption import current_policy
+    from governance.errors import ConfigError, DecisionRefused
+    from governance.signatures import new_key_pair, sign_motion
+    from models.decision import DecisionInput
+
+    if new_key is not None:
+        if motion_file is not None or key is not None:
+            raise typer.BadParameter("makes a key: give no MOTION or --key", param_hint="'--new-key'")
+        if new_key.exists():
+            raise ConfigError(f"{new_key} exists: a key is never overwritten")
+        public = new_key_pair(new_key)
+        out.print(f"Wrote {new_key} (keep it to yourself). In the policy's people file: public_key: {public}")
+        return
+    if motion_file is None or key is None:
+        raise typer.BadParameter("give MOTION and --key (or --new-key FILE)", param_hint="'MOTION', '--key'")
+    try:
+        decision = DecisionInput.model_validate_json(motion_file.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{motion_file}: cannot read: {exc.strerror}") from None
+    except ValueError:
+        raise DecisionRefused(f"{motion_file}: not a motion printed by `governance decide --print-motion`") from None
+    _, db = opened()
+    with db.read() as conn:
+        policy = current_policy(conn).policy
+    member, signature = sign_motion(policy, decision, key)
+    out.print(f"--signature {member}={signature}", markup=False)

@@ -117,11 +117,12 @@ class BoardDecision(RunInput):
     votes: str = ""  # "ana=go, raj=go, lee=hold"
     conditions: str = ""  # one per line: "security review by 2027-02-01, owner: CISO"
     conflicts: str = ""  # members who declared a conflict: "tom, mia"
+    signatures: str = ""  # one per line: "ana=SIGNATURE" from `governance sign` (policies with signed votes)
 
 
 def to_decision(proposal_id: str, gate: int, answer: BoardDecision) -> DecisionInput:
     """The UI answer as the same `DecisionInput` the CLI builds (same parsers, same checks)."""
-    return DecisionInput(
+    decision = DecisionInput(
         proposal_id=proposal_id,
         gate=gate,
         outcome=answer.outcome,
@@ -132,6 +133,7 @@ def to_decision(proposal_id: str, gate: int, answer: BoardDecision) -> DecisionI
         conditions=[board.parse_condition(line) for line in answer.conditions.splitlines() if line.strip()],
         conflicts=[c.strip().lower() for c in answer.conflicts.split(",") if c.strip()],
     )
+    return board.with_signatures(decision, [line for line in answer.signatures.splitlines() if line.strip()])
 
 
 @dataclass

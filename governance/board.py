@@ -28,6 +28,7 @@ from governance.intake import find_proposal
 from governance.ledger import Ledger, NewRecord, latest_record
 from governance.lifecycle import check_transition, state_after_decision
 from governance.people import Directory
+from governance.signatures import check_signatures
 from governance.store import Store
 from models.decision import OUTCOMES, ConditionInput, DecisionInput, Vote
 from models.policy import BoardRules, Policy
@@ -54,6 +55,7 @@ __all__ = [
     "recusals",
     "supersede",
     "tally",
+    "with_signatures",
 ]
 
 
@@ -238,6 +240,23 @@ def decision_from_options(
         raise invalid(exc, "decision") from None
 
 
+def with_signatures(decision: DecisionInput, raw: Sequence[str]) -> DecisionInput:
+    """The decision with `NAME=SIGNATURE` entries (from `governance sign`) attached; malformed ones refused."""
+    if not raw:
+        return decision
+    signatures: dict[str, str] = {}
+    for entry in raw:
+        member, sep, text = entry.partition("=")
+        member = member.strip().lower()
+        if not sep or not member or member in signatures:
+            raise DecisionRefused(f"--signature {entry[:40]!r}: expected NAME=SIGNATURE, once per member")
+        signatures[member] = text.strip()
+    try:
+        return DecisionInput.model_validate({**to_plain(decision), "signatures": signatures})
+    except ValidationError as exc:
+        raise invalid(exc, "signature") from None
+
+
 def decide(store: Store, ledger: Ledger, decision: DecisionInput, actor: Actor) -> LedgerRecord:
     """Record a board decision at a gate after checking roster, recusal, quorum and the tally.
 
@@ -270,6 +289,7 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, actor: Actor) 
         check_transition(row.id, row.state, "decided")
         recused = recusals(policy, row.submitter, row.sponsor, decision.conflicts)
         result = _check_board(decision, policy.board, recused)
+        check_signatures(policy, decision)
         acting = authorise(policy, actor, "decide")
         if decision.decided_by != acting.person.id:
             raise DecisionRefused(
@@ -302,6 +322,7 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, actor: Actor) 
             attempt=attempt,
             state_after=state,
             next_gate=decision.gate + 1 if decision.outcome in ("go", "conditional-go") and not last else None,
+            signatures=dict(sorted(decision.signatures.items())),
         )
         projection: dict[str, Any] = {"state": state}
         if decision.outcome in ("go", "conditional-go"):

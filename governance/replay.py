@@ -166,6 +166,7 @@ def _recommended(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
 
 def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     from governance.board import recusals, tally
+    from governance.signatures import signature_problems
 
     loaded = ctx.policy(record.policy_version)
     data = ctx.inputs(record)
@@ -202,6 +203,9 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
         problems.append(f"recused members voted: {', '.join(barred)}")
     if not _same(expected, recorded):
         problems.append(_first_difference(expected, recorded))
+    problems.extend(signature_problems(loaded.policy, decision))
+    if decision.signatures != body.signatures:
+        problems.append("the recorded signatures differ from the decision's")
     return not problems, "; ".join(problems) or f"{decision.outcome}: {result.describe()}"
 
 

@@ -111,3 +111,14 @@ class DecisionInput(BaseModel):
     votes: list[Vote] = Field(default_factory=list)
     conditions: list[ConditionInput] = Field(default_factory=list)
     conflicts: list[MemberName] = Field(default_factory=list)
+    signatures: dict[MemberName, Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]] = Field(
+        default_factory=dict, description="member -> Ed25519 signature of the motion (governance.signatures)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_signatures_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Decisions recorded before votes could be signed must read back to their stored bytes.
+        data: dict[str, Any] = handler(self)
+        if not data.get("signatures"):
+            data.pop("signatures", None)
+        return data

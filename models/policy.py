@@ -313,6 +313,8 @@ class Policy(BaseModel):
     people: list[Person] = Field(default_factory=list)
     roles: dict[Action, list[RoleName]] | None = None
     delegations: list[Delegation] = Field(default_factory=list)
+    # `required`: every vote of a gate decision is signed by its voter (governance.signatures).
+    signatures: Literal["none", "required"] = "none"
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
@@ -380,6 +382,13 @@ class Policy(BaseModel):
                 raise ValueError(f"a delegation names unknown people: {', '.join(unknown)}")
             if d.from_ == d.to:
                 raise ValueError(f"{d.from_} cannot delegate to themselves")
+        if self.signatures == "required":
+            keyless = sorted(m.name for m in self.board.members if m.name in known and not self._key(m.name))
+            if keyless or not self.people:
+                raise ValueError(
+                    "signatures: required needs a public_key for every board member in people; "
+                    f"missing: {', '.join(keyless) or 'a people section'}"
+                )
         if self.roles is not None:
             declared = set(BUILTIN_ROLES) | {r for p in self.people for r in p.roles}
             for action, roles in self.roles.items():
@@ -389,6 +398,9 @@ class Policy(BaseModel):
                         f"roles.{action} names roles nobody has: {', '.join(unknown)} "
                         f"(built in: {', '.join(BUILTIN_ROLES)})"
                     )
+
+    def _key(self, person_id: str) -> str | None:
+        return next((p.public_key for p in self.people if p.id == person_id), None)
 
     def everyone(self) -> list[Person]:
         """The policy's people; a policy without a `people:` section has its board members as people."""

@@ -229,7 +229,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
         decided = [records_for(conn, pid)[-1] for pid in gated]
         confirmed = records_for(conn, "Q-2026Q3")
     store.dispose()
-    assert [(r.kind, r.outcome, r.recorded_by) for r in decided] == [("decided", "hold", "secretary")] * 4
+    assert [(r.kind, r.outcome, r.recorded_by) for r in decided] == [("decided", "hold", "ana")] * 4
     assert [r.kind for r in confirmed] == ["selected", "review-proposed", "review-confirmed"]
     verified = run(tmp_path, "verify", env={"GOVERNANCE_DATABASE_URL": governance_url})
     assert (verified.returncode, verified.stderr) == (0, ""), verified.stdout
@@ -238,7 +238,13 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
 
 def _confirm(api: str, review: str, meeting_date: str) -> dict[str, object]:
     """The board accepts a suspended review through the API, as the UI's Resume form sends it; the finished run."""
-    answer = {"decided_by": "ana", "meeting_date": meeting_date, "rationale": "Accepted.", "overrides": ""}
+    answer = {
+        "decided_by": "ana",
+        "meeting_date": meeting_date,
+        "rationale": "Accepted.",
+        "overrides": "",
+        "votes": "ana=accept\nraj=accept\nmia=accept",
+    }
     post(f"{api}/flow_runs/{review}/resume", {"run_input": answer})
     return wait(api, review, FINISHED, 600)
 

@@ -190,6 +190,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
             "meeting_date": "2026-10-28",
             "rationale": "Accepted, with one change.",
             "overrides": "P-2026-0003 = pause: wait for the pricing offer",
+            "votes": "ana=accept\nraj=accept\nmia=accept",
         }
         with temporary_settings({PREFECT_API_URL: api}):
             resume_flow_run(review_id, run_input=confirmation)
