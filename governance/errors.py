@@ -9,7 +9,9 @@
     ├── TransitionError(RuntimeError)    the lifecycle does not allow that change now
     ├── ConflictError(RuntimeError)      another writer got there first
     ├── StoreError(RuntimeError)         database unreachable or not initialised
-    └── IntegrityError(RuntimeError)     the ledger or a snapshot does not verify
+    ├── IntegrityError(RuntimeError)     the ledger or a snapshot does not verify
+    ├── Unverifiable(RuntimeError)       a pack that cannot be verified (unsigned, offline)
+    └── UnreadableFile(ValueError)       a file to check that cannot be read as a pack
 
 The CLI prints any of these as one line and exits non-zero; anything else is a bug.
 """
@@ -34,6 +36,7 @@ __all__ = [
     "StoreError",
     "TransitionError",
     "UnreadableFile",
+    "Unverifiable",
 ]
 
 ErrorCode = Literal[
@@ -47,6 +50,7 @@ ErrorCode = Literal[
     "store-unavailable",
     "store-not-initialised",
     "ledger-broken",
+    "unverifiable",
 ]
 
 ProblemCode = Literal[
@@ -155,3 +159,10 @@ class UnreadableFile(GovernanceError, ValueError):
     """A file the engine was asked to check (a decision pack) that cannot be read as one: named, no traceback."""
 
     code: ErrorCode = "input-refused"
+
+
+class Unverifiable(GovernanceError, RuntimeError):
+    """A pack nothing was found wrong with, but that could not be verified either: an unsigned pack offline
+    (its pages are checkable only against the ledger), an audit extract of a ledger that has grown since."""
+
+    code: ErrorCode = "unverifiable"
