@@ -9,10 +9,13 @@ identifier of the signed revision is derived from the first instead of drawn at 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +164,24 @@ class SignatureCheck:
 def check_signatures(data: bytes, cert_path: Path | None = None) -> list[SignatureCheck]:
     """Every signature in the PDF: intact (the signed bytes hash right), valid (the signature verifies),
     trusted (chains to `cert_path` when given), and covering the whole file (nothing appended after)."""
+    with _quiet_pyhanko():
+        return _check_signatures(data, cert_path)
+
+
+@contextlib.contextmanager
+def _quiet_pyhanko() -> Iterator[None]:
+    """pyHanko logs what it finds wrong with a file, with a traceback (an update after the signature: "Error
+    in diff operation"); the caller reports it in its own words."""
+    log = logging.getLogger("pyhanko")
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _check_signatures(data: bytes, cert_path: Path | None) -> list[SignatureCheck]:
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -201,6 +222,12 @@ def signature_update(data: bytes) -> tuple[bytes, list[str]]:
     resources, an attachment, another object) is listed, as is any revision beyond those two. The first
     revision is what `verify-pack` compares with the pack re-rendered from the ledger.
     """
+
+    with _quiet_pyhanko():
+        return _signature_update(data)
+
+
+def _signature_update(data: bytes) -> tuple[bytes, list[str]]:
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.reader import PdfFileReader
 
