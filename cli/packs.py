@@ -106,11 +106,13 @@ def verify_pack(
 ) -> None:
     """Check packs: is each file, byte for byte, the pack the ledger makes, as it was written?
 
-    Online, the attached records must be the ledger's, and the file must be the pack rendered again
-    from the ledger, byte for byte (a signed pack: the bytes it signed); any change to a page fails,
-    naming the page. Offline, a signed pack is checked by its signature (valid, covering the whole
-    file); an unsigned pack cannot be verified offline. With a signing key configured, every pack must
-    be signed with it. Exits 1 unless every pack is verified.
+    Online: the attached records must be the ledger's, and the file the pack re-rendered from the ledger.
+
+    A signed pack is compared up to its signature, which must cover the whole file. Any change fails.
+
+    Offline: a signed pack is checked by its signature; an unsigned one cannot be verified offline.
+
+    With a signing key configured, every pack must be signed with it. Exits 1 unless all are verified.
 
     Example: governance verify-pack out/board-pack-2026Q4.pdf
     """
