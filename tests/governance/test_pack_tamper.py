@@ -230,3 +230,52 @@ def test_a_pack_made_before_its_decision_was_superseded_still_verifies(tmp_path:
         assert (result.ok, result.remade, result.problems) == (True, True, [])
     [problem] = check_pack(_file(tmp_path, _appended(before, _stamp(1))), db).problems
     assert PAGE_1.fullmatch(problem), problem
+
+
+def test_an_audit_extract_verifies_until_the_ledger_grows_then_only_its_signature_vouches(tmp_path: Path) -> None:
+    """An audit extract shows the chain verification of the whole ledger of its day: it is re-rendered (with
+    replay, or without as its first page says) while the ledger is as it was; once the ledger has grown an
+    unsigned extract is unverifiable and a signed one stands on its signature."""
+    from governance import board
+    from governance.clock import FixedClock, SeededIds
+    from governance.ledger import Ledger
+    from governance.packs import audit_job
+    from governance.replay import describe_replay
+
+    from .test_packs import START
+
+    db = build_gate_db(tmp_path / "db")
+    day = START.date()
+    with describe_replay(db) as replay:
+        replayed = write_pack(audit_job(db, day, day, tmp_path / "replayed", replay))
+    plain = write_pack(audit_job(db, day, day, tmp_path / "plain"))
+    key, cert = init_keys(tmp_path / "keys", "Nordwind GmbH", dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    signed = _file(tmp_path, plain.read_bytes(), "signed.pdf")
+    sign_pack(signed, START, key, cert)
+    for path in (replayed, plain, signed):
+        result = check_pack(path, db)
+        assert (result.ok, result.remade, result.pack) == (True, True, f"audit extract {day}..{day}"), result
+    ledger = Ledger(FixedClock(START + dt.timedelta(days=1)), SeededIds("later"), engine_version="test")
+    board.supersede(db, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", "secretary")
+    grown = check_pack(plain, db)
+    assert (grown.problems, grown.remade, grown.unverifiable) == (
+        [],
+        False,
+        "an audit extract cannot be re-rendered once the ledger has grown (it shows the chain of its day): "
+        "make it again to check it, or sign extracts",
+    )
+    vouched = check_pack(signed, db, cert)
+    assert (vouched.ok, vouched.remade, vouched.against_ledger, vouched.problems) == (True, False, True, [])
+
+
+def test_a_changed_character_in_the_signature_s_value_is_caught(packs: Packs, tmp_path: Path) -> None:
+    """pyHanko reads past a changed byte of the value's zero padding, or a hex digit in lower case: the
+    signature still validates, but the file is not as signed."""
+    value = packs.signed.index(b"/Contents <") + len(b"/Contents <")
+    end = packs.signed.index(b">", value)
+    padding, letter = end - 1, value + next(i for i, c in enumerate(packs.signed[value:end]) if chr(c) in "ABCDEF")
+    for at, byte in ((padding, b"1"), (letter, packs.signed[letter : letter + 1].lower())):
+        data = packs.signed[:at] + byte + packs.signed[at + 1 :]
+        result = check_pack(_file(tmp_path, data), None, packs.cert)
+        assert [s.ok for s in result.signatures] == [True]  # pyHanko: intact, valid, whole file
+        assert result.problems == ["signature GovernanceSignature: its value is not as written (altered)"]
