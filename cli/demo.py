@@ -240,5 +240,5 @@ def run_demo(folder: Path, console: Console) -> None:
             markup=False,
         )
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
-    console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (also --offline, without the database)")
+    console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (--offline: a signed pack, by signature)")
     store.dispose()

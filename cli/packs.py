@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
+
+if TYPE_CHECKING:
+    from governance.packs.check import PackCheck
 
 from cli.context import JsonOption, err, load_settings, opened, out, print_json, store
-from governance.errors import IntegrityError, NotFoundError
+from governance.errors import IntegrityError, NotFoundError, Unverifiable
 
 __all__ = ["app", "pack_app"]
 
@@ -94,13 +96,25 @@ def pack_audit(
 def verify_pack(
     paths: Annotated[list[Path], typer.Argument(help="Pack files (PDF).")],
     offline: Annotated[
-        bool, typer.Option("--offline", help="Check the pack against itself and its signature only.")
+        bool,
+        typer.Option(
+            "--offline",
+            help="Without the database: the pack against itself and its signature (unsigned: unverifiable).",
+        ),
     ] = False,
     json_: JsonOption = False,
 ) -> None:
-    """Check packs: the attached records re-hash, every page's stamp, the signature, and the ledger.
+    """Check packs: is each file, byte for byte, the pack the ledger makes, as it was written?
 
-    Exits 1 if any check fails. Example: governance verify-pack out/board-pack-2026Q4.pdf
+    Online: the attached records must be the ledger's, and the file the pack re-rendered from the ledger.
+
+    A signed pack is compared up to its signature, which must cover the whole file. Any change fails.
+
+    Offline: a signed pack is checked by its signature; an unsigned one cannot be verified offline.
+
+    With a signing key configured, every pack must be signed with it. Exits 1 unless all are verified.
+
+    Example: governance verify-pack out/board-pack-2026Q4.pdf
     """
     from dataclasses import asdict
 
@@ -121,23 +135,40 @@ def verify_pack(
         print_json([dict(asdict(r), ok=r.ok) for r in results])
     else:
         for r in results:
-            signed = (
-                "; signature "
-                + ", ".join("trusted" if s.trusted else "valid, not checked against a key" for s in r.signatures)
-                if r.signatures
-                else "; not signed"
-            )
-            where = "matches the ledger" if r.against_ledger else "offline: the pack against itself"
             if r.ok:
-                out.print(
-                    f"{r.path}: verified ({r.records} record(s), head {r.head[:20] if r.head else '-'}..., "
-                    f"stamps on all {r.pages} pages, {where}{signed}).",
-                    markup=False,
-                )
-            else:
+                out.print(f"{r.path}: verified {_proof(r)}.", markup=False)
+            elif r.problems:
                 err.print(f"{r.path}: FAILED", markup=False)
                 for problem in r.problems:
-                    err.print(f"  {escape(problem)}", markup=False)
-    failed = [r for r in results if not r.ok]
+                    err.print(f"  {problem}", markup=False)
+            elif len(results) > 1:  # one pack alone: the error line below says it
+                err.print(f"{r.path}: UNVERIFIABLE: {r.unverifiable}", markup=False)
+    failed = [r for r in results if r.problems]
     if failed:
         raise IntegrityError(f"{len(failed)} of {len(results)} pack(s) failed verification: {failed[0].problems[0]}")
+    unverified = [r for r in results if not r.ok]
+    if len(results) == 1 and unverified:
+        raise Unverifiable(f"{unverified[0].path}: {unverified[0].unverifiable}")
+    if unverified:
+        raise Unverifiable(
+            f"{len(unverified)} of {len(results)} pack(s) could not be verified: {unverified[0].unverifiable}"
+        )
+
+
+def _proof(r: PackCheck) -> str:
+    """What a verified pack was shown to be, and its counts: the line after its path."""
+    head = f"head {r.head[:20] if r.head else '-'}..."
+    signed = (
+        "signature " + ", ".join("trusted" if s.trusted else "valid, not checked against a key" for s in r.signatures)
+        if r.signatures
+        else "not signed"
+    )
+    counts = f"{r.records} record(s), {head}"
+    if r.remade:
+        return f"as the pack re-rendered from the ledger, byte for byte ({counts}, {r.pages} pages; {signed})"
+    if r.against_ledger:  # an audit extract of a ledger grown since: its records match, its signature holds
+        return (
+            f"by its signature; its records match the ledger, which has grown since ({counts}, "
+            f"stamps on all {r.pages} pages; {signed})"
+        )
+    return f"offline, by its signature ({counts}, stamps on all {r.pages} pages; {signed})"

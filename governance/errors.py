@@ -10,7 +10,8 @@
     ├── ConflictError(RuntimeError)      another writer got there first
     ├── StoreError(RuntimeError)         database unreachable or not initialised
     ├── IntegrityError(RuntimeError)     the ledger or a snapshot does not verify
-    ├── UnreadableFile(ValueError)       a file to check (a pack) that cannot be read as one
+    ├── Unverifiable(RuntimeError)       a pack that cannot be verified (unsigned, offline)
+    ├── UnreadableFile(ValueError)       a file to check that cannot be read as a pack
     ├── IdentityError(LookupError)       a name that is no person, or could be several
     └── Forbidden(PermissionError)       the role matrix does not allow this person this action
 
@@ -39,6 +40,7 @@ __all__ = [
     "StoreError",
     "TransitionError",
     "UnreadableFile",
+    "Unverifiable",
 ]
 
 ErrorCode = Literal[
@@ -56,6 +58,7 @@ ErrorCode = Literal[
     "ambiguous-person",
     "forbidden",
     "not-authenticated",
+    "unverifiable",
 ]
 
 ProblemCode = Literal[
@@ -169,6 +172,13 @@ class UnreadableFile(GovernanceError, ValueError):
     """A file the engine was asked to check (a decision pack) that cannot be read as one: named, no traceback."""
 
     code: ErrorCode = "input-refused"
+
+
+class Unverifiable(GovernanceError, RuntimeError):
+    """A pack nothing was found wrong with, but that could not be verified either: an unsigned pack offline
+    (its pages are checkable only against the ledger), an audit extract of a ledger that has grown since."""
+
+    code: ErrorCode = "unverifiable"
 
 
 class IdentityError(GovernanceError, LookupError):

@@ -9,17 +9,20 @@ identifier of the signed revision is derived from the first instead of drawn at 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from governance.errors import ConfigError, IntegrityError
 
-__all__ = ["SignatureCheck", "check_signatures", "init_keys", "sign_pdf"]
+__all__ = ["SignatureCheck", "check_signatures", "init_keys", "sign_pdf", "signature_update"]
 
 KEY_NAME = "signing-key.pem"
 CERT_NAME = "signing-cert.pem"
@@ -161,6 +164,24 @@ class SignatureCheck:
 def check_signatures(data: bytes, cert_path: Path | None = None) -> list[SignatureCheck]:
     """Every signature in the PDF: intact (the signed bytes hash right), valid (the signature verifies),
     trusted (chains to `cert_path` when given), and covering the whole file (nothing appended after)."""
+    with _quiet_pyhanko():
+        return _check_signatures(data, cert_path)
+
+
+@contextlib.contextmanager
+def _quiet_pyhanko() -> Iterator[None]:
+    """pyHanko logs what it finds wrong with a file, with a traceback (an update after the signature: "Error
+    in diff operation"); the caller reports it in its own words."""
+    log = logging.getLogger("pyhanko")
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _check_signatures(data: bytes, cert_path: Path | None) -> list[SignatureCheck]:
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -190,3 +211,109 @@ def check_signatures(data: bytes, cert_path: Path | None = None) -> list[Signatu
             )
         )
     return out
+
+
+def signature_update(data: bytes) -> tuple[bytes, list[str]]:
+    """A signed pack's first revision (the pack as rendered) and what its signature's update does beyond signing.
+
+    A pack is signed by one incremental update appended to the rendered bytes. That update may add the
+    signature (its field, an invisible widget on a page, the form) and touch the catalog, the document
+    information and the XMP metadata as pyHanko does; anything else it changes (a page's content, its
+    resources, an attachment, another object) is listed, as is any revision beyond those two. The first
+    revision is what `verify-pack` compares with the pack re-rendered from the ledger.
+    """
+
+    with _quiet_pyhanko():
+        return _signature_update(data)
+
+
+def _signature_update(data: bytes) -> tuple[bytes, list[str]]:
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    revisions = reader.xrefs.total_revisions
+    start = reader.xrefs.get_startxref_for_revision(0)
+    end = data.find(b"%%EOF", start)
+    end = len(data) if end < 0 else end + len(b"%%EOF")
+    while end < len(data) and data[end : end + 1] in (b"\r", b"\n"):
+        end += 1
+    if revisions != 2:
+        return data[:end], [f"the file has {revisions} revisions, a signed pack two (the pack, then its signature)"]
+    problems = [
+        f"signature {e.field_name}: its value is not as written (altered)"
+        for e in reader.embedded_signatures
+        if not _canonical_value(data, list(e.byte_range))
+    ]
+    old, new = reader.get_historical_resolver(0), reader.get_historical_resolver(1)
+    old_trailer, new_trailer = old.trailer_view, new.trailer_view
+    for key in ("/Root", "/Info"):
+        if dict.get(old_trailer, key) != dict.get(new_trailer, key):
+            problems.append(f"the signature's update replaces the document's {key[1:]}")
+    root, info = old_trailer.raw_get("/Root"), dict.get(old_trailer, "/Info")
+    metadata = dict.get(old.root, "/Metadata")
+    pages = {page.reference for page in _pages(old)}
+    allowed: dict[Any, frozenset[str]] = {root.reference: frozenset({"/AcroForm", "/Extensions"})}
+    allowed |= {ref: frozenset({"/Annots"}) for ref in pages}
+    if info is not None:
+        allowed[info.reference] = frozenset({"/Producer", "/ModDate"})
+    changed_refs = new.explicit_refs_in_revision()  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+    for ref in sorted(changed_refs, key=lambda r: (r.idnum, r.generation)):
+        if reader.xrefs.get_introducing_revision(ref) == 1:
+            continue  # new objects are drawn only through the catalog or a page, whose changes are checked here
+        if metadata is not None and ref == metadata.reference:
+            continue  # pyHanko writes the XMP metadata again (producer, dates)
+        before, after = old(ref), new(ref)
+        keys = allowed.get(ref)
+        if keys is None or not isinstance(before, generic.DictionaryObject) or isinstance(after, generic.StreamObject):
+            problems.append(f"the signature's update changes object {ref.idnum} (only the signature may be added)")
+            continue
+        changed = {k for k in set(before) | set(after) if dict.get(before, k) != dict.get(after, k)}
+        if changed - keys:
+            problems.append(f"the signature's update changes {', '.join(sorted(changed - keys))} of object {ref.idnum}")
+        if "/Annots" in changed:
+            kept = list(before.get("/Annots") or [])
+            added = list(after.get("/Annots") or [])
+            if [a.reference for a in added[: len(kept)]] != [a.reference for a in kept] or not all(
+                _invisible_signature(a.get_object()) for a in added[len(kept) :]
+            ):
+                problems.append(f"the signature's update adds to page object {ref.idnum} more than a signature")
+    return data[:end], problems
+
+
+def _pages(resolver: Any) -> list[Any]:
+    """Every page of a revision: the indirect references to its page dictionaries, in order."""
+    out: list[Any] = []
+    todo = [resolver.root.raw_get("/Pages")]
+    while todo:
+        node = todo.pop(0)
+        obj = node.get_object()
+        if obj.get("/Type") == "/Pages":
+            todo[:0] = list(obj.raw_get("/Kids"))
+        else:
+            out.append(node)
+    return out
+
+
+def _invisible_signature(annot: Any) -> bool:
+    rect = [float(v) for v in annot.get("/Rect", [0, 0, 1, 1])]
+    zero_area = rect[0] == rect[2] or rect[1] == rect[3]
+    return bool(annot.get("/FT") == "/Sig" and annot.get("/Subtype") == "/Widget" and zero_area)
+
+
+def _canonical_value(data: bytes, byte_range: list[int]) -> bool:
+    """Whether the signature's value, the one part of the file its digest leaves out, is as pyHanko writes it:
+    `<`, the signature's DER in upper-case hex, zeros up to the space reserved, `>`. pyHanko reads past other
+    padding and either case of hex, so a byte changed there would otherwise go unnoticed."""
+    hole = data[byte_range[0] + byte_range[1] : byte_range[2]]
+    digits = hole[1:-1]
+    if hole[:1] != b"<" or hole[-1:] != b">" or digits.translate(None, b"0123456789ABCDEF") or len(digits) % 2:
+        return False
+    value = bytes.fromhex(digits.decode())
+    if len(value) < 2 or value[0] != 0x30:
+        return False
+    size, start = value[1], 2  # DER: a SEQUENCE, its length in short or long form, then that many bytes
+    if size & 0x80:
+        width, start = size & 0x7F, 2 + (size & 0x7F)
+        size = int.from_bytes(value[2:start], "big") if 0 < width <= 4 else len(value)
+    return start + size <= len(value) and not value[start + size :].strip(b"\0")

@@ -2,7 +2,8 @@
 
 Data comes from the ledger (`data`), HTML from Jinja2 templates in report_templates/
 (`templates`), PDF/A-3b from WeasyPrint through a fetcher that reads only that folder
-(`render`, `fetcher`); `reader` opens a pack again for `verify-pack`.
+(`render`, `fetcher`); `reader` opens a pack again for `verify-pack`, `remake` makes it again from the
+ledger to compare byte for byte (`check`).
 
 Attachments: a one-record pack embeds `decision-record.json` (one JSON object), a many-record
 pack `records.jsonl` (one object per line); each object holds a ledger record's stored columns

@@ -98,9 +98,15 @@ def _scaled(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def gate_content(conn: Connection, proposal_id: str, gate: int, *, pre_read: bool = False) -> PackContent:
-    """The gate pre-read (recommendation, no decision) or decision pack for one proposal at one gate."""
-    history = records_for(conn, proposal_id)
+def gate_content(
+    conn: Connection, proposal_id: str, gate: int, *, pre_read: bool = False, as_of: int | None = None
+) -> PackContent:
+    """The gate pre-read (recommendation, no decision) or decision pack for one proposal at one gate.
+
+    `as_of` (a sequence number) makes the pack as it was when that record was the ledger's newest: what
+    `verify-pack` re-renders a pack from (a later supersession shows in the pack made after it).
+    """
+    history = [r for r in records_for(conn, proposal_id) if as_of is None or r.seq <= as_of]
     if not history:
         raise NotFoundError(f"no proposal {proposal_id}")
     by_seq = {r.seq: r for r in history}
@@ -201,10 +207,13 @@ def _new_bucket(name: str) -> dict[str, Any]:
     return {"bucket": name, "projects": 0, "ecv": Decimal(0), "outcomes": {}, "spend": None}
 
 
-def quarter_content(conn: Connection, quarter: str) -> PackContent:
-    """The quarterly board pack from the quarter's review-proposed, selected, review-confirmed, reviewed."""
+def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None) -> PackContent:
+    """The quarterly board pack from the quarter's review-proposed, selected, review-confirmed, reviewed.
+
+    `as_of` (a sequence number): the pack as it was when that record was the ledger's newest (see gate_content).
+    """
     subject = f"Q-{quarter}"
-    history = records_for(conn, subject)
+    history = [r for r in records_for(conn, subject) if as_of is None or r.seq <= as_of]
     proposed_all = [r for r in history if r.kind == "review-proposed"]
     if not proposed_all:
         raise NotFoundError(f"no review proposed for {quarter}: run `governance review --quarter {quarter}`")
@@ -223,7 +232,9 @@ def quarter_content(conn: Connection, quarter: str) -> PackContent:
         reviewed = [
             r
             for r in iter_records(conn, since_seq=confirmed.seq + 1)
-            if r.kind == "reviewed" and r.body_as(ReviewedPayload).confirmed_seq == confirmed.seq
+            if r.kind == "reviewed"
+            and (as_of is None or r.seq <= as_of)
+            and r.body_as(ReviewedPayload).confirmed_seq == confirmed.seq
         ]
     plan = proposed.body_as(ReviewProposedPayload)
     sel = selected.body_as(SelectedPayload) if selected is not None else None

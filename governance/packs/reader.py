@@ -84,8 +84,11 @@ def _page_text(page: Any) -> tuple[str, str]:
     return page.extract_text(visitor_text=visit) or "", "".join(foot)
 
 
-def read_pack(path: Path) -> PackContents:
+def read_pack(path: Path, *, text: bool = True) -> PackContents:
     """Open a pack with pypdf and read everything `verify-pack` needs from it.
+
+    Without `text`, the pages' text and stamps are not read (`pages` and `stamps` stay empty): reading them
+    is most of the time this takes.
 
     Raises:
         UnreadableFile: the file cannot be read, is not a PDF pypdf can read (a damaged one raises any of
@@ -95,7 +98,7 @@ def read_pack(path: Path) -> PackContents:
     level = pypdf_log.level
     pypdf_log.setLevel(logging.CRITICAL + 1)  # its warnings on a damaged file ("EOF marker not found"): ours say it
     try:
-        contents = _read_pack(path)
+        contents = _read_pack(path, text)
     except OSError as exc:
         raise UnreadableFile(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     except Exception as exc:
@@ -109,7 +112,7 @@ def read_pack(path: Path) -> PackContents:
     return contents
 
 
-def _read_pack(path: Path) -> PackContents:
+def _read_pack(path: Path, text: bool) -> PackContents:
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))
@@ -127,7 +130,7 @@ def _read_pack(path: Path) -> PackContents:
         records = [json.loads(attachments["decision-record.json"])]
     elif "records.jsonl" in attachments:
         records = [json.loads(line) for line in attachments["records.jsonl"].decode().splitlines() if line]
-    texts = [_page_text(page) for page in reader.pages]
+    texts = [_page_text(page) for page in reader.pages] if text else []
     pages = [text for text, _ in texts]
     return PackContents(
         path=Path(path),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -305,8 +307,15 @@ def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(propose
         tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf", str(tmp_path / "out" / "audit-2026-11-23-2026-11-23.pdf")
     )
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.splitlines()[0].startswith("out/board-pack-2026Q3.pdf: verified (11 record(s), head 28:")
-    assert checked.stdout.splitlines()[0].endswith("matches the ledger; signature trusted).")
+    board, audited = checked.stdout.splitlines()
+    assert board.startswith(
+        "out/board-pack-2026Q3.pdf: verified as the pack re-rendered from the ledger, byte for byte "
+        "(11 record(s), head 28:"
+    )
+    assert board.endswith("..., 12 pages; signature trusted).")
+    assert audited.startswith(
+        f"{tmp_path / 'out' / 'audit-2026-11-23-2026-11-23.pdf'}: verified as the pack re-rendered"
+    )
     # An attacker with database access changes one byte of a recorded outcome.
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TRIGGER ledger_no_update")
@@ -314,9 +323,15 @@ def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(propose
         swap = 'replace(payload, \'"outcome":"continue"\', \'"outcome":"continuf"\')'
         conn.execute(f"UPDATE ledger SET payload = {swap} WHERE seq = ?", (seq,))
     broken = run(tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf")
-    assert broken.returncode == 1
-    assert broken.stderr.splitlines()[1] == f"  record {seq}: differs from the ledger in payload"
-    assert broken.stderr.splitlines()[-1].startswith("error[ledger-broken]: 1 of 1 pack(s) failed verification: record")
+    assert (broken.returncode, broken.stdout) == (1, "")
+    assert broken.stderr == (
+        "out/board-pack-2026Q3.pdf: FAILED\n"
+        f"  record {seq}: differs from the ledger in payload\n"
+        "  the ledger cannot make the quarterly board pack 2026Q3 again (the reviewed payload does not fit "
+        "ReviewedPayload: outcome: Input should be 'continue', 'pause', 'resume', 'stop' or 'complete' "
+        "[payload-invalid])\n"
+        f"error[ledger-broken]: 1 of 1 pack(s) failed verification: record {seq}: differs from the ledger in payload\n"
+    )
     offline = run(tmp_path, "verify-pack", "--offline", "out/board-pack-2026Q3.pdf")
     assert offline.returncode == 0  # the pack itself is intact: only the ledger changed
     replayed = run(tmp_path, "replay", str(seq))
@@ -330,3 +345,44 @@ def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(propose
     forged = run(tmp_path, "verify-pack", "--offline", "out/tampered.pdf")
     assert forged.returncode == 1
     assert "  signature GovernanceSignature: not intact" in forged.stderr.splitlines()
+
+
+def test_verify_pack_names_a_page_drawn_over_and_calls_an_unsigned_pack_unverifiable_offline(
+    proposed: Path, tmp_path: Path
+) -> None:
+    """An unsigned board pack with "BOARD DECIDED KILL" drawn over page 1 keeps its attachment and its
+    stamps: online it fails, naming the page; offline no unsigned pack is verified, tampered or not."""
+    from pypdf import PdfReader, PdfWriter
+    from weasyprint import HTML
+
+    from governance.packs.remake import first_difference
+
+    _copy(proposed, tmp_path)
+    assert run(tmp_path, *DECIDE_Q3).returncode == 0
+    assert run(tmp_path, "pack", "quarter", "2026Q3").returncode == 0
+    genuine = (tmp_path / "out" / "board-pack-2026Q3.pdf").read_bytes()
+    good = run(tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf")
+    assert (good.returncode, good.stderr) == (0, "")
+    assert re.fullmatch(
+        r"out/board-pack-2026Q3\.pdf: verified as the pack re-rendered from the ledger, byte for byte "
+        r"\(11 record\(s\), head 28:[0-9a-f]{17}\.\.\., 12 pages; not signed\)\.\n",
+        good.stdout,
+    ), good.stdout
+    stamp = HTML(string='<p style="font: bold 40pt sans-serif; color: #c00">BOARD DECIDED KILL</p>').write_pdf()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(genuine)))
+    writer.pages[0].merge_page(PdfReader(io.BytesIO(stamp)).pages[0])
+    writer.write(tmp_path / "out" / "tampered.pdf")
+    at = first_difference((tmp_path / "out" / "tampered.pdf").read_bytes(), genuine)
+    tampered = run(tmp_path, "verify-pack", "out/tampered.pdf")
+    problem = f"page 1 differs from the pack re-rendered from the ledger (first difference at byte {at})"
+    assert (tampered.returncode, tampered.stdout) == (1, "")
+    assert tampered.stderr == (
+        f"out/tampered.pdf: FAILED\n  {problem}\nerror[ledger-broken]: 1 of 1 pack(s) failed verification: {problem}\n"
+    )
+    for name in ("board-pack-2026Q3.pdf", "tampered.pdf"):
+        offline = run(tmp_path, "verify-pack", "--offline", f"out/{name}")
+        assert (offline.returncode, offline.stdout) == (1, "")
+        assert offline.stderr == (
+            f"error[unverifiable]: out/{name}: an unsigned pack cannot be verified offline: its pages can be "
+            "checked only against the ledger (run verify-pack without --offline)\n"
+        )

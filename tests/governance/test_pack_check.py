@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from governance.packs import PackAttachment, gate_job, write_pack
-from governance.packs.check import check_pack, sign_pack
+from governance.packs.check import UNSIGNED_OFFLINE, check_pack, sign_pack
 from governance.signing import init_keys
 from governance.store import Store
 
@@ -24,10 +24,11 @@ def gate_db(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def test_a_pack_as_written_checks_out_offline_and_against_the_ledger(gate_db: Store, tmp_path: Path) -> None:
     path = write_pack(gate_job(gate_db, "P-2026-0001", 1, tmp_path))
-    offline = check_pack(path)
-    assert (offline.ok, offline.against_ledger, offline.records, offline.signatures) == (True, False, 1, [])
+    offline = check_pack(path)  # unsigned: nothing wrong with it, but nothing proven either
+    assert (offline.problems, offline.against_ledger, offline.records, offline.signatures) == ([], False, 1, [])
+    assert (offline.ok, offline.unverifiable) == (False, UNSIGNED_OFFLINE)
     online = check_pack(path, gate_db)
-    assert (online.ok, online.against_ledger, online.problems) == (True, True, [])
+    assert (online.ok, online.against_ledger, online.remade, online.problems) == (True, True, True, [])
     assert online.head is not None and online.head.startswith(f"{json.loads(_attached(path))['seq']}:")
 
 
@@ -71,43 +72,15 @@ def test_signed_packs_check_their_signature(gate_db: Store, tmp_path: Path) -> N
     assert "signature GovernanceSignature: not intact" in check_pack(path, gate_db, cert).problems
 
 
-def test_damaged_packs_get_one_clear_error_or_fail_their_check(gate_db: Store, tmp_path: Path) -> None:
-    """200 seeded single-byte changes anywhere in a pack: each either fails the check with its problems or is
-    refused as unreadable, naming the file; never a traceback. (That every change is *detected* needs the
-    re-rendered comparison of issue 11: a byte in an unused part of a PDF changes nothing a reader sees.)"""
-    import random
-
-    from governance.errors import UnreadableFile
-
-    pack = write_pack(gate_job(gate_db, "P-2026-0001", 1, tmp_path)).read_bytes()
-    rng = random.Random(20261202)
-    outcomes = {"unreadable": 0, "problems": 0, "passed": 0}
-    damaged = tmp_path / "damaged.pdf"
-    for _ in range(200):
-        data = bytearray(pack)
-        at = rng.randrange(len(data))
-        data[at] = (data[at] + rng.randrange(1, 256)) % 256
-        damaged.write_bytes(bytes(data))
-        try:
-            result = check_pack(damaged, gate_db)
-        except UnreadableFile as refused:
-            assert str(refused).startswith(f"{damaged}: "), str(refused)
-            assert str(refused).endswith("[input-refused]")
-            outcomes["unreadable"] += 1
-            continue
-        outcomes["problems" if result.problems else "passed"] += 1
-    assert sum(outcomes.values()) == 200
-    assert outcomes["unreadable"] > 0 and outcomes["problems"] > 0, outcomes
-
-
 def test_a_stamp_written_in_the_page_s_text_is_not_taken_for_the_stamp(gate_db: Store, tmp_path: Path) -> None:
     """Text in the body that reads like a stamp (a submitter may write anything in a summary) is not the
-    stamp: the stamp is read from the page's foot."""
+    stamp: the stamp is read from the page's foot. (Offline: online, this pack is not the one the ledger
+    makes, and fails as such.)"""
     job = gate_job(gate_db, "P-2026-0001", 1, tmp_path)
     fake = f"<p>Record 1 sha256 {'0' * 64}</p><p>Ledger head 1:{'0' * 64}</p>"
     path = write_pack(dataclasses.replace(job, html=job.html.replace("<body>", f"<body>{fake}", 1)))
-    result = check_pack(path, gate_db)
-    assert (result.ok, result.problems) == (True, [])
+    result = check_pack(path)
+    assert (result.problems, result.unverifiable) == ([], UNSIGNED_OFFLINE)
     from governance.packs import read_pack
 
     contents = read_pack(path)
