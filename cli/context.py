@@ -75,10 +75,20 @@ def acting(db: Store, as_: str | None = None) -> Actor:
 
 
 def recorded_as(db: Store) -> str:
-    """The ledger's name for the authenticated actor on steps the role matrix does not guard."""
-    from governance.authority import authenticated, recorder
+    """The ledger's name for the authenticated actor on steps the role matrix does not guard (submit,
+    score, review): the person their account maps to under the policy in force, else the account."""
+    from governance.adoption import adopted_policy
+    from governance.authority import authenticated
+    from governance.people import Directory
 
-    return recorder(db, authenticated(db))
+    actor = authenticated(db)
+    with db.read() as conn:
+        loaded = adopted_policy(conn)
+    if loaded is not None and actor.account is not None:
+        person = Directory.of(loaded.policy).for_account(actor.account)
+        if person is not None:
+            return person.id
+    return actor.describe()
 
 
 def print_json(data: Any) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
-from governance.authority import Actor, authorise, carried
+from governance.authority import Actor, authorise, carried, parse_review_votes
 from governance.canonical import canonical_text
 from governance.errors import DecisionRefused, StoreError
 from governance.ledger import Ledger, NewRecord, put_policy
@@ -74,8 +74,6 @@ def adopt_policy(
         Forbidden: the actor may not adopt a policy.
         DecisionRefused: a change of authority without the board's votes carrying it.
     """
-    from governance.review.records import parse_review_votes
-
     ballots = parse_review_votes(votes)
     with store.write() as conn:
         current = adopted_policy(conn)

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from governance.errors import Forbidden
+from governance.errors import DecisionRefused, Forbidden
 from governance.people import Directory
 from governance.store import Store
 from models.decision import ReviewVote
 from models.people import Person
 from models.policy import BoardRules, Policy
 
-__all__ = ["Actor", "Authorised", "authenticated", "authorise", "carried", "recorder", "roles_of"]
+__all__ = ["Actor", "Authorised", "authenticated", "authorise", "carried", "parse_review_votes", "roles_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +87,6 @@ def authenticated(store: Store, acting_for: str | None = None) -> Actor:
             account = f"uid-{os.geteuid()}"
         via = "os-user"
     return Actor(account=account, acting_for=acting_for.strip() if acting_for else None, via=via)
-
-
-def recorder(store: Store, actor: Actor) -> str:
-    """How the ledger names an actor for steps the role matrix does not guard (submit, score, review):
-    the person their account maps to under the policy in force, else the account."""
-    from governance.adoption import adopted_policy
-
-    with store.read() as conn:
-        loaded = adopted_policy(conn)
-    if loaded is not None and actor.account is not None:
-        person = Directory.of(loaded.policy).for_account(actor.account)
-        if person is not None:
-            return person.id
-    return actor.describe()
 
 
 def roles_of(policy: Policy, person: Person, *, submitters: Iterable[str] = (), owners: Iterable[str] = ()) -> set[str]:
@@ -190,3 +176,20 @@ def carried(board: BoardRules, votes: Sequence[ReviewVote]) -> tuple[bool, str]:
     chair = next(m.name for m in board.members if m.chair)
     passed = any(v.member == chair and v.vote == "accept" for v in votes)
     return passed, f"the chair ({chair}) decides and {'accepts' if passed else 'does not accept'}"
+
+
+def parse_review_votes(raw: Sequence[str]) -> list[ReviewVote]:
+    """`["ana=accept", "lee=reject"]` -> votes on a quarterly answer. Refuses a malformed entry or a double vote."""
+    votes = []
+    for entry in raw:
+        member, sep, vote = entry.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            votes.append(ReviewVote.model_validate({"member": member.strip().lower(), "vote": vote.strip().lower()}))
+        except ValueError:
+            raise DecisionRefused(f"--vote {entry!r}: expected NAME=accept or NAME=reject") from None
+    twice = sorted({v.member for v in votes if sum(w.member == v.member for w in votes) > 1})
+    if twice:
+        raise DecisionRefused(f"{', '.join(twice)} voted more than once")
+    return votes

@@ -45,9 +45,10 @@ def chair_policy(folder: Path, name: str = "stage-gate") -> Path:
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`governance ARGS` in `cwd` with a fixed clock and id seed, 200 columns, no outside settings.
 
-    `init` without `--policy` adopts the bundled Stage-Gate policy with the OS user as its chair.
+    `init` of a new database without `--policy` adopts the bundled Stage-Gate policy with the OS user as
+    its chair.
     """
-    if args[:1] == ("init",) and "--policy" not in args:
+    if args[:1] == ("init",) and "--policy" not in args and not (cwd / "governance.db").exists():
         args = (*args, "--policy", str(chair_policy(cwd)))
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))}
     full_env.update(

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select
 
 from governance.adoption import current_policy
-from governance.authority import Actor, Authorised, authorise, carried
+from governance.authority import Actor, Authorised, authorise, carried, parse_review_votes
 from governance.board import invalid, recusals
 from governance.calendar import today_in
 from governance.canonical import canonical_text, sha256_hex
@@ -31,7 +31,7 @@ from governance.lifecycle import REVIEW_STATE, check_transition
 from governance.policy import LoadedPolicy
 from governance.review.plan import ReviewPlan, plan_review
 from governance.store import Store
-from models.decision import REVIEW_OUTCOMES, ReviewAnswer, ReviewOutcome, ReviewOverride, ReviewVote
+from models.decision import REVIEW_OUTCOMES, ReviewAnswer, ReviewOutcome, ReviewOverride
 from models.policy import Policy
 from models.records import (
     ConfirmedOutcome,
@@ -312,23 +312,6 @@ def answer_quarter(
     except ValidationError as exc:
         raise invalid(exc, "answer") from None
     return confirm_review(store, ledger, answer, actor, chunk_size=chunk_size)
-
-
-def parse_review_votes(raw: Sequence[str]) -> list[ReviewVote]:
-    """`["ana=accept", "lee=reject"]` -> votes on a quarterly answer. Refuses a malformed entry or a double vote."""
-    votes = []
-    for entry in raw:
-        member, sep, vote = entry.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            votes.append(ReviewVote.model_validate({"member": member.strip().lower(), "vote": vote.strip().lower()}))
-        except ValueError:
-            raise DecisionRefused(f"--vote {entry!r}: expected NAME=accept or NAME=reject") from None
-    twice = sorted({v.member for v in votes if sum(w.member == v.member for w in votes) > 1})
-    if twice:
-        raise DecisionRefused(f"{', '.join(twice)} voted more than once")
-    return votes
 
 
 def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, acting: Authorised) -> None:

@@ -54,6 +54,7 @@ def test_the_registered_commands_are_the_documented_ones() -> None:
         ("server", "status"),
         ("server", "stop"),
         ("show",),
+        ("sign",),
         ("submit",),
         ("supersede",),
         ("verify",),
@@ -97,7 +98,7 @@ BAD_USAGE = [
         "decide [OPTIONS] [proposal]",
         [
             "Invalid value for '--quarter': answers a quarterly review: give no PROPOSAL,",
-            "--gate, --outcome, --vote, --condition or --conflict",
+            "--gate, --outcome, --condition, --conflict or --signature",
         ],
     ),
     (
@@ -204,7 +205,7 @@ def test_bad_usage_exits_2_with_typers_message(
         ),
         (
             ("decide", "P-2026-0001", "--gate", "1", "--outcome", "go"),
-            "error[decision-refused]: a decision needs --by (the board member deciding) and --rationale",
+            "error[decision-refused]: a decision needs --rationale",
         ),
         (
             ("decide", "--quarter", "2026Q4", "--by", "ana", "--rationale", "x"),

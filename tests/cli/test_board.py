@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ def test_policy_check(tmp_path: Path) -> None:
         .replace("- [1,     2,     2,", "- [1,     9,     2,")
     )
     bad.write_text(text, encoding="utf-8")
+    shutil.copytree(ROOT / "policies" / "people", tmp_path / "people")
     refused = run(tmp_path, "policy", "check", str(bad))
     assert (refused.returncode, refused.stderr.splitlines()[0]) == (
         1,

@@ -8,23 +8,40 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..commands import run
+from governance.policy import load_policy
+
+from ..commands import os_user, run
 from ..conftest import EXAMPLES
 
 
 def test_init_prints_schema_and_policy(tmp_path: Path) -> None:
     first = run(tmp_path, "init")
     assert (first.returncode, first.stderr) == (0, "")
+    stage_gate = load_policy(str(tmp_path / "policy" / "stage-gate.yaml")).short_version  # the OS user chairs
     assert first.stdout.splitlines() == [
         f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0002 (created).",
-        "Policy stage-gate (Product development Stage-Gate (five gates)) adopted, version e7f0b38a3537.",
+        f"Policy stage-gate (Product development Stage-Gate (five gates)) adopted, version {stage_gate}.",
     ]
-    again = run(tmp_path, "init", "--policy", "it-demand")
-    assert again.stdout.splitlines()[1] == "Policy it-demand (IT demand management) adopted, version 10c98419684d."
+    # Another board and people: the board in office decides, by its quorum and rule.
+    refused = run(tmp_path, "init", "--policy", "it-demand")
+    assert (refused.returncode, refused.stderr.splitlines()[-1]) == (
+        1,
+        "error[decision-refused]: policy it-demand changes who may do what (people, board, roles or "
+        "delegations): the board in office decides it; 0 vote(s) given, the quorum is 3 (give --vote "
+        "NAME=accept|reject)",
+    )
+    votes = ("--vote", "ana=accept", "--vote", "raj=accept", "--vote", "lee=reject")
+    again = run(tmp_path, "init", "--policy", "it-demand", *votes)
+    it_demand = load_policy("it-demand").short_version
+    assert again.stdout.splitlines()[1] == f"Policy it-demand (IT demand management) adopted, version {it_demand}."
     assert run(tmp_path, "init").stdout.splitlines() == [
         f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0002 (up to date).",
-        "Policy it-demand (IT demand management) in force, version 10c98419684d.",
+        f"Policy it-demand (IT demand management) in force, version {it_demand}.",
     ]
+    # Under it-demand the OS user is nobody: it may not adopt another policy.
+    eve = run(tmp_path, "init", "--policy", "stage-gate")
+    assert eve.returncode == 1
+    assert eve.stderr.splitlines()[-1].startswith(f"error[not-authenticated]: the account '{os_user()}' (os-user)")
 
 
 def test_bad_submission_is_one_clear_error_and_no_traceback(workdir: Path) -> None:
