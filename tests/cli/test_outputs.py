@@ -38,7 +38,7 @@ AGENDA_BEFORE = [
     "└────┴──────────┴───────────┴───────┴─────┘",
 ]
 DECIDE = [
-    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 0fe93554b9c8): tally conditional-go 2, hold 1; dissent: lee.",
+    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, e22888f7cb50): tally conditional-go 2, hold 1; dissent: lee.",
     "  condition C-2026-0001-G1-1: supplier audit by 2026-11-01 (owner Tom Becker, due 2026-11-01)",
 ]
 AGENDA_AFTER = [
@@ -62,17 +62,17 @@ SHOW = [
     "┏━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓",
     "┃ seq ┃ kind        ┃ outcome        ┃ recorded by ┃ recorded at (UTC)   ┃ details                                                                                                      ┃ hash         ┃",
     "┡━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩",
-    "│ 2   │ filed       │                │ tester      │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ 40325417d205 │",
-    "│ 3   │ screened    │ pass           │ tester      │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ c5096bfb28c0 │",
-    "│ 6   │ scored      │ 56.49          │ tester      │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ 62c8cc13ab18 │",
+    "│ 2   │ filed       │                │ ana         │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ 841226f52fc9 │",
+    "│ 3   │ screened    │ pass           │ ana         │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ 7cf6b91b7bc9 │",
+    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ e69fe3f94d7c │",
     "│     │             │                │             │                     │ met; ECV -4051524.62                                                                                         │              │",
-    "│ 7   │ recommended │ conditional-go │ tester      │ 2026-11-23 09:00:00 │ gate 1: score 56.49 >= 50 but < 60                                                                           │ 2ff9f72b1330 │",
-    "│ 8   │ decided     │ conditional-go │ tester      │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ 0fe93554b9c8 │",
+    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49 >= 50 but < 60                                                                           │ 34831a75250e │",
+    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ e22888f7cb50 │",
     "│     │             │                │             │                     │ second supplier                                                                                              │              │",
     "└─────┴─────────────┴────────────────┴─────────────┴─────────────────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────┴──────────────┘",
 ]
 VERIFY = [
-    "Ledger verified: 8 records, head 8:0fe93554b9c873e7b22da28f94e03780cfd5d900ba9f7c1b37d769da07339e6b; 8 snapshots (13,200 bytes), 1 policies.",
+    "Ledger verified: 8 records, head 8:e22888f7cb5056e3873b8f5b788e81c967d4c2861692c367bec0966df03ad1f3; 8 snapshots (13,200 bytes), 1 policies.",
 ]
 
 

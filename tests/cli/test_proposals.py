@@ -97,9 +97,9 @@ def test_submit_list_show_withdraw_end_to_end(workdir: Path) -> None:
     assert gone.stdout == "Withdrew P-2026-0003 (NW-MATTER-STACK).\n"
     shown = json.loads(run(workdir, "show", "P-2026-0003", "--json").stdout)
     assert [(h["seq"], h["kind"], h["outcome"], h["recorded_by"]) for h in shown["history"]] == [
-        (6, "filed", None, "tester"),
-        (7, "screened", "pass", "tester"),
-        (8, "withdrawn", "withdrawn", "tester"),
+        (6, "filed", None, "ana"),
+        (7, "screened", "pass", "ana"),
+        (8, "withdrawn", "withdrawn", "ana"),
     ]
     assert shown["proposal"]["reference"] == "NW-MATTER-STACK"
     assert shown["state"] == "withdrawn"
