@@ -23,7 +23,8 @@ from ..conftest import EXAMPLES
 
 Q3 = str(EXAMPLES / "status" / "2026Q3")
 Q4 = str(EXAMPLES / "status" / "2026Q4")
-DECIDE_Q3 = ("decide", "--quarter", "2026Q3", "--by", "ana", "--rationale", "Accepted as recommended.")
+VOTES = ("--vote", "ana=accept", "--vote", "raj=accept", "--vote", "mia=accept")
+DECIDE_Q3 = ("decide", "--quarter", "2026Q3", "--by", "ana", "--rationale", "Accepted as recommended.", *VOTES)
 SMALL_CHUNKS = {"GOVERNANCE_CHUNK_SIZE": "3"}
 
 
@@ -174,18 +175,26 @@ def test_second_quarter_pauses_stops_completes_and_takes_overrides(proposed: Pat
     assert (
         refused.stderr == "error[decision-refused]: not on the board roster: zoe (members: ana, lee, mia, raj, tom)\n"
     )
-    done = run(
-        tmp_path,
+    change = (
         "decide",
         "--quarter",
         "2026Q4",
-        "--by",
-        "ana",
         "--rationale",
         "Accepted, with one change.",
         "--override",
         "P-2026-0001=continue: the supplier pays for the extra board spin",
     )
+    alone = run(tmp_path, *change)  # one member turning a pause into continue: the board has not decided
+    assert alone.stderr == (
+        "error[decision-refused]: no quorum: 0 vote(s) cast on the 2026Q4 answer, the quorum is 3 "
+        "(5 eligible member(s)); give --vote NAME=accept|reject\n"
+    )
+    split = run(tmp_path, *change, "--vote", "ana=accept", "--vote", "raj=reject", "--vote", "mia=reject")
+    assert split.stderr == (
+        "error[decision-refused]: the votes do not carry the 2026Q4 answer: 1 of 3 votes accept; "
+        "a majority needs more than half\n"
+    )
+    done = run(tmp_path, *change, *VOTES)
     assert done.returncode == 0, done.stderr
     assert _states(db)["P-2026-0001"] == "active"
     assert _states(db)["P-2026-0002"] == "stopped"
