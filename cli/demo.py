@@ -178,6 +178,20 @@ def run_demo(folder: Path, console: Console) -> None:
         board.decide(store, ledger, decisions[0], chair)
     except GovernanceError as refused:
         console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
+    # Authority comes from the policy's people and role matrix, for every way in.
+    for who, attempt in (
+        ("An account that is nobody in the policy", Actor(account="intern", via="os-user")),
+        ("A board member without the chair's role", Actor.of("lee", via="demo")),
+    ):
+        try:
+            board.supersede(store, ledger, ids["NW-THERMO-V2"], 1, "I disagree", attempt)
+        except GovernanceError as refused:
+            console.print(f"{who} may not supersede a decision: {refused}", markup=False)
+    from governance.board import recusals
+
+    for spelling in ("Ribeiro, Ana", "Ana Ribeiro (CEO)", "\u0410na Ribeiro"):
+        recused = recusals(policy.policy, "Jonas Berg", spelling, ())
+        console.print(f"A proposal sponsored by {spelling!a} recuses {', '.join(recused) or 'nobody'}.")
 
     console.rule("8. Running projects are imported; two quarterly reviews follow")
     from governance import projects, review

