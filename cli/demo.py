@@ -190,8 +190,8 @@ def run_demo(folder: Path, console: Console) -> None:
     from governance.board import recusals
 
     for spelling in ("Ribeiro, Ana", "Ana Ribeiro (CEO)", "\u0410na Ribeiro"):
-        recused = recusals(policy.policy, "Jonas Berg", spelling, ())
-        console.print(f"A proposal sponsored by {spelling!a} recuses {', '.join(recused) or 'nobody'}.")
+        barred = recusals(policy.policy, "Jonas Berg", spelling, ())
+        console.print(f"A proposal sponsored by {spelling!a} recuses {', '.join(barred) or 'nobody'}.")
 
     console.rule("8. Running projects are imported; two quarterly reviews follow")
     from governance import projects, review
