@@ -314,8 +314,9 @@ def answer_quarter(
     return confirm_review(store, ledger, answer, actor, chunk_size=chunk_size)
 
 
-def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, acting: Authorised) -> None:
-    """The board rules for a quarterly answer: roster, recusal, quorum and the voting rule.
+def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, actor: Actor) -> Authorised:
+    """The board rules for a quarterly answer (roster, recusal, quorum, the voting rule), then the role
+    matrix for who records it. Returns who records it.
 
     A member who submitted or sponsors a project the answer overrides is recused from the answer.
     """
@@ -345,11 +346,13 @@ def check_answer(conn: Connection, policy: Policy, answer: ReviewAnswer, acting:
     passed, note = carried(board, answer.votes)
     if not passed:
         raise DecisionRefused(f"the votes do not carry the {answer.quarter} answer: {note}")
+    acting = authorise(policy, actor, "confirm-quarter")
     if answer.decided_by != acting.person.id:
         raise DecisionRefused(
             f"the answer names {answer.decided_by} as deciding, but it is recorded by {acting.recorded_by}: "
             "the person deciding records it (or a delegate for them)"
         )
+    return acting
 
 
 def confirm_review(
@@ -372,7 +375,6 @@ def confirm_review(
     key = f"review:{answer.quarter}"
     with store.write() as conn:
         loaded = current_policy(conn)
-        acting = authorise(loaded.policy, actor, "confirm-quarter")
         record = latest_record(conn, subject, "review-proposed")
         if record is None:
             raise NotFoundError(
@@ -388,9 +390,10 @@ def confirm_review(
                     "nothing was recorded"
                 )
             confirmed_seq = earlier.seq
+            acting = authorise(loaded.policy, actor, "confirm-quarter")
         else:
             outcomes = [o.confirmed() for o in review_outcomes(proposed, answer)]  # refuses a bad override
-            check_answer(conn, loaded.policy, answer, acting)
+            acting = check_answer(conn, loaded.policy, answer, actor)
             confirmation = ReviewConfirmedPayload(
                 quarter=answer.quarter, proposed_seq=proposed_seq, answer=answer, outcomes=outcomes
             )

@@ -41,7 +41,7 @@ def test_local_server_serves_commands_and_deployments(tmp_path: Path) -> None:
         runs = post(f"{api}/flow_runs/filter", {"limit": 10, "offset": 0, "sort": "EXPECTED_START_TIME_DESC"})
         assert isinstance(runs, list)
         assert [(r["state_type"], r["parameters"].get("actor")) for r in runs] == [
-            ("COMPLETED", "tester"),  # the intake run
+            ("COMPLETED", "ana"),  # the intake run
             ("COMPLETED", None),  # the runner's warm-up at start
         ]
         assert runs[0]["parameters"]["database_url"] is None  # the runner serves its own database
@@ -126,7 +126,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         ]
         assert suspended["state"]["type"] == "PAUSED"  # type: ignore[index]
         # What anyone who reads the Prefect UI or API sees: no database URL (the runner has its own).
-        assert suspended["parameters"] == {"proposal_id": "P-2026-0001", "actor": "tester"}
+        assert suspended["parameters"] == {"proposal_id": "P-2026-0001", "actor": "ana"}
         # An answer the votes do not support is refused, nothing is recorded, and the run asks again.
         wrong = {
             "outcome": "go",

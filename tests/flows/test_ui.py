@@ -91,6 +91,6 @@ def test_a_chair_answers_a_gate_in_the_prefect_ui(tmp_path: Path) -> None:
         history = records_for(conn, "P-2026-0001")
     store.dispose()
     decided = [r for r in history if r.kind == "decided"]
-    assert [(r.outcome, r.recorded_by) for r in decided] == [("conditional-go", "tester")]
+    assert [(r.outcome, r.recorded_by) for r in decided] == [("conditional-go", "ana")]
     assert decided[0].payload["decided_by"] == "ana"
     assert decided[0].payload["rationale"] == "Needs a second supplier"
