@@ -4,6 +4,7 @@ adoption by the board in office, recusal on people rather than spellings."""
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,76 @@ def test_a_submitter_spelt_otherwise_is_still_recused(store: Store, ledger: Ledg
     with pytest.raises(InputRefused) as refused:
         intake.validate_submission([str(write(tmp_path, "a.yaml", data))], SG.policy, {})
     assert [(p.field, p.code) for p in refused.value.problems] == [("sponsor", "ambiguous-person")]
+
+
+def test_every_guarded_way_in_refuses_the_wrong_person_and_writes_nothing(
+    store: Store, ledger: Ledger, tmp_path: Path
+) -> None:
+    """decide, supersede, close-condition, withdraw and adopt, each by someone the matrix does not allow."""
+    from governance import board, gates
+    from governance.assessments import read_assessments
+    from models.decision import DecisionInput
+
+    from .test_board import _assess
+
+    adoption.adopt_policy(store, ledger, SG, Actor.of("ana"))
+    files = [
+        write(tmp_path, "a.yaml", proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Jonas Berg")),
+        write(tmp_path, "b.yaml", proposal("NW-BRAVO", sponsor="Katrin Vogel", submitter="Mia Lindqvist")),
+    ]
+    intake.file_proposals(store, ledger, intake.validate_submission([str(f) for f in files], SG.policy), "pmo")
+    ratings = {"strategic-fit": 6, "market-attractiveness": 5}
+    path = _assess(tmp_path, "P-2026-0001", 1, ratings, {"legal-compliance": True}, assessors=("raj", "lee"))
+    gates.record_scores(store, ledger, read_assessments([path]), "pmo")
+    gates.record_recommendation(store, ledger, "P-2026-0001", "pmo")
+    decision = DecisionInput.model_validate(
+        {
+            "proposal_id": "P-2026-0001",
+            "gate": 1,
+            "outcome": "conditional-go",
+            "rationale": "Needs a supplier audit.",
+            "decided_by": "lee",
+            "meeting_date": "2026-11-20",
+            "votes": [{"member": m, "outcome": "conditional-go"} for m in ("ana", "raj", "lee")],
+            "conditions": [{"text": "Supplier audit", "owner": "Tom Becker", "due": "2027-03-01"}],
+        }
+    )
+    before = verify(store).records
+    refusals = []
+    for attempt in (
+        lambda: board.decide(store, ledger, decision, Actor.of("lee")),
+        lambda: intake.withdraw(store, ledger, "P-2026-0002", Actor.of("lee"), "not mine"),
+        lambda: adoption.adopt_policy(store, ledger, load_policy("it-demand"), Actor.of("raj")),
+    ):
+        with pytest.raises(Forbidden) as refused:
+            attempt()
+        refusals.append(str(refused.value).split(":")[0])
+    assert refusals == ["lee may not decide", "lee may not withdraw", "raj may not adopt-policy"]
+    assert verify(store).records == before
+    # The chair decides; the condition's owner closes it, another member may not; nor may he supersede.
+    record = board.decide(store, ledger, decision.model_copy(update={"decided_by": "ana"}), Actor.of("ana"))
+    assert record.recorded_by == "ana"
+    with pytest.raises(Forbidden, match=r"^lee may not close-condition"):
+        board.close_condition(store, ledger, "C-2026-0001-G1-1", "done", Actor.of("lee"))
+    with pytest.raises(Forbidden, match=r"^tom may not supersede"):
+        board.supersede(store, ledger, "P-2026-0001", 1, "I was not asked", Actor.of("tom"))
+    assert board.close_condition(store, ledger, "C-2026-0001-G1-1", "done", Actor.of("tom")).recorded_by == "tom"
+    # The submitter withdraws her own proposal; raj acts for ana where the people file delegates it.
+    assert intake.withdraw(store, ledger, "P-2026-0002", Actor.of("mia"), "merged").state == "withdrawn"
+    with pytest.raises(Forbidden, match=r"^raj may not supersede for ana"):
+        board.supersede(store, ledger, "P-2026-0001", 1, "wrong", Actor(account="raj", acting_for="ana"))
+
+
+def test_who_acts_is_the_os_user_or_the_database_login(store: Store) -> None:
+    import pwd
+
+    from sqlalchemy import make_url
+
+    from governance.authority import authenticated
+
+    actor = authenticated(store, " ana ")
+    if store.engine.dialect.name == "postgresql":
+        expected = (make_url(store.url).username, "postgres")  # the session user, as the database authenticated it
+    else:
+        expected = (pwd.getpwuid(os.geteuid()).pw_name, "os-user")  # the effective uid, never $USER
+    assert (actor.account, actor.via, actor.acting_for, actor.person) == (*expected, "ana", None)

@@ -15,9 +15,11 @@ from governance import adoption, gates, intake, views
 from governance.assessments import read_assessments
 from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
+from governance.export import export_records
 from governance.errors import StoreError
 from governance.ledger import Ledger, verify
 from governance.policy import load_policy
+from governance.replay import replay_all
 from governance.store import Store
 
 from ..conftest import EXAMPLES, PG_URL, ROOT, START
@@ -131,6 +133,10 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
     assert verify(auditor) == as_engine
     with auditor.read() as conn:
         assert len(views.proposals(conn)) == 32
+        exported, count = export_records(conn, None, None, "jsonl")  # `governance export`
+    assert count == as_engine.records and len(exported.splitlines()) == count
+    replays = list(replay_all(auditor))  # `governance replay --all`
+    assert replays and all(r.status in ("match", "not-replayable") for r in replays)
     assert _refused(auditor, "INSERT INTO snapshots VALUES ('k', '{}')").startswith("permission denied for table")
     assert _refused(auditor, "UPDATE proposals SET title = 'x'").startswith("permission denied for table")
     assert _refused(auditor, "ALTER TABLE proposals ADD COLUMN x integer").startswith("must be owner")
