@@ -63,6 +63,12 @@ def test_a_record_schema_needs_a_known_kind(tmp_path: Path) -> None:
         assert f"Invalid value for 'RECORD_KIND': {message}" in result.stderr, result.stderr
 
 
+NO_KEY = (
+    "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or "
+    "rewritten by hand, its hashes recomputed, would pass."
+)
+
+
 def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:
     import sqlite3
 
@@ -77,7 +83,10 @@ def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:
     broken = run(workdir, "verify")
     assert (broken.returncode, broken.stderr.splitlines()) == (
         1,
-        ["error[ledger-broken]: ledger does not verify: record 1: stored bytes do not match its hash (altered)"],
+        [
+            f"  note: {NO_KEY}",
+            "error[ledger-broken]: ledger does not verify: record 1: stored bytes do not match its hash (altered)",
+        ],
     )
     cut = run(workdir, "verify", "--json", "--expect-head", f"2:{'a' * 64}")
     assert cut.returncode == 1

@@ -72,7 +72,8 @@ SHOW = [
     "└─────┴─────────────┴────────────────┴─────────────┴─────────────────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────┴──────────────┘",
 ]
 VERIFY = [
-    "Ledger verified: 8 records, head 8:0fe93554b9c873e7b22da28f94e03780cfd5d900ba9f7c1b37d769da07339e6b; 8 snapshots (13,200 bytes), 1 policies.",
+    "Ledger verified: 8 records, head 8:0fe93554b9c873e7b22da28f94e03780cfd5d900ba9f7c1b37d769da07339e6b; 8 snapshots (13,200 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
+    "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or rewritten by hand, its hashes recomputed, would pass.",
 ]
 
 

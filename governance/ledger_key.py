@@ -1,0 +1,117 @@
+"""The ledger key: the secret the engine authenticates each record it appends with (HMAC-SHA256).
+
+The key lives on the hosts that run the engine (workers, the CLI of chairs and submitters, the auditor who
+verifies with it), never in the database: whoever can write the database but lacks the key cannot make a
+record that `governance verify` accepts. It is 32 random bytes, written as 64 hexadecimal digits, given as
+`GOVERNANCE_LEDGER_KEY` or in the file `GOVERNANCE_LEDGER_KEY_FILE` (default: `GOVERNANCE_HOME/keys/ledger.key`,
+if it exists; `governance keys ledger` makes one). See `governance.record_layout` for what a MAC is over.
+
+A ledger written before its key existed is sealed once (`seal`, `governance keys seal`): the MAC of its head
+record covers every record before it through the hash chain. From then on each record needs its own MAC.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from governance.errors import ConfigError
+
+if TYPE_CHECKING:
+    from governance.store import Store
+
+__all__ = ["KEY_BYTES", "parse_key", "read_key_file", "seal", "write_key_file"]
+
+KEY_BYTES = 32
+
+
+def parse_key(text: str, source: str) -> bytes:
+    """The key written as hex in `text` (surrounding whitespace ignored); `source` names where it came from.
+
+    Raises:
+        ConfigError: not hexadecimal, or shorter than 32 bytes (64 digits).
+    """
+    digits = text.strip()
+    try:
+        key = bytes.fromhex(digits)
+    except ValueError:
+        key = b""
+    if len(key) < KEY_BYTES or len(digits) != 2 * len(key):
+        raise ConfigError(
+            f"{source} is not a ledger key: expected at least {2 * KEY_BYTES} hexadecimal digits "
+            "(make one with `governance keys ledger`)"
+        )
+    return key
+
+
+def read_key_file(path: Path) -> bytes:
+    """The key in the file at `path`.
+
+    Raises:
+        ConfigError: the file cannot be read or holds no key.
+    """
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the ledger key file {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    return parse_key(text, f"the ledger key file {path}")
+
+
+def write_key_file(path: Path) -> Path:
+    """Write a new random key to `path` (mode 0600); an existing file is never replaced.
+
+    Raises:
+        ConfigError: the file exists already, or cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise ConfigError(
+            f"a ledger key exists already at {path}: it is kept (records appended with it would no longer "
+            "verify with another key)"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot write the ledger key file {path}: {exc.strerror}") from exc
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(KEY_BYTES) + "\n")
+    return path
+
+
+def seal(store: Store, key: bytes) -> tuple[int, str]:
+    """Seal a ledger written before its key: store the MAC of its head record, which covers every record.
+
+    The ledger must verify first (everything but the MACs): a tampered ledger is never sealed. Returns the
+    sealed head (sequence number, hash).
+
+    Raises:
+        IntegrityError: the ledger does not verify, or has records with MACs already but not its head.
+        ConflictError: the ledger is empty, already sealed, or moved on while it was verified.
+    """
+    from sqlalchemy import func, insert, select
+
+    from governance.errors import ConflictError, IntegrityError
+    from governance.ledger import head, verify
+    from governance.record_layout import record_mac
+    from models.tables import LedgerMacRow
+
+    report = verify(store)
+    if not report.ok:
+        raise IntegrityError(f"the ledger does not verify, so it is not sealed: {report.problems[0]}")
+    with store.write() as conn:
+        seq, digest = head(conn)
+        if not seq:
+            raise ConflictError("the ledger is empty: nothing to seal (records appended with the key get MACs)")
+        if (seq, digest) != (report.head_seq, report.head_hash):
+            raise ConflictError(f"the ledger moved on while it was verified (its head is now {seq}): run it again")
+        if conn.scalar(select(LedgerMacRow.mac).where(LedgerMacRow.seq == seq)) is not None:
+            raise ConflictError(f"the ledger is sealed already: its head, record {seq}, has a MAC")
+        if conn.scalar(select(func.count()).select_from(LedgerMacRow)):
+            raise IntegrityError(
+                f"record {seq}, the head, has no MAC though earlier records have one: it was not appended by the "
+                "engine (run `governance verify`); the ledger is not sealed"
+            )
+        conn.execute(insert(LedgerMacRow).values(seq=seq, mac=record_mac(key, digest)))
+    return seq, digest
