@@ -46,6 +46,7 @@ FOLDED_KINDS = frozenset({*STATE_AFTER, *STATEFUL_PAYLOAD_KINDS, *_ENTRIES, "rev
 PARSED_KINDS = frozenset({*STATEFUL_PAYLOAD_KINDS, "review-confirmed"})
 _STATE, _GATE, _NEXT_GATE, _ATTEMPT, _QUARTER, _STAGE = range(len(PAYLOAD_FIELDS))
 _GO = ("go", "conditional-go")
+_GATE_KINDS = frozenset({"migrated", "decided", "superseded"})  # the records that move a proposal's gate or stage
 
 
 class _Unknown:
@@ -84,9 +85,12 @@ def expected_proposal(
     filed_seq: Any = UNKNOWN
     gate: Any = 1
     stage: Any = None
+    state_after = STATE_AFTER.get
     for seq, kind, outcome, inputs, policy_version, fields in events:
-        recorded = _field(fields, _STATE) if kind in PARSED_KINDS else None
-        state = recorded if recorded is not None else STATE_AFTER.get(kind, state)
+        # Only a PARSED_KINDS record has fields: the state it names, or the state its kind leads to.
+        state = fields[_STATE] if fields is not None and fields[_STATE] is not None else state_after(kind, state)
+        if kind not in _GATE_KINDS and kind not in _ENTRIES:
+            continue
         if kind in _ENTRIES:
             snapshot = inputs
             version = 1 if kind == "migrated" else version + 1
@@ -139,12 +143,13 @@ def check_proposals(
     """
     stored = {row[0]: row for row in rows}
     problems: dict[Any, list[str]] = {}
-    derived: set[Any] = set()
+    underived: set[Any] = set()  # subjects whose records lead to no proposals row
+    unknown = (UNKNOWN,) * len(SNAPSHOT_FIELDS)
     for pid, subject_events in events.items():
         ledger = expected_proposal(subject_events, last_seq.get(pid), policies)
         if ledger is None:
+            underived.add(pid)
             continue
-        derived.add(pid)
         row = stored.get(pid)
         if row is None:
             first = subject_events[0][0]
@@ -152,10 +157,11 @@ def check_proposals(
                 f"proposal {shown(pid)}: filed in the ledger (record {shown(first)}), missing from the proposals table"
             ]
             continue
-        state, content_hash, snapshot, version, filed_seq, last, gate, stage = ledger
-        reference, title, bucket, sponsor, submitter = fields.get(snapshot) or (UNKNOWN,) * len(SNAPSHOT_FIELDS)
-        expected: tuple[Any, ...] = (pid, reference, title, bucket, state, sponsor, submitter, content_hash)
-        expected += (snapshot, version, filed_seq, last, gate, stage)
+        # In PROPOSAL_COLUMNS' order: id, the snapshot's fields with the state among them, then the ledger's.
+        state, content_hash, snapshot, version, *sequence_and_gate = ledger
+        reference, title, bucket, sponsor, submitter = fields.get(snapshot) or unknown
+        expected = (pid, reference, title, bucket, state, sponsor, submitter, content_hash, snapshot, version)
+        expected = (*expected, *sequence_and_gate)
         if row == expected:  # the common case, at once
             continue
         wrong = [
@@ -165,7 +171,7 @@ def check_proposals(
         ]
         if wrong:
             problems[pid] = wrong
-    for pid in stored.keys() - derived:
+    for pid in (stored.keys() - events.keys()) | (stored.keys() & underived):
         problems[pid] = [f"proposal {shown(pid)}: in the proposals table, but the ledger has no record of it"]
     out: list[str] = []
     for pid in sorted(problems, key=str):
