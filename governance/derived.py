@@ -152,10 +152,8 @@ def check_proposals(
             continue
         row = stored.get(pid)
         if row is None:
-            first = subject_events[0][0]
-            problems[pid] = [
-                f"proposal {shown(pid)}: filed in the ledger (record {shown(first)}), missing from the proposals table"
-            ]
+            first = shown(subject_events[0][0])
+            problems[pid] = [f"proposal {shown(pid)}: missing from the proposals table (record {first} is about it)"]
             continue
         # In PROPOSAL_COLUMNS' order: id, the snapshot's fields with the state among them, then the ledger's.
         state, content_hash, snapshot, version, *sequence_and_gate = ledger

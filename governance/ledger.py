@@ -20,7 +20,8 @@ from sqlalchemy import Connection, insert, select, update
 from governance import derived, ledger_walk, verify_units
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
-from governance.errors import ConfigError, NotFoundError
+from governance.errors import NotFoundError
+from governance.ledger_key import check_key
 from governance.record_layout import header, key_id, record_hash, record_mac
 from governance.store import Store
 from governance.verify_units import shown, step
@@ -153,12 +154,13 @@ class Ledger:
         """Append `records` in order. The caller's transaction must hold the write lock.
 
         Raises:
-            ConfigError: the ledger's head was appended with a ledger key, and this ledger has none or another.
+            ConfigError: the ledger has records with MACs, and this ledger has no key or another than its head's.
+            IntegrityError: the ledger has records with MACs, but its head has none.
         """
         if not records:
             return []
         seq, prev = head(conn)
-        self._check_key(conn, seq, prev)
+        check_key(conn, self.key, seq, prev)
         snapshots: dict[str, str] = {}
         rows: list[dict[str, Any]] = []
         out: list[LedgerRecord] = []
@@ -215,26 +217,6 @@ class Ledger:
             macs = [{"seq": r["seq"], "mac": record_mac(self.key, r["hash"])} for r in rows]
             conn.execute(insert(LedgerMacRow), macs)
         return out
-
-    def _check_key(self, conn: Connection, seq: int, digest: str) -> None:
-        """Refuse to append after a record made with a ledger key without that key (a host set up wrongly).
-
-        Otherwise the records this process appends would not verify: found at once, not at the next audit.
-        """
-        if not seq:
-            return
-        mac = conn.scalar(select(LedgerMacRow.mac).where(LedgerMacRow.seq == seq))
-        if mac is None or (self.key is not None and mac == record_mac(self.key, digest)):
-            return
-        if self.key is None:
-            raise ConfigError(
-                f"the ledger is authenticated with a ledger key (record {seq} has a MAC) and this process has "
-                "none: set GOVERNANCE_LEDGER_KEY_FILE to the engine's key file; nothing was recorded"
-            )
-        raise ConfigError(
-            f"the ledger key of this process ({key_id(self.key)}) is not the one record {seq} was appended with: "
-            "set GOVERNANCE_LEDGER_KEY_FILE to the engine's key file; nothing was recorded"
-        )
 
     def append_for_proposal(
         self, conn: Connection, record: NewRecord, recorded_by: str, **projection: Any

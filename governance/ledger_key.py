@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 from governance.errors import ConfigError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from governance.store import Store
 
-__all__ = ["KEY_BYTES", "parse_key", "read_key_file", "seal", "write_key_file"]
+__all__ = ["KEY_BYTES", "check_key", "parse_key", "read_key_file", "seal", "write_key_file"]
 
 KEY_BYTES = 32
 
@@ -78,6 +80,40 @@ def write_key_file(path: Path) -> Path:
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(secrets.token_hex(KEY_BYTES) + "\n")
     return path
+
+
+def check_key(conn: Connection, key: bytes | None, seq: int, digest: str) -> None:
+    """Before appending after record `seq` (hash `digest`): once a record has a MAC, append only with the key
+    the head was appended with.
+
+    A host set up without the key, or with another, is refused at once, not found out at the next audit;
+    and the engine never appends after a head that is not its own (its MAC would seal that record).
+    """
+    from sqlalchemy import select
+
+    from governance.errors import IntegrityError
+    from governance.record_layout import key_id, record_mac
+    from models.tables import LedgerMacRow
+
+    latest = conn.scalar(select(LedgerMacRow.seq).order_by(LedgerMacRow.seq.desc()).limit(1))
+    if latest is None:
+        return  # no key yet: this ledger's first MAC, if any, seals every record before it
+    if key is None:
+        raise ConfigError(
+            f"the ledger is authenticated with a ledger key (record {latest} has a MAC) and this process has "
+            "none: set GOVERNANCE_LEDGER_KEY_FILE to the engine's key file; nothing was recorded"
+        )
+    mac = conn.scalar(select(LedgerMacRow.mac).where(LedgerMacRow.seq == seq))
+    if mac is None:
+        raise IntegrityError(
+            f"record {seq}, the ledger's head, has no MAC: it was not appended by the engine (run "
+            "`governance verify`); nothing was recorded"
+        )
+    if mac != record_mac(key, digest):
+        raise ConfigError(
+            f"the ledger key of this process ({key_id(key)}) is not the one record {seq} was appended with "
+            "(or that record was not appended by the engine: run `governance verify`); nothing was recorded"
+        )
 
 
 def seal(store: Store, key: bytes) -> tuple[int, str]:
