@@ -271,7 +271,7 @@ def keys_seal() -> None:
     The ledger must verify first. Example: governance keys seal
     """
     from governance.errors import ConfigError
-    from governance.ledger_key import seal
+    from governance.ledger_seal import seal
     from governance.record_layout import key_id
 
     settings, db = opened()

@@ -6,8 +6,9 @@ record that `governance verify` accepts. It is 32 random bytes, written as 64 he
 `GOVERNANCE_LEDGER_KEY` or in the file `GOVERNANCE_LEDGER_KEY_FILE` (default: `GOVERNANCE_HOME/keys/ledger.key`,
 if it exists; `governance keys ledger` makes one). See `governance.record_layout` for what a MAC is over.
 
-A ledger written before its key existed is sealed once (`seal`, `governance keys seal`): the MAC of its head
-record covers every record before it through the hash chain. From then on each record needs its own MAC.
+A ledger written before its key existed is sealed once (`governance.ledger_seal`, `governance keys seal`):
+the MAC of its head record covers every record before it through the hash chain. From then on each record
+needs its own MAC.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from governance.errors import ConfigError
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from governance.store import Store
-
-__all__ = ["KEY_BYTES", "check_key", "parse_key", "read_key_file", "seal", "write_key_file"]
+__all__ = ["KEY_BYTES", "check_key", "parse_key", "read_key_file", "write_key_file"]
 
 KEY_BYTES = 32
 
@@ -114,40 +113,3 @@ def check_key(conn: Connection, key: bytes | None, seq: int, digest: str) -> Non
             f"the ledger key of this process ({key_id(key)}) is not the one record {seq} was appended with "
             "(or that record was not appended by the engine: run `governance verify`); nothing was recorded"
         )
-
-
-def seal(store: Store, key: bytes) -> tuple[int, str]:
-    """Seal a ledger written before its key: store the MAC of its head record, which covers every record.
-
-    The ledger must verify first (everything but the MACs): a tampered ledger is never sealed. Returns the
-    sealed head (sequence number, hash).
-
-    Raises:
-        IntegrityError: the ledger does not verify, or has records with MACs already but not its head.
-        ConflictError: the ledger is empty, already sealed, or moved on while it was verified.
-    """
-    from sqlalchemy import func, insert, select
-
-    from governance.errors import ConflictError, IntegrityError
-    from governance.ledger import head, verify
-    from governance.record_layout import record_mac
-    from models.tables import LedgerMacRow
-
-    report = verify(store)
-    if not report.ok:
-        raise IntegrityError(f"the ledger does not verify, so it is not sealed: {report.problems[0]}")
-    with store.write() as conn:
-        seq, digest = head(conn)
-        if not seq:
-            raise ConflictError("the ledger is empty: nothing to seal (records appended with the key get MACs)")
-        if (seq, digest) != (report.head_seq, report.head_hash):
-            raise ConflictError(f"the ledger moved on while it was verified (its head is now {seq}): run it again")
-        if conn.scalar(select(LedgerMacRow.mac).where(LedgerMacRow.seq == seq)) is not None:
-            raise ConflictError(f"the ledger is sealed already: its head, record {seq}, has a MAC")
-        if conn.scalar(select(func.count()).select_from(LedgerMacRow)):
-            raise IntegrityError(
-                f"record {seq}, the head, has no MAC though earlier records have one: it was not appended by the "
-                "engine (run `governance verify`); the ledger is not sealed"
-            )
-        conn.execute(insert(LedgerMacRow).values(seq=seq, mac=record_mac(key, digest)))
-    return seq, digest

@@ -22,7 +22,7 @@ from governance import board, intake
 from governance.clock import FixedClock, SeededIds
 from governance.errors import ConfigError, IntegrityError
 from governance.ledger import Ledger, NewRecord, verify
-from governance.ledger_key import seal
+from governance.ledger_seal import seal
 from governance.record_layout import key_id, record_mac, rehash
 from governance.store import Store
 from models.decision import DecisionInput
