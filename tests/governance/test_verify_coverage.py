@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from governance import board, intake
 from governance.clock import FixedClock, SeededIds
@@ -317,3 +318,23 @@ def test_a_tampered_ledger_is_never_sealed(store: Store) -> None:
         conn.execute(text("UPDATE ledger SET payload = '{}' WHERE seq = 2"))
     with pytest.raises(IntegrityError, match="record 2: stored bytes do not match its hash"):
         seal(store, KEY)
+
+
+def test_a_database_from_before_the_key_migrates_and_is_sealed_once(store: Store) -> None:
+    """A database at schema 0002 (no ledger_macs) with records: `governance init` adds the empty table; its
+    records verify, unauthenticated, until they are sealed."""
+    plain = Ledger(FixedClock(START), SeededIds("old"), engine_version="test")
+    with store.write() as conn:
+        plain.append(conn, [NewRecord(kind="noted", subject="S", payload={"i": i}) for i in range(3)], "x")
+    with store.engine.begin() as conn:  # the schema as revision 0002 left it
+        conn.execute(text("DROP TABLE ledger_macs"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+    assert store.upgrade() == ("0002", "0003")
+    before = verify(store)
+    assert (before.ok, before.authenticated, before.records) == (True, False, 3)
+    assert not verify(store, key=KEY).ok
+    seal(store, KEY)
+    assert verify(store, key=KEY).authenticated
+    for statement in ("UPDATE ledger_macs SET mac = 'x'", "DELETE FROM ledger_macs"):  # append-only, as the ledger
+        with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+            conn.execute(text(statement))
