@@ -221,7 +221,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
             inputs_seen.add(inputs)
         if policy_version is not None:
             policies_seen.add(policy_version)
-        prev, expected_seq = stored, step(seq, 1)
+        prev, expected_seq = stored, seq + 1 if type(seq) is int else step(seq, 1)
         count += 1
     return {
         "count": count,

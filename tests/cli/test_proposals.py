@@ -16,13 +16,13 @@ def test_init_prints_schema_and_policy(tmp_path: Path) -> None:
     first = run(tmp_path, "init")
     assert (first.returncode, first.stderr) == (0, "")
     assert first.stdout.splitlines() == [
-        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0002 (created).",
+        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0003 (created).",
         "Policy stage-gate (Product development Stage-Gate (five gates)) adopted, version e7f0b38a3537.",
     ]
     again = run(tmp_path, "init", "--policy", "it-demand")
     assert again.stdout.splitlines()[1] == "Policy it-demand (IT demand management) adopted, version 10c98419684d."
     assert run(tmp_path, "init").stdout.splitlines() == [
-        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0002 (up to date).",
+        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0003 (up to date).",
         "Policy it-demand (IT demand management) in force, version 10c98419684d.",
     ]
 
