@@ -382,6 +382,7 @@ class Walked:
     last_seq: dict[Any, Any] = field(default_factory=dict)
     seen: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
     mac_first: Any = None
+    unauthentic: int = 0  # records with a MAC that does not match, or none after the first MAC (with a key)
 
 
 def _settings(expect_head: tuple[int, str] | None, max_problems: int, key: bytes | None = None) -> dict[str, Any]:
@@ -428,6 +429,7 @@ def _merge_chain(
         if walked.mac_first is None and part["mac_first"] is not None:
             walked.mac_first, unmacked = part["mac_first"], part["unmacked_after"]
         if key is not None:
+            walked.unauthentic += part["forged"] + len(unmacked)
             for seq in unmacked:
                 events[seq] = [
                     *events.get(seq, []),
@@ -474,14 +476,13 @@ def _merge_macs(report: VerifyReport, walked: Walked, orphans: list[tuple[Any]],
     for (seq,) in orphans:
         if len(report.problems) < cap:
             report.problems.append(f"record {shown(seq)}: missing, but its MAC is stored (the chain was cut short)")
-    mac_problem = any(" was not appended by the engine " in p or "not authenticated" in p for p in report.problems)
     if key is None:
         report.authentication = (
             "records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record "
             "added or rewritten by hand, its hashes recomputed, would pass"
             + (f"; {report.macs} record(s) carry a MAC only the key can check" if report.macs else "")
         )
-    elif mac_problem or orphans or walked.mac_first is None:
+    elif walked.unauthentic or orphans or walked.mac_first is None:
         report.authentication = f"records not authenticated with the ledger key {key_id(key)}: see the problems"
     else:
         report.authenticated = True

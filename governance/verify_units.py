@@ -139,7 +139,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
     first: tuple[Any, Any] | None = None
     head: tuple[Any, bool] | None = None
     mac_first: Any = None
-    macs = 0
+    macs = forged_count = 0
     unmacked_lead: list[Any] = []  # records without a MAC before the range's first MAC (the first `cap`)
     unmacked_after: list[Any] = []  # and after it
     sha256 = hashlib.sha256
@@ -205,6 +205,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
                 except (UnicodeEncodeError, AttributeError):
                     forged = True
                 if forged:
+                    forged_count += 1
                     problems = problems or []
                     problems.append(FORGED.format(shown(seq)))
         if problems and len(records) < cap:
@@ -234,6 +235,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
         "inputs": inputs_seen,
         "policies": policies_seen,
         "macs": macs,
+        "forged": forged_count,
         "mac_first": mac_first,
         "unmacked_lead": unmacked_lead,
         "unmacked_after": unmacked_after,

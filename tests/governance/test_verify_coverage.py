@@ -338,3 +338,19 @@ def test_a_database_from_before_the_key_migrates_and_is_sealed_once(store: Store
     for statement in ("UPDATE ledger_macs SET mac = 'x'", "DELETE FROM ledger_macs"):  # append-only, as the ledger
         with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_a_record_the_engine_did_not_append_beyond_the_problems_shown_still_leaves_it_unauthenticated(
+    store: Store,
+) -> None:
+    _keyed_ledger(store)
+    _unguard_all(store)
+    _appended(store, None)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger SET outcome = 'x' WHERE seq = 2"))
+    report = verify(store, key=KEY, max_problems=1)
+    assert (report.problems, report.authenticated, report.authentication) == (
+        ["record 2: stored bytes do not match its hash (altered)"],
+        False,
+        f"records not authenticated with the ledger key {key_id(KEY)}: see the problems",
+    )
