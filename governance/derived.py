@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS
-from governance.verify_units import PAYLOAD_FIELDS, PROPOSAL_COLUMNS, SNAPSHOT_FIELDS, shown
+from governance.verify_units import PAYLOAD_FIELDS, PROPOSAL_COLUMNS, shown
 
 __all__ = [
     "FOLDED_KINDS",
@@ -57,6 +57,7 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
+_UNKNOWN_FIELDS = (UNKNOWN,) * 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +72,22 @@ def _field(fields: tuple[Any, ...] | None, index: int) -> Any:
     return UNKNOWN if fields is None else fields[index]
 
 
-# The columns `expected_proposal` gives, in its order (the snapshot's fields, SNAPSHOT_FIELDS, come apart).
+# The columns of a proposals row its records give (the others, SNAPSHOT_FIELDS, its latest snapshot gives).
 LEDGER_COLUMNS = ("state", "content_hash", "snapshot", "version", "filed_seq", "last_seq", "gate", "stage")
 
 
 def expected_proposal(
-    events: Sequence[Event], last_seq: Any, policies: dict[Any, PolicyFacts]
+    pid: Any,
+    events: Sequence[Event],
+    last_seq: Any,
+    policies: dict[Any, PolicyFacts],
+    contents: dict[Any, tuple[Any, ...]],
 ) -> tuple[Any, ...] | None:
-    """The LEDGER_COLUMNS of the proposals row the ledger leads to, or None if it leads to none."""
+    """The proposals row (its PROPOSAL_COLUMNS) the ledger leads to, or None if it leads to none.
+
+    The LEDGER_COLUMNS come from the proposal's records; the SNAPSHOT_FIELDS from `contents`, by the key of
+    its latest version's snapshot (UNKNOWN when that content was not read as a proposal's).
+    """
     state: Any = None
     snapshot: Any = UNKNOWN
     version: Any = 0
@@ -110,7 +119,23 @@ def expected_proposal(
             gate = _field(fields, _GATE)
     if state is None:
         return None
-    return (state, snapshot, snapshot, version or UNKNOWN, filed_seq, last_seq, gate, stage)
+    reference, title, bucket, sponsor, submitter = contents.get(snapshot) or _UNKNOWN_FIELDS
+    return (
+        pid,
+        reference,
+        title,
+        bucket,
+        state,
+        sponsor,
+        submitter,
+        snapshot,  # content_hash: the snapshot's key is the hash of the proposal's content
+        snapshot,
+        version or UNKNOWN,
+        filed_seq,
+        last_seq,
+        gate,
+        stage,
+    )
 
 
 def _shown(value: Any) -> str:
@@ -144,10 +169,9 @@ def check_proposals(
     stored = {row[0]: row for row in rows}
     problems: dict[Any, list[str]] = {}
     underived: set[Any] = set()  # subjects whose records lead to no proposals row
-    unknown = (UNKNOWN,) * len(SNAPSHOT_FIELDS)
     for pid, subject_events in events.items():
-        ledger = expected_proposal(subject_events, last_seq.get(pid), policies)
-        if ledger is None:
+        expected = expected_proposal(pid, subject_events, last_seq.get(pid), policies, fields)
+        if expected is None:
             underived.add(pid)
             continue
         row = stored.get(pid)
@@ -155,11 +179,6 @@ def check_proposals(
             first = shown(subject_events[0][0])
             problems[pid] = [f"proposal {shown(pid)}: missing from the proposals table (record {first} is about it)"]
             continue
-        # In PROPOSAL_COLUMNS' order: id, the snapshot's fields with the state among them, then the ledger's.
-        state, content_hash, snapshot, version, *sequence_and_gate = ledger
-        reference, title, bucket, sponsor, submitter = fields.get(snapshot) or unknown
-        expected = (pid, reference, title, bucket, state, sponsor, submitter, content_hash, snapshot, version)
-        expected = (*expected, *sequence_and_gate)
         if row == expected:  # the common case, at once
             continue
         wrong = [
