@@ -25,7 +25,6 @@ Each time is the median of `repeats` rounds, figure and floor interleaved.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -34,31 +33,36 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from bench.common import log, median, sqlite_url, timed
+from bench.verify_walk import floor_chain, floor_snapshots
 from bench.verify_walk import run_unit as floor_unit
 from governance.adoption import adopt_policy
 from governance.authority import Actor
+from governance.canonical import canonical_text, sha256_hex
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import (  # the merge steps are verify's own, timed here walk by walk
-    Folded,
     Ledger,
     NewRecord,
     VerifyReport,
+    Walked,
     _merge_chain,
     _merge_content,
-    _merge_projection,
+    _merge_derived,
     _settings,
     verify,
 )
-from governance.ledger_walk import plan, run, run_unit
+from governance.ledger_walk import SMALL_UNITS, plan, run, run_unit
 from governance.lifecycle import STATE_AFTER, state_from_ledger
 from governance.policy import load_policy
 from governance.store import Store
+from governance.verify_units import PROPOSALS_SQL
 from models.records import FiledPayload, LedgerRecord, RuleResult, ScreenedPayload, SourceRef
 from models.tables import LedgerRow, ProposalRow
 
 __all__ = ["build_ledger", "verify_figures"]
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+# The ledger key the bench's records are appended with, and verify checks their MACs with.
+KEY = bytes.fromhex("6c6564676572206b657920666f72207468652062656e63686d61726b206f6e6c79")
 TARGET_RECORDS_PER_S = 100_000
 TARGET_SNAPSHOT_RATIO = 1.3
 
@@ -107,6 +111,9 @@ def _snapshot(rng: random.Random, pool: list[str], index: int) -> dict[str, Any]
     return {
         "reference": f"VERIFY-{index:07d}",
         "title": rng.choice(pool)[:80],
+        "bucket": "platform",
+        "sponsor": "Katrin Vogel",
+        "submitter": "Lukas Weber",
         "summary": " ".join(rng.choice(pool) for _ in range(6)),
         "costs": [
             {"period": f"FY{2027 + y}", "development": str(rng.randrange(10**6)), "launch": str(rng.randrange(10**5))}
@@ -116,8 +123,9 @@ def _snapshot(rng: random.Random, pool: list[str], index: int) -> dict[str, Any]
     }
 
 
-def _project(conn: Connection, records: list[LedgerRecord]) -> None:
-    """The `proposals` rows for these records, in the same transaction (as intake writes them)."""
+def _project(conn: Connection, records: list[LedgerRecord], contents: dict[str, dict[str, Any]]) -> None:
+    """The `proposals` rows for these records, in the same transaction (as intake writes them), copying
+    what their snapshot (`contents`, by key) says."""
     by_subject: dict[str, list[LedgerRecord]] = {}
     for record in records:
         if record.kind in STATE_AFTER:
@@ -126,15 +134,16 @@ def _project(conn: Connection, records: list[LedgerRecord]) -> None:
     for subject, mine in by_subject.items():
         state = state_from_ledger([(r.kind, r.outcome, None) for r in mine])
         assert state is not None and mine[0].inputs is not None
+        content = contents[mine[0].inputs]
         rows.append(
             {
                 "id": subject,
-                "reference": f"VERIFY-{subject}",
-                "title": "Benchmark proposal",
-                "bucket": "platform",
+                "reference": content["reference"],
+                "title": content["title"],
+                "bucket": content["bucket"],
                 "state": state,
-                "sponsor": "Katrin Vogel",
-                "submitter": "Lukas Weber",
+                "sponsor": content["sponsor"],
+                "submitter": content["submitter"],
                 "content_hash": mine[0].inputs,
                 "snapshot": mine[0].inputs,
                 "version": 1,
@@ -154,7 +163,7 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
     pool = _pool(rng, 512, 220)
     store = Store(sqlite_url(path))
     store.upgrade()
-    ledger = Ledger(FixedClock(START, dt.timedelta(milliseconds=1)), SeededIds(f"bench-verify-{seed}"))
+    ledger = Ledger(FixedClock(START, dt.timedelta(milliseconds=1)), SeededIds(f"bench-verify-{seed}"), key=KEY)
     loaded = load_policy("stage-gate")
 
     def build() -> None:
@@ -162,10 +171,12 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
         inputs: dict[str, Any] = {}
         for start in range(1, records, chunk):
             batch = []
+            contents: dict[str, dict[str, Any]] = {}
             for index in range(start, min(start + chunk, records)):
                 first = index % 2 == 1
                 if first:
                     inputs = _snapshot(rng, pool, index)
+                    contents[sha256_hex(canonical_text(inputs))] = inputs
                 batch.append(
                     NewRecord(
                         kind="filed" if first else "screened",
@@ -177,7 +188,7 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
                     )
                 )
             with store.write() as conn:
-                _project(conn, ledger.append(conn, batch, "bench"))
+                _project(conn, ledger.append(conn, batch, "bench"), contents)
 
     built = timed(build)
     return store, built.seconds
@@ -188,11 +199,11 @@ def build_ledger(path: Path, records: int, seed: int, chunk: int = 5000) -> tupl
 
 def _verify_chain(
     conn: Connection, report: VerifyReport, expect_head: tuple[int, str] | None, max_problems: int
-) -> tuple[Folded, tuple[set[str], set[str]]]:
-    """The chain walk alone: sequence, links, hashes, and each proposal's state changes."""
+) -> Walked:
+    """The chain walk alone: sequence, links, hashes, MACs, and what the derived tables come from."""
     cut = plan(conn, conn.dialect.name)
-    parts = _walk_here(conn, [cut.units[i] for i in cut.chain], _settings(expect_head, max_problems))
-    return _merge_chain(report, parts, expect_head, max_problems)
+    parts = _walk_here(conn, [cut.units[i] for i in cut.chain], _settings(expect_head, max_problems, KEY))
+    return _merge_chain(report, parts, expect_head, max_problems, KEY)
 
 
 def _verify_content(
@@ -213,10 +224,15 @@ def _walk_here(conn: Connection, units: list[Any], settings: dict[str, Any]) -> 
         cursor.close()
 
 
-def _verify_projection(conn: Connection, report: VerifyReport, folded: Folded, max_problems: int) -> None:
-    """The proposals table against the states the chain walk folded."""
-    rows = [(pid, state) for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))]
-    _merge_projection(report, folded, rows, max_problems)
+def _verify_projection(
+    conn: Connection, report: VerifyReport, walked: Walked, fields: dict[str, Any], max_problems: int
+) -> None:
+    """The proposals and decision keys (and the policies they need) against what the chain walk gathered and
+    what the snapshot walk read of each proposal's content (`fields`)."""
+    cut = plan(conn, conn.dialect.name)
+    small = [cut.units[cut.proposals], *SMALL_UNITS]
+    proposals, policies, keys, _macs = _walk_here(conn, small, _settings(None, max_problems))
+    _merge_derived(report, walked, proposals, fields, policies, keys, max_problems)
 
 
 def _chain(store: Store) -> VerifyReport:
@@ -229,27 +245,39 @@ def _chain(store: Store) -> VerifyReport:
 _WALKED: dict[str, Any] = {}
 
 
-def _walked(store: Store) -> Any:
-    """The folded states and references of a chain walk (the other two walks start from them; untimed)."""
+def _walked(store: Store) -> Walked:
+    """What a chain walk gathers (the other two walks start from it; untimed)."""
     if "chain" not in _WALKED:
         with store.read() as conn:
             _WALKED["chain"] = _verify_chain(conn, VerifyReport(), None, 20)
-    return _WALKED["chain"]
+    walked: Walked = _WALKED["chain"]
+    return walked
 
 
 def _content(store: Store) -> VerifyReport:
     report = VerifyReport()
-    seen = _walked(store)[1]
+    seen = _walked(store).seen
     with store.read() as conn:
         _verify_content(conn, report, 20, seen)
     return report
 
 
+def _fields(store: Store) -> dict[str, Any]:
+    """What the snapshot walk reads of each proposal's content (the projection starts from it; untimed)."""
+    if "fields" not in _WALKED:
+        with store.read() as conn:
+            cut = plan(conn, conn.dialect.name)
+            parts = _walk_here(conn, [cut.units[i] for i in cut.snapshots], _settings(None, 20))
+        _WALKED["fields"] = {k: f for part in parts for k, f in part["fields"].items()}
+    fields: dict[str, Any] = _WALKED["fields"]
+    return fields
+
+
 def _projection(store: Store) -> VerifyReport:
     report = VerifyReport()
-    folded = _walked(store)[0]
+    walked, fields = _walked(store), _fields(store)
     with store.read() as conn:
-        _verify_projection(conn, report, folded, 20)
+        _verify_projection(conn, report, walked, fields, 20)
     return report
 
 
@@ -265,10 +293,7 @@ def _floor_chain(store: Store) -> int:
     with store.read() as conn:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         for _, sql, _ in _units(conn, "chain"):
-            for row in cursor.execute(sql):
-                header = "\x1f".join([str(v) for v in row[:10]]) + "\x1f" + row[11]
-                hashlib.sha256(f"{header}\n{row[10]}".encode()).hexdigest()
-                count += 1
+            count += floor_chain(cursor.execute(sql), KEY)
         cursor.close()
     return count
 
@@ -278,18 +303,16 @@ def _floor_content(store: Store) -> int:
     with store.read() as conn:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         for _, sql, _ in _units(conn, "snapshots"):
-            for _key, content in cursor.execute(sql):
-                data = content.encode("utf-8")
-                hashlib.sha256(data).hexdigest()
-                total += len(data)
+            total += floor_snapshots(cursor.execute(sql))
         cursor.close()
     return total
 
 
 def _floor_projection(store: Store) -> int:
+    """The proposals rows, read."""
     count = 0
     with store.read() as conn:
-        for _row in conn.execute(select(ProposalRow.id, ProposalRow.state)):
+        for _row in conn.exec_driver_sql(PROPOSALS_SQL):
             count += 1
     return count
 
@@ -302,7 +325,7 @@ def _floor_parallel(store: Store) -> int:
     with store.read() as conn:
         units = plan(conn, store.dialect)
         results = run(
-            store, conn, units.units, _settings(None, 20), parallel=True, runner=floor_unit, script=_FLOOR_SCRIPT
+            store, conn, units.units, _settings(None, 20, KEY), parallel=True, runner=floor_unit, script=_FLOOR_SCRIPT
         )
     return sum(results[i] for i in units.chain)
 
@@ -325,7 +348,7 @@ def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[
             payload_avg = float(conn.scalar(select(func.avg(func.length(LedgerRow.payload)))) or 0)
         db_mb = (folder / "verify.db").stat().st_size / 1e6
         log(f"verify: built in {build_s:.1f} s ({db_mb:.0f} MB); timing {repeats} round(s)")
-        _walked(store)
+        _walked(store), _fields(store)
         for _ in range(repeats):
             floor_single = 0.0
             for name, (figure_fn, floor_fn) in parts.items():
@@ -337,7 +360,7 @@ def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[
                 results[name], results[f"floor_{name}"] = figure.value, floor.value
             floor_singles.append(floor_single)
             parallel = timed(lambda: _floor_parallel(store))
-            whole = timed(lambda: verify(store))
+            whole = timed(lambda: verify(store, key=KEY))
             times["floor_parallel"].append(parallel.seconds)
             times["total"].append(whole.seconds)
             results["total"], results["floor_parallel"] = whole.value, parallel.value
@@ -350,6 +373,7 @@ def verify_figures(folder: Path, records: int, seed: int, repeats: int) -> dict[
     n = full.records
     checks_ok = (
         full.ok
+        and full.authenticated
         and results["chain"].ok
         and content.ok
         and results["projection"].ok

@@ -1,4 +1,6 @@
-"""The auditor's commands: verify, replay, export, schema, and the key that signs packs. None start Prefect."""
+"""The auditor's commands: verify, replay, export, schema, and the keys (packs' signing key, the ledger key).
+
+None start Prefect."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from cli.context import JsonOption, choice, err, load_settings, opened, out, pri
 __all__ = ["app", "keys_app"]
 
 app = typer.Typer()
-keys_app = typer.Typer(help="The key that signs decision packs.", no_args_is_help=True)
+keys_app = typer.Typer(help="The keys that sign decision packs and authenticate ledger records.", no_args_is_help=True)
 
 _HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
 
@@ -35,32 +37,41 @@ def verify_(
     ] = None,
     json_: JsonOption = False,
 ) -> None:
-    """Walk the ledger's hash chain, its snapshots and policies; name the first record that fails.
+    """Walk the ledger's hash chain, snapshots and policies, re-derive the proposals and decision keys from
+    it, and check each record's MAC with the ledger key; name the first thing that fails.
 
+    Without a ledger key (GOVERNANCE_LEDGER_KEY_FILE) the records are not authenticated, and it says so.
     Example: governance verify --expect-head 64:3f2a...
     """
     from governance.errors import IntegrityError
     from governance.ledger import verify
 
-    _, db = opened()
+    settings, db = opened()
     expected = None
     if expect_head:
         seq, _, digest = expect_head.partition(":")
         expected = (int(seq), digest.lower())
-    report = verify(db, expect_head=expected)
+    key = settings.ledger_secret()
+    report = verify(db, expect_head=expected, key=key)
     if json_:
         print_json(report.as_dict())
         if not report.ok:
             raise typer.Exit(1)
         return
+    authentication = report.authentication[:1].upper() + report.authentication[1:] + "."
     if not report.ok:
         for problem in report.problems[1:]:
-            err.print(f"  also: {problem}")
+            err.print(f"  also: {escape(problem)}")
+        if key is None:
+            err.print(f"  note: {escape(authentication)}")
         raise IntegrityError(f"ledger does not verify: {report.problems[0]}")
     out.print(
         f"Ledger verified: {report.records} records, head {report.head_seq}:{report.head_hash}; "
-        f"{report.snapshots} snapshots ({report.snapshot_bytes:,} bytes), {report.policies} policies."
+        f"{report.snapshots} snapshots ({report.snapshot_bytes:,} bytes), {report.policies} policies; "
+        f"the proposals table ({report.proposals} rows) and the decision keys ({report.decision_keys}) "
+        "match the ledger."
     )
+    out.print(escape(authentication))
 
 
 _FORMATS = ("proposal", "policy", "assessment", "status-report", "project", "candidates")
@@ -231,3 +242,46 @@ def keys_init(
     key, cert = init_keys(settings.home / "keys", organisation, settings.clock().now())
     out.print(f"Signing key {key} (private, mode 0600) and self-signed certificate {cert}.")
     out.print("Packs written from now on are signed; `governance verify-pack` checks the signature.")
+
+
+@keys_app.command("ledger")
+def keys_ledger() -> None:
+    """Make the ledger key: records appended with it get a MAC, and `governance verify` checks them.
+
+    Written to GOVERNANCE_LEDGER_KEY_FILE if set, else GOVERNANCE_HOME/keys/ledger.key (mode 0600); an
+    existing key is never replaced. Give the same file to every host that runs the engine; never store it
+    in the database. Example: governance keys ledger && governance keys seal
+    """
+    from governance.ledger_key import read_key_file, write_key_file
+    from governance.record_layout import key_id
+
+    settings = load_settings()
+    path = write_key_file(settings.ledger_key_file or settings.home / "keys" / "ledger.key")
+    out.print(f"Ledger key {path} (private, mode 0600; key id {key_id(read_key_file(path))}).")
+    out.print(
+        "Records appended with it from now on get a MAC. Keep it on the engine's hosts, never in the database; "
+        "seal the records already there with `governance keys seal`."
+    )
+
+
+@keys_app.command("seal")
+def keys_seal() -> None:
+    """Seal a ledger written before its key: the MAC of its head record covers every record before it.
+
+    The ledger must verify first. Example: governance keys seal
+    """
+    from governance.errors import ConfigError
+    from governance.ledger_seal import seal
+    from governance.record_layout import key_id
+
+    settings, db = opened()
+    key = settings.ledger_secret()
+    if key is None:
+        raise ConfigError(
+            "no ledger key is configured: make one with `governance keys ledger` or set GOVERNANCE_LEDGER_KEY_FILE"
+        )
+    seq, digest = seal(db, key)
+    out.print(
+        f"Sealed records 1-{seq} with the ledger key {key_id(key)} (head {seq}:{digest}): "
+        "`governance verify` with the key now authenticates them."
+    )

@@ -55,8 +55,8 @@ def store(settings: Settings) -> Store:
 
 
 def ledger(settings: Settings) -> Ledger:
-    """A ledger on the settings' clock and id source."""
-    return Ledger(settings.clock(), settings.ids())
+    """A ledger on the settings' clock, id source and ledger key."""
+    return Ledger(settings.clock(), settings.ids(), key=settings.ledger_secret())
 
 
 def opened(settings: Settings | None = None) -> tuple[Settings, Store]:

@@ -56,7 +56,7 @@ def run_demo(folder: Path, console: Console) -> None:
     os.environ["GOVERNANCE_DATABASE_URL"] = f"sqlite:///{db}"
     settings = load_settings()
     store = Store(settings.resolved_database_url())
-    ledger = Ledger(settings.clock(), settings.ids())
+    ledger = Ledger(settings.clock(), settings.ids(), key=settings.ledger_secret())
 
     console.rule("1. A fresh database and the Stage-Gate policy")
     store.upgrade()
@@ -225,7 +225,7 @@ def run_demo(folder: Path, console: Console) -> None:
     render.selection(problem, solve(problem), console)
 
     console.rule("10. The auditor verifies the ledger and replays every decision")
-    checked = verify(store)
+    checked = verify(store, key=ledger.key)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
         f"{checked.head_seq}:{checked.head_hash}; {checked.snapshots} snapshots, {checked.policies} policy."

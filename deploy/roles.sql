@@ -6,8 +6,8 @@
 --
 -- owner   (runs `governance init`): owns the tables and their append-only triggers; the only role that can
 --         alter a table or drop a trigger. Used for migrations only, never by workers or people.
--- engine  (workers, and the CLI of submitters and chairs): reads, appends to the ledger, snapshots and
---         policies, keeps the proposals table (the ledger's projection) up to date. It cannot update or
+-- engine  (workers, and the CLI of submitters and chairs): reads, appends to the ledger, its MACs, snapshots
+--         and policies, keeps the proposals table (the ledger's projection) up to date. It cannot update or
 --         delete a record, alter a table or drop a trigger.
 -- auditor (`governance verify`, `replay`, `export`, `show`): reads, nothing else.
 --
@@ -24,7 +24,7 @@ GRANT USAGE ON SCHEMA public TO :"engine", :"auditor";
 
 -- Nothing more than the engine needs: no UPDATE or DELETE on the record tables, nothing at all on the schema.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"engine", :"auditor";
-GRANT SELECT, INSERT ON ledger, snapshots, policies, decision_keys TO :"engine";
+GRANT SELECT, INSERT ON ledger, ledger_macs, snapshots, policies, decision_keys TO :"engine";
 GRANT SELECT, INSERT, UPDATE ON proposals TO :"engine";
 GRANT SELECT ON alembic_version TO :"engine";
 

@@ -138,12 +138,13 @@ def drain_prefect(timeout: float = 15) -> None:
 
 
 def open_engine(database_url: str | None) -> tuple[Store, Ledger]:
-    """The store (the flow's `database_url`, else the settings') and a ledger on the settings' clock and ids.
+    """The store (the flow's `database_url`, else the settings') and a ledger on the settings' clock, ids and key.
 
     Each task opens its own: a task may run in another process than the flow that called it.
     """
     settings = load_settings()
-    return Store(database_url or settings.resolved_database_url()), Ledger(settings.clock(), settings.ids())
+    ledger = Ledger(settings.clock(), settings.ids(), key=settings.ledger_secret())
+    return Store(database_url or settings.resolved_database_url()), ledger
 
 
 def check_settings(database_url: str | None, deployed: bool) -> None:

@@ -2,31 +2,31 @@
 
 Each record's hash is SHA-256 over its stored bytes, laid out as `governance.record_layout` says (the
 one definition of the layout). `prev_hash` of the first record is 64 zeros. `inputs` is the key of the
-content-addressed snapshot holding what the record was decided on.
+content-addressed snapshot holding what the record was decided on. A ledger given the ledger key
+(`governance.ledger_key`) stores each record's MAC in `ledger_macs`, in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from operator import ne
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from governance import ledger_walk
+from governance import derived, ledger_walk, verify_units
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
-from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
-from governance.record_layout import header, record_hash
+from governance.ledger_key import check_key
+from governance.record_layout import header, key_id, record_hash, record_mac
 from governance.store import Store
+from governance.verify_units import shown, step
 from models.records import LedgerRecord
-from models.tables import LedgerRow, PolicyRow, ProposalRow, SnapshotRow
+from models.tables import LedgerMacRow, LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
 __all__ = [
     "ENGINE_VERSION",
@@ -36,6 +36,7 @@ __all__ = [
     "NewRecord",
     "Stored",
     "VerifyReport",
+    "Walked",
     "iter_records",
     "latest_record",
     "record_object",
@@ -136,18 +137,30 @@ def _row_to_record(row: Sequence[Any], recorded_at: dt.datetime | None = None) -
 
 
 class Ledger:
-    """Appends records inside a `Store.write()` transaction, with the injected clock and ids."""
+    """Appends records inside a `Store.write()` transaction, with the injected clock and ids.
 
-    def __init__(self, clock: Clock, ids: IdSource, engine_version: str = ENGINE_VERSION) -> None:
+    With `key` (the ledger key, `Settings.ledger_secret()`), each record's MAC is stored with it.
+    """
+
+    def __init__(
+        self, clock: Clock, ids: IdSource, engine_version: str = ENGINE_VERSION, *, key: bytes | None = None
+    ) -> None:
         self.clock = clock
         self.ids = ids
         self.engine_version = engine_version
+        self.key = key
 
     def append(self, conn: Connection, records: Sequence[NewRecord], recorded_by: str) -> list[LedgerRecord]:
-        """Append `records` in order. The caller's transaction must hold the write lock."""
+        """Append `records` in order. The caller's transaction must hold the write lock.
+
+        Raises:
+            ConfigError: the ledger has records with MACs, and this ledger has no key or another than its head's.
+            IntegrityError: the ledger has records with MACs, but its head has none.
+        """
         if not records:
             return []
         seq, prev = head(conn)
+        check_key(conn, self.key, seq, prev)
         snapshots: dict[str, str] = {}
         rows: list[dict[str, Any]] = []
         out: list[LedgerRecord] = []
@@ -200,6 +213,9 @@ class Ledger:
             prev = digest
         put_snapshots(conn, snapshots)
         conn.execute(insert(LedgerRow), rows)
+        if self.key is not None:
+            macs = [{"seq": r["seq"], "mac": record_mac(self.key, r["hash"])} for r in rows]
+            conn.execute(insert(LedgerMacRow), macs)
         return out
 
     def append_for_proposal(
@@ -277,7 +293,11 @@ def head(conn: Connection) -> tuple[int, str]:
 
 @dataclass
 class VerifyReport:
-    """What `verify` found. `problems` names each record, snapshot or policy that does not check out."""
+    """What `verify` found. `problems` names each record, snapshot, policy or derived row that does not check out.
+
+    `authenticated`: every record was shown to be appended by the engine (verified with the ledger key);
+    `authentication` says so, or why not, in a sentence.
+    """
 
     records: int = 0
     head_seq: int = 0
@@ -285,6 +305,11 @@ class VerifyReport:
     snapshots: int = 0
     snapshot_bytes: int = 0
     policies: int = 0
+    proposals: int = 0
+    decision_keys: int = 0
+    macs: int = 0
+    authenticated: bool = False
+    authentication: str = ""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -299,59 +324,95 @@ class VerifyReport:
             "snapshots": self.snapshots,
             "snapshot_bytes": self.snapshot_bytes,
             "policies": self.policies,
+            "proposals": self.proposals,
+            "decision_keys": self.decision_keys,
+            "authenticated": self.authenticated,
+            "authentication": self.authentication,
             "problems": self.problems,
         }
 
 
-def verify(store: Store, *, expect_head: tuple[int, str] | None = None, max_problems: int = 20) -> VerifyReport:
-    """Walk the chain, then every snapshot and policy, re-deriving each hash.
+def verify(
+    store: Store,
+    *,
+    expect_head: tuple[int, str] | None = None,
+    max_problems: int = 20,
+    key: bytes | None = None,
+) -> VerifyReport:
+    """Walk the chain, then every snapshot and policy, re-deriving each hash; re-derive the derived tables.
 
     With `expect_head` (a sequence number and hash noted earlier, for example printed in a
     board pack), a chain cut short before that record or rewritten up to it is also caught. The
-    proposals table is checked against the states the ledger's records lead to.
+    proposals and decision_keys tables are re-derived from the ledger's records and compared, column by
+    column (`governance.derived`).
+
+    With `key` (the ledger key), every record's MAC is checked: a record the engine did not append
+    (inserted by hand, or rewritten with every later hash recomputed) is named. Records from before the
+    key are covered by the first record with a MAC (its hash covers theirs); every record after it needs
+    its own. Without a key nothing is authenticated, and the report says so (`authentication`).
 
     A ledger of 20,000 records or more is walked by this process and one worker process together
     (see `governance.ledger_walk`): the same checks of the same rows, the same report.
     """
     report = VerifyReport()
-    settings = _settings(expect_head, max_problems)
+    settings = _settings(expect_head, max_problems, key)
     with store.read() as conn:
         plan = ledger_walk.plan(conn, store.dialect)
         results = ledger_walk.run(store, conn, plan.units, settings, parallel=plan.records >= _PARALLEL_FROM)
-        folded, seen = _merge_chain(report, [results[i] for i in plan.chain], expect_head, max_problems)
-        _merge_content(conn, report, [results[i] for i in plan.snapshots], seen, max_problems)
-        _merge_projection(report, folded, results[plan.proposals], max_problems)
+        walked = _merge_chain(report, [results[i] for i in plan.chain], expect_head, max_problems, key)
+        _merge_macs(report, walked, results[plan.tables["macs"]], key, max_problems)
+        policies = results[plan.tables["policies"]]
+        _merge_content(conn, report, [results[i] for i in plan.snapshots], walked.seen, max_problems, policies)
+        keys = results[plan.tables["decision_keys"]]
+        fields = {k: f for i in plan.snapshots for k, f in results[i]["fields"].items()}
+        _merge_derived(report, walked, results[plan.proposals], fields, policies, keys, max_problems)
     return report
 
 
 # A worker process costs about 0.1 s to start: smaller ledgers are walked by this process alone.
 _PARALLEL_FROM = 20_000
-Folded = dict[str, list[tuple[str, str | None, str | None]]]
 
 
-def _settings(expect_head: tuple[int, str] | None, max_problems: int) -> dict[str, Any]:
+@dataclass
+class Walked:
+    """What the chain's ranges give the later checks, joined: each subject's events and latest record,
+    the snapshot keys and policy versions the records name, and the first record with a MAC."""
+
+    events: dict[Any, list[derived.Event]] = field(default_factory=dict)
+    last_seq: dict[Any, Any] = field(default_factory=dict)
+    seen: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
+    mac_first: Any = None
+    unauthentic: int = 0  # records with a MAC that does not match, or none after the first MAC (with a key)
+
+
+def _settings(expect_head: tuple[int, str] | None, max_problems: int, key: bytes | None = None) -> dict[str, Any]:
     return {
-        "state_kinds": frozenset(STATE_AFTER),
-        "stateful": frozenset(STATEFUL_PAYLOAD_KINDS),
+        "folded": derived.FOLDED_KINDS,
+        "parsed": derived.PARSED_KINDS,
         "expect_head": expect_head,
         "max_problems": max_problems,
+        "key": key,
     }
 
 
 def _merge_chain(
-    report: VerifyReport, parts: list[dict[str, Any]], expect_head: tuple[int, str] | None, max_problems: int
-) -> tuple[Folded, tuple[set[str], set[str]]]:
+    report: VerifyReport,
+    parts: list[dict[str, Any]],
+    expect_head: tuple[int, str] | None,
+    max_problems: int,
+    key: bytes | None = None,
+) -> Walked:
     """Join the ranges: the link where each meets the one before, and the problems in record order.
 
     A record's problems are reported, all of them, only while fewer than `max_problems` are (as a
-    single walk would); the expected head counts as found only there, too.
+    single walk would); the expected head counts as found only there, too. With `key`, a record without a
+    MAC after the first record with one is named.
     """
     problems = report.problems
     expected_seq, prev = 1, GENESIS_HASH
     expect_found = False
-    folded: Folded = {}
-    inputs: set[str] = set()
-    policies: set[str] = set()
+    walked = Walked()
+    events_by_subject = walked.events
     for part in parts:
         if not part["count"]:
             continue
@@ -359,31 +420,80 @@ def _merge_chain(
         events: dict[int, list[str]] = dict(part["records"])
         link = []
         if first_seq != expected_seq:
-            link.append(f"record {expected_seq}: missing (the next record is {first_seq})")
+            link.append(f"record {shown(expected_seq)}: missing (the next record is {shown(first_seq)})")
         if first_prev != prev:
-            link.append(f"record {first_seq}: prev_hash does not match the hash of record {first_seq - 1}")
+            link.append(verify_units.LINK.format(shown(first_seq), shown(step(first_seq, -1))))
         if link:
             events[first_seq] = link + events.get(first_seq, [])
+        unmacked = part["unmacked_lead"] + part["unmacked_after"] if walked.mac_first is not None else []
+        if walked.mac_first is None and part["mac_first"] is not None:
+            walked.mac_first, unmacked = part["mac_first"], part["unmacked_after"]
+        if key is not None:
+            walked.unauthentic += part["forged"] + len(unmacked)
+            for seq in unmacked:
+                events[seq] = [
+                    *events.get(seq, []),
+                    f"record {shown(seq)} was not appended by the engine (it has no MAC, though record "
+                    f"{walked.mac_first} before it has one)",
+                ]
         head = part["head"]
         if head is not None:
             events.setdefault(head[0], [])
-        for seq in sorted(events):
+        for seq in sorted(events, key=_in_order):
             if len(problems) < max_problems:
                 if head is not None and seq == head[0]:
                     expect_found = True
                 problems.extend(events[seq])
-        expected_seq, prev = part["last"][0] + 1, part["last"][1]
+        expected_seq, prev = step(part["last"][0], 1), part["last"][1]
         report.records += part["count"]
+        report.macs += part["macs"]
         report.head_seq, report.head_hash = part["last"]
         # A proposal's changes run on from one range to the next: join those lists in order.
-        joined = {s: folded[s] + part["folded"][s] for s in folded.keys() & part["folded"].keys()}
-        folded.update(part["folded"])
-        folded.update(joined)
-        inputs |= part["inputs"]
-        policies |= part["policies"]
+        joined = {s: events_by_subject[s] + part["events"][s] for s in events_by_subject.keys() & part["events"].keys()}
+        events_by_subject.update(part["events"])
+        events_by_subject.update(joined)
+        walked.last_seq.update(part["last_seq"])
+        walked.seen[0].update(part["inputs"])
+        walked.seen[1].update(part["policies"])
     if expect_head is not None and not expect_found:
         problems.append(f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})")
-    return folded, (inputs, policies)
+    return walked
+
+
+def _in_order(seq: Any) -> tuple[bool, Any]:
+    """Sequence numbers in the database's order: numbers first (SQLite sorts a hand-edited text after them)."""
+    number = isinstance(seq, (int, float))
+    return (not number, seq if number else str(seq))
+
+
+def _merge_macs(report: VerifyReport, walked: Walked, orphans: list[tuple[Any]], key: bytes | None, cap: int) -> None:
+    """The MACs' verdict: a ledger without any under a key, MACs of records that are gone, the sentence."""
+    if key is not None and report.records and walked.mac_first is None and len(report.problems) < cap:
+        report.problems.append(
+            f"records 1-{report.head_seq} are not authenticated: none has a MAC (a ledger from before its key "
+            "is sealed once with `governance keys seal`)"
+        )
+    for (seq,) in orphans:
+        if len(report.problems) < cap:
+            report.problems.append(f"record {shown(seq)}: missing, but its MAC is stored (the chain was cut short)")
+    if key is None:
+        report.authentication = (
+            "records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record "
+            "added or rewritten by hand, its hashes recomputed, would pass"
+            + (f"; {report.macs} record(s) carry a MAC only the key can check" if report.macs else "")
+        )
+    elif walked.unauthentic or orphans or walked.mac_first is None:
+        report.authentication = f"records not authenticated with the ledger key {key_id(key)}: see the problems"
+    else:
+        report.authenticated = True
+        sealed = (
+            f" (records 1-{walked.mac_first - 1}, written before the key, through record {walked.mac_first}'s MAC)"
+            if isinstance(walked.mac_first, int) and walked.mac_first > 1
+            else ""
+        )
+        report.authentication = (
+            f"records authenticated with the ledger key {key_id(key)}: {report.macs} MAC(s) checked{sealed}"
+        )
 
 
 def _merge_content(
@@ -392,11 +502,13 @@ def _merge_content(
     parts: list[dict[str, Any]],
     seen: tuple[set[str], set[str]] | None,
     max_problems: int,
+    policies: list[Any] | None = None,
 ) -> None:
-    """Snapshots and policies against their hashes, and the chain's references to them.
+    """Snapshots and policies against their hashes (and a policy's name), and the chain's references to them.
 
     `seen` holds the snapshot keys and policy versions the chain's records name; without it (a
-    walk of the content alone) the references are checked with a query.
+    walk of the content alone) the references are checked with a query. `policies`: the policies unit's
+    result (read here without it).
     """
     keys: set[str] = set()
     bad: list[str] = []
@@ -405,24 +517,33 @@ def _merge_content(
         report.snapshot_bytes += part["bytes"]
         bad += part["bad"]
         keys.update(part["keys"])
-    if len(bad) > 1:  # reported in the database's order of keys, as one walk by key would
-        wanted = set(bad)
-        bad = [k for k in conn.execute(select(SnapshotRow.key).order_by(SnapshotRow.key)).scalars() if k in wanted]
-    for key in bad:
-        if len(report.problems) < max_problems:
-            report.problems.append(f"snapshot {key}: content does not match its key (altered)")
-    versions: set[str] = set()
-    for version_, content in conn.execute(select(PolicyRow.version, PolicyRow.content)):
-        report.policies += 1
-        versions.add(version_)
-        if sha256_hex(content) != version_ and len(report.problems) < max_problems:
-            report.problems.append(f"policy {version_}: content does not match its version (altered)")
-    if seen is None or seen[0] - keys:
-        for seq, missing_key in _unmatched(conn, LedgerRow.inputs, SnapshotRow.key, max_problems):
-            report.problems.append(f"record {seq}: its input snapshot {missing_key} is missing")
-    if seen is None or seen[1] - versions:
-        for seq, missing_version in _unmatched(conn, LedgerRow.policy_version, PolicyRow.version, max_problems):
-            report.problems.append(f"record {seq}: its policy {missing_version} is not stored")
+    with ledger_walk.stored_bytes(_dbapi(conn)):
+        if len(bad) > 1:  # reported in the database's order of keys, as one walk by key would
+            wanted = set(bad)
+            bad = [k for k in conn.execute(select(SnapshotRow.key).order_by(SnapshotRow.key)).scalars() if k in wanted]
+        for key in bad:
+            if len(report.problems) < max_problems:
+                report.problems.append(f"snapshot {shown(key)}: content does not match its key (altered)")
+        if policies is None:
+            policies = verify_units.policies(conn.execute(select(PolicyRow.version, PolicyRow.name, PolicyRow.content)))
+        report.policies = len(policies)
+        versions = {p[0] for p in policies}
+        for version_, _name, intact, _named, _gates in policies:
+            if not intact and len(report.problems) < max_problems:
+                report.problems.append(f"policy {shown(version_)}: content does not match its version (altered)")
+        for problem in derived.check_policy_names(policies):
+            if len(report.problems) < max_problems:
+                report.problems.append(problem)
+        if seen is None or seen[0] - keys:
+            for seq, missing_key in _unmatched(conn, LedgerRow.inputs, SnapshotRow.key, max_problems):
+                report.problems.append(f"record {shown(seq)}: its input snapshot {shown(missing_key)} is missing")
+        if seen is None or seen[1] - versions:
+            for seq, missing_version in _unmatched(conn, LedgerRow.policy_version, PolicyRow.version, max_problems):
+                report.problems.append(f"record {shown(seq)}: its policy {shown(missing_version)} is not stored")
+
+
+def _dbapi(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection
 
 
 def _unmatched(conn: Connection, reference: Any, target: Any, limit: int) -> Any:
@@ -433,26 +554,25 @@ def _unmatched(conn: Connection, reference: Any, target: Any, limit: int) -> Any
         .where(reference.is_not(None), target.is_(None))
         .order_by(LedgerRow.seq)
         .limit(limit)
-    )
+    ).all()
 
 
-def _merge_projection(report: VerifyReport, folded: Folded, rows: list[tuple[str, str]], max_problems: int) -> None:
-    """The proposals table must be what the ledger says: nothing else may change a state."""
-    table = dict(rows)
-    subjects = list(folded)
-    expected = list(map(state_from_ledger, folded.values()))
-    wrong = {
-        pid: state
-        for pid, state in itertools.compress(
-            zip(subjects, expected, strict=True), map(ne, map(table.get, subjects), expected)
-        )
-    }
-    nothing = state_from_ledger([])  # a proposal with no record in the ledger
-    wrong.update((pid, nothing) for pid in table.keys() - folded.keys() if table[pid] != nothing)
-    for pid in sorted(wrong):
-        if len(report.problems) >= max_problems:
-            return
-        report.problems.append(
-            f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
-            f"the ledger says {wrong[pid] or 'nothing'}"
-        )
+def _merge_derived(
+    report: VerifyReport,
+    walked: Walked,
+    proposals: list[tuple[Any, ...]],
+    fields: dict[str, tuple[Any, ...]],
+    policies: list[Any],
+    decision_keys: list[tuple[Any, Any]],
+    max_problems: int,
+) -> None:
+    """The proposals and decision_keys tables against what the ledger's records lead to (`fields`: what each
+    proposal's content says, by snapshot key, from the snapshot walk)."""
+    report.proposals, report.decision_keys = len(proposals), len(decision_keys)
+    facts = derived.policy_facts(policies)
+    room = max_problems - len(report.problems)
+    if room > 0:
+        report.problems += derived.check_proposals(proposals, walked.events, walked.last_seq, facts, fields, room)
+    room = max_problems - len(report.problems)
+    if room > 0:
+        report.problems += derived.check_decision_keys(decision_keys, walked.events, room)

@@ -1,23 +1,23 @@
 """The walks behind `governance.ledger.verify`, cut into units that one or two processes run.
 
 A unit is one query over one slice of a table: a range of the ledger by sequence number (every
-record's hash re-derived from its stored bytes, the links inside the range checked, the state
-changes folded), a slice of the snapshots (each content hashed against its key), or the proposals
-table. Each unit returns plain data. `plan` cuts a walk into units and `run` runs them: in this
+record's hash re-derived from its stored bytes, and its MAC from its hash, the links inside the range
+checked, what the derived tables come from collected), a slice of the snapshots (each content hashed
+against its key, and what a proposal's content says read), the proposals table, the policies, the decision
+keys, the MACs of records that are gone. What each unit reads and returns is `governance.verify_units`;
+each returns plain data. `plan` cuts a walk into units and `run` runs them: in this
 process alone, or here and in one spawned worker, the two claiming units in turn from a shared
 counter; `governance.ledger` then checks the link where each range meets the one before and joins
 the results into the report `verify` has always given.
 
 At run time this module imports only the standard library (and a database driver in `connect`):
-the worker loads it by its file path (`runpy.run_path`), without the engine or SQLAlchemy, and
-is walking within about a tenth of a second. `serve` is its loop.
+the worker loads it by its file path (`runpy.run_path`), and `verify_units` and `record_layout` beside
+it likewise, without the engine or SQLAlchemy, and is walking within about a tenth of a second. `serve` is its loop.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import multiprocessing
 import runpy
 import sqlite3
@@ -25,9 +25,9 @@ import sys
 import threading
 import traceback
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,27 +37,27 @@ if TYPE_CHECKING:  # never imported at run time: a worker loads this module with
     from governance.store import Store
 
 
-def _layout() -> Any:
-    """`governance.record_layout`: imported in the engine, loaded by its file path in a verify worker."""
+def _sibling(name: str) -> Any:
+    """A stdlib-only module beside this one: imported in the engine, loaded by its file path in a worker."""
     if __package__ == "governance":
-        from governance import record_layout
+        import importlib
 
-        return record_layout
-    return types.SimpleNamespace(**runpy.run_path(str(Path(__file__).with_name("record_layout.py"))))
+        return importlib.import_module(f"governance.{name}")
+    return types.SimpleNamespace(**runpy.run_path(str(Path(__file__).with_name(f"{name}.py"))))
 
 
-header = _layout().header
+_UNITS = _sibling("verify_units")
+CHAIN_COLUMNS: str = _UNITS.CHAIN_COLUMNS
+CHAIN_FROM: str = _UNITS.CHAIN_FROM
+PROPOSALS_SQL: str = _UNITS.PROPOSALS_SQL
+SMALL_UNITS: list[tuple[str, str, tuple[Any, ...]]] = _UNITS.SMALL_UNITS
 
-# (kind, sql, params): kind is "chain", "snapshots" or "proposals".
+# (kind, sql, params): kind is "chain", "snapshots", "proposals", "policies", "decision_keys" or "macs".
 Unit = tuple[str, str, tuple[Any, ...]]
 # Runs one unit on a DBAPI cursor: (cursor, unit, settings) -> plain data.
 Runner = Callable[[Any, Unit, dict[str, Any]], Any]
 
-CHAIN_COLUMNS = (
-    "seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
-    "policy_version, inputs, payload, prev_hash, hash"
-)
-PROPOSALS_SQL = "SELECT id, state FROM proposals"
+
 # Records (or snapshots) per unit: small enough for the two processes to finish close together.
 CHUNK = 5_000
 
@@ -74,11 +74,20 @@ def run_unit(cursor: Any, unit: Unit, settings: dict[str, Any]) -> Any:
     except sqlite3.OperationalError as exc:
         if "Could not decode to UTF-8" not in str(exc):
             raise
-    connection = cursor.connection
+    with stored_bytes(cursor.connection):
+        return _run_unit(cursor.connection.cursor(), unit, settings)
+
+
+@contextmanager
+def stored_bytes(connection: Any) -> Iterator[None]:
+    """Read SQLite's text columns as their bytes (surrogate escapes for what is not UTF-8) meanwhile."""
+    if not isinstance(connection, sqlite3.Connection):
+        yield
+        return
     factory = connection.text_factory
     connection.text_factory = _stored_bytes
     try:
-        return _run_unit(connection.cursor(), unit, settings)
+        yield
     finally:
         connection.text_factory = factory
 
@@ -90,122 +99,15 @@ def _stored_bytes(data: bytes) -> str:
 def _run_unit(cursor: Any, unit: Unit, settings: dict[str, Any]) -> Any:
     kind, sql, params = unit
     rows = cursor.execute(sql, params) if params else cursor.execute(sql)
-    if kind == "chain":
-        return chain(rows, settings)
-    if kind == "snapshots":
-        return snapshots(rows)
-    if kind == "proposals":
+    if kind in ("proposals", "decision_keys", "macs"):
         return [tuple(row) for row in rows]
+    if kind == "chain":
+        return _UNITS.chain(rows, settings)
+    if kind == "snapshots":
+        return _UNITS.snapshots(rows)
+    if kind == "policies":
+        return _UNITS.policies(rows)
     raise ValueError(f"unknown unit kind {kind!r}")
-
-
-def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, Any]:
-    """Check one range of the ledger, in sequence order.
-
-    Each record's hash is re-derived from its stored bytes; from its second record on, the range's
-    own sequence and links are checked. The first record's link to the record before it is left to
-    the caller (it belongs to the range before). `records` holds `(seq, problems)` for the first
-    `max_problems` records with a problem, the problems in the order `verify` reports them.
-    """
-    state_kinds: frozenset[str] = settings["state_kinds"]
-    stateful: frozenset[str] = settings["stateful"]
-    expect_seq, expect_hash = settings["expect_head"] or (None, None)
-    cap: int = settings["max_problems"]
-    records: list[tuple[int, list[str]]] = []
-    folded: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    inputs_seen: set[str] = set()
-    policies_seen: set[str] = set()
-    first: tuple[Any, Any] | None = None
-    head: tuple[Any, bool] | None = None
-    sha256, loads = hashlib.sha256, json.loads
-    count = 0
-    seq: Any = None
-    stored: Any = None
-    expected_seq: Any = None
-    prev: Any = None
-    for row in rows:
-        (
-            seq,
-            _record_id,
-            kind,
-            subject,
-            outcome,
-            _recorded_by,
-            _recorded_at,
-            _engine_version,
-            policy_version,
-            inputs,
-            payload,
-            prev_hash,
-            stored,
-        ) = row
-        problems: list[str] | None = None
-        if count:
-            if seq != expected_seq:
-                problems = [f"record {expected_seq}: missing (the next record is {seq})"]
-            if prev_hash != prev:
-                problems = problems or []
-                problems.append(f"record {seq}: prev_hash does not match the hash of record {seq - 1}")
-        else:
-            first = (seq, prev_hash)
-        try:  # the layout: the fields up to inputs, then prev_hash; then the payload
-            altered = sha256(header(*row[:10], prev_hash) + payload.encode()).hexdigest() != stored
-        except UnicodeEncodeError:  # a column that is not UTF-8 (see run_unit): its hash cannot match
-            altered = True
-        if altered:
-            problems = problems or []
-            problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
-        if seq == expect_seq:
-            head = (seq, stored == expect_hash)
-            if stored != expect_hash:
-                problems = problems or []
-                problems.append(f"record {seq}: hash differs from the expected head {expect_hash}")
-        if problems and len(records) < cap:
-            records.append((seq, problems))
-        if kind in state_kinds:
-            change = (kind, outcome, None)
-        elif kind in stateful:
-            change = (kind, outcome, loads(payload).get("state_after"))
-        else:
-            change = None
-        if change is not None:
-            changes = folded.get(subject)
-            if changes is None:
-                folded[subject] = [change]
-            else:
-                changes.append(change)
-        if inputs is not None:
-            inputs_seen.add(inputs)
-        if policy_version is not None:
-            policies_seen.add(policy_version)
-        prev, expected_seq = stored, seq + 1
-        count += 1
-    return {
-        "count": count,
-        "first": first,
-        "last": (seq, stored) if count else None,
-        "records": records,
-        "head": head,
-        "folded": folded,
-        "inputs": inputs_seen,
-        "policies": policies_seen,
-    }
-
-
-def snapshots(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
-    """Hash each snapshot's content against its key; every key is kept (for the references check)."""
-    sha256 = hashlib.sha256
-    count = size = 0
-    bad: list[str] = []
-    keys: list[str] = []
-    for key, content in rows:
-        data = content.encode("utf-8", "surrogateescape")  # a column that is not UTF-8: its bytes, which differ
-        count += 1
-        size += len(data)
-        if sha256(data).hexdigest() != key:
-            bad.append(key)
-        keys.append(key)
-    return {"count": count, "bytes": size, "bad": bad, "keys": keys}
 
 
 # -- planning and running the units (in the parent) ----------------------------------------
@@ -218,6 +120,8 @@ class Plan:
     snapshots: list[int]
     proposals: int
     records: int  # the highest sequence number (about the number of records)
+    # The indices of the SMALL_UNITS, by kind: "policies", "decision_keys", "macs".
+    tables: dict[str, int] = field(default_factory=lambda: {u[0]: i for i, u in enumerate(SMALL_UNITS, start=1)})
 
 
 def _ranges(column: str, high: int | None) -> list[tuple[str, tuple[Any, ...]]]:
@@ -248,11 +152,13 @@ def plan(conn: Connection, dialect: str) -> Plan:
     the same records (the table is append-only); on SQLite the snapshots by rowid likewise. On
     PostgreSQL they are cut by key, at every CHUNK-th key in the database's own order.
     """
-    high = conn.exec_driver_sql("SELECT max(seq) FROM ledger").scalar()
+    with stored_bytes(conn.connection.dbapi_connection):  # a hand-edited seq that is not UTF-8
+        high = conn.exec_driver_sql("SELECT max(seq) FROM ledger").scalar()
     # A sequence number that is no integer (only a hand-edited SQLite file has one): one range.
-    ranges = _ranges("seq", high) if high is None or type(high) is int else [("1 = 1", ())]
+    ranges = _ranges("l.seq", high) if high is None or type(high) is int else [("1 = 1", ())]
     chain: list[Unit] = [
-        ("chain", f"SELECT {CHAIN_COLUMNS} FROM ledger WHERE {where} ORDER BY seq", params) for where, params in ranges
+        ("chain", f"SELECT {CHAIN_COLUMNS} FROM {CHAIN_FROM} WHERE {where} ORDER BY l.seq", params)
+        for where, params in ranges
     ]
     if dialect == "sqlite":
         slices = _ranges("rowid", conn.exec_driver_sql("SELECT max(rowid) FROM snapshots").scalar()) or [("1", ())]
@@ -265,17 +171,16 @@ def plan(conn: Connection, dialect: str) -> Plan:
     snapshots: list[Unit] = [
         ("snapshots", f"SELECT key, content FROM snapshots WHERE {where}", params) for where, params in slices
     ]
-    # The proposals first (this process takes it before a worker is up), then both tables
+    # The small tables first (this process takes them before a worker is up), then the two big ones
     # interleaved, so that both processes work on both until the end.
-    units: list[Unit] = [("proposals", PROPOSALS_SQL, ())]
-    chain_at: list[int] = []
-    snapshots_at: list[int] = []
+    units: list[Unit] = [("proposals", PROPOSALS_SQL, ()), *SMALL_UNITS]
+    at: dict[str, list[int]] = {"chain": [], "snapshots": []}
     for i in range(max(len(chain), len(snapshots))):
-        for kind, at in ((chain, chain_at), (snapshots, snapshots_at)):
+        for kind in (chain, snapshots):
             if i < len(kind):
-                at.append(len(units))
+                at[kind[i][0]].append(len(units))
                 units.append(kind[i])
-    return Plan(units, chain_at, snapshots_at, 0, high if type(high) is int else 0)
+    return Plan(units, at["chain"], at["snapshots"], 0, high if type(high) is int else 0)
 
 
 def run(

@@ -9,16 +9,35 @@ A record's hash is SHA-256 over its stored bytes:
 
 An auditor can re-derive every hash from a plain SQL dump with these two lines. This module imports
 only the standard library: the verify worker loads it by file path, without the engine.
+
+A record appended with the ledger key (a secret kept on the engine's hosts, never in the database)
+also gets a MAC, stored beside it in `ledger_macs`:
+
+    mac     = HMAC-SHA256(key, "governance-ledger-mac-v1\n" + hash)   # lower-case hex, like the hash
+
+The hash covers every stored byte of the record and, through `prev_hash`, every record before it: a MAC
+over the hash authenticates both, and costs one short HMAC per record to check.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["HEADER_FIELDS", "RECORD_FIELDS", "header", "header_reference", "record_hash", "rehash"]
+__all__ = [
+    "HEADER_FIELDS",
+    "MAC_CONTEXT",
+    "RECORD_FIELDS",
+    "header",
+    "header_reference",
+    "key_id",
+    "record_hash",
+    "record_mac",
+    "rehash",
+]
 
 # The stored columns of one ledger record, in table order (pack attachments, `governance export`).
 RECORD_FIELDS = (
@@ -132,3 +151,17 @@ def record_hash(header_line: bytes, payload: str) -> str:
 def rehash(columns: Mapping[str, Any]) -> str:
     """The hash of a record given as its stored columns (an export line, a pack attachment)."""
     return record_hash(header(*(columns[f] for f in HEADER_FIELDS)), columns["payload"])
+
+
+# What a record's MAC is over, before its hash: a MAC made with the same key for anything else never matches.
+MAC_CONTEXT = b"governance-ledger-mac-v1\n"
+
+
+def record_mac(key: bytes, record_hash_hex: str) -> str:
+    """The record's MAC with the ledger key: HMAC-SHA256 over MAC_CONTEXT and its hash, as hex."""
+    return hmac.digest(key, MAC_CONTEXT + record_hash_hex.encode(), "sha256").hex()
+
+
+def key_id(key: bytes) -> str:
+    """A name for a ledger key that gives nothing of it away (to tell two keys apart in messages)."""
+    return hmac.digest(key, b"governance-ledger-key-id", "sha256").hex()[:12]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from governance.clock import Clock, FixedClock, IdSource, RandomIds, SeededIds, SystemClock
@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     `GOVERNANCE_CLOCK_START`, `GOVERNANCE_ID_SEED`: fix the clock and the ids (reproducible runs).
     `GOVERNANCE_SIGNING_KEY`, `GOVERNANCE_SIGNING_CERT`: PEM files that sign packs (default: the pair
     `governance keys init` writes under `GOVERNANCE_HOME/keys`, if it exists).
+    `GOVERNANCE_LEDGER_KEY` (hex) or `GOVERNANCE_LEDGER_KEY_FILE`: the key ledger records are authenticated
+    with (default: `GOVERNANCE_HOME/keys/ledger.key`, if it exists; see `governance.ledger_key`).
     """
 
     model_config = SettingsConfigDict(env_prefix="GOVERNANCE_", extra="ignore")
@@ -33,6 +35,26 @@ class Settings(BaseSettings):
     id_seed: str | None = None
     signing_key: Path | None = None
     signing_cert: Path | None = None
+    ledger_key: SecretStr | None = None
+    ledger_key_file: Path | None = None
+
+    def ledger_secret(self) -> bytes | None:
+        """The ledger key, or None when none is configured or made.
+
+        Raises:
+            ConfigError: both are set, or the key (or its file) is not a key.
+        """
+        from governance.errors import ConfigError
+        from governance.ledger_key import parse_key, read_key_file
+
+        if self.ledger_key is not None and self.ledger_key_file is not None:
+            raise ConfigError("set GOVERNANCE_LEDGER_KEY or GOVERNANCE_LEDGER_KEY_FILE, not both")
+        if self.ledger_key is not None:
+            return parse_key(self.ledger_key.get_secret_value(), "GOVERNANCE_LEDGER_KEY")
+        if self.ledger_key_file is not None:
+            return read_key_file(self.ledger_key_file)
+        default = self.home / "keys" / "ledger.key"
+        return read_key_file(default) if default.is_file() else None
 
     def signing_pair(self) -> tuple[Path, Path] | None:
         """The key and certificate packs are signed with, or None when none is configured or made."""

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 tables.
 
-`ledger`, `snapshots` and `policies` are append-only (database triggers refuse UPDATE,
+`ledger`, `ledger_macs`, `snapshots` and `policies` are append-only (database triggers refuse UPDATE,
 DELETE and TRUNCATE). `proposals` is a projection of the ledger, written only in the same
 transaction as the ledger record that changes it, so it can always be rebuilt from the ledger.
 Times are stored as ISO-8601 UTC text: the exact bytes are part of each record's hash.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "DecisionKeyRow", "LedgerRow", "PolicyRow", "ProposalRow", "SnapshotRow"]
+__all__ = ["Base", "DecisionKeyRow", "LedgerMacRow", "LedgerRow", "PolicyRow", "ProposalRow", "SnapshotRow"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +42,20 @@ class LedgerRow(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index("ix_ledger_subject_seq", "subject", "seq"),)
+
+
+class LedgerMacRow(Base):
+    """The MAC of a ledger record appended with the ledger key (`governance.record_layout.record_mac`).
+
+    Apart from the record, so that records appended before a key existed can be sealed afterwards
+    (`governance keys seal` stores the MAC of the head), and so that the record's hashed columns stay
+    what they were.
+    """
+
+    __tablename__ = "ledger_macs"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class SnapshotRow(Base):

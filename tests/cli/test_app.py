@@ -40,6 +40,8 @@ def test_the_registered_commands_are_the_documented_ones() -> None:
         ("import", "projects"),
         ("init",),
         ("keys", "init"),
+        ("keys", "ledger"),
+        ("keys", "seal"),
         ("list",),
         ("pack", "audit"),
         ("pack", "gate"),

@@ -63,6 +63,12 @@ def test_a_record_schema_needs_a_known_kind(tmp_path: Path) -> None:
         assert f"Invalid value for 'RECORD_KIND': {message}" in result.stderr, result.stderr
 
 
+NO_KEY = (
+    "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or "
+    "rewritten by hand, its hashes recomputed, would pass."
+)
+
+
 def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:
     import sqlite3
 
@@ -77,7 +83,10 @@ def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:
     broken = run(workdir, "verify")
     assert (broken.returncode, broken.stderr.splitlines()) == (
         1,
-        ["error[ledger-broken]: ledger does not verify: record 1: stored bytes do not match its hash (altered)"],
+        [
+            f"  note: {NO_KEY}",
+            "error[ledger-broken]: ledger does not verify: record 1: stored bytes do not match its hash (altered)",
+        ],
     )
     cut = run(workdir, "verify", "--json", "--expect-head", f"2:{'a' * 64}")
     assert cut.returncode == 1
@@ -159,4 +168,83 @@ def test_verify_pack_on_a_file_that_is_not_a_pack_says_so_in_one_line(workdir: P
     assert (missing.returncode, missing.stderr) == (
         1,
         f"error[not-found]: {workdir / 'nowhere.pdf'}: no such file\n",
+    )
+
+
+def test_the_ledger_key_seals_authenticates_and_names_a_record_the_engine_did_not_append(workdir: Path) -> None:
+    """keys ledger, keys seal, records appended with MACs; a record inserted by hand is named with the key
+    and passes without it (the note says why); a host without the key may not append any more."""
+    import sqlite3
+
+    from governance.ledger_key import read_key_file
+    from governance.record_layout import key_id, rehash
+
+    keyed = {"GOVERNANCE_HOME": str(workdir / ".governance")}
+    made = run(workdir, "keys", "ledger", env=keyed)
+    key_file = workdir / ".governance" / "keys" / "ledger.key"
+    name = key_id(read_key_file(key_file))
+    assert (made.returncode, made.stderr, oct(key_file.stat().st_mode & 0o777)) == (0, "", "0o600")
+    assert made.stdout.splitlines() == [
+        f"Ledger key {key_file} (private, mode 0600; key id {name}).",
+        "Records appended with it from now on get a MAC. Keep it on the engine's hosts, never in the database; "
+        "seal the records already there with `governance keys seal`.",
+    ]
+    again = run(workdir, "keys", "ledger", env=keyed)
+    assert (again.returncode, again.stderr.splitlines()) == (
+        1,
+        [
+            f"error[config-invalid]: a ledger key exists already at {key_file}: it is kept (records appended with "
+            "it would no longer verify with another key)"
+        ],
+    )
+    unsealed = run(workdir, "verify", env=keyed)
+    assert (unsealed.returncode, unsealed.stderr.splitlines()) == (
+        1,
+        [
+            "error[ledger-broken]: ledger does not verify: records 1-1 are not authenticated: none has a MAC "
+            "(a ledger from before its key is sealed once with `governance keys seal`)"
+        ],
+    )
+    sealed = run(workdir, "keys", "seal", env=keyed)
+    assert sealed.returncode == 0, sealed.stderr
+    assert sealed.stdout.startswith(f"Sealed records 1-1 with the ledger key {name} (head 1:")
+    proposal = workdir / "one.yaml"
+    proposal.write_text((EXAMPLES / "proposals" / "10-cloud-iot-core-platform.yaml").read_text(encoding="utf-8"))
+    assert run(workdir, "submit", str(proposal), env=keyed).returncode == 0
+    verified = run(workdir, "verify", env=keyed)
+    assert (verified.returncode, verified.stdout.splitlines()[1]) == (
+        0,
+        f"Records authenticated with the ledger key {name}: 3 MAC(s) checked.",
+    )
+
+    con = sqlite3.connect(workdir / "governance.db")
+    columns = [c[1] for c in con.execute("PRAGMA table_info(ledger)")]
+    head = dict(zip(columns, con.execute("SELECT * FROM ledger WHERE seq = 3").fetchone(), strict=True))
+    forged = dict(head, seq=4, record_id="forged", kind="condition-closed", subject="C-2026-0001-G1-1")
+    forged.update(outcome="closed", inputs=None, prev_hash=head["hash"], payload='{"note":"forged"}')
+    forged["hash"] = rehash(forged)
+    con.execute(f"INSERT INTO ledger VALUES ({', '.join('?' * len(columns))})", [forged[c] for c in columns])
+    con.commit()
+    con.close()
+    named = run(workdir, "verify", "--expect-head", f"4:{forged['hash']}", env=keyed)
+    assert (named.returncode, named.stderr.splitlines()) == (
+        1,
+        [
+            "error[ledger-broken]: ledger does not verify: record 4 was not appended by the engine (it has no MAC, "
+            "though record 1 before it has one)",
+        ],
+    )
+    elsewhere = {"GOVERNANCE_HOME": str(workdir / "no-key")}
+    passes = run(workdir, "verify", env=elsewhere)
+    assert (passes.returncode, passes.stdout.splitlines()[1]) == (
+        0,
+        NO_KEY.removesuffix(".") + "; 3 record(s) carry a MAC only the key can check.",
+    )
+    refused = run(workdir, "withdraw", "P-2026-0001", "--reason", "testing", env=elsewhere)
+    assert (refused.returncode, refused.stderr.splitlines()) == (
+        1,
+        [
+            "error[config-invalid]: the ledger is authenticated with a ledger key (record 3 has a MAC) and this "
+            "process has none: set GOVERNANCE_LEDGER_KEY_FILE to the engine's key file; nothing was recorded"
+        ],
     )

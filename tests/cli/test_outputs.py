@@ -72,7 +72,8 @@ SHOW = [
     "└─────┴─────────────┴────────────────┴─────────────┴─────────────────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────┴──────────────┘",
 ]
 VERIFY = [
-    "Ledger verified: 8 records, head 8:e22888f7cb5056e3873b8f5b788e81c967d4c2861692c367bec0966df03ad1f3; 8 snapshots (13,200 bytes), 1 policies.",
+    "Ledger verified: 8 records, head 8:e22888f7cb5056e3873b8f5b788e81c967d4c2861692c367bec0966df03ad1f3; 8 snapshots (13,200 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
+    "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or rewritten by hand, its hashes recomputed, would pass.",
 ]
 
 

@@ -145,7 +145,7 @@ def test_verify_catches_a_state_changed_outside_the_ledger(adopted: Store, ledge
     with adopted.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE proposals SET state = 'withdrawn' WHERE id = 'P-2026-0001'")
     assert verify(adopted).problems == [
-        "proposal P-2026-0001: the proposals table says withdrawn, the ledger says screened"
+        "proposal P-2026-0001: stored state 'withdrawn' differs from the ledger's 'screened'"
     ]
 
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from governance import derived, ledger_walk
 from governance import ledger as ledger_module
-from governance import ledger_walk
 from governance.authority import Actor
 from governance.canonical import canonical_text
 from governance.clock import FixedClock, RandomIds, SeededIds, SystemClock
@@ -32,8 +32,10 @@ from governance.ledger import (
     records_for,
     verify,
 )
-from governance.lifecycle import STATE_AFTER, STATEFUL_PAYLOAD_KINDS, state_from_ledger
+from governance.lifecycle import state_from_ledger
+from governance.record_layout import key_id, record_mac
 from governance.store import Store
+from governance.verify_units import PAYLOAD_FIELDS, PROPOSALS_SQL, snapshot_fields
 from models.decision import DecisionInput
 from models.records import (
     RECORD_KINDS,
@@ -133,6 +135,11 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
         "snapshots": 1,
         "snapshot_bytes": len('{"reference":"R-1"}'),
         "policies": 0,
+        "proposals": 0,
+        "decision_keys": 0,
+        "authenticated": False,
+        "authentication": "records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), "
+        "so a record added or rewritten by hand, its hashes recomputed, would pass",
         "problems": [],
     }
 
@@ -308,23 +315,27 @@ def test_head_revision_constant_matches_alembic() -> None:
 
 
 def _reference_verify(
-    store: Store, *, expect_head: tuple[int, str] | None = None, max_problems: int = 20
+    store: Store, *, expect_head: tuple[int, str] | None = None, max_problems: int = 20, key: bytes | None = None
 ) -> VerifyReport:
-    """verify as it was written before it was cut into units (one walk, one process), verbatim in
-    substance: what the walk in units must still report, problem for problem."""
+    """verify as one walk in one process, in substance as it was written before it was cut into units (with
+    the MACs and the derived tables since): what the walk in units must still report, problem for problem.
+    The derived tables' rows are re-derived by `governance.derived` from the events gathered here."""
     report = VerifyReport()
     with store.read() as conn:
         expected_seq, prev = 1, GENESIS_HASH
         expect_found = False
-        folded: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        events: dict[Any, list[Any]] = {}
+        last_seq: dict[Any, Any] = {}
         problems = report.problems
         seq, stored = 0, GENESIS_HASH
+        mac_first = None
         rows = conn.exec_driver_sql(
-            "SELECT seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
-            "policy_version, inputs, payload, prev_hash, hash FROM ledger ORDER BY seq"
+            "SELECT l.seq, record_id, kind, subject, outcome, recorded_by, recorded_at, engine_version, "
+            "policy_version, inputs, payload, prev_hash, hash, m.mac FROM ledger AS l "
+            "LEFT JOIN ledger_macs AS m ON m.seq = l.seq ORDER BY l.seq"
         )
         for row in rows:
-            seq, kind, subject, outcome, payload, prev_hash, stored = (
+            seq, kind, subject, outcome, payload, prev_hash, stored, mac = (
                 row[0],
                 row[2],
                 row[3],
@@ -332,6 +343,7 @@ def _reference_verify(
                 row[10],
                 row[11],
                 row[12],
+                row[13],
             )
             if len(problems) < max_problems:
                 if seq != expected_seq:
@@ -345,10 +357,26 @@ def _reference_verify(
                     expect_found = True
                     if stored != expect_head[1]:
                         problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
-            if kind in STATE_AFTER:
-                folded.setdefault(subject, []).append((kind, outcome, None))
-            elif kind in STATEFUL_PAYLOAD_KINDS:
-                folded.setdefault(subject, []).append((kind, outcome, json.loads(payload).get("state_after")))
+                if key is not None and mac is not None and mac != record_mac(key, stored):
+                    problems.append(
+                        f"record {seq} was not appended by the engine (its MAC does not match the ledger key)"
+                    )
+                if key is not None and mac is None and mac_first is not None:
+                    problems.append(
+                        f"record {seq} was not appended by the engine (it has no MAC, though record {mac_first} "
+                        "before it has one)"
+                    )
+            if mac is not None:
+                report.macs += 1
+                mac_first = seq if mac_first is None else mac_first
+            last_seq[subject] = seq
+            if kind in derived.FOLDED_KINDS:
+                fields = None
+                if kind in derived.PARSED_KINDS:
+                    with contextlib.suppress(ValueError):
+                        body = json.loads(payload)
+                        fields = tuple(map(body.get, PAYLOAD_FIELDS)) if isinstance(body, dict) else None
+                events.setdefault(subject, []).append((seq, kind, outcome, row[9], row[8], fields))
             prev = stored
             expected_seq = seq + 1
             report.records += 1
@@ -356,16 +384,38 @@ def _reference_verify(
             report.head_seq, report.head_hash = seq, stored
         if expect_head is not None and not expect_found:
             problems.append(f"record {expect_head[0]}: expected head is missing (the chain ends at {report.head_seq})")
-        for key, content in conn.execute(select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)):
+        if key is not None and report.records and mac_first is None and len(problems) < max_problems:
+            problems.append(
+                f"records 1-{report.head_seq} are not authenticated: none has a MAC (a ledger from before its key "
+                "is sealed once with `governance keys seal`)"
+            )
+        orphans = conn.exec_driver_sql(
+            "SELECT seq FROM ledger_macs WHERE seq NOT IN (SELECT seq FROM ledger) ORDER BY seq"
+        ).all()
+        for (orphan,) in orphans:
+            if len(problems) < max_problems:
+                problems.append(f"record {orphan}: missing, but its MAC is stored (the chain was cut short)")
+        contents: dict[str, Any] = {}  # what each proposal's content says
+        for key_, content in conn.execute(select(SnapshotRow.key, SnapshotRow.content).order_by(SnapshotRow.key)):
+            if '"submitter":' in content and (fields := snapshot_fields(content)) is not None:
+                contents[key_] = fields
             data = content.encode("utf-8")
             report.snapshots += 1
             report.snapshot_bytes += len(data)
-            if hashlib.sha256(data).hexdigest() != key and len(problems) < max_problems:
-                problems.append(f"snapshot {key}: content does not match its key (altered)")
-        for version_, content in conn.execute(select(PolicyRow.version, PolicyRow.content)):
+            if hashlib.sha256(data).hexdigest() != key_ and len(problems) < max_problems:
+                problems.append(f"snapshot {key_}: content does not match its key (altered)")
+        policies = []
+        for version_, name, content in conn.execute(select(PolicyRow.version, PolicyRow.name, PolicyRow.content)):
             report.policies += 1
-            if hashlib.sha256(content.encode()).hexdigest() != version_ and len(problems) < max_problems:
+            intact = hashlib.sha256(content.encode()).hexdigest() == version_
+            body = json.loads(content) if intact else {}
+            gates = tuple((g["number"], g["enters"]) for g in body.get("gates", []))
+            policies.append((version_, name, intact, body.get("name"), gates))
+            if not intact and len(problems) < max_problems:
                 problems.append(f"policy {version_}: content does not match its version (altered)")
+        for problem in derived.check_policy_names(policies):
+            if len(problems) < max_problems:
+                problems.append(problem)
         for seq_, missing_key in conn.execute(
             select(LedgerRow.seq, LedgerRow.inputs)
             .outerjoin(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
@@ -382,21 +432,45 @@ def _reference_verify(
             .limit(max_problems)
         ):
             problems.append(f"record {seq_}: its policy {missing_version} is not stored")
-        table = {pid: state for pid, state in conn.execute(select(ProposalRow.id, ProposalRow.state))}
-        for pid in sorted(set(folded) | set(table)):
-            if len(problems) >= max_problems:
-                break
-            expected = state_from_ledger(folded.get(pid, []))
-            if table.get(pid) != expected:
-                problems.append(
-                    f"proposal {pid}: the proposals table says {table.get(pid) or 'nothing'}, "
-                    f"the ledger says {expected or 'nothing'}"
-                )
+        proposals = [tuple(row) for row in conn.exec_driver_sql(PROPOSALS_SQL)]
+        keys = [tuple(row) for row in conn.exec_driver_sql("SELECT key, seq FROM decision_keys")]
+        report.proposals, report.decision_keys = len(proposals), len(keys)
+        facts = derived.policy_facts(policies)
+        if len(problems) < max_problems:
+            room = max_problems - len(problems)
+            problems += derived.check_proposals(proposals, events, last_seq, facts, contents, room)
+        if len(problems) < max_problems:
+            problems += derived.check_decision_keys(keys, events, max_problems - len(problems))
+    _authentication(report, key, mac_first, bool(orphans))
     return report
 
 
+def _authentication(report: VerifyReport, key: bytes | None, mac_first: Any, orphans: bool) -> None:
+    if key is None:
+        report.authentication = (
+            "records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record "
+            "added or rewritten by hand, its hashes recomputed, would pass"
+            + (f"; {report.macs} record(s) carry a MAC only the key can check" if report.macs else "")
+        )
+        return
+    if orphans or mac_first is None or any("not appended" in p or "not authenticated" in p for p in report.problems):
+        report.authentication = f"records not authenticated with the ledger key {key_id(key)}: see the problems"
+        return
+    report.authenticated = True
+    sealed = f" (records 1-{mac_first - 1}, written before the key, through record {mac_first}'s MAC)"
+    report.authentication = f"records authenticated with the ledger key {key_id(key)}: {report.macs} MAC(s) checked" + (
+        sealed if mac_first > 1 else ""
+    )
+
+
+FORGED = "record {} was not appended by the engine (its MAC does not match the ledger key)"
 POLICY_TEXT = '{"name":"p"}'
 POLICY = hashlib.sha256(POLICY_TEXT.encode()).hexdigest()
+
+
+def _content(pid: str) -> dict[str, str]:
+    """A proposal's stored content: what its proposals row copies, and `p` (the tampering cases find it by)."""
+    return {"p": pid, "reference": f"R-{pid}", "title": "t", "bucket": "b", "sponsor": "s", "submitter": "u"}
 
 
 def _fill_proposals(store: Store, ledger: Ledger, n: int) -> list[LedgerRecord]:
@@ -407,7 +481,7 @@ def _fill_proposals(store: Store, ledger: Ledger, n: int) -> list[LedgerRecord]:
         for i in range(1, n + 1):
             pid, step = f"P-{(i + 2) // 3}", i % 3
             record = {
-                1: NewRecord(kind="filed", subject=pid, payload={"i": i}, inputs={"p": pid}),
+                1: NewRecord(kind="filed", subject=pid, payload={"i": i}, inputs=_content(pid)),
                 2: NewRecord(kind="screened", subject=pid, outcome="pass", payload={"i": i}, policy_version=POLICY),
                 0: NewRecord(kind="decided", subject=pid, outcome="hold", payload={"state_after": "on-hold"}),
             }[step]
@@ -489,9 +563,9 @@ TAMPERING = {
     ],
     "projection": ["UPDATE proposals SET state = 'killed' WHERE id = 'P-2'"],
     "snapshots": [
-        "UPDATE snapshots SET content = '{}' WHERE content = '{\"p\":\"P-3\"}'",
-        "UPDATE snapshots SET content = '{}' WHERE content = '{\"p\":\"P-1\"}'",
-        'DELETE FROM snapshots WHERE content = \'{"p":"P-2"}\'',
+        "UPDATE snapshots SET content = '{}' WHERE content LIKE '%%\"p\":\"P-3\"%%'",
+        "UPDATE snapshots SET content = '{}' WHERE content LIKE '%%\"p\":\"P-1\"%%'",
+        'DELETE FROM snapshots WHERE content LIKE \'%%"p":"P-2"%%\'',
     ],
     "policy": ["DELETE FROM policies"],
 }
@@ -533,7 +607,7 @@ def test_walk_in_units_names_problems_in_record_order(store: Store, ledger: Ledg
         "record 7: missing (the next record is 8)",
         "record 8: prev_hash does not match the hash of record 7",
         "record 12: stored bytes do not match its hash (altered)",
-        "proposal P-4: the proposals table says on-hold, the ledger says screened",  # its decision lost its state
+        "proposal P-4: stored state 'on-hold' differs from the ledger's 'screened'",  # its decision lost its state
     ]
     assert verify(store, max_problems=2).problems == [
         "record 4: stored bytes do not match its hash (altered)",

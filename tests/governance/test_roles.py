@@ -15,8 +15,8 @@ from governance import adoption, gates, intake, views
 from governance.assessments import read_assessments
 from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
-from governance.export import export_records
 from governance.errors import StoreError
+from governance.export import export_records
 from governance.ledger import Ledger, verify
 from governance.policy import load_policy
 from governance.replay import replay_all
@@ -104,6 +104,7 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
 
     engine = Store(database.engine)
     engine.require_schema()
+    ledger = Ledger(FixedClock(START), SeededIds("roles"), key=bytes(range(32)))  # it appends MACs too
     with engine.read() as conn:
         policy = adoption.current_policy(conn)
     filed = intake.file_proposals(
@@ -115,6 +116,8 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
     for sql in (
         "UPDATE ledger SET outcome = 'go' WHERE seq = 2",
         "DELETE FROM snapshots",
+        "UPDATE ledger_macs SET mac = 'x'",
+        "DELETE FROM ledger_macs",
         "DELETE FROM proposals",
         "TRUNCATE decision_keys",
     ):
@@ -125,12 +128,12 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
         "CREATE TABLE ledger_copy (seq integer)",
     ):
         assert _refused(engine, sql).startswith(("must be owner", "permission denied for schema")), sql
-    as_engine = verify(engine)
-    assert as_engine.ok
+    as_engine = verify(engine, key=bytes(range(32)))
+    assert (as_engine.ok, as_engine.authenticated) == (True, True)
     engine.dispose()
 
     auditor = Store(database.auditor)
-    assert verify(auditor) == as_engine
+    assert verify(auditor, key=bytes(range(32))) == as_engine
     with auditor.read() as conn:
         assert len(views.proposals(conn)) == 32
         exported, count = export_records(conn, None, None, "jsonl")  # `governance export`
@@ -147,5 +150,5 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
         f"the database role of {auditor.safe_url} may not record (permission denied for table ledger): "
         "this command needs the engine's role [store-unavailable]"
     )
-    assert verify(auditor) == as_engine
+    assert verify(auditor, key=bytes(range(32))) == as_engine
     auditor.dispose()
