@@ -69,7 +69,7 @@ def verify_(
         f"Ledger verified: {report.records} records, head {report.head_seq}:{report.head_hash}; "
         f"{report.snapshots} snapshots ({report.snapshot_bytes:,} bytes), {report.policies} policies; "
         f"the proposals table ({report.proposals} rows) and the decision keys ({report.decision_keys}) "
-        "match the ledger."
+        "match the ledger" + (f"; {report.signatures} vote signature(s) verified." if report.signatures else ".")
     )
     out.print(escape(authentication))
 

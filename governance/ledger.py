@@ -23,6 +23,7 @@ from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
 from governance.ledger_key import check_key
 from governance.record_layout import header, key_id, record_hash, record_mac
+from governance.signatures import recorded_signature_problems
 from governance.store import Store
 from governance.verify_units import shown, step
 from models.records import LedgerRecord
@@ -308,6 +309,7 @@ class VerifyReport:
     proposals: int = 0
     decision_keys: int = 0
     macs: int = 0
+    signatures: int = 0
     authenticated: bool = False
     authentication: str = ""
     problems: list[str] = field(default_factory=list)
@@ -326,6 +328,7 @@ class VerifyReport:
             "policies": self.policies,
             "proposals": self.proposals,
             "decision_keys": self.decision_keys,
+            "signatures": self.signatures,
             "authenticated": self.authenticated,
             "authentication": self.authentication,
             "problems": self.problems,
@@ -366,6 +369,9 @@ def verify(
         keys = results[plan.tables["decision_keys"]]
         fields = {k: f for i in plan.snapshots for k, f in results[i]["fields"].items()}
         _merge_derived(report, walked, results[plan.proposals], fields, policies, keys, max_problems)
+        if report.ok:  # the stored inputs and policies are what they say: check the votes' signatures
+            report.signatures, found = recorded_signature_problems(conn)
+            report.problems.extend(found[:max_problems])
     return report
 
 

@@ -15,19 +15,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection, select
 
 from governance.canonical import canonical_bytes, to_plain
 from governance.errors import ConfigError, DecisionRefused
 from governance.people import Directory
 from models.decision import DecisionInput
 from models.policy import Policy
+from models.records import DecidedPayload
+from models.tables import LedgerRow, PolicyRow, SnapshotRow
 
-__all__ = ["check_signatures", "motion", "new_key_pair", "public_key_text", "sign_motion", "signature_problems"]
+__all__ = [
+    "check_signatures",
+    "motion",
+    "new_key_pair",
+    "public_key_text",
+    "recorded_signature_problems",
+    "sign_motion",
+    "signature_problems",
+]
 
 _PREFIX = b"portfolio-governance vote v1\n"
 
@@ -111,3 +123,38 @@ def check_signatures(policy: Policy, decision: DecisionInput) -> None:
     problems = signature_problems(policy, decision)
     if problems:
         raise DecisionRefused("; ".join(problems) + " (`governance sign` signs a motion)")
+
+
+def recorded_signature_problems(conn: Connection) -> tuple[int, list[str]]:
+    """(signatures checked, problems) over every recorded gate decision, as `verify` runs it.
+
+    Each decision's motion is its stored input; each key comes from the policy version it was recorded
+    under. A decision under a policy requiring signed votes that lacks one is a problem too.
+    """
+    from governance.policy import policy_from_text
+
+    policies: dict[str, Policy] = {}
+    checked, problems = 0, list[str]()
+    rows = conn.execute(
+        select(LedgerRow.seq, LedgerRow.payload, LedgerRow.policy_version, SnapshotRow.content)
+        .join(SnapshotRow, SnapshotRow.key == LedgerRow.inputs)
+        .where(LedgerRow.kind == "decided")
+        .order_by(LedgerRow.seq)
+    )
+    for seq, payload, version, inputs in rows:
+        if version not in policies:
+            text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version))
+            if text is None:  # verify names a missing policy itself
+                continue
+            policies[version] = policy_from_text(text).policy
+        policy = policies[version]
+        recorded = DecidedPayload.model_validate_json(payload).signatures
+        if not recorded and policy.signatures != "required":
+            continue
+        decision = DecisionInput.model_validate(json.loads(inputs)["decision"])
+        checked += len(recorded)
+        found = signature_problems(policy, decision)
+        if recorded != decision.signatures:
+            found.append("the recorded signatures differ from the decision's")
+        problems.extend(f"record {seq}: {p}" for p in found)
+    return checked, problems

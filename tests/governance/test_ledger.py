@@ -137,6 +137,7 @@ def test_append_returns_whole_records_that_read_back(store: Store, ledger: Ledge
         "policies": 0,
         "proposals": 0,
         "decision_keys": 0,
+        "signatures": 0,
         "authenticated": False,
         "authentication": "records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), "
         "so a record added or rewritten by hand, its hashes recomputed, would pass",

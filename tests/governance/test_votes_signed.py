@@ -90,6 +90,8 @@ def test_signed_votes_are_required_checked_and_replayed(store: Store, ledger: Le
     record = board.decide(store, ledger, good, Actor.of("ana"))
     assert record.payload["signatures"] == dict(sorted(signatures.items()))
     assert replay_record(store, record.seq).status == "match"
+    report = verify(store)
+    assert (report.ok, report.signatures) == (True, 3)  # verify checks every vote signature again
 
 
 def test_a_key_is_its_owners_and_never_overwritten(tmp_path: Path) -> None:
