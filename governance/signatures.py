@@ -25,6 +25,7 @@ from sqlalchemy import Connection, select
 
 from governance.canonical import canonical_bytes, to_plain
 from governance.errors import ConfigError, DecisionRefused
+from governance.authority import Actor, authorise
 from governance.people import Directory
 from models.decision import DecisionInput
 from models.policy import Policy
@@ -90,6 +91,7 @@ def sign_motion(policy: Policy, decision: DecisionInput, key_path: Path) -> tupl
     if not owners:
         raise ConfigError(f"signing key {key_path}: its public key {public} is no person's in the policy in force")
     member = owners[0].id
+    authorise(policy, Actor.of(member), "sign")  # the role matrix says who may sign (the board by default)
     return member, base64.b64encode(key.sign(_message(decision, member))).decode()
 
 

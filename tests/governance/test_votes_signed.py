@@ -10,7 +10,7 @@ import pytest
 from governance import adoption, board, gates, intake
 from governance.assessments import read_assessments
 from governance.authority import Actor
-from governance.errors import ConfigError, DecisionRefused
+from governance.errors import ConfigError, DecisionRefused, Forbidden
 from governance.ledger import Ledger, verify
 from governance.policy import LoadedPolicy, _from_data, load_policy
 from governance.replay import replay_record
@@ -27,7 +27,7 @@ MEMBERS = ("ana", "raj", "lee", "mia", "tom")
 def _signed_policy(keys: Path) -> LoadedPolicy:
     data = load_policy("stage-gate").policy.model_dump(mode="json", by_alias=True)
     for person in data["people"]:
-        if person["id"] in MEMBERS:
+        if person["id"] in (*MEMBERS, "pmo"):
             person["public_key"] = new_key_pair(keys / f"{person['id']}.pem")
     data["signatures"] = "required"
     return _from_data(data, "signed")
@@ -103,3 +103,5 @@ def test_a_key_is_its_owners_and_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         new_key_pair(stranger)
     assert sign_motion(signed.policy, _motion(), tmp_path / "keys" / "mia.pem")[0] == "mia"
+    with pytest.raises(Forbidden, match=r"^pmo may not sign: the policy's role matrix gives sign to board"):
+        sign_motion(signed.policy, _motion(), tmp_path / "keys" / "pmo.pem")
