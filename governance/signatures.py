@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, select
 
+from governance.authority import Actor, authorise
 from governance.canonical import canonical_bytes, to_plain
 from governance.errors import ConfigError, DecisionRefused
-from governance.authority import Actor, authorise
 from governance.people import Directory
 from models.decision import DecisionInput
 from models.policy import Policy

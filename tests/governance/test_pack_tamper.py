@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from governance.authority import Actor
 from governance.errors import UnreadableFile
 from governance.packs import gate_job, read_pack, write_pack
 from governance.packs.check import UNSIGNED_OFFLINE, PackCheck, check_pack, sign_pack
@@ -222,7 +223,7 @@ def test_a_pack_made_before_its_decision_was_superseded_still_verifies(tmp_path:
     db = build_gate_db(tmp_path / "db")
     before = write_pack(gate_job(db, "P-2026-0001", 1, tmp_path / "before")).read_bytes()
     ledger = Ledger(FixedClock(START + dt.timedelta(days=1)), SeededIds("later"), engine_version="test")
-    board.supersede(db, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", "secretary")
+    board.supersede(db, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", Actor.of("cio"))
     after = write_pack(gate_job(db, "P-2026-0001", 1, tmp_path / "after")).read_bytes()
     assert after != before
     for data in (before, after):
@@ -256,7 +257,7 @@ def test_an_audit_extract_verifies_until_the_ledger_grows_then_only_its_signatur
         result = check_pack(path, db)
         assert (result.ok, result.remade, result.pack) == (True, True, f"audit extract {day}..{day}"), result
     ledger = Ledger(FixedClock(START + dt.timedelta(days=1)), SeededIds("later"), engine_version="test")
-    board.supersede(db, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", "secretary")
+    board.supersede(db, ledger, "P-2026-0001", 1, "The chair's vote was recorded wrongly", Actor.of("cio"))
     grown = check_pack(plain, db)
     assert (grown.problems, grown.remade, grown.unverifiable) == (
         [],
