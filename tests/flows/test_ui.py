@@ -79,6 +79,7 @@ def test_a_chair_answers_a_gate_in_the_prefect_ui(tmp_path: Path) -> None:
             "Votes (Optional)",
             "Conditions (Optional)",
             "Conflicts (Optional)",
+            "Signatures (Optional)",
         ]
         assert (seen["proposed_outcome"], seen["submitted"]) == ("conditional-go", True)
         done = wait(api, run_id, {"COMPLETED", "FAILED", "CRASHED"})
