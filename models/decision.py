@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    StringConstraints,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
     "OUTCOMES",
@@ -86,15 +79,8 @@ class ReviewAnswer(BaseModel):
     meeting_date: dt.date
     rationale: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     overrides: list[ReviewOverride] = Field(default_factory=list)
-    votes: list[ReviewVote] = Field(default_factory=list)
-
-    @model_serializer(mode="wrap")
-    def _no_votes_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Answers recorded before votes were asked for must read back to their stored bytes.
-        data: dict[str, Any] = handler(self)
-        if not data.get("votes"):
-            data.pop("votes", None)
-        return data
+    # Left out when empty: answers recorded before votes were asked for read back to their stored bytes.
+    votes: list[ReviewVote] = Field(default_factory=list, exclude_if=lambda v: not v)
 
 
 class DecisionInput(BaseModel):
@@ -112,13 +98,7 @@ class DecisionInput(BaseModel):
     conditions: list[ConditionInput] = Field(default_factory=list)
     conflicts: list[MemberName] = Field(default_factory=list)
     signatures: dict[MemberName, Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{86}==$")]] = Field(
-        default_factory=dict, description="member -> Ed25519 signature of the motion (governance.signatures)"
+        default_factory=dict,
+        exclude_if=lambda v: not v,  # left out when none: earlier decisions read back to their stored bytes
+        description="member -> Ed25519 signature of the motion (governance.signatures)",
     )
-
-    @model_serializer(mode="wrap")
-    def _no_signatures_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Decisions recorded before votes could be signed must read back to their stored bytes.
-        data: dict[str, Any] = handler(self)
-        if not data.get("signatures"):
-            data.pop("signatures", None)
-        return data

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, StrictBool, StrictInt, model_serializer
+from pydantic import Field, StrictBool, StrictInt
 
 from models.decision import MemberName, Outcome, Vote
 from models.records._values import (
@@ -161,16 +161,10 @@ class DecidedPayload(RecordPayload):
     state_after: DecisionState
     next_gate: GateNumber | None
     signatures: dict[MemberName, str] = Field(
-        default_factory=dict, description="member -> Ed25519 signature of the motion (left out when none)"
+        default_factory=dict,
+        exclude_if=lambda v: not v,  # left out when none: earlier decisions read back to their stored bytes
+        description="member -> Ed25519 signature of the motion (left out when none)",
     )
-
-    @model_serializer(mode="wrap")
-    def _no_signatures_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Decisions recorded before votes could be signed must read back to their stored bytes.
-        data: dict[str, Any] = handler(self)
-        if not data.get("signatures"):
-            data.pop("signatures", None)
-        return data
 
 
 class SupersededPayload(RecordPayload):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, StrictBool, StrictInt, model_serializer
+from pydantic import Field, StrictBool, StrictInt
 
 from models.decision import ReviewVote
 from models.records._values import RecordPayload, Sha256
@@ -16,21 +16,16 @@ class PolicyAdoptedPayload(RecordPayload):
     name: str
     title: str
     previous: Sha256 | None = Field(description="the version of the policy in force before, if any")
+    # authority and votes are left out when unset: earlier records read back to their stored bytes.
     authority: Literal["first-policy", "role", "board-vote"] | None = Field(
         default=None,
+        exclude_if=lambda v: v is None,
         description="why the adopter could adopt it: the first policy of the database; the role matrix of the "
         "policy in force; or, for a change to people, board, roles or delegations, also the board's vote",
     )
-    votes: list[ReviewVote] = Field(default_factory=list, description="the board's votes on a change of authority")
-
-    @model_serializer(mode="wrap")
-    def _unset_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Records written before these fields existed must read back to their stored bytes.
-        data: dict[str, Any] = handler(self)
-        for key, empty in (("authority", None), ("votes", [])):
-            if data.get(key, empty) == empty:
-                data.pop(key, None)
-        return data
+    votes: list[ReviewVote] = Field(
+        default_factory=list, exclude_if=lambda v: not v, description="the board's votes on a change of authority"
+    )
 
 
 class SourceRef(RecordPayload):
