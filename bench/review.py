@@ -37,9 +37,9 @@ from governance.adoption import adopt_policy
 from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger
+from governance.parsing import parse_yaml
 from governance.policy import _from_data
 from governance.projects import import_projects
-from governance.sources import load_yaml_text
 from governance.store import Store
 
 __all__ = ["CLOCK_START", "QUARTER", "prepare", "review_figure"]
@@ -125,7 +125,7 @@ def prepare(folder: Path, count: int, seed: int, url: str) -> Path:
         writer = csv.DictWriter(handle, fieldnames=list(reports[0]))
         writer.writeheader()
         writer.writerows(reports)
-    data = load_yaml_text((ROOT / "policies" / "stage-gate.yaml").read_text())
+    data = parse_yaml((ROOT / "policies" / "stage-gate.yaml").read_text())
     data["portfolio"]["budget"] = {p: int(v * 0.5) for p, v in remaining.items()}
     data["portfolio"].pop("capacity", None)
     data["portfolio"]["mip_gap"] = 0.001

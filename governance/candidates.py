@@ -5,7 +5,6 @@ bad input is refused whole, each problem named by file, record and field. `with_
 the command line's budget, bucket bounds and value measure.
 """
 
-import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -15,11 +14,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import ValidationError
 
 from governance.errors import InputRefused, Problem
-from governance.sources import load_yaml_text, problems_from_validation, read_text_file
+from governance.parsing import Unparsable, parse_text
+from governance.sources import problems_from_validation, read_text_file
 from models.selection import (
     BucketBounds,
     CandidatesFile,
@@ -165,14 +164,9 @@ def _read_mapping(path: Path) -> tuple[dict[str, Any], Problem | None]:
     if problem is not None:
         return {}, problem
     try:
-        data = json.loads(text, parse_float=Decimal) if path.suffix.lower() == ".json" else load_yaml_text(text)
-    except json.JSONDecodeError as exc:
-        message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        return {}, Problem(name, "", "", "parse-error", message)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        return {}, Problem(name, "", "", "parse-error", f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}")
+        data = parse_text(text, path.suffix)
+    except Unparsable as exc:
+        return {}, Problem(name, "", "", "parse-error", exc.message)
     if not isinstance(data, dict):
         message = "expected a mapping with currency, portfolio, buckets and candidates"
         return {}, Problem(name, "", "", "not-a-record", message)

@@ -91,6 +91,8 @@ ProblemCode = Literal[
     "forbidden",
     "not-authenticated",
     "recused",
+    "not-amendable",
+    "dependency-cycle",
 ]
 
 

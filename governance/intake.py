@@ -14,7 +14,7 @@ in the same order and chunks, so the ledger is the same as when one process does
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,10 +24,19 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from governance.adoption import current_policy
 from governance.authority import Actor, authorise
+from governance.batch import OnFile, check_cycles, check_references, dedupe, refiling_refusal
 from governance.canonical import canonical_text, sha256_hex
-from governance.errors import IdentityError, InputRefused, NotFoundError, Problem, StoreError
+from governance.dependencies import OnFileDependencies, on_file_dependencies
+from governance.errors import (
+    IdentityError,
+    InputRefused,
+    NotFoundError,
+    Problem,
+    StoreError,
+    TransitionError,
+)
 from governance.ledger import Canonical, Ledger, NewRecord, Stored, get_snapshot
-from governance.lifecycle import CLOSED, check_transition
+from governance.lifecycle import check_transition
 from governance.people import Directory
 from governance.policy import LoadedPolicy
 from governance.rules import evaluate
@@ -49,6 +58,7 @@ from models.tables import ProposalRow, SnapshotRow
 __all__ = [
     "Candidate",
     "Filing",
+    "OnFile",
     "Prepared",
     "ScreeningResult",
     "check_against_policy",
@@ -58,6 +68,7 @@ __all__ = [
     "known_references",
     "policy_changed",
     "proposal_facts",
+    "refiling_refusal",
     "screen",
     "validate_submission",
     "withdraw",
@@ -147,20 +158,24 @@ class Filing:
 
 
 def validate_submission(
-    paths: Sequence[Source], policy: Policy, known: dict[str, str] | None = None
+    paths: Sequence[Source],
+    policy: Policy,
+    known: Mapping[str, OnFile] | None = None,
+    on_file: OnFileDependencies | None = None,
 ) -> list[Candidate]:
     """Read and validate every file of a submission; refuse it whole on any problem.
 
     Args:
         paths: files and folders as the submitter gave them.
         policy: the adopted policy (buckets and objectives are checked against it).
-        known: reference -> state of proposals already in the store.
+        known: reference -> the proposals already in the store.
+        on_file: the stored dependencies of proposals on file (for loops through them), if any.
 
     Raises:
         InputRefused: with every problem, by file, record and field.
     """
     files, candidates, problems = _read_candidates(paths, policy)
-    return _whole(candidates, bool(files), problems, known or {})
+    return _whole(candidates, bool(files), problems, known or {}, on_file)
 
 
 def _read_candidates(paths: Sequence[Source], policy: Policy) -> tuple[list[Any], list[Candidate], list[Problem]]:
@@ -180,11 +195,19 @@ def _read_candidates(paths: Sequence[Source], policy: Policy) -> tuple[list[Any]
     return files, candidates, problems
 
 
-def _whole(items: list[ItemT], any_files: bool, problems: list[Problem], known: dict[str, str]) -> list[ItemT]:
-    """The checks on a submission as a whole (duplicates, references); raises with every problem."""
-    unique, batch_problems = _dedupe(items)
+def _whole(
+    items: list[ItemT],
+    any_files: bool,
+    problems: list[Problem],
+    known: Mapping[str, OnFile],
+    on_file: OnFileDependencies | None = None,
+) -> list[ItemT]:
+    """The checks on a submission as a whole (duplicates, references, states, loops); raises with every
+    problem. Whatever filing would refuse is refused here, by the same rules (`refiling_refusal`)."""
+    unique, batch_problems = dedupe(items)
     problems.extend(batch_problems)
-    problems.extend(_check_references(unique, known))
+    problems.extend(check_references(unique, known))
+    problems.extend(check_cycles(unique, on_file))
     if not any_files and not problems:
         problems.append(Problem("", "", "", "file-not-found", "nothing to submit"))
     if problems:
@@ -237,7 +260,7 @@ def check_submission(store: Store, paths: Sequence[Source]) -> list[Candidate]:
     with store.read() as conn:
         policy = current_policy(conn)
         known = known_references(conn)
-    return validate_submission(paths, policy.policy, known)
+        return validate_submission(paths, policy.policy, known, on_file_dependencies(conn))
 
 
 def _screening_payload(content_hash: str, result: ScreeningResult) -> ScreenedPayload | ScreenedOutPayload:
@@ -261,56 +284,6 @@ def _raw_policy_problems(data: Any, policy: Policy, file: str, label: str) -> li
             )
         ]
     return []
-
-
-def _dedupe(candidates: list[ItemT]) -> tuple[list[ItemT], list[Problem]]:
-    by_ref: dict[str, ItemT] = {}
-    problems = []
-    for c in candidates:
-        first = by_ref.get(c.reference)
-        if first is None:
-            by_ref[c.reference] = c
-        elif first.content_hash != c.content_hash:
-            problems.append(
-                Problem(
-                    c.file,
-                    c.label,
-                    "reference",
-                    "duplicate-in-batch",
-                    f"reference {c.reference} is also in {first.file} {first.label} with other content",
-                )
-            )
-    return list(by_ref.values()), problems
-
-
-def _check_references(candidates: Sequence[_Item], known: dict[str, str]) -> list[Problem]:
-    in_batch = {c.reference for c in candidates}
-    problems = []
-    for c in candidates:
-        for name in ("depends_on", "excludes"):
-            for i, ref in enumerate(getattr(c, name)):
-                if ref not in in_batch and ref not in known:
-                    problems.append(
-                        Problem(
-                            c.file,
-                            c.label,
-                            f"{name}[{i}]",
-                            "unknown-reference",
-                            f"no proposal {ref} in this submission or on file",
-                        )
-                    )
-        state = known.get(c.reference)
-        if state in CLOSED:
-            problems.append(
-                Problem(
-                    c.file,
-                    c.label,
-                    "reference",
-                    "closed-proposal",
-                    f"{c.reference} is {state} and cannot be refiled or amended",
-                )
-            )
-    return problems
 
 
 def proposal_facts(proposal: Proposal, content: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -344,8 +317,9 @@ def screen(proposal: Proposal, policy: Policy, content: dict[str, Any] | None = 
 # -- the store side ---------------------------------------------------------------------------
 
 
-def known_references(conn: Connection) -> dict[str, str]:
-    return {ref: state for ref, state in conn.execute(select(ProposalRow.reference, ProposalRow.state))}
+def known_references(conn: Connection) -> dict[str, OnFile]:
+    rows = conn.execute(select(ProposalRow.reference, ProposalRow.state, ProposalRow.content_hash))
+    return {ref: OnFile(state, content_hash) for ref, state, content_hash in rows}
 
 
 def _next_ids(conn: Connection, year: int, count: int) -> list[str]:
@@ -436,8 +410,12 @@ class _Plan:
 
 def _plan_one(conn: Connection, loaded: LoadedPolicy, c: _Item, row: Any, fresh_ids: Any) -> _Plan:
     p = c.proposal if isinstance(c, Candidate) else c
-    if row is not None and row.content_hash == c.content_hash:
-        return _Plan(Filing(p.reference, row.id, "unchanged", row.state), [], {})
+    if row is not None:
+        refusal = refiling_refusal(OnFile(row.state, row.content_hash), c.content_hash)
+        if refusal is not None:
+            raise TransitionError(f"{row.id} ({p.reference}) {refusal[1]}")
+        if row.content_hash == c.content_hash:
+            return _Plan(Filing(p.reference, row.id, "unchanged", row.state), [], {})
     source = SourceRef(file=Path(c.file).name, record=c.label)
     if isinstance(c, Candidate):
         content: dict[str, Any] | None = json.loads(c.content)
@@ -461,7 +439,6 @@ def _plan_one(conn: Connection, loaded: LoadedPolicy, c: _Item, row: Any, fresh_
         )
     else:
         pid = row.id
-        check_transition(pid, row.state, "amended")
         version = row.version + 1
         first = NewRecord(
             kind="amended",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from governance.adoption import current_policy
 from governance.canonical import canonical_text, sha256_hex
+from governance.dependencies import on_file_dependencies
 from governance.errors import NotFoundError, Problem, StoreError
 from governance.intake import (
     Candidate,
@@ -100,4 +101,4 @@ def load_parts(store: Store, keys: Sequence[str]) -> list[Prepared]:
             files += part["files"]
             problems.extend(Problem(*p) for p in part["problems"])
             items.extend(Prepared.from_json(p, loaded.version) for p in part["prepared"])
-    return _whole(items, files > 0, problems, known)
+        return _whole(items, files > 0, problems, known, on_file_dependencies(conn))

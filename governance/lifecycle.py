@@ -30,6 +30,7 @@ __all__ = [
     "check_transition",
     "state_after_decision",
     "state_from_ledger",
+    "transition_refusal",
 ]
 
 STATES: Final = (
@@ -114,7 +115,15 @@ def state_from_ledger(records: list[tuple[str, str | None, str | None]]) -> str 
     return state
 
 
-def check_transition(proposal_id: str, state: str, kind: str) -> None:
+def transition_refusal(state: str, kind: str) -> str | None:
+    """Why a `kind` record may not follow `state` ("is paused: ..."), or None when it may."""
     allowed = _ALLOWED.get(kind)
     if allowed is not None and state not in allowed:
-        raise TransitionError(f"{proposal_id} is {state}: a {kind!r} record is not allowed now")
+        return f"is {state}: a {kind!r} record is not allowed now"
+    return None
+
+
+def check_transition(proposal_id: str, state: str, kind: str) -> None:
+    refusal = transition_refusal(state, kind)
+    if refusal is not None:
+        raise TransitionError(f"{proposal_id} {refusal}")

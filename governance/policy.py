@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from governance.canonical import canonical_text, sha256_hex
 from governance.errors import PolicyError
-from governance.sources import load_yaml_text, read_text_file
+from governance.parsing import Unparsable, parse_text
+from governance.sources import read_text_file
 from models.people import PeopleFile
 from models.policy import Policy
 
@@ -66,9 +66,9 @@ def load_policy(name_or_path: str) -> LoadedPolicy:
     if problem is not None:
         raise PolicyError(f"policy {path}: {problem.message}", problems=(str(problem),))
     try:
-        data = load_yaml_text(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"policy {path} is not valid YAML: {exc}") from None
+        data = parse_text(text, path.suffix)
+    except Unparsable as exc:
+        raise PolicyError(f"policy {path}: {exc.message}", problems=(f"{path}: {exc.message}",)) from None
     loaded = _from_data(data, str(path), path.parent)
     from governance.people import Directory
 
@@ -88,9 +88,10 @@ def _with_people_file(data: dict[str, Any], path: Path, source: str) -> dict[str
     if problem is not None:
         raise PolicyError(f"policy {source}: people_file {people_path}: {problem.message}", problems=(str(problem),))
     try:
-        people = PeopleFile.model_validate(load_yaml_text(text))
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"people file {people_path} is not valid YAML: {exc}") from None
+        people = PeopleFile.model_validate(parse_text(text, people_path.suffix))
+    except Unparsable as exc:
+        message = f"people file {people_path}: {exc.message}"
+        raise PolicyError(message, problems=(message,)) from None
     except ValidationError as exc:
         problems = tuple(
             f"{people_path}: {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"

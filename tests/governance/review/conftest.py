@@ -11,8 +11,8 @@ import yaml
 from governance import adoption, projects, reports, review
 from governance.authority import Actor
 from governance.ledger import Ledger
+from governance.parsing import parse_yaml
 from governance.policy import LoadedPolicy, _from_data
-from governance.sources import load_yaml_text
 from governance.store import Store
 from models.decision import ReviewAnswer
 
@@ -21,7 +21,7 @@ EXAMPLES = ROOT / "examples"
 
 
 def stage_gate_data() -> dict[str, Any]:
-    data: dict[str, Any] = load_yaml_text((ROOT / "policies" / "stage-gate.yaml").read_text())
+    data: dict[str, Any] = parse_yaml((ROOT / "policies" / "stage-gate.yaml").read_text())
     return data
 
 

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from governance import projects, reports, review
 from governance.errors import InputRefused, Problem
 from governance.ledger import Ledger, records_for, verify
+from governance.parsing import parse_yaml
 from governance.policy import load_policy
 from governance.review.facts import quarter_facts, recorded_facts
-from governance.sources import load_yaml_text
 from governance.store import Store
 from models.records import ReviewFactsMissing, ReviewFactsReported
 from models.status_report import StatusReport
@@ -57,7 +57,7 @@ def test_import_projects_records_each_once(portfolio: Store, ledger: Ledger) -> 
 
 
 def test_import_refuses_a_changed_project_and_bad_fields(portfolio: Store, ledger: Ledger, tmp_path: Path) -> None:
-    data = load_yaml_text((EXAMPLES / "projects" / "running-projects.yaml").read_text())["projects"]
+    data = parse_yaml((EXAMPLES / "projects" / "running-projects.yaml").read_text())["projects"]
     changed = dict(data[0], title="Heat pump controller gen2 (renamed)")
     broken = dict(data[1], reference="NW-NEW-ONE", status="dormant", score=140)
     path = tmp_path / "more.yaml"
@@ -102,7 +102,7 @@ def test_status_reports_from_csv_equal_yaml(tmp_path: Path) -> None:
 
 
 def test_bad_status_reports_are_refused_whole(tmp_path: Path) -> None:
-    good = load_yaml_text((EXAMPLES / "status" / "2026Q4" / "smt.yaml").read_text())
+    good = parse_yaml((EXAMPLES / "status" / "2026Q4" / "smt.yaml").read_text())
     bad = dict(good, project="NW-RUN-HPC2", actual_cost=-5, commentary="<script>x</script>", colour="red")
     early = dict(good, project="NW-RUN-PORTAL", submitted_on="2026-09-30")
     other = dict(good, project="NW-RUN-DATAHUB", quarter="2026Q3")
@@ -128,7 +128,7 @@ def test_bad_status_reports_are_refused_whole(tmp_path: Path) -> None:
 def test_reports_for_unknown_or_closed_projects_record_nothing(
     portfolio: Store, ledger: Ledger, tmp_path: Path
 ) -> None:
-    good = load_yaml_text((EXAMPLES / "status" / "2026Q4" / "smt.yaml").read_text())
+    good = parse_yaml((EXAMPLES / "status" / "2026Q4" / "smt.yaml").read_text())
     path = tmp_path / "r.yaml"
     path.write_text(dump_yaml([good, dict(good, project="NW-NOBODY")]))
     items = reports.read_status_reports([path], "2026Q4")

@@ -14,7 +14,7 @@ from governance import reports, review
 from governance.authority import Actor
 from governance.errors import ConflictError, DecisionRefused, NotFoundError
 from governance.ledger import Ledger, latest_record, records_for, verify
-from governance.sources import load_yaml_text
+from governance.parsing import parse_yaml
 from governance.store import Store
 from models.decision import ReviewOverride
 from models.records import (
@@ -139,7 +139,7 @@ def test_proposing_again_records_nothing_new_unless_reports_change(
     again = review.propose_review(portfolio, ledger, "2026Q3", "pmo")
     assert (again.seq, again.reused) == (first.seq, True)
     assert again.payload == first.payload  # read back through its model: what was recorded
-    revised = load_yaml_text((EXAMPLES / "status" / "2026Q3" / "hpc2.yaml").read_text())
+    revised = parse_yaml((EXAMPLES / "status" / "2026Q3" / "hpc2.yaml").read_text())
     revised["earned_value"] = 1900000
     path = tmp_path / "hpc2.yaml"
     path.write_text(dump_yaml(revised))
