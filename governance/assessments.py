@@ -13,7 +13,7 @@ from typing import Any
 
 from governance.errors import InputRefused, Problem
 from governance.scoring import RatedAssessment
-from governance.sources import Source, SourceRecord, expand_paths, read_records, validated
+from governance.sources import Source, SourceRecord, duplicate_columns, expand_paths, read_records, validated
 from models.assessment import Assessment
 
 __all__ = ["read_assessments"]
@@ -25,13 +25,18 @@ _YES = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": 
 def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     records: list[SourceRecord] = []
+    problems: list[Problem] = []
     try:
+        problems.extend(duplicate_columns(name, reader.fieldnames or []))
         for row in reader:
             label = f"row {reader.line_num}"
             data: dict[str, Any] = {"ratings": {}, "must_meet": {}}
             for column, raw in row.items():
+                if column is None:
+                    problems.append(Problem(name, label, "", "parse-error", "more cells than the header has columns"))
+                    continue
                 value = (raw or "").strip()
-                if column is None or not value:
+                if not value:
                     continue
                 if column in _FIXED:
                     data[column] = value
@@ -42,6 +47,8 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
             records.append(SourceRecord(name, label, data))
     except csv.Error as exc:
         return [], [Problem(name, f"row {reader.line_num}", "", "parse-error", f"invalid CSV: {exc}")]
+    if problems:
+        return [], problems
     if not records:
         return [], [Problem(name, "", "", "file-empty", "CSV has a header but no rows")]
     return records, []

@@ -201,7 +201,8 @@ def _raw_cross_problems(data: dict[str, Any], source: str) -> list[Problem]:
         if raw_measure == name:
             measure = name
     raw_buckets = data.get("buckets")
-    buckets = {b.get("bucket") for b in raw_buckets if isinstance(b, dict)} if isinstance(raw_buckets, list) else set()
+    items = raw_buckets if isinstance(raw_buckets, list) else []
+    buckets = {b["bucket"] for b in items if isinstance(b, dict) and isinstance(b.get("bucket"), str)}
     raw_candidates = data.get("candidates")
     entries = [
         _Entry(
@@ -214,7 +215,7 @@ def _raw_cross_problems(data: dict[str, Any], source: str) -> list[Problem]:
         for c in (raw_candidates if isinstance(raw_candidates, list) else [])
         if isinstance(c, dict)
     ]
-    return _cross_problems(entries, {b for b in buckets if isinstance(b, str)}, measure, source)
+    return _cross_problems(entries, buckets, measure, source)
 
 
 def _text(value: object) -> str | None:

@@ -26,7 +26,7 @@ from governance.errors import InputRefused, NotFoundError, Problem
 from governance.intake import find_proposal
 from governance.ledger import Canonical, Ledger, NewRecord
 from governance.lifecycle import REVIEWABLE
-from governance.sources import Source, SourceRecord, expand_paths, read_records, validated
+from governance.sources import Source, SourceRecord, duplicate_columns, expand_paths, read_records, validated
 from governance.store import Store
 from models.records import SourceRef, StatusReportedPayload, parse_payload
 from models.status_report import StatusReport
@@ -85,6 +85,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
     records: list[SourceRecord] = []
     problems: list[Problem] = []
     try:
+        problems.extend(duplicate_columns(name, reader.fieldnames or []))
         for column in reader.fieldnames or []:
             head, _, period = column.strip().partition(":")
             if column.strip() not in _PLAIN + _LISTS and not (head in ("cost", "benefit") and period):

@@ -25,6 +25,7 @@ __all__ = [
     "Source",
     "SourceRecord",
     "SubmittedFile",
+    "duplicate_columns",
     "expand_paths",
     "problems_from_validation",
     "read_records",
@@ -177,7 +178,7 @@ def _csv_records(name: str, text: str) -> tuple[list[SourceRecord], list[Problem
         return [], [Problem(name, "", "", "file-empty", "file is empty")]
     except csv.Error as exc:
         return [], [Problem(name, "row 1", "", "parse-error", f"invalid CSV: {exc}")]
-    problems: list[Problem] = []
+    problems: list[Problem] = duplicate_columns(name, header)
     for column in header:
         if not _known_column(column):
             problems.append(Problem(name, "row 1", column, "unknown-field", f"unknown column {column!r}"))
@@ -203,6 +204,18 @@ def _csv_records(name: str, text: str) -> tuple[list[SourceRecord], list[Problem
     if not records and not problems:
         problems.append(Problem(name, "", "", "file-empty", "CSV has a header but no rows"))
     return records, problems
+
+
+def duplicate_columns(name: str, header: Iterable[str | None]) -> list[Problem]:
+    """A column named twice in a CSV header: like a key given twice, the last would silently win."""
+    seen: set[str] = set()
+    problems = []
+    for column in header:
+        key = (column or "").strip()
+        if key in seen:
+            problems.append(Problem(name, "row 1", key, "parse-error", f"column {key!r} is named twice in the header"))
+        seen.add(key)
+    return problems
 
 
 def _known_column(column: str) -> bool:
