@@ -14,6 +14,10 @@ Where each command runs its flows, and why:
 - `gate`, `review`: on the embedded server, the default. With any Prefect server these commands only
   start a deployment and return; on the embedded server the flow records in the killed process.
 - `decide`, `pack`: no Prefect.
+Half the trials kill the process group, half only the command (`kill -9 PID`: what it started must end
+by itself). The trials found two pack bugs (tests/governance/test_pack_files.py): a kill between rendering
+and signing left the unsigned pack under its name, and a kill mid-write left its temporary file for ever.
+About 15-25 minutes on a 2-core machine (each embedded-server run is 10-12 s): deselect with -m 'not long'.
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ DECIDE = (
 )  # fmt: skip
 
 
-def _same(reference: Reference, rerun: Outcome) -> list[str]:
-    if rerun == reference.outcome:
+def _same(expected: Outcome, rerun: Outcome) -> list[str]:
+    if rerun == expected:
         return []
     return [f"re-run: exit {rerun.returncode}, stdout {rerun.stdout!r}, stderr {rerun.stderr!r}"]
 
@@ -51,7 +55,7 @@ def _count(ledger: Ledger, kind: str) -> int:
 def expect_submit(reference: Reference, after_kill: Ledger, rerun: Outcome) -> list[str]:
     """Nothing filed yet: the reference's output. Some filed: every proposal listed, the rest filed."""
     if not _count(after_kill, "filed"):
-        return _same(reference, rerun)
+        return _same(reference.outcome, rerun)
     rows = [line for line in rerun.stdout.splitlines() if line.startswith("│ P-2026-")]
     if (rerun.returncode, rerun.stderr, len(rows)) != (0, "", 32):
         return [f"re-run: exit {rerun.returncode}, {len(rows)} row(s), stderr {rerun.stderr!r}"]
@@ -61,28 +65,26 @@ def expect_submit(reference: Reference, after_kill: Ledger, rerun: Outcome) -> l
 def expect_decide(reference: Reference, after_kill: Ledger, rerun: Outcome) -> list[str]:
     """Not yet decided: the reference's output. Decided before the kill: the conflict, nothing recorded."""
     if not after_kill[("decided", "P-2026-0001")]:
-        return _same(reference, rerun)
+        return _same(reference.outcome, rerun)
     seq = reference.outcome.stdout.split("(record ", 1)[1].split(",", 1)[0]
     conflict = f"error[conflict]: P-2026-0001 gate 1 was already decided (record {seq}); nothing was recorded\n"
-    return _same(Reference(reference.ledger, Outcome(1, "", conflict), reference.seconds, None), rerun)
+    return _same(Outcome(1, "", conflict), rerun)
 
 
 def expect_review(reference: Reference, after_kill: Ledger, rerun: Outcome) -> list[str]:
     """The reports not yet stored are reported, the others unchanged; the rest is the reference's output."""
     stored = _count(after_kill, "status-reported")
+    if not stored:
+        return _same(reference.outcome, rerun)
     counts = {"reported": 8 - stored, "unchanged": stored}
     first = "Status reports: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()) if n) + "."
     _, rest = reference.outcome.stdout.split("\n", 1)
-    return (
-        _same(reference, Outcome(rerun.returncode, f"{first}\n{rest}", rerun.stderr))
-        if stored
-        else _same(reference, rerun)
-    )
+    return _same(Outcome(0, f"{first}\n{rest}", ""), rerun)
 
 
 def expect_same(reference: Reference, after_kill: Ledger, rerun: Outcome) -> list[str]:
     """`score`, `gate` and `pack` say the same whatever a crash left."""
-    return _same(reference, rerun)
+    return _same(reference.outcome, rerun)
 
 
 @pytest.fixture
