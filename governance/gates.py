@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 from governance.adoption import current_policy
 from governance.authority import Actor, authorise
 from governance.calendar import today_in
-from governance.canonical import to_plain
+from governance.canonical import canonical_text, sha256_hex, to_plain
 from governance.errors import Forbidden, IdentityError, InputRefused, NotFoundError, Problem, TransitionError
 from governance.financials import financials
 from governance.intake import find_proposal
@@ -244,6 +244,8 @@ def record_scores(
                     to_plain(i.assessment) for i in sorted(grouped[pid], key=lambda i: i.assessment.assessor)
                 ],
             }
+            if row.state == "scored" and _same_card(conn, pid, loaded.version, inputs):
+                continue  # the same command again (after a crash, or twice): the card is on file already
             ledger.append_for_proposal(
                 conn,
                 NewRecord(
@@ -258,6 +260,16 @@ def record_scores(
                 state="scored",
             )
         return cards
+
+
+def _same_card(conn: Connection, pid: str, policy_version: str, inputs: dict[str, Any]) -> bool:
+    """Whether the proposal's latest score card was made from these very inputs under this policy."""
+    latest = latest_record(conn, pid, "scored")
+    return (
+        latest is not None
+        and latest.policy_version == policy_version
+        and latest.inputs == sha256_hex(canonical_text(inputs))
+    )
 
 
 def record_recommendation(store: Store, ledger: Ledger, ident: str, actor: str) -> tuple[str, int, Recommendation]:

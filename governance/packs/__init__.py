@@ -134,12 +134,6 @@ def audit_pack(store: Store, since: dt.date, until: dt.date, out_dir: Path, repl
 
 
 def write_packs(jobs: list[PackJob], signing: tuple[Path, Path] | None = None) -> list[Path]:
-    """Render the jobs (a process pool when there are several), then sign each with `signing`
-    (key and certificate PEM files) when given. Returns the packs' paths, in the jobs' order."""
-    from governance.packs.check import sign_pack
-
-    paths = render_many(jobs)
-    if signing is not None:
-        for job, path in zip(jobs, paths, strict=True):
-            sign_pack(path, job.moment, *signing)
-    return paths
+    """Render the jobs (a process pool when there are several), each signed with `signing` (key and
+    certificate PEM files) before its file appears, when given. Returns the packs' paths, in the jobs' order."""
+    return render_many(jobs, signing=signing)

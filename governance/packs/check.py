@@ -65,12 +65,9 @@ class PackCheck:
 
 def sign_pack(path: Path, moment: Any, key_path: Path, cert_path: Path) -> Path:
     """Sign a written pack in place (atomically): the signature is an incremental update of its bytes."""
-    from governance.packs.render import write_atomic
-    from governance.signing import sign_pdf
+    from governance.packs.render import signed_pdf, write_atomic
 
-    signed = sign_pdf(
-        path.read_bytes(), key_path, cert_path, moment, "Decision pack of the portfolio governance ledger"
-    )
+    signed = signed_pdf(path.read_bytes(), moment, (key_path, cert_path))
     with write_atomic(path) as handle:
         handle.write(signed)
     return path

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import glob
 import multiprocessing
 import os
+import socket
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -34,12 +36,14 @@ __all__ = [
     "render_document",
     "render_many",
     "render_pdf",
+    "signed_pdf",
     "source_date_epoch",
     "write_atomic",
     "write_pack",
 ]
 
 PDF_VARIANT = "pdf/a-3b"
+SIGNATURE_REASON = "Decision pack of the portfolio governance ledger"
 # PDF/A-3 names how an attachment relates to the document: the records are what the pack was made from.
 _RELATIONSHIP = "Source"
 _ENV_LOCK = threading.Lock()
@@ -160,10 +164,13 @@ def write_atomic(path: Path) -> Iterator[Any]:
     """A binary file that appears under `path` only once complete (temp file, fsync, rename).
 
     If the block raises, the temporary file is removed and whatever was under `path` stays as it was.
+    A process killed with -9 cannot remove its temporary file: the next write of the same `path` removes
+    those of this host's processes that no longer run (the temp file's name holds host and pid).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -181,19 +188,74 @@ def write_atomic(path: Path) -> Iterator[Any]:
             os.close(dir_fd)
 
 
-def write_pack(job: PackJob, fetcher: TemplateFetcher | None = None, *, document: Any = None) -> Path:
-    """Render `job` and write it atomically to `job.path`. Returns the path."""
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.{socket.gethostname()}."
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """The temporary files of `path` left by processes of this host that have ended (killed before their rename)."""
+    prefix = _temp_prefix(path)
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = stale.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True
+
+
+def signed_pdf(data: bytes, moment: dt.datetime, signing: tuple[Path, Path]) -> bytes:
+    """`data` (a rendered pack) signed with `signing`, key and certificate PEM files, at the pack's moment."""
+    from governance.signing import sign_pdf
+
+    return sign_pdf(data, signing[0], signing[1], moment, SIGNATURE_REASON)
+
+
+def write_pack(
+    job: PackJob,
+    fetcher: TemplateFetcher | None = None,
+    *,
+    document: Any = None,
+    signing: tuple[Path, Path] | None = None,
+) -> Path:
+    """Render `job`, signed with `signing` (key and certificate PEM files) when given, and write it atomically
+    to `job.path`. Returns the path.
+
+    A signed pack is signed before its file appears: a crash between rendering and signing must not leave
+    an unsigned pack under the pack's name (issue 12: kill -9 trials of `governance pack`).
+    """
+    if signing is None:
+        with write_atomic(job.path) as handle:
+            render_pdf(job, fetcher, handle, document=document)
+        return job.path
+    data = render_pdf(job, fetcher, document=document)
+    assert data is not None  # no target: the bytes
+    signed = signed_pdf(data, job.moment, signing)
     with write_atomic(job.path) as handle:
-        render_pdf(job, fetcher, handle, document=document)
+        handle.write(signed)
     return job.path
 
 
-def _render_job(job: PackJob) -> str:
-    return str(write_pack(job))
+def _render_job(job: PackJob, signing: tuple[Path, Path] | None = None) -> str:
+    return str(write_pack(job, signing=signing))
 
 
-def render_many(jobs: Sequence[PackJob], *, workers: int | None = None, max_tasks_per_child: int = 50) -> list[Path]:
-    """Render many packs in a spawned process pool (each worker recycled after `max_tasks_per_child`).
+def render_many(
+    jobs: Sequence[PackJob],
+    *,
+    workers: int | None = None,
+    max_tasks_per_child: int = 50,
+    signing: tuple[Path, Path] | None = None,
+) -> list[Path]:
+    """Render many packs in a spawned process pool (each worker recycled after `max_tasks_per_child`), each
+    signed with `signing` when given.
 
     Results come back in the order of `jobs`. With one job, or `workers=1`, it renders in this process.
     """
@@ -201,15 +263,16 @@ def render_many(jobs: Sequence[PackJob], *, workers: int | None = None, max_task
         return []
     count = min(workers or os.cpu_count() or 1, len(jobs))
     if count <= 1:
-        return [write_pack(job) for job in jobs]
+        return [write_pack(job, signing=signing) for job in jobs]
     context = multiprocessing.get_context("spawn")
     # Workers are recycled by giving each batch a fresh pool: ProcessPoolExecutor's own
     # `max_tasks_per_child` deadlocked here (Python 3.11) once the first workers retired.
     batch = count * max_tasks_per_child
+    render = functools.partial(_render_job, signing=signing)
     paths: list[Path] = []
     for start in range(0, len(jobs), batch):
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            paths.extend(Path(p) for p in pool.map(_render_job, jobs[start : start + batch], chunksize=1))
+            paths.extend(Path(p) for p in pool.map(render, jobs[start : start + batch], chunksize=1))
     return paths
 
 

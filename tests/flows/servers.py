@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from governance.authority import Actor
 
@@ -31,6 +31,7 @@ __all__ = [
     "post",
     "prefect_cli",
     "prefect_server",
+    "processes",
     "quarterly_schedule",
     "start",
     "stash_copy",
@@ -146,21 +147,38 @@ def deploy_all(api: str, env: dict[str, str], root: Path) -> dict[str, dict[str,
     return {str(d["name"]): d for d in post(f"{api}/deployments/filter", {"limit": 50})}
 
 
-def children(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of the live processes whose parent is `pid`."""
+class Process(NamedTuple):
+    pid: int
+    parent: int
+    group: int
+    cwd: str  # "" when it cannot be read
+    cmdline: str
+
+
+def processes() -> list[Process]:
+    """Every live process but zombies (dead, not yet reaped), from /proc."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-        if int(fields.get("PPid", "0")) == pid and not fields.get("State", "").startswith("Z"):
-            found.append((int(entry.name), cmdline))
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            cwd = ""
+        state, parent, group = stat.rsplit(")", 1)[1].split()[:3]  # after "pid (comm)"
+        if state != "Z":
+            found.append(Process(int(entry.name), int(parent), int(group), cwd, cmdline))
     return found
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes whose parent is `pid`."""
+    return [(p.pid, p.cmdline) for p in processes() if p.parent == pid]
 
 
 def kill_tree(process: subprocess.Popen[bytes]) -> None:

@@ -401,3 +401,16 @@ def test_the_submitter_on_the_board_is_recused(store: Store, ledger: Ledger, tmp
         CHAIR_IT,
     )
     assert record.payload["recused"] == {"ciso": "submitter of the proposal"}
+
+
+def test_the_same_assessments_again_record_no_second_score_card(filed: Store, ledger: Ledger, tmp_path: Path) -> None:
+    """Found by the kill -9 trials (tests/crash): `governance score` run again after a crash late in its run,
+    or simply twice, recorded every score card a second time. New ratings still make a new card."""
+    ratings = {"business-value": 8, "urgency": 8, "architecture-fit": 8}
+    for _ in range(2):
+        gates.record_scores(filed, ledger, read_assessments([_assess(tmp_path, "P-2026-0001", 1, ratings)]), "pmo")
+    changed = _assess(tmp_path, "P-2026-0001", 1, dict(ratings, urgency=6))
+    gates.record_scores(filed, ledger, read_assessments([changed]), "pmo")
+    with filed.read() as conn:
+        history = [(r.kind, r.outcome) for r in records_for(conn, "P-2026-0001")]
+    assert history == [("filed", None), ("screened", "pass"), ("scored", "80.00"), ("scored", "74.12")]
