@@ -40,10 +40,10 @@ def main() -> None:
     try:
         app()
     except InputRefused as refused:
-        err.print(f"error[{refused.code}]: {refused.message}", markup=False)
+        err.print(f"error[{refused.code}]: {refused.message}")
         for problem in refused.problems:
-            err.print(f"  {problem}", markup=False)
+            err.print(f"  {problem}")
         sys.exit(1)
     except GovernanceError as error:
-        err.print(f"error[{error.code}]: {error.message}", markup=False)
+        err.print(f"error[{error.code}]: {error.message}")
         sys.exit(1)

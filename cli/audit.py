@@ -10,7 +10,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
@@ -61,9 +60,9 @@ def verify_(
     authentication = report.authentication[:1].upper() + report.authentication[1:] + "."
     if not report.ok:
         for problem in report.problems[1:]:
-            err.print(f"  also: {escape(problem)}")
+            err.print(f"  also: {problem}")
         if key is None:
-            err.print(f"  note: {escape(authentication)}")
+            err.print(f"  note: {authentication}")
         raise IntegrityError(f"ledger does not verify: {report.problems[0]}")
     out.print(
         f"Ledger verified: {report.records} records, head {report.head_seq}:{report.head_hash}; "
@@ -71,7 +70,7 @@ def verify_(
         f"the proposals table ({report.proposals} rows) and the decision keys ({report.decision_keys}) "
         "match the ledger" + (f"; {report.signatures} vote signature(s) verified." if report.signatures else ".")
     )
-    out.print(escape(authentication))
+    out.print(authentication)
 
 
 _FORMATS = ("proposal", "policy", "assessment", "status-report", "project", "candidates")
@@ -173,7 +172,7 @@ def replay(
         if not all_ or mismatched:
             table = Table("record", "kind", "subject", "replay", "detail")
             for r in results if not all_ else mismatched:
-                table.add_row(str(r.seq), r.kind, r.subject, r.status, escape(r.detail))
+                table.add_row(str(r.seq), r.kind, r.subject, r.status, r.detail)
             out.print(table)
         counts: dict[str, int] = {}
         for r in results:

@@ -177,7 +177,7 @@ def run_demo(folder: Path, console: Console) -> None:
     try:
         board.decide(store, ledger, decisions[0], chair)
     except GovernanceError as refused:
-        console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
+        console.print(f"A second decision for the same gate is refused: {refused}")
     # Authority comes from the policy's people and role matrix, for every way in.
     for who, attempt in (
         ("An account that is nobody in the policy", Actor(account="intern", via="os-user")),
@@ -186,7 +186,7 @@ def run_demo(folder: Path, console: Console) -> None:
         try:
             board.supersede(store, ledger, ids["NW-THERMO-V2"], 1, "I disagree", attempt)
         except GovernanceError as refused:
-            console.print(f"{who} may not supersede a decision: {refused}", markup=False)
+            console.print(f"{who} may not supersede a decision: {refused}")
     from governance.board import recusals
 
     for spelling in ("Ribeiro, Ana", "Ana Ribeiro (CEO)", "\u0410na Ribeiro"):
@@ -204,7 +204,7 @@ def run_demo(folder: Path, console: Console) -> None:
         tally = ", ".join(f"{n} {o}" for o, n in sorted(reviewed.counts.items()))
         console.print(f"Quarterly review {quarter} (record {reviewed.proposed_seq}): {tally}.")
         for finding in reviewed.findings:
-            console.print(f"  finding: {finding}", markup=False)
+            console.print(f"  finding: {finding}")
         render.review_table(reviewed.projects, only_changes=False, console=console)
         answer = ReviewAnswer(
             quarter=quarter,
@@ -251,7 +251,6 @@ def run_demo(folder: Path, console: Console) -> None:
         console.print(
             f"{path.relative_to(packs_dir.parent)}: {pack_check.pages} page(s), {pack_check.records} record(s); "
             f"verify-pack {'ok' if pack_check.ok else 'FAILED: ' + '; '.join(pack_check.problems)}",
-            markup=False,
         )
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (--offline: a signed pack, by signature)")

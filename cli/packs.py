@@ -136,13 +136,13 @@ def verify_pack(
     else:
         for r in results:
             if r.ok:
-                out.print(f"{r.path}: verified {_proof(r)}.", markup=False)
+                out.print(f"{r.path}: verified {_proof(r)}.")
             elif r.problems:
-                err.print(f"{r.path}: FAILED", markup=False)
+                err.print(f"{r.path}: FAILED")
                 for problem in r.problems:
-                    err.print(f"  {problem}", markup=False)
+                    err.print(f"  {problem}")
             elif len(results) > 1:  # one pack alone: the error line below says it
-                err.print(f"{r.path}: UNVERIFIABLE: {r.unverifiable}", markup=False)
+                err.print(f"{r.path}: UNVERIFIABLE: {r.unverifiable}")
     failed = [r for r in results if r.problems]
     if failed:
         raise IntegrityError(f"{len(failed)} of {len(results)} pack(s) failed verification: {failed[0].problems[0]}")

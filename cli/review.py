@@ -93,7 +93,7 @@ def review(
     counts = ", ".join(f"{n} {o}" for o, n in sorted(result.counts.items()))
     out.print(f"Quarterly review {result.quarter} (record {result.proposed_seq}): {counts}.")
     for finding in result.findings:
-        out.print(f"  finding: {finding}", markup=False)
+        out.print(f"  finding: {finding}")
     render.review_table(result.projects, only_changes=len(result.projects) > 30)
     if result.selection is not None:
         s = result.selection
@@ -107,7 +107,7 @@ def review(
             f"{result.already} already."
         )
     elif result.state == "refused":
-        err.print(f"The board's answer was refused: {'; '.join(result.refusals)}", markup=False)
+        err.print(f"The board's answer was refused: {'; '.join(result.refusals)}")
         raise typer.Exit(1)
     else:
         out.print(
