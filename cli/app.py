@@ -1,7 +1,8 @@
 """The root of the `governance` command: it registers each group and turns our errors into one line.
 
-A `GovernanceError` prints as `error[code]: ...` and exits 1; bad usage is typer's message and exit 2;
-anything else is a bug and is allowed to surface as one. The groups never import this module.
+A `GovernanceError` prints as `error[code]: ...` and exits 1, and so does a flows or Prefect package that
+does not import; bad usage is typer's message and exit 2; anything else is a bug and is allowed to surface
+as one. The groups never import this module.
 """
 
 from __future__ import annotations
@@ -46,4 +47,11 @@ def main() -> None:
         sys.exit(1)
     except GovernanceError as error:
         err.print(f"error[{error.code}]: {error.message}")
+        sys.exit(1)
+    except ImportError as error:
+        # The orchestration layer (our flows package, Prefect) failing to import is an install problem, not
+        # a bug of the command: one line naming it. Any other import error is a bug and surfaces as one.
+        if (error.name or "").partition(".")[0] not in ("flows", "prefect"):
+            raise
+        err.print(f"error[config-invalid]: {error.name} does not import ({error}): reinstall (make install)")
         sys.exit(1)

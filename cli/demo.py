@@ -13,7 +13,6 @@ from rich.table import Table
 
 from cli import render
 from cli.context import load_settings, out
-from flows.launch import run_gate, run_intake, run_review, run_score
 from governance import adoption, intake, views
 from governance.authority import Actor
 from governance.calendar import quarter_dates
@@ -46,6 +45,8 @@ def demo(
 
 def run_demo(folder: Path, console: Console) -> None:
     """Every capability built so far, on the bundled samples, in a fresh database under `folder`."""
+    from flows.launch import run_gate, run_intake, run_review, run_score
+
     actor = "pmo"  # the portfolio office runs the steps the role matrix does not guard
     chair, office = Actor.of("ana", via="demo"), Actor.of("pmo", via="demo")
     folder = folder.resolve()

@@ -65,16 +65,21 @@ def review(
     Example: governance review --quarter 2026Q4 --reports examples/status/2026Q4/
     """
     from flows.launch import prefect_mode, run_review, start_quarterly_review
+    from governance.adoption import current_policy
+    from governance.calendar import last_ended_quarter, today_in
     from governance.canonical import to_plain
     from governance.errors import InputRefused
     from governance.inputs import read_here
-    from governance.reports import read_status_reports
+    from governance.reports import file_status_reports, read_status_reports
 
     settings, db = opened()
     actor = recorded_as(db)
+    if quarter is None:  # the quarter that ended last, named here so the reports are checked against it
+        with db.read() as conn:
+            quarter = last_ended_quarter(today_in(current_policy(conn).policy, settings.clock().now()))
     files = read_here(reports)  # read once, here: the flow gets them from the database
-    if files:
-        read_status_reports(files, quarter)  # refused here, before a run starts (the flow checks again)
+    if files:  # refused here, before Prefect starts (the flow checks again)
+        file_status_reports(db, ledger(settings), read_status_reports(files, quarter), actor, dry_run=True)
     mode = prefect_mode(settings)
     if mode.kind != "embedded":
         started = start_quarterly_review(settings, mode, quarter, files, actor)
