@@ -48,6 +48,13 @@ def main() -> None:
     except GovernanceError as error:
         err.print(f"error[{error.code}]: {error.message}")
         sys.exit(1)
+    except OSError as error:
+        # A file or folder the command was pointed at that the system refuses (not a folder, a symlink loop,
+        # no permission): the person's to fix, named in one line. Without a file name it is a bug.
+        if error.filename is None:
+            raise
+        err.print(f"error[file-unusable]: {error.filename}: {error.strerror or error}")
+        sys.exit(1)
     except ImportError as error:
         # The orchestration layer (our flows package, Prefect) failing to import is an install problem, not
         # a bug of the command: one line naming it. Any other import error is a bug and surfaces as one.

@@ -16,7 +16,7 @@ from cli.context import load_settings, out
 from governance import adoption, intake, views
 from governance.authority import Actor
 from governance.calendar import quarter_dates
-from governance.errors import GovernanceError
+from governance.errors import ConfigError, GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
 from governance.store import Store
@@ -49,8 +49,11 @@ def run_demo(folder: Path, console: Console) -> None:
 
     actor = "pmo"  # the portfolio office runs the steps the role matrix does not guard
     chair, office = Actor.of("ana", via="demo"), Actor.of("pmo", via="demo")
-    folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder = folder.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Path.resolve before Python 3.13)
+        raise ConfigError(f"--folder {folder}: not a folder the demo can use ({exc})") from None
     db = folder / "governance.db"
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)

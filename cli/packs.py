@@ -22,7 +22,20 @@ __all__ = ["app", "pack_app"]
 
 app = typer.Typer()
 pack_app = typer.Typer(help="PDF decision packs (PDF/A-3, the records attached).", no_args_is_help=True)
-OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Folder to write the pack into.")]
+
+
+def _folder(value: Path) -> Path:
+    """`-o` must be a folder, or a path one can be made at: not a file, not a symlink loop (bad usage)."""
+    if value.is_symlink() and not value.exists():
+        raise typer.BadParameter(f"{str(value)!r} is a dangling symlink or a symlink loop")
+    if value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"{str(value)!r} is a file, not a folder")
+    return value
+
+
+OutputOption = Annotated[
+    Path, typer.Option("--output", "-o", callback=_folder, help="Folder to write the pack into (made if need be).")
+]
 
 
 @pack_app.command("gate")

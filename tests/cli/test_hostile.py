@@ -1,0 +1,264 @@
+"""Every command, hostile arguments: one clear line, exit 1 or 2, no traceback, nothing written.
+
+The commands are read from the typer app, so a new command without hostile cases fails
+`test_every_command_has_hostile_cases`. All cases share one initialised working folder (its ledger
+counted before and after each case); none reaches a Prefect flow: input is refused before Prefect starts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+
+from cli.app import app
+from governance import gates, intake
+from governance.assessments import read_assessments
+from governance.settings import load_settings
+from governance.store import Store
+
+from ..commands import assessment_csv, run
+
+MARKUP = "[/bold] [link=file:///etc/passwd]x[/link]"
+CONTROL = "\x1b[2J\rx"
+HUGE = "9" * 5000
+MISSING = "no/such/file.yaml"
+# Names in the working folder (made by the fixture): a folder with a file that is no proposal, an empty
+# folder, a symlink loop, a file of garbage, a plain file used where a folder is wanted.
+GARBAGE_DIR, EMPTY_DIR, LOOP, GARBAGE, A_FILE = "garbage-dir", "empty-dir", "loop", "garbage.yaml", "a-file"
+
+Case = tuple[str, ...] | tuple[tuple[str, ...], dict[str, str]]
+
+HOSTILE: dict[tuple[str, ...], list[Case]] = {
+    ("agenda",): [(MARKUP,), ((), {"GOVERNANCE_CLOCK_START": "yesterday"}), ((), {"GOVERNANCE_CHUNK_SIZE": HUGE})],
+    ("condition", "close"): [
+        ("C-2099-9999-G1-1", "--note", MARKUP),
+        (CONTROL, "--note", CONTROL),
+        (HUGE, "--note", "x"),
+    ],
+    ("decide",): [
+        ("P-2099-9999", "--gate", "1", "--outcome", "go", "--rationale", MARKUP, "--vote", "ana=go"),
+        ("P-2026-0001", "--gate", HUGE, "--outcome", "go", "--rationale", "x"),
+        ("P-2026-0001", "--gate", "1", "--outcome", MARKUP, "--rationale", "x"),
+        ("P-2026-0001", "--gate", "1", "--outcome", "go", "--rationale", "x", "--meeting-date", "2027-02-30"),
+        ("P-2026-0001", "--gate", "1", "--outcome", "go", "--rationale", "x", "--vote", "ana:go"),
+        (
+            "P-2026-0001",
+            "--gate",
+            "1",
+            "--outcome",
+            "conditional-go",
+            "--rationale",
+            CONTROL,
+            "--vote",
+            "ana=conditional-go",
+            "--vote",
+            "raj=conditional-go",
+            "--vote",
+            "lee=conditional-go",
+            "--condition",
+            f"{MARKUP} by yesterday, owner: {CONTROL}",
+        ),
+        (
+            "P-2026-0001",
+            "--gate",
+            "1",
+            "--outcome",
+            "go",
+            "--rationale",
+            "x",
+            "--vote",
+            f"{MARKUP}=go",
+            "--vote",
+            f"{CONTROL}=go",
+            "--conflict",
+            MARKUP,
+            "--by",
+            CONTROL,
+        ),
+        ("--quarter", "2026Q5", "--rationale", "x"),
+        ("--quarter", "2026Q4", "--rationale", "x", "--override", f"{MARKUP}=stop: {CONTROL}", "--vote", "ana=go"),
+        ("P-2026-0001", "--gate", "1", "--outcome", "go", "--rationale", "x", "--signature", f"ana={CONTROL}"),
+    ],  # fmt: skip
+    ("demo",): [("--folder", A_FILE), ("--folder", LOOP)],
+    ("export",): [
+        ("--since", "2027-02-30"),
+        ("--until", "yesterday"),
+        ("-o", EMPTY_DIR),
+        ("-o", f"{MISSING}.jsonl"),
+        ("-o", LOOP),
+        ("-o", f"{A_FILE}/x.jsonl"),
+    ],
+    ("gate",): [("P-2099-9999",), (MARKUP,), (CONTROL,), ("P-2026-0002",)],
+    ("import", "projects"): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,)],
+    ("init",): [("--policy", MISSING), ("--policy", GARBAGE_DIR), ("--policy", LOOP), ("--policy", GARBAGE)],
+    ("keys", "init"): [((), {"GOVERNANCE_HOME": A_FILE}), ((), {"GOVERNANCE_HOME": LOOP})],
+    ("keys", "ledger"): [
+        ((), {"GOVERNANCE_LEDGER_KEY_FILE": EMPTY_DIR}),
+        ((), {"GOVERNANCE_LEDGER_KEY_FILE": f"{A_FILE}/ledger.key"}),
+        ((), {"GOVERNANCE_LEDGER_KEY_FILE": LOOP}),
+    ],
+    ("keys", "seal"): [
+        ((), {"GOVERNANCE_LEDGER_KEY": "zz"}),
+        ((), {"GOVERNANCE_LEDGER_KEY_FILE": LOOP}),
+        ((), {"GOVERNANCE_LEDGER_KEY_FILE": EMPTY_DIR}),
+    ],
+    ("list",): [("--state", "rejected"), ("--bucket", MARKUP), ("--bucket", CONTROL), ("--state", HUGE)],
+    ("pack", "audit"): [
+        ("--since", "2027-02-30", "--until", "2026-12-31"),
+        ("--since", "2026-01-01", "--until", "2026-12-31", "-o", A_FILE),
+        ("--since", "2026-01-01", "--until", "2026-12-31", "-o", LOOP),
+    ],
+    ("pack", "gate"): [("P-2099-9999",), (MARKUP, "--gate", HUGE), ("P-2026-0001", "-o", A_FILE)],
+    ("pack", "quarter"): [("2026Q5",), (HUGE,), ("2026Q4", "-o", LOOP), (CONTROL,)],
+    ("policy", "check"): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,), (MARKUP,)],
+    ("replay",): [(HUGE,), ("P-2099-9999",), (MARKUP,), ("Q-2026Q5",), ("-1",)],
+    ("review",): [
+        ("--quarter", "2026Q5"),
+        ("--quarter", "2026Q4", "--reports", MISSING),
+        ("--quarter", "2026Q4", "--reports", LOOP),
+        ("--quarter", "2026Q4", "--reports", GARBAGE_DIR),
+    ],
+    ("schema",): [(MARKUP,), ("record",), ("record", CONTROL), ("proposal", "decided")],
+    ("score",): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,)],
+    ("select",): [
+        ("--candidates", MISSING),
+        ("--candidates", GARBAGE_DIR),
+        ("--candidates", LOOP),
+        ("--budget", f"FY2027={HUGE}"),
+        ("--budget", "FY2027=1e999999"),
+        ("--bucket", f"{MARKUP}=0.1:0.2"),
+        ("--bucket", "growth=a:b"),
+    ],
+    ("server", "start"): [("--port", "0"), ("--port", HUGE)],
+    ("server", "status"): [(MARKUP,)],
+    ("server", "stop"): [(CONTROL,)],
+    ("show",): [("P-2099-9999",), (MARKUP,), (CONTROL,), (HUGE,)],
+    ("sign",): [
+        (MISSING, "--key", MISSING),
+        (GARBAGE_DIR, "--key", GARBAGE),
+        (LOOP, "--key", LOOP),
+        ("--new-key", EMPTY_DIR),
+        ("--new-key", f"{A_FILE}/x.pem"),
+        ("--new-key", LOOP),
+    ],
+    ("submit",): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,), (EMPTY_DIR,)],
+    ("supersede",): [
+        ("P-2099-9999", "--gate", "1", "--rationale", MARKUP),
+        ("P-2026-0001", "--gate", HUGE, "--rationale", "x"),
+        (CONTROL, "--gate", "1", "--rationale", CONTROL),
+    ],
+    ("verify",): [("--expect-head", "1:zz"), ("--expect-head", f"{HUGE}:{'a' * 64}")],
+    ("verify-pack",): [(MISSING,), (EMPTY_DIR,), (LOOP,), (GARBAGE,)],
+    ("withdraw",): [("P-2099-9999", "--reason", "x"), (MARKUP, "--reason", MARKUP), ("P-2026-0001", "--reason", " ")],
+}
+
+
+def _commands(group: typer.core.TyperGroup, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, typer.core.TyperGroup):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
+_ROOT = typer.main.get_command(app)
+assert isinstance(_ROOT, typer.core.TyperGroup)
+COMMANDS = list(_commands(_ROOT))
+
+
+def test_every_command_has_hostile_cases() -> None:
+    assert sorted(HOSTILE) == COMMANDS
+
+
+def _counts(folder: Path) -> tuple[int, ...]:
+    with sqlite3.connect(f"file:{folder / 'governance.db'}?mode=ro", uri=True) as conn:
+        return tuple(
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("ledger", "snapshots", "policies", "proposals", "decision_keys", "ledger_macs")
+        )
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised database with one proposal awaiting its gate 1 decision (P-2026-0001, its title marked
+    up) and one screened (P-2026-0002), filed and scored here (no Prefect), and the hostile files."""
+    folder = tmp_path_factory.mktemp("hostile")
+    assert run(folder, "init").returncode == 0
+    (folder / GARBAGE_DIR).mkdir()
+    (folder / GARBAGE_DIR / "x.yaml").write_text("{[: not yaml\n", encoding="utf-8")
+    (folder / EMPTY_DIR).mkdir()
+    (folder / LOOP).symlink_to(folder / LOOP)
+    (folder / GARBAGE).write_bytes(b"\x00\xff garbage\n")
+    (folder / A_FILE).write_text("a file\n", encoding="utf-8")
+    proposals = folder / "proposals"
+    proposals.mkdir()
+    for n, reference in enumerate(("NW-MARKUP", "NW-PLAIN")):
+        text = (ROOT_EXAMPLE.read_text(encoding="utf-8")).replace("NW-THERMO-V2", reference)
+        text = text.replace("title: Smart thermostat V2 with Matter support", f"title: Budget {MARKUP} plan {n}")
+        (proposals / f"{n}.yaml").write_text(_without_dependencies(text), encoding="utf-8")
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("GOVERNANCE_DATABASE_URL", f"sqlite:///{folder / 'governance.db'}")
+    monkeypatch.setenv("GOVERNANCE_CLOCK_START", "2026-11-23T09:00:00Z")
+    monkeypatch.setenv("GOVERNANCE_ID_SEED", "hostile")
+    try:
+        settings = load_settings()
+        store = Store(settings.resolved_database_url())
+        from governance.ledger import Ledger
+
+        book = Ledger(settings.clock(), settings.ids())
+        intake.file_proposals(store, book, intake.check_submission(store, [str(proposals)]), "pmo")
+        cards = assessment_csv(folder / "assess.csv", "NW-MARKUP", (8, 8))
+        gates.record_scores(store, book, read_assessments([str(cards)]), "pmo")
+        gates.record_recommendation(store, book, "P-2026-0001", "pmo")
+        store.dispose()
+    finally:
+        monkeypatch.undo()
+    return folder
+
+
+ROOT_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "proposals" / "01-smart-thermostat-v2.yaml"
+
+
+def _without_dependencies(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    kept, skipping = [], False
+    for line in lines:
+        if line.startswith("depends_on:"):
+            skipping = not line.rstrip().endswith("]")
+            continue
+        if skipping and line.startswith((" ", "-")):
+            continue
+        skipping = False
+        kept.append(line)
+    return "".join(kept)
+
+
+def _case(case: Case) -> tuple[tuple[str, ...], dict[str, str]]:
+    if len(case) == 2 and isinstance(case[1], dict):
+        args, env = case
+        assert isinstance(args, tuple)
+        return args, env
+    return tuple(str(a) for a in case), {}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_hostile_arguments_are_one_line_exit_1_or_2_and_write_nothing(folder: Path, command: tuple[str, ...]) -> None:
+    failures = []
+    for case in HOSTILE.get(command, []):
+        args, env = _case(case)
+        before = _counts(folder)
+        result = run(folder, *command, *args, env=env)
+        shown = f"{' '.join(command)} {' '.join(a[:40] for a in args)!r} {env and {k: v[:40] for k, v in env.items()}}"
+        if "Traceback" in result.stderr or result.returncode not in (1, 2):
+            failures.append(f"{shown}: exit {result.returncode}\n{result.stdout[-800:]}{result.stderr[-1500:]}")
+        elif "\x1b" in result.stdout + result.stderr:
+            failures.append(f"{shown}: a raw escape character reached the terminal:\n{result.stderr!r}")
+        elif result.returncode == 1 and not result.stderr.startswith("error["):
+            failures.append(f"{shown}: exit 1 without an error[code] line:\n{result.stderr}")
+        elif _counts(folder) != before:
+            failures.append(f"{shown}: the database changed: {before} -> {_counts(folder)}")
+    assert not failures, "\n\n".join(failures)
