@@ -1,20 +1,26 @@
 """Every command, hostile arguments: one clear line, exit 1 or 2, no traceback, nothing written.
 
 The commands are read from the typer app, so a new command without hostile cases fails
-`test_every_command_has_hostile_cases`. All cases share one initialised working folder (its ledger
+`test_every_command_has_hostile_cases`. All cases share one initialised working folder (its tables
 counted before and after each case); none reaches a Prefect flow: input is refused before Prefect starts.
+The cases run `cli.app.main` in this process (a subprocess each would take minutes on two cores): an
+exception escaping it is the traceback a user would see. A sample runs the real command too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
 
-from cli.app import app
+from cli.app import app, main
 from governance import gates, intake
 from governance.assessments import read_assessments
 from governance.settings import load_settings
@@ -82,7 +88,7 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
         ("--quarter", "2026Q5", "--rationale", "x"),
         ("--quarter", "2026Q4", "--rationale", "x", "--override", f"{MARKUP}=stop: {CONTROL}", "--vote", "ana=go"),
         ("P-2026-0001", "--gate", "1", "--outcome", "go", "--rationale", "x", "--signature", f"ana={CONTROL}"),
-    ],  # fmt: skip
+    ],
     ("demo",): [("--folder", A_FILE), ("--folder", LOOP)],
     ("export",): [
         ("--since", "2027-02-30"),
@@ -245,20 +251,76 @@ def _case(case: Case) -> tuple[tuple[str, ...], dict[str, str]]:
     return tuple(str(a) for a in case), {}
 
 
+def _invoke(folder: Path, argv: tuple[str, ...], env: dict[str, str]) -> tuple[int, str, str]:
+    """`governance ARGV` in `folder` as `tests.commands.run` sets it up, in this process: (exit, stdout, stderr).
+
+    The environment and the working folder are put back afterwards, whatever the command changed.
+    """
+    saved_env, saved_cwd, saved_argv = dict(os.environ), Path.cwd(), sys.argv
+    os.environ.clear()
+    os.environ.update({k: v for k, v in saved_env.items() if not k.startswith(("GOVERNANCE_", "PREFECT_"))})
+    os.environ.update({"COLUMNS": "200", "GOVERNANCE_CLOCK_START": "2026-11-23T09:00:00Z", "GOVERNANCE_ID_SEED": "cli"})
+    os.environ.update(env)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    try:
+        os.chdir(folder)
+        sys.argv = ["governance", *argv]
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code
+    except Exception as exc:  # noqa: BLE001 - what escapes main() is the traceback a user would see
+        code, stderr = 99, io.StringIO(f"Traceback (escaped main): {type(exc).__name__}: {exc}")
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return (code if isinstance(code, int) else 1), stdout.getvalue(), stderr.getvalue()
+
+
+def _problem(folder: Path, command: tuple[str, ...], case: Case, result: tuple[int, str, str]) -> str | None:
+    args, env = _case(case)
+    code, stdout, stderr = result
+    shown = f"{' '.join(command)} {' '.join(a[:40] for a in args)!r} {env and {k: v[:40] for k, v in env.items()}}"
+    if "Traceback" in stderr or code not in (1, 2):
+        return f"{shown}: exit {code}\n{stdout[-800:]}{stderr[-1500:]}"
+    if "\x1b" in stdout + stderr:
+        return f"{shown}: a raw escape character reached the terminal:\n{stderr!r}"
+    if code == 1 and not stderr.startswith("error["):
+        return f"{shown}: exit 1 without an error[code] line:\n{stderr}"
+    if code == 1 and len(stderr.splitlines()) != 1 + stderr.count("\n  "):
+        return f"{shown}: more than one error line:\n{stderr}"
+    return None
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_hostile_arguments_are_one_line_exit_1_or_2_and_write_nothing(folder: Path, command: tuple[str, ...]) -> None:
     failures = []
     for case in HOSTILE.get(command, []):
         args, env = _case(case)
         before = _counts(folder)
-        result = run(folder, *command, *args, env=env)
-        shown = f"{' '.join(command)} {' '.join(a[:40] for a in args)!r} {env and {k: v[:40] for k, v in env.items()}}"
-        if "Traceback" in result.stderr or result.returncode not in (1, 2):
-            failures.append(f"{shown}: exit {result.returncode}\n{result.stdout[-800:]}{result.stderr[-1500:]}")
-        elif "\x1b" in result.stdout + result.stderr:
-            failures.append(f"{shown}: a raw escape character reached the terminal:\n{result.stderr!r}")
-        elif result.returncode == 1 and not result.stderr.startswith("error["):
-            failures.append(f"{shown}: exit 1 without an error[code] line:\n{result.stderr}")
-        elif _counts(folder) != before:
-            failures.append(f"{shown}: the database changed: {before} -> {_counts(folder)}")
+        failure = _problem(folder, command, case, _invoke(folder, (*command, *args), env))
+        if failure is None and _counts(folder) != before:
+            failure = f"{' '.join(command)} {args!r}: the database changed: {before} -> {_counts(folder)}"
+        if failure is not None:
+            failures.append(failure)
     assert not failures, "\n\n".join(failures)
+
+
+SAMPLE = [("show", MARKUP), ("list", "--state", "rejected"), ("export", "-o", EMPTY_DIR), ("replay", HUGE)]
+
+
+@pytest.mark.parametrize("argv", SAMPLE, ids=lambda a: a[0])
+def test_the_real_command_agrees(folder: Path, argv: tuple[str, ...]) -> None:
+    """The same refusal from the installed `governance` in its own process as from `main` here (typer's
+    error box may be laid out at another width here: its words are compared)."""
+    result = run(folder, *argv)
+    code, stdout, stderr = _invoke(folder, argv, {})
+    assert "Traceback" not in result.stderr
+
+    def words(text: str) -> list[str]:  # click names the program `python -m pytest.governance` in here
+        return "".join(c for c in text.replace("python -m pytest.", "") if c not in "│╭╮╰╯─").split()
+
+    assert (result.returncode, result.stdout, words(result.stderr)) == (code, stdout, words(stderr))
