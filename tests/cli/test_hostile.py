@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +20,10 @@ import pytest
 import typer
 
 from cli.app import app, main
-from governance import gates, intake
-from governance.assessments import read_assessments
-from governance.settings import load_settings
-from governance.store import Store
 
-from ..commands import assessment_csv, run
+from ..commands import run
+from .conftest import MARKUP, awaiting_board, counts
 
-MARKUP = "[/bold] [link=file:///etc/passwd]x[/link]"
 CONTROL = "\x1b[2J\rx"
 HUGE = "9" * 5000
 MISSING = "no/such/file.yaml"
@@ -180,67 +175,17 @@ def test_every_command_has_hostile_cases() -> None:
     assert sorted(HOSTILE) == COMMANDS
 
 
-def _counts(folder: Path) -> tuple[int, ...]:
-    with sqlite3.connect(f"file:{folder / 'governance.db'}?mode=ro", uri=True) as conn:
-        return tuple(
-            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("ledger", "snapshots", "policies", "proposals", "decision_keys", "ledger_macs")
-        )
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An initialised database with one proposal awaiting its gate 1 decision (P-2026-0001, its title marked
-    up) and one screened (P-2026-0002), filed and scored here (no Prefect), and the hostile files."""
-    folder = tmp_path_factory.mktemp("hostile")
-    assert run(folder, "init").returncode == 0
+    """The board's folder (see tests/cli/conftest.py) and the hostile files."""
+    folder = awaiting_board(tmp_path_factory.mktemp("hostile"))
     (folder / GARBAGE_DIR).mkdir()
     (folder / GARBAGE_DIR / "x.yaml").write_text("{[: not yaml\n", encoding="utf-8")
     (folder / EMPTY_DIR).mkdir()
     (folder / LOOP).symlink_to(folder / LOOP)
     (folder / GARBAGE).write_bytes(b"\x00\xff garbage\n")
     (folder / A_FILE).write_text("a file\n", encoding="utf-8")
-    proposals = folder / "proposals"
-    proposals.mkdir()
-    for n, reference in enumerate(("NW-MARKUP", "NW-PLAIN")):
-        text = (ROOT_EXAMPLE.read_text(encoding="utf-8")).replace("NW-THERMO-V2", reference)
-        text = text.replace("title: Smart thermostat V2 with Matter support", f"title: Budget {MARKUP} plan {n}")
-        (proposals / f"{n}.yaml").write_text(_without_dependencies(text), encoding="utf-8")
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("GOVERNANCE_DATABASE_URL", f"sqlite:///{folder / 'governance.db'}")
-    monkeypatch.setenv("GOVERNANCE_CLOCK_START", "2026-11-23T09:00:00Z")
-    monkeypatch.setenv("GOVERNANCE_ID_SEED", "hostile")
-    try:
-        settings = load_settings()
-        store = Store(settings.resolved_database_url())
-        from governance.ledger import Ledger
-
-        book = Ledger(settings.clock(), settings.ids())
-        intake.file_proposals(store, book, intake.check_submission(store, [str(proposals)]), "pmo")
-        cards = assessment_csv(folder / "assess.csv", "NW-MARKUP", (8, 8))
-        gates.record_scores(store, book, read_assessments([str(cards)]), "pmo")
-        gates.record_recommendation(store, book, "P-2026-0001", "pmo")
-        store.dispose()
-    finally:
-        monkeypatch.undo()
     return folder
-
-
-ROOT_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "proposals" / "01-smart-thermostat-v2.yaml"
-
-
-def _without_dependencies(text: str) -> str:
-    lines = text.splitlines(keepends=True)
-    kept, skipping = [], False
-    for line in lines:
-        if line.startswith("depends_on:"):
-            skipping = not line.rstrip().endswith("]")
-            continue
-        if skipping and line.startswith((" ", "-")):
-            continue
-        skipping = False
-        kept.append(line)
-    return "".join(kept)
 
 
 def _case(case: Case) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -300,10 +245,10 @@ def test_hostile_arguments_are_one_line_exit_1_or_2_and_write_nothing(folder: Pa
     failures = []
     for case in HOSTILE.get(command, []):
         args, env = _case(case)
-        before = _counts(folder)
+        before = counts(folder)
         failure = _problem(folder, command, case, _invoke(folder, (*command, *args), env))
-        if failure is None and _counts(folder) != before:
-            failure = f"{' '.join(command)} {args!r}: the database changed: {before} -> {_counts(folder)}"
+        if failure is None and counts(folder) != before:
+            failure = f"{' '.join(command)} {args!r}: the database changed: {before} -> {counts(folder)}"
         if failure is not None:
             failures.append(failure)
     assert not failures, "\n\n".join(failures)
