@@ -1,7 +1,8 @@
 """The root of the `governance` command: it registers each group and turns our errors into one line.
 
-A `GovernanceError` prints as `error[code]: ...` and exits 1; bad usage is typer's message and exit 2;
-anything else is a bug and is allowed to surface as one. The groups never import this module.
+A `GovernanceError` prints as `error[code]: ...` and exits 1, and so does a flows or Prefect package that
+does not import; bad usage is typer's message and exit 2; anything else is a bug and is allowed to surface
+as one. The groups never import this module.
 """
 
 from __future__ import annotations
@@ -40,10 +41,24 @@ def main() -> None:
     try:
         app()
     except InputRefused as refused:
-        err.print(f"error[{refused.code}]: {refused.message}", markup=False)
+        err.print(f"error[{refused.code}]: {refused.message}")
         for problem in refused.problems:
-            err.print(f"  {problem}", markup=False)
+            err.print(f"  {problem}")
         sys.exit(1)
     except GovernanceError as error:
-        err.print(f"error[{error.code}]: {error.message}", markup=False)
+        err.print(f"error[{error.code}]: {error.message}")
+        sys.exit(1)
+    except OSError as error:
+        # A file or folder the command was pointed at that the system refuses (not a folder, a symlink loop,
+        # no permission): the person's to fix, named in one line. Without a file name it is a bug.
+        if error.filename is None:
+            raise
+        err.print(f"error[file-unusable]: {error.filename}: {error.strerror or error}")
+        sys.exit(1)
+    except ImportError as error:
+        # The orchestration layer (our flows package, Prefect) failing to import is an install problem, not
+        # a bug of the command: one line naming it. Any other import error is a bug and surfaces as one.
+        if (error.name or "").partition(".")[0] not in ("flows", "prefect"):
+            raise
+        err.print(f"error[config-invalid]: {error.name} does not import ({error}): reinstall (make install)")
         sys.exit(1)

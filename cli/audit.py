@@ -7,20 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
+from governance.errors import ConfigError
 
 __all__ = ["app", "keys_app"]
 
 app = typer.Typer()
 keys_app = typer.Typer(help="The keys that sign decision packs and authenticate ledger records.", no_args_is_help=True)
 
-_HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
+_HEAD = re.compile(r"^(\d{1,18}):([0-9a-fA-F]{64})$")
 
 
 def _expect_head(value: str | None) -> str | None:
@@ -61,9 +62,9 @@ def verify_(
     authentication = report.authentication[:1].upper() + report.authentication[1:] + "."
     if not report.ok:
         for problem in report.problems[1:]:
-            err.print(f"  also: {escape(problem)}")
+            err.print(f"  also: {problem}")
         if key is None:
-            err.print(f"  note: {escape(authentication)}")
+            err.print(f"  note: {authentication}")
         raise IntegrityError(f"ledger does not verify: {report.problems[0]}")
     out.print(
         f"Ledger verified: {report.records} records, head {report.head_seq}:{report.head_hash}; "
@@ -71,7 +72,7 @@ def verify_(
         f"the proposals table ({report.proposals} rows) and the decision keys ({report.decision_keys}) "
         "match the ledger" + (f"; {report.signatures} vote signature(s) verified." if report.signatures else ".")
     )
-    out.print(escape(authentication))
+    out.print(authentication)
 
 
 _FORMATS = ("proposal", "policy", "assessment", "status-report", "project", "candidates")
@@ -161,7 +162,7 @@ def replay(
     _, db = opened()
     if all_:
         results = list(replay_all(db))
-    elif target is not None and target.isdigit():
+    elif target is not None and target.isdigit() and len(target) <= 18:
         results = [replay_record(db, int(target))]
     else:
         assert target is not None
@@ -173,7 +174,7 @@ def replay(
         if not all_ or mismatched:
             table = Table("record", "kind", "subject", "replay", "detail")
             for r in results if not all_ else mismatched:
-                table.add_row(str(r.seq), r.kind, r.subject, r.status, escape(r.detail))
+                table.add_row(str(r.seq), r.kind, r.subject, r.status, r.detail)
             out.print(table)
         counts: dict[str, int] = {}
         for r in results:
@@ -207,6 +208,7 @@ def export(
     """
     from governance.export import export_records
 
+    target = _output_file(output)  # a bad path refused before any work
     _, db = opened()
     with db.read() as conn:
         text, count = export_records(
@@ -215,16 +217,31 @@ def export(
             until.date() if until else None,
             "csv" if format_ == "csv" else "jsonl",
         )
-    if output is None:
+    if target is None:
         sys.stdout.write(text)
         return
-    from pathlib import Path
-
-    target = Path(output)
     temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text, encoding="utf-8", newline="")
-    temporary.replace(target)
+    try:
+        temporary.write_text(text, encoding="utf-8", newline="")
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ConfigError(f"-o {target}: cannot write: {exc.strerror}") from None
     out.print(f"Exported {count} record(s) to {target}.")
+
+
+def _output_file(output: str | None) -> Path | None:
+    """`-o FILE` as a path a file can be written to (its folder exists; it is no folder), else bad usage."""
+    if output is None:
+        return None
+    target = Path(output)
+    if target.is_dir():
+        raise typer.BadParameter(f"{output!r} is a folder: name a file", param_hint="'--output' / '-o'")
+    if target.is_symlink() and not target.exists():
+        raise typer.BadParameter(f"{output!r} is a dangling symlink or a symlink loop", param_hint="'--output' / '-o'")
+    if not target.parent.is_dir():
+        raise typer.BadParameter(f"{output!r}: no folder {str(target.parent)!r}", param_hint="'--output' / '-o'")
+    return target
 
 
 @keys_app.command("init")
@@ -270,7 +287,6 @@ def keys_seal() -> None:
 
     The ledger must verify first. Example: governance keys seal
     """
-    from governance.errors import ConfigError
     from governance.ledger_seal import seal
     from governance.record_layout import key_id
 

@@ -293,7 +293,7 @@ def policy_check(
         weights = {g.number: gate_weights(loaded.policy, g.number) for g in loaded.policy.gates}
     except PolicyError as error:
         for problem in error.problems[1:]:
-            err.print(f"  also: {problem}", markup=False)
+            err.print(f"  also: {problem}")
         raise
     data = {
         "name": loaded.policy.name,
@@ -373,4 +373,4 @@ def sign(
     with db.read() as conn:
         policy = current_policy(conn).policy
     member, signature = sign_motion(policy, decision, key)
-    out.print(f"--signature {member}={signature}", markup=False)
+    out.print(f"--signature {member}={signature}")

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from governance.authority import Actor
 from governance.ledger import Ledger
@@ -22,6 +23,7 @@ from governance.store import Store
 __all__ = [
     "AsOption",
     "JsonOption",
+    "PlainConsole",
     "acting",
     "choice",
     "err",
@@ -33,10 +35,34 @@ __all__ = [
     "quarter",
     "recorded_as",
     "store",
+    "visible",
 ]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Control characters that would move the cursor, clear the screen or restyle the terminal if written raw:
+# C0 (but newline and tab), DEL, C1, and the bidirectional overrides that reorder what a reader sees.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control character shown as its escape (`\\x1b`), so it prints as it is."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
+class PlainConsole(Console):
+    """A console that prints every string as text: never as rich markup or emoji codes, control characters
+    shown escaped. Whatever a submitter, a board member or a file typed reaches the terminal as typed, and
+    styles are given as `style=` or `rich.text.Text`, never inside a string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs["markup"] = kwargs["emoji"] = False  # also where a caller asks for them
+        return super().render_str(visible(text), **kwargs)
+
+
+out = PlainConsole()
+err = PlainConsole(stderr=True)
 
 AsOption = Annotated[
     str | None,

@@ -13,11 +13,10 @@ from rich.table import Table
 
 from cli import render
 from cli.context import load_settings, out
-from flows.launch import run_gate, run_intake, run_review, run_score
 from governance import adoption, intake, views
 from governance.authority import Actor
 from governance.calendar import quarter_dates
-from governance.errors import GovernanceError
+from governance.errors import ConfigError, GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
 from governance.store import Store
@@ -46,10 +45,15 @@ def demo(
 
 def run_demo(folder: Path, console: Console) -> None:
     """Every capability built so far, on the bundled samples, in a fresh database under `folder`."""
+    from flows.launch import run_gate, run_intake, run_review, run_score
+
     actor = "pmo"  # the portfolio office runs the steps the role matrix does not guard
     chair, office = Actor.of("ana", via="demo"), Actor.of("pmo", via="demo")
-    folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder = folder.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Path.resolve before Python 3.13)
+        raise ConfigError(f"--folder {folder}: not a folder the demo can use ({exc})") from None
     db = folder / "governance.db"
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
@@ -177,7 +181,7 @@ def run_demo(folder: Path, console: Console) -> None:
     try:
         board.decide(store, ledger, decisions[0], chair)
     except GovernanceError as refused:
-        console.print(f"A second decision for the same gate is refused: {refused}", markup=False)
+        console.print(f"A second decision for the same gate is refused: {refused}")
     # Authority comes from the policy's people and role matrix, for every way in.
     for who, attempt in (
         ("An account that is nobody in the policy", Actor(account="intern", via="os-user")),
@@ -186,7 +190,7 @@ def run_demo(folder: Path, console: Console) -> None:
         try:
             board.supersede(store, ledger, ids["NW-THERMO-V2"], 1, "I disagree", attempt)
         except GovernanceError as refused:
-            console.print(f"{who} may not supersede a decision: {refused}", markup=False)
+            console.print(f"{who} may not supersede a decision: {refused}")
     from governance.board import recusals
 
     for spelling in ("Ribeiro, Ana", "Ana Ribeiro (CEO)", "\u0410na Ribeiro"):
@@ -204,7 +208,7 @@ def run_demo(folder: Path, console: Console) -> None:
         tally = ", ".join(f"{n} {o}" for o, n in sorted(reviewed.counts.items()))
         console.print(f"Quarterly review {quarter} (record {reviewed.proposed_seq}): {tally}.")
         for finding in reviewed.findings:
-            console.print(f"  finding: {finding}", markup=False)
+            console.print(f"  finding: {finding}")
         render.review_table(reviewed.projects, only_changes=False, console=console)
         answer = ReviewAnswer(
             quarter=quarter,
@@ -251,7 +255,6 @@ def run_demo(folder: Path, console: Console) -> None:
         console.print(
             f"{path.relative_to(packs_dir.parent)}: {pack_check.pages} page(s), {pack_check.records} record(s); "
             f"verify-pack {'ok' if pack_check.ok else 'FAILED: ' + '; '.join(pack_check.problems)}",
-            markup=False,
         )
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (--offline: a signed pack, by signature)")

@@ -22,7 +22,20 @@ __all__ = ["app", "pack_app"]
 
 app = typer.Typer()
 pack_app = typer.Typer(help="PDF decision packs (PDF/A-3, the records attached).", no_args_is_help=True)
-OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Folder to write the pack into.")]
+
+
+def _folder(value: Path) -> Path:
+    """`-o` must be a folder, or a path one can be made at: not a file, not a symlink loop (bad usage)."""
+    if value.is_symlink() and not value.exists():
+        raise typer.BadParameter(f"{str(value)!r} is a dangling symlink or a symlink loop")
+    if value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"{str(value)!r} is a file, not a folder")
+    return value
+
+
+OutputOption = Annotated[
+    Path, typer.Option("--output", "-o", callback=_folder, help="Folder to write the pack into (made if need be).")
+]
 
 
 @pack_app.command("gate")
@@ -136,13 +149,13 @@ def verify_pack(
     else:
         for r in results:
             if r.ok:
-                out.print(f"{r.path}: verified {_proof(r)}.", markup=False)
+                out.print(f"{r.path}: verified {_proof(r)}.")
             elif r.problems:
-                err.print(f"{r.path}: FAILED", markup=False)
+                err.print(f"{r.path}: FAILED")
                 for problem in r.problems:
-                    err.print(f"  {problem}", markup=False)
+                    err.print(f"  {problem}")
             elif len(results) > 1:  # one pack alone: the error line below says it
-                err.print(f"{r.path}: UNVERIFIABLE: {r.unverifiable}", markup=False)
+                err.print(f"{r.path}: UNVERIFIABLE: {r.unverifiable}")
     failed = [r for r in results if r.problems]
     if failed:
         raise IntegrityError(f"{len(failed)} of {len(results)} pack(s) failed verification: {failed[0].problems[0]}")

@@ -8,8 +8,21 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.context import AsOption, JsonOption, acting, ledger, load_settings, opened, out, print_json, recorded_as, store
+from cli.context import (
+    AsOption,
+    JsonOption,
+    acting,
+    choice,
+    ledger,
+    load_settings,
+    opened,
+    out,
+    print_json,
+    recorded_as,
+    store,
+)
 from governance.errors import ConfigError, InputRefused
+from governance.lifecycle import STATES
 
 __all__ = ["app"]
 
@@ -101,8 +114,12 @@ def withdraw(
 
 @app.command("list")
 def list_(
-    state: Annotated[str | None, typer.Option(help="Only proposals in this state.")] = None,
-    bucket: Annotated[str | None, typer.Option(help="Only proposals in this strategic bucket.")] = None,
+    state: Annotated[
+        str | None, typer.Option(callback=choice(*STATES), help=f"Only proposals in this state: {', '.join(STATES)}.")
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option(help="Only proposals in this strategic bucket (one of the policy in force).")
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """List proposals and where each stands.
@@ -110,9 +127,15 @@ def list_(
     Example: governance list --state screened --bucket platform
     """
     from governance import views
+    from governance.adoption import current_policy
 
     _, db = opened()
     with db.read() as conn:
+        buckets = sorted(current_policy(conn).policy.bucket_ids())
+        if bucket is not None and bucket not in buckets:
+            raise typer.BadParameter(
+                f"{bucket!r} is no bucket of the policy in force: {', '.join(buckets)}", param_hint="'--bucket'"
+            )
         rows = views.proposals(conn, state=state, bucket=bucket)
     if json_:
         print_json([r.as_dict() for r in rows])

@@ -1,6 +1,6 @@
 """Tables and lines the commands print: formatting only, from data governance/ and flows/ return.
 
-Submitted text is printed with `markup=False` or escaped, never as rich markup.
+Every string prints as text (cli.context.PlainConsole): submitted text is never read as rich markup.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from cli.context import out
+from cli.context import out, visible
 
 if TYPE_CHECKING:
     from governance.intake import Filing
@@ -86,12 +86,12 @@ def history(shown: ProposalHistory) -> None:
     from governance.views import record_details
 
     row, content = shown.row, shown.content
-    out.print(f"[bold]{row.id}[/bold]  {row.reference}  {content['title']}")
+    out.print(Text.assemble((row.id, "bold"), f"  {row.reference}  {visible(content['title'])}"))
     out.print(
         f"State: {row.state} (version {row.version}); bucket {row.bucket}; "
         f"sponsor {row.sponsor}; submitter {row.submitter}"
     )
-    out.print(content["summary"], markup=False)
+    out.print(content["summary"])
     table = Table(title="History")
     for column in ("seq", "kind", "outcome", "recorded by", "recorded at (UTC)", "details", "hash"):
         table.add_column(column)
@@ -115,7 +115,6 @@ def agenda(items: Agenda) -> None:
         out.print(
             f"Quarterly review {r['quarter']} awaits the board (record {r['seq']}: {counts}): "
             f"governance decide --quarter {r['quarter']} --by NAME --rationale TEXT",
-            markup=False,
         )
     table = Table(title=f"Awaiting the board ({items.date})")
     for column in ("id", "title", "gate", "recommendation", "score", "ECV"):
@@ -144,13 +143,13 @@ def review_table(projects: list[dict[str, Any]], only_changes: bool, console: Co
     shown = [p for p in projects if not (only_changes and p["recommended"] == "continue")]
     for p in shown:
         funded = "" if p["funded"] is None else ("yes" if p["funded"] else "no")
-        table.add_row(p["id"], escape(p["title"][:50]), p["state"], p["recommended"], funded)
+        table.add_row(p["id"], p["title"][:50], p["state"], p["recommended"], funded)
     console.print(table)
     for p in shown:
         for reason in p["reasons"]:
-            console.print(f"  {p['id']} {p['recommended']}: {reason}", markup=False)
+            console.print(f"  {p['id']} {p['recommended']}: {reason}")
         for finding in p["findings"]:
-            console.print(f"  {p['id']} finding: {finding}", markup=False)
+            console.print(f"  {p['id']} finding: {finding}")
 
 
 def selection(problem: SelectionProblem, result: SelectionResult, console: Console = out) -> None:
@@ -160,10 +159,10 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
     if result.status not in ("optimal", "gap"):
         console.print(f"No selection ({result.status}). Conflicting constraints:")
         for c in result.conflicts:
-            console.print(f"  - {c}", markup=False)
+            console.print(f"  - {c}")
         return
     for note in result.notes:
-        console.print(f"  note: {note}", markup=False)
+        console.print(f"  note: {note}")
     console.print(
         f"Selection by {result.value_measure}: {result.status}; value {result.objective}, bound {result.bound}, "
         f"gap {result.gap}; {len(result.selected)} of {len(problem.candidates)} funded."
@@ -178,12 +177,12 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
     console.print(buckets)
     chosen = Table("funded", "title")
     for cid in result.selected:
-        chosen.add_row(cid, escape(titles.get(cid, "")[:50]))
+        chosen.add_row(cid, titles.get(cid, "")[:50])
     console.print(chosen)
     if result.left_out:
         left = Table("left out", "why")
         for item in result.left_out:
-            left.add_row(item.id, escape("; ".join(item.reasons)[:300]))
+            left.add_row(item.id, "; ".join(item.reasons)[:300])
         console.print(left)
     frontier = Table("budget share", "budget", "best value", "funded", title="Efficient frontier")
     for f in result.frontier:
@@ -215,4 +214,4 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
             f"only in greedy: {', '.join(g.only_in_greedy) or 'none'}."
         )
         for broken in g.constraints_greedy_breaks:
-            console.print(f"  greedy breaks: {broken}", markup=False)
+            console.print(f"  greedy breaks: {broken}")

@@ -65,16 +65,21 @@ def review(
     Example: governance review --quarter 2026Q4 --reports examples/status/2026Q4/
     """
     from flows.launch import prefect_mode, run_review, start_quarterly_review
+    from governance.adoption import current_policy
+    from governance.calendar import last_ended_quarter, today_in
     from governance.canonical import to_plain
     from governance.errors import InputRefused
     from governance.inputs import read_here
-    from governance.reports import read_status_reports
+    from governance.reports import file_status_reports, read_status_reports
 
     settings, db = opened()
     actor = recorded_as(db)
+    if quarter is None:  # the quarter that ended last, named here so the reports are checked against it
+        with db.read() as conn:
+            quarter = last_ended_quarter(today_in(current_policy(conn).policy, settings.clock().now()))
     files = read_here(reports)  # read once, here: the flow gets them from the database
-    if files:
-        read_status_reports(files, quarter)  # refused here, before a run starts (the flow checks again)
+    if files:  # refused here, before Prefect starts (the flow checks again)
+        file_status_reports(db, ledger(settings), read_status_reports(files, quarter), actor, dry_run=True)
     mode = prefect_mode(settings)
     if mode.kind != "embedded":
         started = start_quarterly_review(settings, mode, quarter, files, actor)
@@ -93,7 +98,7 @@ def review(
     counts = ", ".join(f"{n} {o}" for o, n in sorted(result.counts.items()))
     out.print(f"Quarterly review {result.quarter} (record {result.proposed_seq}): {counts}.")
     for finding in result.findings:
-        out.print(f"  finding: {finding}", markup=False)
+        out.print(f"  finding: {finding}")
     render.review_table(result.projects, only_changes=len(result.projects) > 30)
     if result.selection is not None:
         s = result.selection
@@ -107,7 +112,7 @@ def review(
             f"{result.already} already."
         )
     elif result.state == "refused":
-        err.print(f"The board's answer was refused: {'; '.join(result.refusals)}", markup=False)
+        err.print(f"The board's answer was refused: {'; '.join(result.refusals)}")
         raise typer.Exit(1)
     else:
         out.print(

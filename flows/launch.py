@@ -75,6 +75,42 @@ def _gateway(settings: Settings, flow_name: str) -> tuple[str, str, str] | None:
     return str(state["gateway_url"]), str(state["gateway_token"]), _GATEWAY_NAMES[flow_name]
 
 
+def _require_prefect() -> None:
+    """Prefect imports here, or one clear error (a broken or missing install is no traceback)."""
+    try:
+        importlib.import_module("prefect")
+    except ImportError as exc:
+        raise ConfigError(
+            f"Prefect does not import ({type(exc).__name__}: {exc}): this command runs a flow; install the "
+            "project's dependencies (make install) or start `governance server start` where it does"
+        ) from None
+
+
+def _require_server(api_url: str) -> None:
+    """The Prefect API at `api_url` answers (any HTTP status), or one clear error naming it."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=10):  # noqa: S310 - the user's API URL
+            return
+    except urllib.error.HTTPError:
+        return  # it answers; whatever it says about /health, the flow's own calls will tell
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConfigError(f"cannot reach the Prefect server at {api_url} (PREFECT_API_URL): {reason}") from None
+
+
+def _preflight(settings: Settings) -> Mode:
+    """Before anything is stored or started: the Prefect this command runs on is there and answers."""
+    mode = configure_prefect(settings)
+    if mode.kind == "api-url" and mode.api_url:
+        _require_server(mode.api_url)
+    if mode.kind != "local-server":  # the local server's runner runs the flows: this process needs no Prefect
+        _require_prefect()
+    return mode
+
+
 def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
     """Run the flow `module.name`, on the Prefect the rule picks, quietly.
 
@@ -87,7 +123,7 @@ def _call_flow(settings: Settings, module: str, name: str, *args: Any) -> Any:
 
         _same_database(settings)
         return call(*gateway, list(args))
-    if configure_prefect(settings).kind == "embedded":
+    if _preflight(settings).kind == "embedded":
         from flows.embedded import start_embedded
 
         os.environ["PREFECT_API_URL"] = start_embedded(float(os.environ[EMBEDDED_STARTUP_TIMEOUT]))
@@ -111,6 +147,7 @@ def _stored(settings: Settings, items: Sequence[Source]) -> list[str]:
     from governance.sources import SubmittedFile
     from governance.store import Store
 
+    _preflight(settings)
     read = [i for i in items if isinstance(i, SubmittedFile)]
     files = read if len(read) == len(items) else read_here([str(i) for i in items])
     db = Store(settings.resolved_database_url())
@@ -190,6 +227,7 @@ def _start_deployment(settings: Settings, mode: Mode, name: str, parameters: dic
     """
     if mode.kind == "local-server":
         _same_database(settings)
+    _preflight(settings)
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 

@@ -59,6 +59,7 @@ ErrorCode = Literal[
     "forbidden",
     "not-authenticated",
     "unverifiable",
+    "file-unusable",
 ]
 
 ProblemCode = Literal[

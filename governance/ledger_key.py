@@ -66,8 +66,8 @@ def write_key_file(path: Path) -> Path:
     Raises:
         ConfigError: the file exists already, or cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
         raise ConfigError(

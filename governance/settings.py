@@ -101,5 +101,37 @@ class Settings(BaseSettings):
         return parsed.set(database=f"file:{absolute}" if uri else absolute).render_as_string(hide_password=False)
 
 
+# What each setting takes, in the words of the one-line error a bad value gets.
+_EXPECTED = {
+    "database_url": "a database URL, like sqlite:///governance.db or postgresql+psycopg://user@host/db",
+    "home": "a folder path",
+    "chunk_size": "a whole number from 1 to 100000",
+    "clock_start": "a date and time, like 2026-11-23T09:00:00Z",
+    "id_seed": "any text",
+    "signing_key": "a file path",
+    "signing_cert": "a file path",
+    "ledger_key": "64 hex digits",
+    "ledger_key_file": "a file path",
+}
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings from the environment.
+
+    Raises:
+        ConfigError: a setting that does not parse: every bad one named with what it takes and what it got.
+    """
+    from pydantic import ValidationError
+
+    from governance.errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else ""
+            got = error.get("input")
+            shown = repr(got if len(str(got)) <= 60 else f"{str(got)[:60]}...")
+            lines.append(f"GOVERNANCE_{field.upper()}: expected {_EXPECTED.get(field, error['msg'])}, got {shown}")
+        raise ConfigError("; ".join(dict.fromkeys(lines))) from None

@@ -64,10 +64,13 @@ def new_key_pair(path: Path) -> str:
     """Write a new private key (PEM, owner-only) to `path`; return its public key for the people file."""
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("xb") as handle:  # never overwrite a key
-        path.chmod(0o600)
-        handle.write(pem)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as handle:  # never overwrite a key
+            path.chmod(0o600)
+            handle.write(pem)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the key {path}: {exc.strerror}") from None
     return public_key_text(key.public_key())
 
 

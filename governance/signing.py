@@ -36,7 +36,10 @@ def init_keys(folder: Path, organisation: str, now: dt.datetime, *, days: int = 
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot make the keys folder {folder}: {exc.strerror}") from None
     key_path, cert_path = folder / KEY_NAME, folder / CERT_NAME
     existing = [p for p in (key_path, cert_path) if p.exists()]
     if existing:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import NoSuchModuleError as _NoSuchModule
 
 from governance.errors import ConfigError, StoreError
@@ -71,8 +71,8 @@ class Store:
             with self.engine.begin() as conn:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the database {self.safe_url}: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise self._unavailable(exc, writing=True) from exc
         return before, self.head_revision()
 
     @staticmethod
@@ -86,13 +86,43 @@ class Store:
         return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
     def current_revision(self) -> str | None:
+        """The schema's migration, or None for a database `governance init` has not made (never created here)."""
+        if self.missing:
+            return None
         try:
             with self.engine.connect() as conn:
                 if not inspect(conn).has_table("alembic_version"):
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the database {self.safe_url}: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise self._unavailable(exc) from exc
+
+    @property
+    def missing(self) -> bool:
+        """A SQLite database whose file does not exist: only `governance init` (`upgrade`) may create it."""
+        if self.dialect != "sqlite":
+            return False
+        database = self.engine.url.database or ""
+        path = database.removeprefix("file:").partition("?")[0]
+        return bool(path) and path != ":memory:" and not Path(path).exists()
+
+    def _unavailable(self, exc: DBAPIError, *, writing: bool = False) -> StoreError:
+        """One line for a database error that is no bug of ours: unreachable, unreadable, or not allowed.
+
+        The URL is shown with its password hidden; the driver's message is cut to its first line.
+        """
+        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        if getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE:
+            user = self.engine.url.username or "of this connection"
+            _, found, table = first.partition(" for table ")
+            what = f"table {table}" if found else "this database"
+            if writing:
+                return StoreError(
+                    f"the database user {user} may not write to {what} ({self.safe_url}): this command records, "
+                    "so it needs the engine's role (deploy/roles.sql)"
+                )
+            return StoreError(f"the database user {user} may not read {what} ({self.safe_url}): see deploy/roles.sql")
+        return StoreError(f"cannot use the database {self.safe_url}: {first}")
 
     def require_schema(self) -> None:
         """Refuse to work on a database that `governance init` has not brought up to date."""
@@ -115,13 +145,22 @@ class Store:
 
     # -- transactions -------------------------------------------------------------------
 
+    def _require_file(self) -> None:
+        if self.missing:
+            raise StoreError(
+                f"the database {self.safe_url} does not exist: run `governance init`", code="store-not-initialised"
+            )
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        self._require_file()
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise StoreError(f"database error on {self.safe_url}: {exc.orig}") from exc
+        except DBAPIError as exc:
+            if not _environmental(exc):
+                raise
+            raise self._unavailable(exc) from exc
 
     @property
     def read_only(self) -> bool:
@@ -136,6 +175,7 @@ class Store:
                 f"the database {self.safe_url} is opened read-only (mode=ro): this command records, "
                 "so it needs GOVERNANCE_DATABASE_URL without mode=ro"
             )
+        self._require_file()
         try:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(governance_write=True)
@@ -143,18 +183,20 @@ class Store:
                     if self.dialect == "postgresql":
                         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
                     yield conn
-        except OperationalError as exc:
-            raise StoreError(f"database error on {self.safe_url}: {exc.orig}") from exc
-        except ProgrammingError as exc:
-            if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE:
+        except DBAPIError as exc:
+            if not _environmental(exc):
                 raise
-            first = str(exc.orig).splitlines()[0]
-            raise StoreError(
-                f"the database role of {self.safe_url} may not record ({first}): this command needs the engine's role"
-            ) from exc
+            raise self._unavailable(exc, writing=True) from exc
 
 
 _INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: an auditor's role (deploy/roles.sql) writing
+
+
+def _environmental(exc: DBAPIError) -> bool:
+    """A database error the environment causes (unreachable, unreadable, a role without the grant), not our SQL."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, ProgrammingError) and getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE
 
 
 def _sqlite_setup(engine: Engine) -> None:

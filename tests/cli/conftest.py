@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from ..commands import run
+from ..commands import assessment_csv, run
+from ..conftest import EXAMPLES
+
+MARKUP = "[/bold] [link=file:///etc/passwd]x[/link]"
 
 
 @pytest.fixture
@@ -14,3 +18,57 @@ def workdir(tmp_path: Path) -> Path:
     result = run(tmp_path, "init")
     assert result.returncode == 0, result.stderr
     return tmp_path
+
+
+def counts(folder: Path) -> tuple[int, ...]:
+    """Rows of every table a command may write (ledger, snapshots, policies, proposals, keys, MACs)."""
+    with sqlite3.connect(f"file:{folder / 'governance.db'}?mode=ro", uri=True) as conn:
+        return tuple(
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("ledger", "snapshots", "policies", "proposals", "decision_keys", "ledger_macs")
+        )
+
+
+def awaiting_board(folder: Path) -> Path:
+    """`folder` initialised, with P-2026-0001 (NW-MARKUP, titled with rich markup) scored and awaiting the
+    board at gate 1, and P-2026-0002 (NW-PLAIN) screened: filed and scored in this process, without Prefect."""
+    from governance import gates, intake
+    from governance.assessments import read_assessments
+    from governance.ledger import Ledger
+    from governance.settings import load_settings
+    from governance.store import Store
+
+    assert run(folder, "init").returncode == 0
+    proposals = folder / "proposals"
+    proposals.mkdir()
+    source = (EXAMPLES / "proposals" / "01-smart-thermostat-v2.yaml").read_text(encoding="utf-8")
+    for n, reference in enumerate(("NW-MARKUP", "NW-PLAIN")):
+        text = source.replace("NW-THERMO-V2", reference)
+        text = text.replace("title: Smart thermostat V2 with Matter support", f"title: Budget {MARKUP} plan {n}")
+        (proposals / f"{n}.yaml").write_text(_without_dependencies(text), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GOVERNANCE_DATABASE_URL", f"sqlite:///{folder / 'governance.db'}")
+        env.setenv("GOVERNANCE_CLOCK_START", "2026-11-23T09:00:00Z")
+        env.setenv("GOVERNANCE_ID_SEED", "board")
+        settings = load_settings()
+        store = Store(settings.resolved_database_url())
+        book = Ledger(settings.clock(), settings.ids())
+        intake.file_proposals(store, book, intake.check_submission(store, [str(proposals)]), "pmo")
+        cards = assessment_csv(folder / "assess.csv", "NW-MARKUP", (8, 8))
+        gates.record_scores(store, book, read_assessments([str(cards)]), "pmo")
+        gates.record_recommendation(store, book, "P-2026-0001", "pmo")
+        store.dispose()
+    return folder
+
+
+def _without_dependencies(text: str) -> str:
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("depends_on:"):
+            skipping = not line.rstrip().endswith("]")
+            continue
+        if skipping and line.startswith((" ", "-")):
+            continue
+        skipping = False
+        kept.append(line)
+    return "".join(kept)

@@ -147,8 +147,8 @@ def test_the_engine_appends_the_auditor_reads_and_neither_can_alter(database: Da
     with pytest.raises(StoreError) as refused:
         intake.withdraw(auditor, ledger, "P-2026-0001", Actor.of("ana"), "testing")
     assert str(refused.value) == (
-        f"the database role of {auditor.safe_url} may not record (permission denied for table ledger): "
-        "this command needs the engine's role [store-unavailable]"
+        f"the database user {database.auditor_role} may not write to table ledger ({auditor.safe_url}): "
+        "this command records, so it needs the engine's role (deploy/roles.sql) [store-unavailable]"
     )
     assert verify(auditor, key=bytes(range(32))) == as_engine
     auditor.dispose()
