@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BROWSER_STAMP := tests/browser/node_modules/.installed
 
-.PHONY: demo test lint typecheck install bench clean
+.PHONY: demo test test-long lint typecheck install bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@# WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset is there (a gate pack renders in about
@@ -39,8 +39,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The kill -9 trials (tests/crash, marker `long`: 15-25 minutes of real processes) run in CI beside the
+# suite (.ci/run) and by `make test-long`; `make test` runs everything else.
 test: $(STAMP) $(BROWSER_STAMP) lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not long"
+
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -m long -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
