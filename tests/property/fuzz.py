@@ -53,7 +53,7 @@ def _target(name: str) -> tuple[st.SearchStrategy[tuple[str, str, str]], Callabl
     return inputs(fmt), lambda folder, suffix, text: check(fmt, folder, suffix, text)
 
 
-def run(name: str, count: int, seconds: float, seed: int, crashes: Path) -> dict[str, object]:
+def run(name: str, count: int, seconds: float, seed: int, crashes: Path, progress: int = 0) -> dict[str, object]:
     strategy, target = _target(name)
     folder = Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-"))
     outcomes: Counter[str] = Counter()
@@ -77,7 +77,12 @@ def run(name: str, count: int, seconds: float, seed: int, crashes: Path) -> dict
     while done < count and time.monotonic() - start < seconds:
         one.hypothesis.fuzz_one_input(rng.randbytes(4096))  # type: ignore[attr-defined]
         done += 1
-    elapsed = time.monotonic() - start
+        if progress and done % progress == 0:
+            print(json.dumps(_report(name, done, outcomes, time.monotonic() - start, seed)), flush=True)
+    return _report(name, done, outcomes, time.monotonic() - start, seed)
+
+
+def _report(name: str, done: int, outcomes: Counter[str], elapsed: float, seed: int) -> dict[str, object]:
     return {
         "format": name,
         "inputs": done,
@@ -97,10 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=float("inf"), help="time limit per format")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--crashes", type=Path, default=Path("fuzz-crashes"))
+    parser.add_argument("--progress", type=int, default=0, help="print the counts every N inputs")
     args = parser.parse_args(argv)
     failed = 0
     for name in args.format or ["files", *FORMATS]:
-        report = run(name, args.inputs, args.seconds, args.seed, args.crashes)
+        report = run(name, args.inputs, args.seconds, args.seed, args.crashes, args.progress)
         print(json.dumps(report), flush=True)
         failed += int(report["other-exception"])  # type: ignore[call-overload]
     return 1 if failed else 0
