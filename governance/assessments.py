@@ -25,13 +25,17 @@ _YES = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": 
 def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     records: list[SourceRecord] = []
+    problems: list[Problem] = []
     try:
         for row in reader:
             label = f"row {reader.line_num}"
             data: dict[str, Any] = {"ratings": {}, "must_meet": {}}
+            if None in row:  # DictReader keeps the cells past the header as a list under None
+                problems.append(Problem(name, label, "", "parse-error", "more cells than the header has columns"))
+                continue
             for column, raw in row.items():
                 value = (raw or "").strip()
-                if column is None or not value:
+                if not value:
                     continue
                 if column in _FIXED:
                     data[column] = value
@@ -42,9 +46,9 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
             records.append(SourceRecord(name, label, data))
     except csv.Error as exc:
         return [], [Problem(name, f"row {reader.line_num}", "", "parse-error", f"invalid CSV: {exc}")]
-    if not records:
-        return [], [Problem(name, "", "", "file-empty", "CSV has a header but no rows")]
-    return records, []
+    if not records and not problems:
+        problems.append(Problem(name, "", "", "file-empty", "CSV has a header but no rows"))
+    return records, problems
 
 
 def read_assessments(paths: Sequence[Source]) -> list[RatedAssessment]:

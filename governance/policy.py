@@ -71,8 +71,16 @@ def load_policy(name_or_path: str) -> LoadedPolicy:
         raise PolicyError(f"policy {path}: {exc.message}", problems=(f"{path}: {exc.message}",)) from None
     loaded = _from_data(data, str(path), path.parent)
     from governance.people import Directory
+    from governance.scoring import gate_weights
 
-    Directory.of(loaded.policy, source=str(path))  # two people one name can write alike: refused here
+    people_file = data.get("people_file") if isinstance(data, dict) else None
+    source = f"{path} (people file {(path.parent / people_file).resolve()})" if people_file else str(path)
+    Directory.of(loaded.policy, source=source)  # two people one name can write alike: refused here
+    for gate in loaded.policy.gates:  # weights the scoring could not use (AHP CR >= 0.10): refused here
+        try:
+            gate_weights(loaded.policy, gate.number)
+        except PolicyError as exc:
+            raise PolicyError(f"policy {path}: {exc.message}", problems=(f"{path}: {exc.message}",)) from None
     return loaded
 
 
