@@ -94,3 +94,20 @@ def test_names_alike_in_a_people_file_name_the_people_file(tmp_path: Path) -> No
         f"policy {tmp_path / 'stage-gate.yaml'} (people file {tmp_path / 'people' / 'nordwind.yaml'}): people: "
         "ana2 and ana both read as 'ana ribeiro' ('Ána Ribeiro')"
     )
+
+
+def test_a_policy_invalid_for_its_people_file_names_the_people_file(tmp_path: Path) -> None:
+    shutil.copy(BUNDLED_POLICIES / "stage-gate.yaml", tmp_path)
+    people = yaml.safe_load((BUNDLED_POLICIES / "people" / "nordwind.yaml").read_text(encoding="utf-8"))
+    people["people"][3]["id"] = "lee"
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / "nordwind.yaml").write_text(yaml.safe_dump(people), encoding="utf-8")
+    policy = tmp_path / "stage-gate.yaml"
+    with pytest.raises(PolicyError) as refused:
+        load_policy(str(policy))
+    problem = f"{policy}: (top level): Value error, people ids must be unique, repeated: lee"
+    assert refused.value.problems == (problem,)
+    assert (
+        refused.value.message
+        == f"policy {policy} (people file {tmp_path / 'people' / 'nordwind.yaml'}) is invalid: {problem}"
+    )
