@@ -139,6 +139,7 @@ def test_bad_file_is_refused_cleanly(
         "traceback": "Traceback" in out,
         "partial_write": before != after,
         "prefect_started": (tmp_path / ".governance").exists(),
+        "known_late_refusal": str(path.relative_to(BAD)) in LATE_REFUSALS,
     }
     record_property("bad_file", json.dumps(outcome))
     assert result is not None, f"no answer in {TIMEOUT} s: governance {' '.join(args)}"
