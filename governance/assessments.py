@@ -31,10 +31,10 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
         for row in reader:
             label = f"row {reader.line_num}"
             data: dict[str, Any] = {"ratings": {}, "must_meet": {}}
+            if None in row:  # DictReader keeps the cells past the header as a list under None
+                problems.append(Problem(name, label, "", "parse-error", "more cells than the header has columns"))
+                continue
             for column, raw in row.items():
-                if column is None:
-                    problems.append(Problem(name, label, "", "parse-error", "more cells than the header has columns"))
-                    continue
                 value = (raw or "").strip()
                 if not value:
                     continue
@@ -47,11 +47,9 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
             records.append(SourceRecord(name, label, data))
     except csv.Error as exc:
         return [], [Problem(name, f"row {reader.line_num}", "", "parse-error", f"invalid CSV: {exc}")]
-    if problems:
-        return [], problems
-    if not records:
-        return [], [Problem(name, "", "", "file-empty", "CSV has a header but no rows")]
-    return records, []
+    if not records and not problems:
+        problems.append(Problem(name, "", "", "file-empty", "CSV has a header but no rows"))
+    return records, problems
 
 
 def read_assessments(paths: Sequence[Source]) -> list[RatedAssessment]:

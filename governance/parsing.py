@@ -11,8 +11,10 @@ parser would otherwise accept silently or fail on with its own exception:
   over 4,300 digits, and no amount here needs 64);
 - a date or time that does not exist (2027-02-30, year 0, hour 25);
 - YAML aliases (a few lines expanding into millions of nodes);
-- text with control characters (they would reach a terminal or a PDF as commands, not as text) or
-  lone surrogates (they cannot be stored as UTF-8).
+- text with control characters (they would reach a terminal or a PDF as commands, not as text),
+  bidirectional embedding, override and isolate characters (a title would read differently from
+  what is stored, as in "Trojan Source", CVE-2021-42574) or lone surrogates (they cannot be stored
+  as UTF-8).
 
 YAML is scanned and parsed by libyaml (about twice as fast as PyYAML's Python parser on a 5 MB file) and
 composed by PyYAML's Python composer, which is where aliases and depth are checked.
@@ -37,8 +39,9 @@ __all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "Unparsable", "parse_json", "parse_t
 MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 64
 
-# C0 and C1 control characters other than tab, line feed and carriage return.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 and C1 control characters other than tab, line feed and carriage return; the bidirectional
+# embeddings, overrides and isolates (right-to-left text needs none of them: Unicode orders it).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -216,10 +219,11 @@ def parse_yaml(text: str) -> Any:
 
 
 def text_problem(value: str) -> str | None:
-    """Why this text may not be stored, or None: control characters and lone surrogates."""
+    """Why this text may not be stored, or None: control characters (bidirectional ones too) and lone surrogates."""
     found = _CONTROL.search(value)
     if found is not None:
-        return f"control character U+{ord(found.group()):04X} in text"
+        kind = "bidirectional control" if ord(found.group()) > 0x9F else "control"
+        return f"{kind} character U+{ord(found.group()):04X} in text"
     if _SURROGATE.search(value) is not None:
         return "a lone UTF-16 surrogate in text (not a character)"
     return None

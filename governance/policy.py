@@ -43,18 +43,29 @@ def bundled_policy_path(name_or_path: str) -> Path:
     return BUNDLED_POLICIES / f"{name_or_path}.yaml"
 
 
+def _naming_people_file(source: str, data: Any, base: Path) -> str:
+    """`source`, and the people file the policy names: where a problem with its people is to be fixed."""
+    name = data.get("people_file") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        return source
+    return f"{source} (people file {(base / name).resolve()})"
+
+
 def _from_data(data: Any, source: str, base: Path = BUNDLED_POLICIES) -> LoadedPolicy:
     """A policy from its parsed file; a `people_file:` is read relative to `base` (the policy's folder)."""
+    named = _naming_people_file(source, data, base)
     if isinstance(data, dict) and "people_file" in data:
         data = _with_people_file(dict(data), base / "_", source)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False)
         problems = tuple(
-            f"{source}: {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors(include_url=False)
+            f"{source}: {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in errors
         )
-        raise PolicyError(f"policy {source} is invalid: {problems[0]}", problems=problems) from None
+        # The people checks run on the policy as a whole (ids, accounts, board, delegations): name both files.
+        where = named if not errors[0]["loc"] or errors[0]["loc"][0] in ("people", "delegations") else source
+        raise PolicyError(f"policy {where} is invalid: {problems[0]}", problems=problems) from None
     text = canonical_text(policy)
     return LoadedPolicy(policy=policy, version=sha256_hex(text), text=text)
 
@@ -71,8 +82,15 @@ def load_policy(name_or_path: str) -> LoadedPolicy:
         raise PolicyError(f"policy {path}: {exc.message}", problems=(f"{path}: {exc.message}",)) from None
     loaded = _from_data(data, str(path), path.parent)
     from governance.people import Directory
+    from governance.scoring import gate_weights
 
-    Directory.of(loaded.policy, source=str(path))  # two people one name can write alike: refused here
+    # Two people one name can write alike: refused here.
+    Directory.of(loaded.policy, source=_naming_people_file(str(path), data, path.parent))
+    for gate in loaded.policy.gates:  # weights the scoring could not use (AHP CR >= 0.10): refused here
+        try:
+            gate_weights(loaded.policy, gate.number)
+        except PolicyError as exc:
+            raise PolicyError(f"policy {path}: {exc.message}", problems=(f"{path}: {exc.message}",)) from None
     return loaded
 
 

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from governance.adoption import current_policy
+from governance.batch import check_cycles
 from governance.canonical import canonical_text, sha256_hex
+from governance.dependencies import on_file_dependencies
 from governance.errors import InputRefused, Problem
 from governance.intake import Candidate, _next_ids, check_against_policy
 from governance.ledger import Canonical, Ledger, NewRecord
@@ -83,6 +85,9 @@ def import_projects(store: Store, ledger: Ledger, paths: Sequence[Source], actor
         loaded = current_policy(conn)
         policy = loaded.policy
         problems = check_against_policy([c for c, _ in items], policy)
+        # A loop of depends_on is refused as at intake, also through proposals on file: selection could
+        # fund none of its projects (each one's dependency on the next is a constraint).
+        problems += check_cycles([c for c, _ in items], on_file_dependencies(conn))
         refs = [c.proposal.reference for c, _ in items]
         rows = {
             r.reference: r

@@ -24,7 +24,9 @@ __all__ = [
 STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?]|&[A-Za-z]+;|&#")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls but tab and line breaks, and the bidirectional embeddings, overrides and isolates
+# (as governance.parsing refuses them in every file; this also covers CSV cells).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _plain(value: str) -> str:

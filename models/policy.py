@@ -80,7 +80,21 @@ class Comparison(BaseModel):
                 raise ValueError(f"operator {self.op!r} needs a list value")
         elif self.value is None or isinstance(self.value, list):
             raise ValueError(f"operator {self.op!r} needs a single value")
+        elif self.op in ("lt", "le", "gt", "ge") and not _is_number(self.value):
+            # governance.rules compares numbers only: any other value would make the rule false for every case.
+            raise ValueError(f"operator {self.op!r} compares numbers, not {self.value!r}")
         return self
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        try:
+            return Decimal(value).is_finite()
+        except ArithmeticError:
+            return False
+    return isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite())
 
 
 class AllOf(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,8 +43,12 @@ def chair_policy(folder: Path, name: str = "stage-gate") -> Path:
     return target / source.name
 
 
-def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """`governance ARGS` in `cwd` with a fixed clock and id seed, 200 columns, no outside settings.
+
+    Raises `subprocess.TimeoutExpired` after `timeout` seconds, the command and its children killed.
 
     `init` of a new database without `--policy` adopts the bundled Stage-Gate policy with the OS user as
     its chair.
@@ -57,7 +62,19 @@ def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.
         GOVERNANCE_ID_SEED="cli",
     )
     full_env.update(env or {})
-    return subprocess.run([GOVERNANCE, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+    pipe = subprocess.PIPE
+    # A session of its own, so that a timeout ends the command and whatever it started (an embedded
+    # Prefect server is its child): `subprocess.run` would kill the command only.
+    with subprocess.Popen(
+        [GOVERNANCE, *args], cwd=cwd, env=full_env, stdout=pipe, stderr=pipe, text=True, start_new_session=True
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def decide_conditional_go(cwd: Path, due: str) -> subprocess.CompletedProcess[str]:

@@ -150,3 +150,26 @@ def test_a_loop_through_proposals_on_file_is_refused(adopted: Store, ledger: Led
     # Without the loop the same amendment files.
     fine = write(tmp_path, "y3.yaml", [proposal("NW-Y", depends_on=["NW-Z"]), proposal("NW-Z")])
     assert [f.action for f in submit(adopted, ledger, fine)] == ["amended", "filed"]
+
+
+def test_a_loop_among_imported_projects_is_refused(adopted: Store, ledger: Ledger, tmp_path: Path) -> None:
+    """Running projects are imported without intake's checks on content, but a loop is refused all the same."""
+    extra = {"approved_on": "2026-01-10", "status": "active"}
+    path = write(
+        tmp_path,
+        "running.yaml",
+        [dict(proposal("NW-P", depends_on=["NW-Q"]), **extra), dict(proposal("NW-Q", depends_on=["NW-P"]), **extra)],
+    )
+    before = _ledger_rows(adopted)
+    with pytest.raises(InputRefused) as refused:
+        projects.import_projects(adopted, ledger, [str(path)], "ana")
+    assert refused.value.problems == (
+        Problem(
+            str(path),
+            "record 1",
+            "depends_on[0]",
+            "dependency-cycle",
+            "depends_on closes a loop, so none of them can start: NW-P -> NW-Q -> NW-P",
+        ),
+    )
+    assert _ledger_rows(adopted) == before

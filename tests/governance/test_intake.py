@@ -276,6 +276,12 @@ CASES: list[tuple[str, str, Any, list[tuple[str, str, str, str]]]] = [
         ],
     ),
     (
+        "bidi-override",  # "Trojan Source": the title would read otherwise than it is stored
+        "p.yaml",
+        proposal(title="Alpha \u202edecnavda\u202c controller"),
+        [("", "", "parse-error", "invalid YAML at title: bidirectional control character U+202E in text")],
+    ),
+    (
         "missing-and-unknown",
         "p.yaml",
         {k: v for k, v in proposal(colour="red").items() if k != "title"},

@@ -65,3 +65,49 @@ def test_invalid_policies_name_the_place(tmp_path: Path, change: dict[str, objec
     with pytest.raises(PolicyError) as refused:
         load_policy(str(path))
     assert refused.value.problems[0] == f"{path}: {first_problem}"
+
+
+def test_weights_the_scoring_could_not_use_are_refused_when_the_policy_is_loaded(tmp_path: Path) -> None:
+    """`init --policy` adopts what `load_policy` returns: an inconsistent AHP matrix is refused there, not
+    first when a proposal is scored (before, only `policy check` derived the weights)."""
+    data = yaml.safe_load((BUNDLED_POLICIES / "stage-gate.yaml").read_text(encoding="utf-8"))
+    matrix = data["scoring"]["ahp"]["matrix"]
+    matrix[0][6], matrix[6][0] = "1/9", 9  # strategic fit now matters far less than market need
+    shutil.copytree(BUNDLED_POLICIES / "people", tmp_path / "people")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(PolicyError) as refused:
+        load_policy(str(path))
+    assert refused.value.message.startswith(f"policy {path}: AHP matrix is inconsistent: consistency ratio 0.")
+    assert refused.value.problems == (refused.value.message.removeprefix("policy "),)
+
+
+def test_names_alike_in_a_people_file_name_the_people_file(tmp_path: Path) -> None:
+    shutil.copy(BUNDLED_POLICIES / "stage-gate.yaml", tmp_path)
+    people = yaml.safe_load((BUNDLED_POLICIES / "people" / "nordwind.yaml").read_text(encoding="utf-8"))
+    people["people"].append({"id": "ana2", "name": "Ána Ribeiro"})
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / "nordwind.yaml").write_text(yaml.safe_dump(people, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError) as refused:
+        load_policy(str(tmp_path / "stage-gate.yaml"))
+    assert refused.value.message == (
+        f"policy {tmp_path / 'stage-gate.yaml'} (people file {tmp_path / 'people' / 'nordwind.yaml'}): people: "
+        "ana2 and ana both read as 'ana ribeiro' ('Ána Ribeiro')"
+    )
+
+
+def test_a_policy_invalid_for_its_people_file_names_the_people_file(tmp_path: Path) -> None:
+    shutil.copy(BUNDLED_POLICIES / "stage-gate.yaml", tmp_path)
+    people = yaml.safe_load((BUNDLED_POLICIES / "people" / "nordwind.yaml").read_text(encoding="utf-8"))
+    people["people"][3]["id"] = "lee"
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / "nordwind.yaml").write_text(yaml.safe_dump(people), encoding="utf-8")
+    policy = tmp_path / "stage-gate.yaml"
+    with pytest.raises(PolicyError) as refused:
+        load_policy(str(policy))
+    problem = f"{policy}: (top level): Value error, people ids must be unique, repeated: lee"
+    assert refused.value.problems == (problem,)
+    assert (
+        refused.value.message
+        == f"policy {policy} (people file {tmp_path / 'people' / 'nordwind.yaml'}) is invalid: {problem}"
+    )

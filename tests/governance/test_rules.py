@@ -266,6 +266,12 @@ _SCALARS = st.one_of(
     st.sampled_from(["x", "y", "1"]),
 )
 
+_NUMBERS = st.one_of(  # what an order comparison may name (the policy refuses any other value)
+    st.integers(-3, 3),
+    st.decimals(min_value=-3, max_value=3, places=1, allow_nan=False),
+    st.sampled_from(["1", "-0.5"]),
+)
+
 
 @st.composite
 def _comparison(draw: st.DrawFn) -> dict[str, Any]:
@@ -277,7 +283,7 @@ def _comparison(draw: st.DrawFn) -> dict[str, Any]:
         return {"field": field, "op": op, "value": draw(st.lists(_SCALARS, min_size=1, max_size=3))}
     if draw(st.booleans()):
         return {"field": field, "op": op, "other": draw(st.sampled_from(_FIELDS))}
-    return {"field": field, "op": op, "value": draw(_SCALARS)}
+    return {"field": field, "op": op, "value": draw(_NUMBERS if op in ("lt", "le", "gt", "ge") else _SCALARS)}
 
 
 _CONDITIONS = st.recursive(
@@ -289,6 +295,13 @@ _CONDITIONS = st.recursive(
     ),
     max_leaves=8,
 )
+
+
+@pytest.mark.parametrize("value", ["lots", True, "NaN", "2027-01-01"])
+def test_an_order_comparison_with_a_value_that_is_no_number_is_refused(value: object) -> None:
+    """It would be false for every proposal or project: a screening rule so written screens out everything."""
+    with pytest.raises(ValueError, match=f"operator 'le' compares numbers, not {value!r}"):
+        _when({"field": "total_cost", "op": "le", "value": value})
 
 
 @settings(max_examples=300, deadline=None)
