@@ -112,7 +112,7 @@ def test_intake_flow_refuses_a_bad_submission_whole(sqlite_store: Store, tmp_pat
             "",
             "",
             "parse-error",
-            "invalid YAML at line 3 column 1: expected ',' or ']', but got '<stream end>'",
+            "invalid YAML at line 3 column 1: did not find expected ',' or ']'",
         )
     ]
     assert _task_names(run_id) == ["validate-submission"]

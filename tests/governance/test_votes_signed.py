@@ -100,7 +100,7 @@ def test_a_key_is_its_owners_and_never_overwritten(tmp_path: Path) -> None:
     new_key_pair(stranger)
     with pytest.raises(ConfigError, match=r"is no person's in the policy in force"):
         sign_motion(signed.policy, _motion(), stranger)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(ConfigError, match=r"^cannot write the key .*stranger\.pem: File exists \[config-invalid\]$"):
         new_key_pair(stranger)
     assert sign_motion(signed.policy, _motion(), tmp_path / "keys" / "mia.pem")[0] == "mia"
     with pytest.raises(Forbidden, match=r"^pmo may not sign: the policy's role matrix gives sign to board"):
