@@ -8,6 +8,7 @@ the submission's dependencies reach.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, select
@@ -23,7 +24,6 @@ OnFileDependencies = Callable[[set[str]], Mapping[str, Sequence[str]]]
 
 def on_file_dependencies(conn: Connection) -> OnFileDependencies:
     """The dependencies of proposals on file, read in rounds from their stored contents."""
-    import json
 
     def read(start: set[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
