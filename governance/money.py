@@ -13,12 +13,14 @@ the hyphen-minus for a typographic minus sign (`typographic`); the terminal and 
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 __all__ = ["DASH", "as_decimal", "compact", "money", "typographic"]
 
 DASH = "\u2013"  # what a missing amount shows
+_NEGATIVE = re.compile(r"(?<![\w-])-(?=\d)")
 _STEPS = ((Decimal(10) ** 9, "bn"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "k"))
 
 
@@ -63,11 +65,6 @@ def compact(value: Any, currency: str | None = None) -> str:
 
 
 def typographic(text: str) -> str:
-    """The packs' form: a minus sign (U+2212) for each hyphen-minus that stands before a digit."""
-    out = []
-    for i, c in enumerate(text):
-        if c == "-" and i + 1 < len(text) and text[i + 1].isdigit():
-            out.append("\u2212")
-        else:
-            out.append(c)
-    return "".join(out)
+    """The packs' form: a minus sign (U+2212) for each hyphen-minus that starts a negative number
+    (`EUR -1,200`, `-5%`), not for the hyphens inside ids and words (`P-2026-0001`)."""
+    return _NEGATIVE.sub("\u2212", text)
