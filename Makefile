@@ -11,8 +11,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@# WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset is there (a gate pack renders in about
 	@# half the time) and falls back to fontTools otherwise: installed when this machine can (Debian, root).
 	@ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "installing the system package libharfbuzz-subset0 (apt-get, as root): faster PDF font subsetting" \
 		&& apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1 \
-		|| echo "note: libharfbuzz-subset0 not installed; PDF packs render slower (fontTools subsetting)"; }
+		|| echo "note: libharfbuzz-subset0 not installed (apt-get install libharfbuzz-subset0); PDF packs render slower"; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip==25.3"
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
@@ -22,8 +23,9 @@ $(STAMP): pyproject.toml constraints.txt
 # installed when this machine can) with playwright-core from npm (pinned in tests/browser/package-lock.json).
 $(BROWSER_STAMP): tests/browser/package-lock.json
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "installing the system package chromium (apt-get, as root): the browser the Prefect UI test drives" \
 		&& apt-get install -y -q chromium >/dev/null 2>&1 \
-		|| echo "note: /usr/bin/chromium not installed; the browser test will be skipped"; }
+		|| echo "note: /usr/bin/chromium not installed (apt-get install chromium); the browser test will be skipped"; }
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent \
 		&& touch $(BROWSER_STAMP); else echo "note: npm not found; the browser test will be skipped"; fi
 
