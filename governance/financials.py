@@ -1,12 +1,19 @@
 """Financials of a proposal: NPV, IRR, payback and Stage-Gate's expected commercial value.
 
 Cash flows are per fiscal period (`FY2027`, ...), from the first period with a cost or benefit to
-the last, the first period undiscounted. NPV and IRR come from pyxirr (a maintained library);
-results are rounded to cents (money) or basis points of a percent (rates).
+the last, the first period undiscounted. NPV comes from pyxirr (a maintained library), every IRR
+from `governance.irr`; results are rounded to cents (money) or basis points of a percent (rates).
 
     npv          = NPV of (benefits - development - launch) at the policy's discount rate
     pv_benefits  = NPV of the benefits alone
     ECV          = ((pv_benefits * Pcs - C) * Pts) - D      C: launch cost, D: development cost
+    payback      = years until the cumulative net cash flow is >= 0 and stays so to the last period
+                   (interpolated within the period it turns); None when it ends negative
+    irr          = the lowest IRR; `irr_note` lists them all when there are several
+
+Score cards made since issue 13 carry `financials_version` 2. A card without it was made by the
+earlier rules (payback 0 whenever the first flow was >= 0, pyxirr's one IRR): `financials(...,
+legacy=True)` computes those, so that such a record still replays to itself.
 """
 
 from __future__ import annotations
@@ -21,9 +28,21 @@ from typing import Any
 
 import pyxirr
 
+from governance.irr import HIGHEST, LOWEST, irr_roots
 from models.proposal import Proposal
 
-__all__ = ["Financials", "cash_flows", "financials", "financials_dict", "financials_dicts"]
+__all__ = [
+    "FINANCIALS_VERSION",
+    "Financials",
+    "cash_flows",
+    "financials",
+    "financials_dict",
+    "financials_dicts",
+    "payback_years",
+]
+
+FINANCIALS_VERSION = 2
+"""The rules of payback and IRR that new score cards carry (issue 13); cards without it: the earlier ones."""
 
 _CENT = Decimal("0.01")
 _RATE = Decimal("0.000001")
@@ -43,12 +62,13 @@ class Financials:
     p_technical: Decimal
     p_commercial: Decimal
     ecv: Decimal
+    financials_version: int | None = FINANCIALS_VERSION  # None: computed by the rules before issue 13
 
     def as_dict(self) -> dict[str, Any]:
         # What dataclasses.asdict gives (new lists, the same immutable values), without its
         # recursive deep copy: a score card embeds this dict, and scoring 100,000 cards calls it
-        # 100,000 times (tests compare the two).
-        return {
+        # 100,000 times (tests compare the two). A legacy card has no version key at all.
+        out = {
             "periods": list(self.periods),
             "cash_flows": list(self.cash_flows),
             "npv": self.npv,
@@ -62,6 +82,9 @@ class Financials:
             "p_commercial": self.p_commercial,
             "ecv": self.ecv,
         }
+        if self.financials_version is not None:
+            out["financials_version"] = self.financials_version
+        return out
 
 
 _PERIOD = attrgetter("period")
@@ -133,9 +156,24 @@ def cash_flows(proposal: Proposal) -> tuple[list[str], list[Decimal], list[Decim
     return periods, net, benefits
 
 
-def _payback(flows: list[Decimal]) -> Decimal | None:
-    """Years until the cumulative (undiscounted) cash flow turns non-negative, interpolated within a year."""
-    # Flows fall at period ends with the first at t = 0: recovering -100 with +60, +60 takes 1.67 years.
+def payback_years(flows: list[Decimal]) -> Decimal | None:
+    """Years until the cumulative (undiscounted) cash flow is >= 0 and stays so to the end of the
+    horizon, interpolated within the period it last turns; None when it ends negative.
+
+    Flows fall at period ends with the first at t = 0: recovering -100 with +60, +60 takes 1.67
+    years; +10, -100, +200 pays back in 1.45 years (not at once: the cumulative dips below zero).
+    """
+    cumulative = list(accumulate(flows))
+    if not cumulative or cumulative[-1] < 0:
+        return None if cumulative else Decimal(0)
+    last_negative = next((t for t in range(len(cumulative) - 1, -1, -1) if cumulative[t] < 0), None)
+    if last_negative is None:
+        return Decimal(0)
+    return (Decimal(last_negative) + (-cumulative[last_negative] / flows[last_negative + 1])).quantize(_CENT)
+
+
+def _legacy_payback(flows: list[Decimal]) -> Decimal | None:
+    """Payback as cards before issue 13 computed it: 0 whenever the first flow is >= 0."""
     if not flows or flows[0] >= 0:
         return Decimal(0)
     cumulative = list(accumulate(flows))
@@ -146,46 +184,85 @@ def _payback(flows: list[Decimal]) -> Decimal | None:
     return (Decimal(year - 1) + (-cumulative[year - 1] / flows[year])).quantize(_CENT)
 
 
-def _compute(proposal: Proposal, rate: float) -> dict[str, Any]:
+def _rate(value: float) -> Decimal:
+    rate = Decimal(repr(value)).quantize(_RATE, rounding=ROUND_HALF_EVEN)
+    return rate.copy_abs() if rate == 0 else rate  # never "-0"
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)}%"
+
+
+_NO_SIGN_CHANGE = "no IRR: the cash flows never change sign"
+
+
+def _irr(flows: list[float]) -> tuple[Decimal | None, str | None]:
+    """The lowest IRR and a note: why there is none, or every IRR when there are several."""
+    roots = irr_roots(flows)
+    if not roots:
+        if not any(f < 0 for f in flows) or not any(f > 0 for f in flows):
+            return None, _NO_SIGN_CHANGE
+        return None, f"no IRR: no rate from {LOWEST:.0%} to {HIGHEST:,.0%} makes the NPV zero"
+    rates = sorted({_rate(r) for r in roots})
+    if len(rates) == 1:
+        return rates[0], None
+    return rates[0], "several IRRs: " + ", ".join(map(_percent, rates))
+
+
+def _legacy_irr(flows: list[float]) -> tuple[Decimal | None, str | None]:
+    """The IRR as cards before issue 13 computed it: pyxirr's one root, or a note."""
+    try:
+        found = pyxirr.irr(flows)
+    except pyxirr.InvalidPaymentsError:
+        return None, _NO_SIGN_CHANGE
+    if found is None:
+        return None, "no IRR: the search did not converge"
+    return Decimal(repr(found)).quantize(_RATE, rounding=ROUND_HALF_EVEN), None
+
+
+def _compute(proposal: Proposal, rate: float, legacy: bool = False) -> dict[str, Any]:
     """Financials' fields by name (what `Financials.as_dict` gives)."""
     periods, flows, benefits, development, launch = _flows(proposal)
     as_floats = list(map(float, flows))
     npv, pv_benefits = pyxirr.npv(rate, as_floats), pyxirr.npv(rate, list(map(float, benefits)))
     if npv is None or pv_benefits is None:  # only for a rate of -100 %, which a policy cannot set
         raise ValueError(f"no NPV at discount rate {rate}")
-    irr: Decimal | None = None
-    note: str | None = None
-    try:
-        found = pyxirr.irr(as_floats)
-    except pyxirr.InvalidPaymentsError:
-        found, note = None, "no IRR: the cash flows never change sign"
-    if found is None and note is None:
-        note = "no IRR: the search did not converge"
-    elif found is not None:
-        irr = Decimal(repr(found)).quantize(_RATE, rounding=ROUND_HALF_EVEN)
+    irr, note = _legacy_irr(as_floats) if legacy else _irr(as_floats)
     # Money from a float goes through its shortest repr (the digits pyxirr's answer prints as).
     npv_money = Decimal(repr(npv)).quantize(_CENT, rounding=ROUND_HALF_EVEN)
     pv_money = Decimal(repr(pv_benefits)).quantize(_CENT, rounding=ROUND_HALF_EVEN)
     p_technical, p_commercial = proposal.p_technical, proposal.p_commercial
     ecv = ((pv_money * p_commercial - launch) * p_technical) - development
-    return {
+    out = {
         "periods": periods,
         "cash_flows": flows,
         "npv": npv_money,
         "pv_benefits": pv_money,
         "irr": irr,
         "irr_note": note,
-        "payback_years": _payback(flows),
+        "payback_years": _legacy_payback(flows) if legacy else payback_years(flows),
         "development": development,
         "launch": launch,
         "p_technical": p_technical,
         "p_commercial": p_commercial,
         "ecv": ecv.quantize(_CENT, rounding=ROUND_HALF_EVEN),
     }
+    if not legacy:
+        out["financials_version"] = FINANCIALS_VERSION
+    return out
 
 
-def financials(proposal: Proposal, discount_rate: Decimal) -> Financials:
-    return Financials(**_compute(proposal, float(discount_rate)))
+def financials(proposal: Proposal, discount_rate: Decimal, *, legacy: bool = False) -> Financials:
+    """A proposal's financials at the policy's discount rate.
+
+    Args:
+        proposal: the proposal as filed.
+        discount_rate: the policy's rate per period.
+        legacy: payback and IRR by the rules before issue 13 (to replay the cards they made).
+    """
+    values = _compute(proposal, float(discount_rate), legacy)
+    values.setdefault("financials_version", None)
+    return Financials(**values)
 
 
 def financials_dict(proposal: Proposal, discount_rate: Decimal) -> dict[str, Any]:

@@ -4,7 +4,8 @@ An auditor's second question ("would the same inputs and rules give the same dec
 kind re-runs the engine's own function on the record's input snapshot under the stored policy:
 
     screened / screened-out   the must-meet screening of the filed content
-    scored                    the score card (weights, contributions, spread, financials)
+    scored                    the score card (weights, contributions, spread, financials; a card
+                              made before issue 13 with payback and IRR by the earlier rules)
     recommended               the gate recommendation from the score card, conditions and date
     decided                   the board rules: roster, recusal (submitter and sponsor of the
                               proposal as scored), quorum, tally, dissent, the state it leads to
@@ -136,18 +137,23 @@ def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
         raise NotFoundError(f"record {record.seq} has no assessments in its input snapshot")
     # Everything is derived from the inputs (the assessments name their gate), then the whole payload
     # is compared with the stored JSON, key by key: a forged payload need not fit the model to be named.
+    recorded = record.payload
+    stored_financials = recorded.get("financials") if isinstance(recorded, dict) else None
+    # A card without `financials_version` was made before issue 13: its payback and IRR follow the
+    # earlier rules, and only those re-derive it.
+    legacy = isinstance(stored_financials, dict) and "financials_version" not in stored_financials
     card = score_proposal(
         loaded.policy,
         record.subject,
         items[0].assessment.gate,
         items,
-        financials(proposal, loaded.policy.discount_rate),
+        financials(proposal, loaded.policy.discount_rate, legacy=legacy),
     )
     expected = card.as_dict()
-    recorded = record.payload
+    rules = " (payback and IRR by the rules before issue 13, as the card was made)" if legacy else ""
     if _same(expected, recorded):
-        return True, f"score {card.total}"
-    return False, _first_difference(expected, recorded)
+        return True, f"score {card.total}{rules}"
+    return False, _first_difference(expected, recorded) + rules
 
 
 def _recommended(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:

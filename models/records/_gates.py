@@ -73,13 +73,18 @@ class ScoredFinancials(RecordPayload):
     npv: PlainDecimal
     pv_benefits: PlainDecimal
     irr: PlainDecimal | None
-    irr_note: str | None = Field(description="why there is no IRR, when there is none")
+    irr_note: str | None = Field(description="why there is no IRR, or every IRR when there are several")
     payback_years: PlainDecimal | None
     development: PlainDecimal
     launch: PlainDecimal
     p_technical: PlainDecimal
     p_commercial: PlainDecimal
     ecv: PlainDecimal
+    financials_version: StrictInt | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,  # absent from cards made before issue 13: their bytes stay as stored
+        description="the rules of payback and IRR (2: since issue 13); absent: the earlier rules",
+    )
 
 
 class ScoredPayload(RecordPayload):

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from typing import Any
 
+import numpy
+import numpy_financial
 import pytest
 import pyxirr
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from governance.financials import cash_flows, financials, financials_dict, financials_dicts
+from governance.financials import _irr, cash_flows, financials, financials_dict, financials_dicts, payback_years
+from governance.irr import HIGHEST, LOWEST, irr_roots, sign_changes
 from models.proposal import Proposal
 
 
@@ -34,6 +39,11 @@ def _proposal(
     )
 
 
+def _new(reference: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A legacy reference dict with the issue-13 payback and IRR (and the version marker) in it."""
+    return {**reference, **changes, "financials_version": 2}
+
+
 def test_npv_irr_payback_ecv() -> None:
     p = _proposal(
         [{"period": "FY2027", "development": 100, "launch": 0}, {"period": "FY2028", "development": 0, "launch": 20}],
@@ -52,12 +62,18 @@ def test_npv_irr_payback_ecv() -> None:
     assert f.payback_years == Decimal("1.40")
     # ((155.37 * 0.5 - 20) * 0.8) - 100
     assert f.ecv == Decimal("-53.85")
+    assert f.financials_version == 2
 
 
 @pytest.mark.parametrize(
     ("benefits", "irr_note", "payback"),
-    [([], "no IRR: the cash flows never change sign", None), ([{"period": "FY2030", "amount": 10}], None, None)],
-    ids=["no-benefit", "never-pays-back"],
+    [
+        ([], "no IRR: the cash flows never change sign", None),
+        ([{"period": "FY2030", "amount": 10}], None, None),
+        # -100, 5: the IRR is -95 %
+        ([{"period": "FY2028", "amount": 5}], None, None),
+    ],
+    ids=["no-benefit", "never-pays-back", "irr-near-minus-95"],
 )
 def test_missing_irr_and_payback_are_reported(
     benefits: list[dict[str, Any]], irr_note: str | None, payback: Any
@@ -158,12 +174,22 @@ def _proposals(draw: st.DrawFn) -> Proposal:
     ),
     rate="0",
 )
-def test_financials_are_the_same_as_before(proposal: Proposal, rate: str) -> None:
-    expected = repr(_reference(proposal, Decimal(rate)))
-    found = financials(proposal, Decimal(rate))
-    assert repr(found.as_dict()) == repr(dataclasses.asdict(found)) == expected
-    assert repr(financials_dict(proposal, Decimal(rate))) == expected
+def test_legacy_financials_are_the_same_as_before(proposal: Proposal, rate: str) -> None:
+    """Cards made before issue 13 replay through `legacy=True`: digit for digit what the code then gave."""
+    expected = _reference(proposal, Decimal(rate))
+    found = financials(proposal, Decimal(rate), legacy=True)
+    asdict = dataclasses.asdict(found)
+    assert asdict.pop("financials_version") is None
+    assert repr(found.as_dict()) == repr(asdict) == repr(expected)
     assert repr(cash_flows(proposal)) == repr((found.periods, found.cash_flows, _reference_benefits(proposal)))
+    # Today's financials differ only in payback, IRR and the version marker.
+    current = financials_dict(proposal, Decimal(rate))
+    assert repr(financials(proposal, Decimal(rate)).as_dict()) == repr(current)
+    flows = expected["cash_flows"]
+    assert current["payback_years"] == _brute_force_payback(flows)
+    assert repr(current) == repr(
+        _new(expected, irr=current["irr"], irr_note=current["irr_note"], payback_years=current["payback_years"])
+    )
 
 
 def _reference_benefits(proposal: Proposal) -> list[Decimal]:
@@ -184,7 +210,9 @@ def test_a_period_named_twice_adds_up_as_before() -> None:
             "benefits": [*valid.benefits, *valid.benefits],
         }
     )
-    assert repr(financials_dict(twice, Decimal("0.1"))) == repr(_reference(twice, Decimal("0.1")))
+    reference = _reference(twice, Decimal("0.1"))
+    assert repr(financials(twice, Decimal("0.1"), legacy=True).as_dict()) == repr(reference)
+    assert repr(financials_dict(twice, Decimal("0.1"))) == repr(_new(reference))  # -200, 160: the same figures
     assert financials(twice, Decimal("0.1")).cash_flows == [Decimal(-200), Decimal(160)]
 
 
@@ -196,3 +224,158 @@ def test_batch_of_financials_hands_back_errors_in_order() -> None:
     with pytest.raises(ValueError) as raised:
         financials(odd, Decimal("0.1"))
     assert str(out[1]) == str(raised.value)
+
+
+# -- payback: against a brute force over the piecewise-linear cumulative ------------------------
+
+
+def _brute_force_payback(flows: list[Decimal]) -> Decimal | None:
+    """The last moment the cumulative cash flow is negative, exactly (fractions), rounded to cents.
+
+    The cumulative is C(t) = f0 + ... + ft at whole t, a straight line between (what interpolating
+    within a period means); it pays back at the end of the last stretch where C < 0, and not at all
+    when it ends negative.
+    """
+    points = [Fraction(sum(flows[: t + 1], Decimal(0))) for t in range(len(flows))]
+    if points[-1] < 0:
+        return None
+    last: Fraction | None = Fraction(0) if points[0] < 0 else None
+    for t in range(len(points) - 1):
+        a, b = points[t], points[t + 1]
+        if a < 0 <= b:  # the line crosses zero going up inside this period
+            last = t + (-a) / (b - a)
+        elif b < 0:
+            last = Fraction(t + 1)
+    if last is None:
+        return Decimal(0)
+    return (Decimal(last.numerator) / Decimal(last.denominator)).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("flows", "expected"),
+    [
+        ([-100, 60, 60], Decimal("1.67")),
+        ([10, -100, 200], Decimal("1.45")),  # was 0: the first flow is >= 0
+        ([10, -5, -20], None),  # was 0: it never pays back
+        ([0, 0], Decimal(0)),
+        ([5, 5], Decimal(0)),
+        ([-100, 100], Decimal(1)),
+        ([-100, 150, -100, 100], Decimal("2.50")),  # turns twice: the last turn counts
+        ([-100, 50], None),
+    ],
+    ids=["plain", "dips-later", "never", "zeros", "positive", "exact", "turns-twice", "short"],
+)
+def test_payback(flows: list[int], expected: Decimal | None) -> None:
+    as_decimals = [Decimal(f) for f in flows]
+    assert payback_years(as_decimals) == _brute_force_payback(as_decimals) == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.integers(-(10**12), 10**12).map(lambda n: Decimal(n) / 100), min_size=1, max_size=15))
+def test_payback_matches_the_brute_force(flows: list[Decimal]) -> None:
+    assert payback_years(flows) == _brute_force_payback(flows)
+
+
+def test_payback_from_a_proposal_whose_first_flow_is_positive() -> None:
+    # FY2027: +50 of benefit, FY2028: -300 of cost, FY2029: +200: the cumulative ends at -50.
+    p = _proposal(
+        [{"period": "FY2028", "development": 300}],
+        [{"period": "FY2027", "amount": 50}, {"period": "FY2029", "amount": 200}],
+    )
+    assert financials(p, Decimal("0.1")).payback_years is None
+    assert financials(p, Decimal("0.1"), legacy=True).payback_years == Decimal(0)
+
+
+# -- IRR: against numpy-financial (one root) and the cash-flow polynomial's roots (all) ----------
+
+
+def _polynomial_irrs(flows: list[float]) -> list[float]:
+    """Every IRR from numpy.roots: NPV(r) = sum(f_t x^t) with x = 1 / (1 + r), a real root x > 0."""
+    trimmed = list(flows)
+    while trimmed and trimmed[-1] == 0:
+        trimmed.pop()
+    if len(trimmed) < 2:
+        return []
+    xs = numpy.roots(trimmed[::-1])
+    return sorted(1 / x.real - 1 for x in xs if abs(x.imag) < 1e-9 and x.real > 0)
+
+
+@pytest.mark.parametrize(
+    ("flows", "irr", "note"),
+    [
+        ([-100, 60, 100], Decimal("0.344031"), None),
+        ([-100, 230, -132], Decimal("0.1"), "several IRRs: 10.0%, 20.0%"),
+        ([-1e12, 2.3e12, -1.32e12], Decimal("0.1"), "several IRRs: 10.0%, 20.0%"),  # large flows
+        ([-1, 6, -11, 6], Decimal(0), "several IRRs: 0.0%, 100.0%, 200.0%"),
+        ([-100, 5], Decimal("-0.95"), None),
+        # pyxirr did not converge on these two (the earlier "did not converge"); the roots are there
+        ([-1803000, -351000, -1199000, -3000000, 38000], Decimal("-0.987397"), None),
+        ([-1584000, 567000, -2259000, -586000, 1496000, -2923000, 128000], Decimal("-0.955203"), None),
+        ([100, 50], None, "no IRR: the cash flows never change sign"),
+        ([0, 0], None, "no IRR: the cash flows never change sign"),
+        ([-100, 50, -100], None, "no IRR: no rate from -99% to 10,000% makes the NPV zero"),
+    ],
+    ids=[
+        "one",
+        "two",
+        "two-large",
+        "three",
+        "minus-95",
+        "unconverged-1",
+        "unconverged-2",
+        "positive",
+        "zeros",
+        "no-root",
+    ],
+)
+def test_irr(flows: list[float], irr: Decimal | None, note: str | None) -> None:
+    found = _irr([float(f) for f in flows])
+    assert found == (irr, note)
+    if irr is not None:
+        assert abs(float(irr) - _polynomial_irrs(flows)[0]) < 1e-6
+
+
+def test_the_unconverged_series_did_not_converge_in_pyxirr() -> None:
+    assert pyxirr.irr([-1803000, -351000, -1199000, -3000000, 38000]) is None
+    assert pyxirr.irr([-1584000, 567000, -2259000, -586000, 1496000, -2923000, 128000]) is None
+
+
+def test_several_irrs_reach_the_card() -> None:
+    p = _proposal(
+        [{"period": "FY2027", "development": 100}, {"period": "FY2029", "development": 132}],
+        [{"period": "FY2028", "amount": 230}],
+    )
+    f = financials(p, Decimal("0.1"))
+    assert (f.irr, f.irr_note) == (Decimal("0.1"), "several IRRs: 10.0%, 20.0%")
+
+
+FLOWS = st.lists(st.integers(-3000, 3000).map(lambda n: float(n * 1000)), min_size=2, max_size=9)
+
+
+# Costs first, then benefits: one sign change, so exactly one IRR (zeros may fall anywhere).
+ONE_CHANGE = st.tuples(
+    st.lists(st.integers(-3000, 0), min_size=1, max_size=4).filter(any),
+    st.lists(st.integers(0, 3000), min_size=1, max_size=5).filter(any),
+).map(lambda parts: [float(n * 1000) for n in parts[0] + parts[1]])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(ONE_CHANGE)
+def test_irr_matches_numpy_financial_where_there_is_one_root(flows: list[float]) -> None:
+    assert sign_changes(flows) == 1
+    expected = numpy_financial.irr(flows)
+    assume(not numpy.isnan(expected) and LOWEST + 1e-3 < expected < HIGHEST)
+    assert irr_roots(flows) == pytest.approx([expected], rel=1e-7, abs=1e-7)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(FLOWS, st.sampled_from([1.0, 1e-3, 1e9]))
+def test_every_irr_is_found(flows: list[float], scale: float) -> None:
+    flows = [f * scale for f in flows]
+    expected = [r for r in _polynomial_irrs(flows) if LOWEST + 1e-3 < r < HIGHEST * 0.99]
+    # Roots closer than the grid's step (or a root where NPV only touches zero) are not promised.
+    assume(all(b - a > 0.02 * (1 + a) for a, b in itertools.pairwise(expected)))
+    xs = numpy.roots(flows[::-1]) if any(flows) else []
+    assume(not any(0 < abs(x.imag) < 1e-3 for x in xs))
+    found = [r for r in irr_roots(flows) if LOWEST + 1e-3 < r < HIGHEST * 0.99]
+    assert found == pytest.approx(expected, rel=1e-6, abs=1e-6)

@@ -167,3 +167,57 @@ def test_any_decision_the_board_rules_accept_replays_to_itself(
         return
     assert replay_record(store, record.seq).status == "match"
     store.dispose()
+
+
+def test_a_card_made_before_issue_13_replays_by_the_earlier_rules(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    """Cards without `financials_version` were made when payback was 0 for a first flow >= 0: replay
+    re-derives them by those rules and says so; today's cards by today's."""
+    import json
+
+    from governance.canonical import canonical_text, to_plain
+    from governance.financials import financials
+    from governance.ledger import latest_record
+    from models.proposal import Proposal
+
+    adoption.adopt_policy(store, ledger, SG, Actor.of("ana"))
+    # Net flows +100,000, -270,000, +900,000: the cumulative dips below zero in FY2028.
+    data = proposal(
+        "NW-ALPHA", benefits=[{"period": "FY2027", "amount": 500000}, {"period": "FY2029", "amount": 900000}]
+    )
+    intake.file_proposals(store, ledger, intake.validate_submission([write(tmp_path, "a.yaml", data)], SG.policy), "x")
+    gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
+    path = _assess(tmp_path, "P-2026-0001", 1, gate1, {"legal-compliance": True}, assessors=("raj", "lee"))
+    gates.record_scores(store, ledger, read_assessments([path]), "pmo")
+    with store.read() as conn:
+        scored = latest_record(conn, "P-2026-0001", "scored")
+        assert scored is not None
+        inputs = store_snapshot(conn, scored.inputs)
+    assert scored.payload["financials"]["payback_years"] == "1.19"
+    assert scored.payload["financials"]["financials_version"] == 2
+    assert replay_record(store, scored.seq).detail == "score 80.00"
+
+    old = financials(Proposal.model_validate(inputs["proposal"]), SG.policy.discount_rate, legacy=True)  # type: ignore[index]
+    legacy = json.loads(canonical_text(to_plain(dict(scored.payload, financials=old.as_dict()))))
+    assert legacy["financials"]["payback_years"] == "0"
+    assert "financials_version" not in legacy["financials"]
+    # Today's figures under an old card's (absent) marker: not what the earlier rules gave.
+    mixed = dict(
+        scored.payload, financials={k: v for k, v in scored.payload["financials"].items() if k != "financials_version"}
+    )
+    with store.write() as conn:
+        appended = ledger.append(
+            conn,
+            [
+                NewRecord("scored", "P-2026-0001", legacy, scored.payload["total"], scored.policy_version, inputs),
+                NewRecord("scored", "P-2026-0001", mixed, scored.payload["total"], scored.policy_version, inputs),
+            ],
+            "pmo",
+        )
+    rules = " (payback and IRR by the rules before issue 13, as the card was made)"
+    assert replay_record(store, appended[0].seq) == Replay(
+        appended[0].seq, "scored", "P-2026-0001", "match", f"score 80.00{rules}"
+    )
+    result = replay_record(store, appended[1].seq)
+    assert result.status == "mismatch"
+    assert result.detail.startswith("financials: replay gives ")
+    assert result.detail.endswith(rules)
