@@ -21,12 +21,14 @@ __all__ = ["app", "keys_app"]
 app = typer.Typer()
 keys_app = typer.Typer(help="The keys that sign decision packs and authenticate ledger records.", no_args_is_help=True)
 
-_HEAD = re.compile(r"^(\d{1,18}):([0-9a-fA-F]{64})$")
+_HEAD = re.compile(r"^(\d{1,18}):([0-9a-fA-F]{12,64})$")
 
 
 def _expect_head(value: str | None) -> str | None:
     if value is not None and not _HEAD.fullmatch(value):
-        raise typer.BadParameter(f"must be SEQ:HASH (64 hex digits), got {value!r}")
+        raise typer.BadParameter(
+            f"must be SEQ:HASH, the hash whole or its first 12 or more hex digits (as screens show it), got {value!r}"
+        )
     return value
 
 
@@ -34,7 +36,10 @@ def _expect_head(value: str | None) -> str | None:
 def verify_(
     expect_head: Annotated[
         str | None,
-        typer.Option(callback=_expect_head, help="SEQ:HASH noted earlier; also catches a chain cut short."),
+        typer.Option(
+            callback=_expect_head,
+            help="SEQ:HASH noted earlier (the hash whole or its first 12+ hex digits); also catches a chain cut short.",
+        ),
     ] = None,
     json_: JsonOption = False,
 ) -> None:
@@ -42,7 +47,7 @@ def verify_(
     it, and check each record's MAC with the ledger key; name the first thing that fails.
 
     Without a ledger key (GOVERNANCE_LEDGER_KEY_FILE) the records are not authenticated, and it says so.
-    Example: governance verify --expect-head 64:3f2a...
+    Example: governance verify --expect-head 64:3f2a9c01b7d4
     """
     from governance.errors import IntegrityError
     from governance.ledger import verify

@@ -25,7 +25,7 @@ from governance.ledger_key import check_key
 from governance.record_layout import header, key_id, record_hash, record_mac
 from governance.signatures import recorded_signature_problems
 from governance.store import Store
-from governance.verify_units import shown, step
+from governance.verify_units import HEAD_PREFIX, shown, step
 from models.records import LedgerRecord
 from models.tables import LedgerMacRow, LedgerRow, PolicyRow, ProposalRow, SnapshotRow
 
@@ -345,7 +345,8 @@ def verify(
     """Walk the chain, then every snapshot and policy, re-deriving each hash; re-derive the derived tables.
 
     With `expect_head` (a sequence number and hash noted earlier, for example printed in a
-    board pack), a chain cut short before that record or rewritten up to it is also caught. The
+    board pack; the hash whole or its first 12 or more hex digits, in either case), a chain cut
+    short before that record or rewritten up to it is also caught. The
     proposals and decision_keys tables are re-derived from the ledger's records and compared, column by
     column (`governance.derived`).
 
@@ -392,6 +393,12 @@ class Walked:
 
 
 def _settings(expect_head: tuple[int, str] | None, max_problems: int, key: bytes | None = None) -> dict[str, Any]:
+    if expect_head is not None:
+        seq, digest = expect_head
+        if not HEAD_PREFIX.fullmatch(digest):
+            # A shorter prefix would match too much: it could not tell this chain from another.
+            raise ValueError(f"expect_head: the hash must be 12 to 64 hex digits, got {digest!r}")
+        expect_head = (seq, digest.lower())
     return {
         "folded": derived.FOLDED_KINDS,
         "parsed": derived.PARSED_KINDS,

@@ -137,7 +137,10 @@ BAD_USAGE = [
     (
         ("verify", "--expect-head", "12"),
         "verify [OPTIONS]",
-        ["Invalid value for '--expect-head': must be SEQ:HASH (64 hex digits), got", "'12'"],
+        [
+            "Invalid value for '--expect-head': must be SEQ:HASH, the hash whole or its",
+            "first 12 or more hex digits (as screens show it), got '12'",
+        ],
     ),
     (
         ("export", "--format", "xml"),

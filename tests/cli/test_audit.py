@@ -88,12 +88,37 @@ def test_tampered_ledger_fails_verify_naming_the_record(workdir: Path) -> None:
             "error[ledger-broken]: ledger does not verify: record 1: stored bytes do not match its hash (altered)",
         ],
     )
-    cut = run(workdir, "verify", "--json", "--expect-head", f"2:{'a' * 64}")
+    cut = run(workdir, "verify", "--json", "--expect-head", f"2:{'A' * 12}")
     assert cut.returncode == 1
     assert json.loads(cut.stdout)["problems"] == [
         "record 1: stored bytes do not match its hash (altered)",
         "record 2: expected head is missing (the chain ends at 1)",
     ]
+
+
+def test_expect_head_takes_the_prefix_a_screen_shows(workdir: Path) -> None:
+    head = json.loads(run(workdir, "verify", "--json").stdout)["head"]
+    seq, _, digest = head.partition(":")
+    for noted in (digest[:12], digest[:12].upper(), digest):
+        ok = run(workdir, "verify", "--expect-head", f"{seq}:{noted}")
+        assert (ok.returncode, ok.stderr) == (0, ""), noted
+    wrong = ("0" if digest[0] != "0" else "1") + digest[1:12]
+    failed = run(workdir, "verify", "--expect-head", f"{seq}:{wrong}")
+    assert (failed.returncode, failed.stderr.splitlines()) == (
+        1,
+        [
+            f"  note: {NO_KEY}",
+            f"error[ledger-broken]: ledger does not verify: record {seq}: hash differs from the expected head {wrong}",
+        ],
+    )
+    wide = {"COLUMNS": "1000"}
+    for value in (f"{seq}:{digest[:11]}", f"{seq}:{'z' * 12}", digest[:12]):
+        refused = run(workdir, "verify", "--expect-head", value, env=wide)
+        assert (refused.returncode, refused.stdout) == (2, ""), value
+        assert (
+            "Invalid value for '--expect-head': must be SEQ:HASH, the hash whole or its first 12 or more hex digits "
+            f"(as screens show it), got {value!r}"
+        ) in refused.stderr, refused.stderr
 
 
 def test_an_auditor_opens_the_sqlite_file_read_only(workdir: Path) -> None:

@@ -225,6 +225,25 @@ def test_rewritten_tail_is_caught_by_expected_head(store: Store, ledger: Ledger)
     ]
 
 
+def test_expected_head_may_be_a_prefix_of_12_or_more_digits_in_either_case(store: Store, ledger: Ledger) -> None:
+    records = _fill(store, ledger, 3)
+    head = records[2].hash
+    for noted in (head, head[:12], head[:16].upper(), head[:40]):
+        assert verify(store, expect_head=(3, noted)).problems == [], noted
+    # A prefix of another hash fails as a whole other hash does; so does a prefix at the wrong record.
+    other = ("0" if head[0] != "0" else "1") + head[1:12]
+    assert verify(store, expect_head=(3, other)).problems == [f"record 3: hash differs from the expected head {other}"]
+    assert verify(store, expect_head=(2, head[:12].upper())).problems == [
+        f"record 2: hash differs from the expected head {head[:12]}"
+    ]
+    assert verify(store, expect_head=(4, head[:12])).problems == [
+        "record 4: expected head is missing (the chain ends at 3)"
+    ]
+    for short in (head[:11], "", "g" * 12, head + "0"):
+        with pytest.raises(ValueError, match=f"expect_head: the hash must be 12 to 64 hex digits, got {short!r}"):
+            verify(store, expect_head=(3, short))
+
+
 def test_missing_middle_record_and_snapshot_are_named(store: Store, ledger: Ledger) -> None:
     records = _fill(store, ledger, 4)
     _tamper(store, "DELETE FROM ledger WHERE seq = 2")
@@ -356,7 +375,7 @@ def _reference_verify(
                     problems.append(f"record {seq}: stored bytes do not match its hash (altered)")
                 if expect_head is not None and seq == expect_head[0]:
                     expect_found = True
-                    if stored != expect_head[1]:
+                    if not stored.startswith(expect_head[1].lower()):
                         problems.append(f"record {seq}: hash differs from the expected head {expect_head[1]}")
                 if key is not None and mac is not None and mac != record_mac(key, stored):
                     problems.append(
@@ -589,7 +608,7 @@ def test_walk_in_units_reports_tampering_anywhere(
         (None, 20),
         ((6, records[5].hash), 20),
         ((12, records[11].hash), 2),
-        ((13, "x"), 1),
+        ((13, "f" * 64), 1),
     ]:
         expected = _reference_verify(store, expect_head=expect_head, max_problems=max_problems)
         assert verify(store, expect_head=expect_head, max_problems=max_problems) == expected
@@ -666,7 +685,7 @@ def test_the_worker_does_not_import_the_callers_main_script() -> None:
         ),
         max_size=4,
     ),
-    head=st.one_of(st.none(), st.tuples(st.integers(0, 16), st.sampled_from(["x", "real"]))),
+    head=st.one_of(st.none(), st.tuples(st.integers(0, 16), st.sampled_from(["f" * 64, "real", "real-prefix"]))),
     max_problems=st.integers(1, 6),
 )
 def test_any_cut_reports_what_one_walk_reports(
@@ -686,8 +705,9 @@ def test_any_cut_reports_what_one_walk_reports(
         for statement in statements:
             with contextlib.suppress(DBAPIError):  # a statement that no longer applies
                 conn.exec_driver_sql(statement)
-    if head is not None and head[1] == "real":
-        head = (head[0], records[head[0] - 1].hash if 0 < head[0] <= n else "x")
+    if head is not None and head[1].startswith("real"):
+        digest = records[head[0] - 1].hash if 0 < head[0] <= n else "f" * 64
+        head = (head[0], digest[:12] if head[1] == "real-prefix" else digest)
     expected = _reference_verify(store, expect_head=head, max_problems=max_problems)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ledger_walk, "CHUNK", chunk)
