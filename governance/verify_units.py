@@ -189,7 +189,7 @@ def chain(rows: Iterable[Sequence[Any]], settings: dict[str, Any]) -> dict[str, 
             problems.append(f"record {shown(seq)}: stored bytes do not match its hash (altered)")
         if seq == expect_seq:
             # The hash noted may be a prefix (12 or more digits, as screens and pack footers show it).
-            matches = isinstance(stored, str) and stored.startswith(expect_hash)
+            matches = isinstance(stored, str) and stored.startswith(str(expect_hash))
             head = (seq, matches)
             if not matches:
                 problems = problems or []
