@@ -19,7 +19,7 @@ QUARTER = "2026Q4"
 ANSWER = ReviewAnswer(
     quarter=QUARTER,
     decided_by="ana",
-    meeting_date="2027-01-12",
+    meeting_date="2027-01-10",
     rationale="The board accepts the recommendations.",
     votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
 )

@@ -156,7 +156,7 @@ def synthetic_quarter(
     answer = ReviewAnswer(
         quarter=quarter,
         decided_by="ana",
-        meeting_date=dt.date(2026, 11, 25),
+        meeting_date=dt.date(2026, 11, 23),
         rationale="The board accepts the review's recommendations.",
     )
     outcomes = review_outcomes(proposal, answer)  # as the review confirms them: each recommendation accepted
@@ -299,7 +299,7 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
                     "outcome": "go",
                     "rationale": "Strong value, fits the roadmap.",
                     "decided_by": "cio",
-                    "meeting_date": "2026-11-20",
+                    "meeting_date": "2026-11-23",
                     "votes": [{"member": "cio", "outcome": "go"}, {"member": "ciso", "outcome": "hold"}],
                 }
             ),

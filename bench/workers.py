@@ -52,7 +52,7 @@ TARGET_FLOOR_RATIO = 1.3
 ANSWER = {
     "quarter": QUARTER,
     "decided_by": "ana",
-    "meeting_date": "2027-01-12",
+    "meeting_date": "2027-01-10",
     "rationale": "The board accepts the recommendations.",
     "votes": "ana=accept\nraj=accept\nlee=accept",
 }

@@ -15,7 +15,7 @@ from cli import render
 from cli.context import load_settings, out
 from governance import adoption, intake, views
 from governance.authority import Actor
-from governance.calendar import quarter_dates
+from governance.calendar import quarter_dates, today_in
 from governance.errors import ConfigError, GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
@@ -129,7 +129,7 @@ def run_demo(folder: Path, console: Console) -> None:
     from governance import board
     from models.decision import DecisionInput
 
-    meeting = {"meeting_date": "2026-11-20", "decided_by": "ana"}
+    meeting = {"meeting_date": today_in(policy.policy, ledger.clock.now()), "decided_by": "ana"}
     decisions = [
         DecisionInput.model_validate(
             dict(
@@ -213,7 +213,7 @@ def run_demo(folder: Path, console: Console) -> None:
         answer = ReviewAnswer(
             quarter=quarter,
             decided_by="ana",
-            meeting_date="2026-11-25" if quarter == "2026Q4" else "2026-10-28",
+            meeting_date=today_in(policy.policy, ledger.clock.now()),
             rationale="The board accepts the review's recommendations.",
             votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
         )

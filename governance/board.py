@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from governance.adoption import current_policy
 from governance.authority import Actor, authorise
-from governance.calendar import today_in
+from governance.calendar import check_meeting_date, today_in
 from governance.canonical import to_plain
 from governance.errors import ConflictError, DecisionRefused, NotFoundError, TransitionError
 from governance.gates import gate_of, open_conditions
@@ -261,7 +261,8 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, actor: Actor) 
     """Record a board decision at a gate after checking roster, recusal, quorum and the tally.
 
     Raises:
-        DecisionRefused: the rules do not allow this decision (the message says why).
+        DecisionRefused: the rules do not allow this decision (the message says why); code
+            `meeting-date-invalid` for a meeting date before the recommendation's or after today.
         ConflictError: the gate attempt was decided already (for example by a racing writer).
         TransitionError: the proposal is not awaiting a decision at that gate.
         Forbidden: the actor may not decide under the policy's role matrix.
@@ -286,6 +287,12 @@ def decide(store: Store, ledger: Ledger, decision: DecisionInput, actor: Actor) 
         recommendation = recommended.body_as(RecommendedPayload)
         if recommendation.gate != decision.gate:
             raise TransitionError(f"{row.id} awaits a decision at gate {recommendation.gate}, not {decision.gate}")
+        check_meeting_date(
+            decision.meeting_date,
+            today_in(policy, recommended.recorded_at),
+            f"the gate {decision.gate} recommendation (record {recommended.seq})",
+            today_in(policy, ledger.clock.now()),
+        )
         check_transition(row.id, row.state, "decided")
         recused = recusals(policy, row.submitter, row.sponsor, decision.conflicts)
         result = _check_board(decision, policy.board, recused)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from governance.errors import DecisionRefused
 from models.policy import Policy
 
 __all__ = [
+    "check_meeting_date",
     "fiscal_period",
     "last_ended_quarter",
     "previous_quarter",
@@ -54,3 +56,29 @@ def fiscal_period(day: dt.date, policy: Policy) -> str:
     """The budget period a date falls in; a fiscal year is named after the calendar year it ends in."""
     start = policy.fiscal_year_start_month
     return f"FY{day.year + 1 if start != 1 and day.month >= start else day.year}"
+
+
+def check_meeting_date(meeting: dt.date, earliest: dt.date, decides_on: str, today: dt.date) -> None:
+    """Refuse a meeting date before the record the meeting decides on, or after today.
+
+    Args:
+        meeting: the meeting date given (`meeting_date`, `--meeting-date`).
+        earliest: the date of the record it decides on (a recommendation, a proposed review).
+        decides_on: that record in words, for the message (`the gate 1 recommendation (record 7)`).
+        today: the organisation's date by the engine's clock.
+
+    Raises:
+        DecisionRefused: code `meeting-date-invalid`, naming the field, the date and the bound.
+    """
+    if meeting < earliest:
+        raise DecisionRefused(
+            f"meeting_date {meeting} is before {earliest}, the date of {decides_on} it decides on: "
+            "a board meets on a recommendation once it is made; nothing was recorded",
+            code="meeting-date-invalid",
+        )
+    if meeting > today:
+        raise DecisionRefused(
+            f"meeting_date {meeting} is after today, {today}: a decision is recorded once its meeting "
+            "has taken place; nothing was recorded",
+            code="meeting-date-invalid",
+        )

@@ -5,7 +5,9 @@
     ├── PolicyError(ValueError)          a policy file that does not load or validate
     ├── InputRefused(ValueError)         a submission refused; `problems` lists each one
     ├── NotFoundError(LookupError)       no proposal / record with that id
-    ├── DecisionRefused(ValueError)      a board decision the rules do not allow (quorum, tally, roster)
+    ├── DecisionRefused(ValueError)      a board decision the rules do not allow (quorum, tally, roster);
+    │                                    code `meeting-date-invalid`: a meeting before what it decides on, or
+    │                                    after today
     ├── TransitionError(RuntimeError)    the lifecycle does not allow that change now
     ├── ConflictError(RuntimeError)      another writer got there first
     ├── StoreError(RuntimeError)         database unreachable or not initialised
@@ -50,6 +52,7 @@ ErrorCode = Literal[
     "not-found",
     "invalid-transition",
     "decision-refused",
+    "meeting-date-invalid",
     "conflict",
     "store-unavailable",
     "store-not-initialised",

@@ -82,7 +82,7 @@ def decide_conditional_go(cwd: Path, due: str) -> subprocess.CompletedProcess[st
     return run(
         cwd, "decide", "P-2026-0001", "--gate", "1", "--outcome", "conditional-go", "--by", "ana",
         "--rationale", "Needs a second supplier", "--vote", "ana=conditional-go", "--vote", "raj=conditional-go",
-        "--vote", "lee=hold", "--meeting-date", "2026-11-20",
+        "--vote", "lee=hold", "--meeting-date", "2026-11-23",
         "--condition", f"supplier audit by {due}, owner: Tom Becker",
     )  # fmt: skip
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, insert, select
 from governance.adoption import current_policy
 from governance.authority import Actor, Authorised, authorise, carried, parse_review_votes
 from governance.board import invalid, recusals
-from governance.calendar import today_in
+from governance.calendar import check_meeting_date, today_in
 from governance.canonical import canonical_text, sha256_hex
 from governance.crashpoints import crash_point
 from governance.errors import ConflictError, DecisionRefused, NotFoundError
@@ -368,7 +368,8 @@ def confirm_review(
 
     Raises:
         NotFoundError: no review was proposed for the quarter.
-        DecisionRefused: the answer is not from a board member, or an override is invalid.
+        DecisionRefused: the answer is not from a board member, or an override is invalid; code
+            `meeting-date-invalid` for a meeting date before the review's or after today.
         ConflictError: the quarter was already confirmed with a different answer.
     """
     subject = quarter_subject(answer.quarter)
@@ -392,6 +393,12 @@ def confirm_review(
             confirmed_seq = earlier.seq
             acting = authorise(loaded.policy, actor, "confirm-quarter")
         else:
+            check_meeting_date(
+                answer.meeting_date,
+                proposed.as_of,
+                f"the {answer.quarter} review (record {proposed_seq})",
+                today_in(loaded.policy, ledger.clock.now()),
+            )
             outcomes = [o.confirmed() for o in review_outcomes(proposed, answer)]  # refuses a bad override
             acting = check_answer(conn, loaded.policy, answer, actor)
             confirmation = ReviewConfirmedPayload(

@@ -45,7 +45,7 @@ def test_decide_prints_markup_and_escape_sequences_as_text(board: Path) -> None:
     result = run(
         board, "decide", "P-2026-0001", "--gate", "1", "--outcome", "conditional-go", "--by", "ana",
         "--rationale", "Fine [/bold] \x1b[31m red", "--vote", "ana=conditional-go", "--vote", "raj=conditional-go",
-        "--vote", "lee=hold", "--meeting-date", "2026-11-20",
+        "--vote", "lee=hold", "--meeting-date", "2026-11-23",
         "--condition", "audit [/bold] \x1b[31m by 2027-02-01, owner: Tom [red]Becker",
     )  # fmt: skip
     assert (result.returncode, result.stderr, result.stdout.splitlines()) == (

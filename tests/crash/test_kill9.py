@@ -38,7 +38,7 @@ TRIALS = int(os.environ.get("CRASH_TRIALS", "20"))
 Ledger = Counter[tuple[str, str]]
 DECIDE = (
     "decide", "P-2026-0001", "--gate", "1", "--outcome", "go", "--by", "ana", "--rationale", "Flagship product.",
-    "--vote", "ana=go", "--vote", "raj=go", "--vote", "lee=go", "--vote", "mia=hold", "--meeting-date", "2026-11-20",
+    "--vote", "ana=go", "--vote", "raj=go", "--vote", "lee=go", "--vote", "mia=hold", "--meeting-date", "2026-11-23",
 )  # fmt: skip
 
 

@@ -188,7 +188,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
                 "outcome": "hold",
                 "rationale": "Wait for the next budget round",
                 "decided_by": "ana",
-                "meeting_date": "2026-11-20",
+                "meeting_date": "2026-11-23",
                 "votes": "ana=hold, raj=hold, lee=hold",
                 "conditions": "",
                 "conflicts": "",
@@ -209,7 +209,7 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
                 "netns",
             )
             wait(api, review, {"Suspended"}, 300)
-            assert _confirm(api, review, "2026-10-28")["state_type"] == "COMPLETED"
+            assert _confirm(api, review, "2026-11-23")["state_type"] == "COMPLETED"
         finally:
             for worker in workers.values():
                 stop_group(worker, signal.SIGKILL)

@@ -22,7 +22,7 @@ from .taskruns import task_runs
 ANSWER = ReviewAnswer(
     quarter="2026Q3",
     decided_by="ana",
-    meeting_date="2026-10-28",
+    meeting_date="2026-11-23",
     rationale="Accepted.",
     votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "lee")],
 )
@@ -91,14 +91,14 @@ def test_the_run_publishes_its_tasks_and_refuses_a_bad_answer(running: Store) ->
 def test_the_ui_answer_becomes_the_same_review_answer() -> None:
     given = ReviewConfirmation(
         decided_by=" Ana ",
-        meeting_date="2026-10-28",
+        meeting_date="2026-11-23",
         rationale="Accepted.",
         overrides="P-2026-0002 = stop: the market moved\n\nP-2026-0004=pause: wait",
     )
     assert to_answer("2026Q3", given) == ReviewAnswer(
         quarter="2026Q3",
         decided_by="ana",
-        meeting_date="2026-10-28",
+        meeting_date="2026-11-23",
         rationale="Accepted.",
         overrides=[
             {"project": "P-2026-0002", "outcome": "stop", "rationale": "the market moved"},

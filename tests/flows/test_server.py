@@ -132,7 +132,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
             "outcome": "go",
             "rationale": "x",
             "decided_by": "ana",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": "ana=go, raj=hold, lee=hold",
             "conditions": "",
             "conflicts": "",
@@ -151,7 +151,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
             "outcome": "conditional-go",
             "rationale": "Needs a second supplier",
             "decided_by": "ana",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": "ana=conditional-go, raj=conditional-go, lee=hold",
             "conditions": "supplier audit by 2027-01-15, owner: Tom Becker",
             "conflicts": "",
@@ -187,7 +187,7 @@ def test_gate_review_suspends_and_the_board_answers_through_the_api(tmp_path: Pa
         )
         confirmation = {
             "decided_by": "ana",
-            "meeting_date": "2026-10-28",
+            "meeting_date": "2026-11-23",
             "rationale": "Accepted, with one change.",
             "overrides": "P-2026-0003 = pause: wait for the pricing offer",
             "votes": "ana=accept\nraj=accept\nmia=accept",

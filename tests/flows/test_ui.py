@@ -51,7 +51,7 @@ def test_a_chair_answers_a_gate_in_the_prefect_ui(tmp_path: Path) -> None:
         answer = {
             "rationale": "Needs a second supplier",
             "decided_by": "ana",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": "ana=conditional-go, raj=conditional-go, lee=hold",
             "conditions": "supplier audit by 2027-01-15, owner: Tom Becker",
         }

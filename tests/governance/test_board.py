@@ -57,7 +57,7 @@ def _decision(**changes: Any) -> DecisionInput:
         "outcome": "go",
         "rationale": "Strong value, fits the roadmap.",
         "decided_by": "cio",
-        "meeting_date": "2026-11-20",
+        "meeting_date": "2026-11-23",
         "votes": [{"member": "cio", "outcome": "go"}, {"member": "ciso", "outcome": "hold"}],
     }
     data.update(changes)
@@ -93,7 +93,7 @@ def test_score_gate_decide_through_both_gates(filed: Store, ledger: Ledger, tmp_
         "outcome": "go",
         "rationale": "Strong value, fits the roadmap.",
         "decided_by": "cio",
-        "meeting_date": "2026-11-20",
+        "meeting_date": "2026-11-23",
         "votes": [{"member": "cio", "outcome": "go"}, {"member": "ciso", "outcome": "hold"}],
         "dissent": ["ciso"],
         "recused": {"coo": "sponsor of the proposal"},
@@ -233,6 +233,43 @@ def test_tally_rules(rule: str, votes: list[str], supported: str | None) -> None
 def test_decide_before_gate_is_a_transition_error(filed: Store, ledger: Ledger) -> None:
     with pytest.raises(TransitionError, match=r"P-2026-0001 is screened, not awaiting a decision"):
         board.decide(filed, ledger, _decision(), CHAIR_IT)
+
+
+@pytest.mark.parametrize(
+    ("meeting", "message"),
+    [
+        (
+            "2020-01-01",
+            "meeting_date 2020-01-01 is before 2026-11-23, the date of the gate 1 recommendation (record {seq}) it "
+            "decides on: a board meets on a recommendation once it is made; nothing was recorded",
+        ),
+        (
+            "2026-11-24",
+            "meeting_date 2026-11-24 is after today, 2026-11-23: a decision is recorded once its meeting has taken "
+            "place; nothing was recorded",
+        ),
+    ],
+    ids=["before-the-recommendation", "after-today"],
+)
+def test_a_meeting_date_outside_its_bounds_is_refused(
+    filed: Store, ledger: Ledger, tmp_path: Path, meeting: str, message: str
+) -> None:
+    from governance.ledger import latest_record
+
+    _score_and_gate(filed, ledger, tmp_path, 1)
+    with filed.read() as conn:
+        recommended = latest_record(conn, "P-2026-0001", "recommended")
+    assert recommended is not None
+    before = verify(filed).records
+    with pytest.raises(DecisionRefused) as refused:
+        board.decide(filed, ledger, _decision(meeting_date=meeting), CHAIR_IT)
+    assert (refused.value.code, str(refused.value)) == (
+        "meeting-date-invalid",
+        message.format(seq=recommended.seq) + " [meeting-date-invalid]",
+    )
+    assert verify(filed).records == before
+    # The bounds themselves are allowed: the day of the recommendation is today here.
+    assert board.decide(filed, ledger, _decision(meeting_date="2026-11-23"), CHAIR_IT).kind == "decided"
 
 
 def test_overdue_condition_blocks_the_next_gate(store: Store, tmp_path: Path) -> None:

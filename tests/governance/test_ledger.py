@@ -751,7 +751,7 @@ def test_every_record_an_engine_run_writes_reads_back_through_its_model(
             "outcome": "conditional-go",
             "rationale": "Fits the strategy, once the supplier is audited.",
             "decided_by": "ana",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": [*votes, {"member": "mia", "outcome": "hold"}],
             "conditions": [{"text": "Supplier audit", "owner": "Tom Becker", "due": "2027-02-01"}],
         }

@@ -56,7 +56,7 @@ def _decision(rationale: str) -> DecisionInput:
             "outcome": "conditional-go",
             "rationale": rationale,
             "decided_by": "cio",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": [{"member": "cio", "outcome": "conditional-go"}, {"member": "ciso", "outcome": "hold"}],
             "conditions": [{"text": "Security review " + LONG_WORD, "owner": "CISO", "due": "2027-02-01"}],
         }

@@ -220,7 +220,7 @@ def test_every_guarded_way_in_refuses_the_wrong_person_and_writes_nothing(
             "outcome": "conditional-go",
             "rationale": "Needs a supplier audit.",
             "decided_by": "lee",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": [{"member": m, "outcome": "conditional-go"} for m in ("ana", "raj", "lee")],
             "conditions": [{"text": "Supplier audit", "owner": "Tom Becker", "due": "2027-03-01"}],
         }

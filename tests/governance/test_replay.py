@@ -52,7 +52,7 @@ def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
             "outcome": "go",
             "rationale": "Fits the strategy.",
             "decided_by": "ana",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": votes,
         }
     )
@@ -64,7 +64,7 @@ def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
     answer = ReviewAnswer(
         quarter="2026Q3",
         decided_by="ana",
-        meeting_date="2026-10-28",
+        meeting_date="2026-11-23",
         rationale="Accepted.",
         overrides=[{"project": "P-2026-0003", "outcome": "pause", "rationale": "Wait for the pricing offer."}],
         votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "mia")],
@@ -156,7 +156,7 @@ def test_any_decision_the_board_rules_accept_replays_to_itself(
         "outcome": outcome,
         "rationale": "As voted.",
         "decided_by": "ana",
-        "meeting_date": "2026-11-20",
+        "meeting_date": "2026-11-23",
         "votes": [{"member": m, "outcome": o} for m, o in votes.items()],
         "conditions": [{"text": "Audit", "owner": "Tom", "due": "2027-01-31"}] if outcome == "conditional-go" else [],
     }

@@ -63,7 +63,7 @@ def _rich(store: Store, tmp_path: Path) -> None:
             "outcome": "conditional-go",
             "rationale": "Fits the strategy, once the supplier is audited.",
             "decided_by": "ana",
-            "meeting_date": "2026-11-20",
+            "meeting_date": "2026-11-23",
             "votes": [*votes, {"member": "mia", "outcome": "hold"}],
             "conditions": [{"text": "Supplier audit", "owner": "Tom Becker", "due": "2027-02-01"}],
         }

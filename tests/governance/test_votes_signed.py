@@ -40,7 +40,7 @@ def _motion(**changes: Any) -> DecisionInput:
         "outcome": "go",
         "rationale": "Fits the strategy.",
         "decided_by": "ana",
-        "meeting_date": "2026-11-20",
+        "meeting_date": "2026-11-23",
         "votes": [{"member": m, "outcome": "go"} for m in ("ana", "raj", "lee")],
     }
     data.update(changes)

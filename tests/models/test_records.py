@@ -369,7 +369,7 @@ def _decide(pid: str, gate: int, outcome: str, **changes: Any) -> DecisionInput:
         "outcome": outcome,
         "rationale": "As the board agreed.",
         "decided_by": "cio",
-        "meeting_date": "2026-11-20",
+        "meeting_date": "2026-11-23",
         "votes": [{"member": "cio", "outcome": outcome}, {"member": "ciso", "outcome": "hold"}],
     }
     data.update(changes)
@@ -427,7 +427,7 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
     answer = ReviewAnswer(
         quarter="2026Q4",
         decided_by="cio",
-        meeting_date=dt.date(2026, 11, 25),
+        meeting_date=dt.date(2026, 11, 23),
         rationale="Agreed.",
         votes=[{"member": "cio", "vote": "accept"}, {"member": "ciso", "vote": "accept"}],
         overrides=[override],

@@ -59,7 +59,7 @@ def board_answer(quarter: str, **changes: Any) -> ReviewAnswer:
     data: dict[str, Any] = {
         "quarter": quarter,
         "decided_by": "ana",
-        "meeting_date": "2026-11-25",
+        "meeting_date": "2026-11-23",
         "rationale": "The board accepts the recommendations.",
         "votes": [{"member": m, "vote": "accept"} for m in ("ana", "raj", "mia")],
     }

@@ -61,7 +61,7 @@ def test_confirmation_records_each_outcome_once_with_overrides(portfolio: Store,
         "reasons": ["no review rule fired"],
         "rationale": "Wait for the pricing offer.",
         "decided_by": "ana",
-        "meeting_date": "2026-11-25",
+        "meeting_date": "2026-11-23",
         "confirmed_seq": first.confirmed_seq,
         "state_after": "paused",
     }
@@ -107,6 +107,33 @@ def test_refused_answers_record_nothing(
     with pytest.raises(DecisionRefused) as refused:
         review.confirm_review(portfolio, ledger, board_answer("2026Q3", **changes), Actor.of("ana"))
     assert refused.value.message == message
+    with portfolio.read() as conn:
+        assert conn.scalar(select(func.max(LedgerRow.seq))) == proposed.seq
+
+
+@pytest.mark.parametrize(
+    ("meeting", "message"),
+    [
+        (
+            "2026-10-28",
+            "meeting_date 2026-10-28 is before 2026-11-23, the date of the 2026Q3 review (record {seq}) it decides "
+            "on: a board meets on a recommendation once it is made; nothing was recorded",
+        ),
+        (
+            "2026-11-25",
+            "meeting_date 2026-11-25 is after today, 2026-11-23: a decision is recorded once its meeting has taken "
+            "place; nothing was recorded",
+        ),
+    ],
+    ids=["before-the-review", "after-today"],
+)
+def test_a_meeting_date_outside_its_bounds_is_refused(
+    portfolio: Store, ledger: Ledger, meeting: str, message: str
+) -> None:
+    proposed = review_quarter(portfolio, ledger, "2026Q3")
+    with pytest.raises(DecisionRefused) as refused:
+        review.confirm_review(portfolio, ledger, board_answer("2026Q3", meeting_date=meeting), Actor.of("ana"))
+    assert (refused.value.code, refused.value.message) == ("meeting-date-invalid", message.format(seq=proposed.seq))
     with portfolio.read() as conn:
         assert conn.scalar(select(func.max(LedgerRow.seq))) == proposed.seq
 
