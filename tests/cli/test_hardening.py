@@ -40,6 +40,31 @@ def test_list_and_show_print_markup_as_text(board: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("meeting", "bound"),
+    [
+        ("2020-01-01", "is before 2026-11-23, the date of the gate 1 recommendation (record 7) it decides on: a board "
+         "meets on a recommendation once it is made"),
+        ("2026-11-24", "is after today, 2026-11-23: a decision is recorded once its meeting has taken place"),
+    ],
+    ids=["before-the-recommendation", "after-today"],
+)  # fmt: skip
+def test_decide_refuses_a_meeting_date_outside_its_bounds(board: Path, meeting: str, bound: str) -> None:
+    before = counts(board)
+    result = run(
+        board, "decide", "P-2026-0001", "--gate", "1", "--outcome", "conditional-go", "--by", "ana",
+        "--rationale", "x", "--vote", "ana=conditional-go", "--vote", "raj=conditional-go", "--vote", "lee=hold",
+        "--meeting-date", meeting, "--condition", "audit by 2027-02-01, owner: Tom Becker",
+        env={"COLUMNS": "1000"},
+    )  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"error[meeting-date-invalid]: meeting_date {meeting} {bound}; nothing was recorded\n",
+    )
+    assert counts(board) == before
+
+
 def test_decide_prints_markup_and_escape_sequences_as_text(board: Path) -> None:
     before = counts(board)
     result = run(
@@ -52,7 +77,7 @@ def test_decide_prints_markup_and_escape_sequences_as_text(board: Path) -> None:
         0,
         "",
         [
-            "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, ae52a7caa47e): tally conditional-go 2, "
+            "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 352f5ef908c8): tally conditional-go 2, "
             "hold 1; dissent: lee.",
             "  condition C-2026-0001-G1-1: audit [/bold] \\x1b[31m by 2027-02-01 "
             "(owner Tom [red]Becker, due 2027-02-01)",

@@ -38,7 +38,7 @@ AGENDA_BEFORE = [
     "└────┴──────────┴───────────┴───────┴─────┘",
 ]
 DECIDE = [
-    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, e22888f7cb50): tally conditional-go 2, hold 1; dissent: lee.",
+    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, bd02e268a607): tally conditional-go 2, hold 1; dissent: lee.",
     "  condition C-2026-0001-G1-1: supplier audit by 2026-11-01 (owner Tom Becker, due 2026-11-01)",
 ]
 AGENDA_AFTER = [
@@ -64,15 +64,15 @@ SHOW = [
     "┡━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩",
     "│ 2   │ filed       │                │ ana         │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ 841226f52fc9 │",
     "│ 3   │ screened    │ pass           │ ana         │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ 7cf6b91b7bc9 │",
-    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ e69fe3f94d7c │",
+    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ 821be791c08e │",
     "│     │             │                │             │                     │ met; ECV -4051524.62                                                                                         │              │",
-    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49 >= 50 but < 60                                                                           │ 34831a75250e │",
-    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ e22888f7cb50 │",
+    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49 >= 50 but < 60                                                                           │ 95e9bf66e5ae │",
+    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ bd02e268a607 │",
     "│     │             │                │             │                     │ second supplier                                                                                              │              │",
     "└─────┴─────────────┴────────────────┴─────────────┴─────────────────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────┴──────────────┘",
 ]
 VERIFY = [
-    "Ledger verified: 8 records, head 8:e22888f7cb5056e3873b8f5b788e81c967d4c2861692c367bec0966df03ad1f3; 8 snapshots (13,200 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
+    "Ledger verified: 8 records, head 8:bd02e268a607dc21c5f7704c2847ead09927d16c6cdcdf9851343840acbde099; 8 snapshots (13,223 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
     "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or rewritten by hand, its hashes recomputed, would pass.",
 ]
 
