@@ -203,6 +203,8 @@ def _irr(flows: list[float]) -> tuple[Decimal | None, str | None]:
         if not any(f < 0 for f in flows) or not any(f > 0 for f in flows):
             return None, _NO_SIGN_CHANGE
         return None, f"no IRR: no rate from {LOWEST:.0%} to {HIGHEST:,.0%} makes the NPV zero"
+    if len(roots) == 1:
+        return _rate(roots[0]), None
     rates = sorted({_rate(r) for r in roots})
     if len(rates) == 1:
         return rates[0], None
