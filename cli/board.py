@@ -139,7 +139,9 @@ def decide(
     meeting_date: Annotated[
         dt.datetime | None,
         typer.Option(
-            formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="YYYY-MM-DD (default: today in the policy's time zone)."
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="YYYY-MM-DD: from the date of the recommendation (or review) decided on to today (the default).",
         ),
     ] = None,
     as_: AsOption = None,

@@ -8,8 +8,9 @@ root of the polynomial sum(f_t x^t), so a series has at most as many IRRs as its
 - one sign change: exactly one root; pyxirr's answer (a maintained library, about 2 us) is taken
   when it is one, else the grid search below finds it;
 - several sign changes: NPV is evaluated on a grid even in log(1 + r) (dense where rates are near
-  -100 %, where a fixed step would step over roots), every interval whose ends differ in sign is
-  bisected to the float's precision, and a grid point where NPV is exactly zero is a root itself.
+  -100 %, where a fixed step would step over roots), and the root in every interval whose ends
+  differ in sign is closed in on by false position (bracketed, as bisection is, but in a handful
+  of steps) to 1e-13; a grid point where NPV is exactly zero is a root itself.
 
 The flows are divided by their largest absolute value first, so a series of billions is searched as
 one of ones (the roots are the same). Two roots closer together than one grid step, or one where
