@@ -157,7 +157,14 @@ def test_two_workers_one_in_its_own_network_namespace_run_the_whole_cycle(
         store.upgrade()
         ledger = Ledger(FixedClock(START), SeededIds("hosts"))
         adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))
-        worker_env = dict(env, GOVERNANCE_DATABASE_URL=remote_url, PREFECT_WORKER_QUERY_SECONDS="1")
+        # The workers' clock is the test's, so that the board's meeting date (that day) is not before the
+        # recommendations and reviews it decides on.
+        worker_env = dict(
+            env,
+            GOVERNANCE_DATABASE_URL=remote_url,
+            GOVERNANCE_CLOCK_START=START.isoformat(),
+            PREFECT_WORKER_QUERY_SECONDS="1",
+        )
         workers = {
             "host-a": _worker("host-a", worker_env, tmp_path / "host-a", None),
             "netns-b": _worker("netns-b", worker_env, tmp_path / "netns-b", link.namespace, "netns"),
@@ -306,7 +313,7 @@ def test_a_worker_killed_mid_review_hands_the_run_to_the_other(
             second = _worker("netns-b", worker_env, tmp_path / "netns-b", link.namespace)
             suspended = wait(api, review, {"Suspended"}, 600)
             assert suspended["run_count"] == 2
-            assert _confirm(api, review, "2027-01-12")["state_type"] == "COMPLETED"
+            assert _confirm(api, review, "2027-01-10")["state_type"] == "COMPLETED"
         finally:
             for worker in (first, second):
                 if worker is not None:

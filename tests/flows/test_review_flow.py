@@ -29,7 +29,9 @@ ANSWER = ReviewAnswer(
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Store:
+def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    # The flow's tasks read the clock from the settings: the review is dated on the day the board meets.
+    monkeypatch.setenv("GOVERNANCE_CLOCK_START", START.isoformat())
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     store.upgrade()
     ledger = Ledger(FixedClock(START), SeededIds("flow"))
