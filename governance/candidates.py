@@ -62,6 +62,7 @@ def build_problem(
         mip_gap=rules.mip_gap,
         time_limit_seconds=rules.time_limit_seconds,
         currency=currency,
+        bucket_shares_of=rules.bucket_shares_of,
     )
     problems = check_problem(problem, source)
     bucket_ids = [b.bucket for b in buckets]

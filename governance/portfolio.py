@@ -156,8 +156,13 @@ def problem_for_policy(policy: Policy, candidates: list[SelectionCandidate], con
 
 
 def problem_json(problem: SelectionProblem) -> dict[str, Any]:
-    """The problem as plain JSON (the `selected` record's input snapshot, for replay)."""
-    return {
+    """The problem as plain JSON (the `selected` record's input snapshot, for replay).
+
+    `bucket_shares_of` is written only when it is not the first rule ("budget"), so problems that
+    use it keep the snapshot bytes (and keys) they had before it existed.
+    """
+    shares = {} if problem.bucket_shares_of == "budget" else {"bucket_shares_of": problem.bucket_shares_of}
+    return shares | {
         "candidates": [to_plain(c) for c in problem.candidates],
         "budget": {k: str(v) for k, v in sorted(problem.budget.items())},
         "buckets": {k: [str(lo), str(hi)] for k, (lo, hi) in sorted(problem.buckets.items())},
