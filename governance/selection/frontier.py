@@ -11,19 +11,23 @@ proven it is.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from governance.money import money
 from governance.selection.model import Model, build_model
 from governance.selection.problem import CENT, GAP, SHARE, IndexForm, pct, scaled_budget, value_of
 from governance.selection.runs import Run, TimeBudget, conflicts, run
-from models.selection import FrontierPoint, FrontierStatus, NextSlice, SolverOptions
+from models.selection import FrontierPoint, NextSlice, SolverOptions
 
 __all__ = ["frontier", "next_slice", "proven_gap"]
 
 
-def proven_gap(data: IndexForm, objective: Decimal, bound: float | None) -> tuple[Decimal, Decimal]:
-    """The best bound (never below the objective, rounded as values are) and the relative gap."""
+def proven_gap(data: IndexForm, objective: Decimal, bound: float | None) -> tuple[Decimal | None, Decimal | None]:
+    """The best bound (never below the objective, rounded as values are) and the relative gap; both
+    None when HiGHS proved no finite bound (stopped by the time limit before it had one)."""
+    if bound is not None and not math.isfinite(bound):
+        return None, None
     places = SHARE if data.problem.value_measure == "score" else CENT
     best = max(objective, Decimal(repr(bound)).quantize(places) if bound is not None else objective)
     if objective:
@@ -53,8 +57,10 @@ def _infeasible_reason(model: Model, options: SolverOptions, budget: TimeBudget)
 
 
 def _timed_out_reason(status: str, gap: Decimal | None) -> str:
-    if status == "no-solution" or gap is None:
+    if status == "no-solution":
         return "the time limit was reached before any selection was found"
+    if gap is None:
+        return "the time limit was reached before any bound was proven"
     return f"the time limit was reached: within {pct(gap)} of the best bound"
 
 
@@ -93,7 +99,6 @@ def _point(
     found: Run,
 ) -> FrontierPoint:
     total = sum(level.values(), Decimal(0))
-    status: FrontierStatus
     if found.status == "infeasible":
         reason = _infeasible_reason(model, options, budget)
         return FrontierPoint(share=share, budget=total, status="infeasible", value=None, count=0, reason=reason)
@@ -101,16 +106,17 @@ def _point(
         reason = _timed_out_reason(found.status, None)
         return FrontierPoint(share=share, budget=total, status="time-limit", value=None, count=0, reason=reason)
     value = value_of(data, found.chosen)
-    gap = proven_gap(data, value, found.bound)[1] if found.status == "gap" else None
-    status = "time-limit" if found.status == "gap" else "optimal"
+    if found.status == "optimal":
+        return FrontierPoint(share=share, budget=total, status="optimal", value=value, count=len(found.chosen))
+    gap = proven_gap(data, value, found.bound)[1]
     return FrontierPoint(
         share=share,
         budget=total,
-        status=status,
+        status="time-limit",
         value=value,
         count=len(found.chosen),
         gap=gap,
-        reason=None if gap is None else _timed_out_reason(found.status, gap),
+        reason=_timed_out_reason(found.status, gap),
     )
 
 

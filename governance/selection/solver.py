@@ -123,7 +123,8 @@ def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
     if main.status == "gap":
         half = " (half of it for the selection, the rest for the frontier)" if frontier else ""
         limit = problem.time_limit_seconds
-        notes.append(f"time limit of {limit} s reached{half}: within {pct(gap)} of the best bound")
+        within = "no bound proven" if gap is None else f"within {pct(gap)} of the best bound"
+        notes.append(f"time limit of {limit} s reached{half}: {within}")
     usage = Usage.of(data, main.chosen)
     points, offered = [], None
     if frontier:

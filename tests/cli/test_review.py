@@ -248,6 +248,17 @@ def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
     infeasible = run(tmp_path, "select", "--candidates", str(path), "--bucket", "core=0.9:1", "--budget", "FY2027=200")
     assert infeasible.returncode == 1
     assert "No selection (infeasible). Conflicting constraints:" in infeasible.stdout
+    limited = run(tmp_path, "select", "--candidates", str(path), "--time-limit", "0")
+    assert (limited.returncode, limited.stdout, limited.stderr.splitlines()) == (
+        1,
+        "",
+        [
+            "error[input-refused]: submission refused, nothing was filed: 1 problem(s) in 1 file(s)",
+            "  command line, --time-limit, 0: the time limit is 1 to 86400 seconds [out-of-range]",
+        ],
+    )
+    timed = json.loads(run(tmp_path, "select", "--candidates", str(path), "--time-limit", "5", "--json").stdout)
+    assert timed["solver"]["options"]["time_limit_seconds"] == 5 and timed["selected"] == ["B", "C"]
     schema = run(tmp_path, "schema", "candidates")
     assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "CandidatesFile"
     bad = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027=-5")

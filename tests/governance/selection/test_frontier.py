@@ -4,11 +4,14 @@ one time budget for the whole solve."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from decimal import Decimal
 
 from governance.selection import solve
+from governance.selection.frontier import proven_gap
+from governance.selection.problem import index_form
 from models.selection import FrontierPoint, SelectionResult
 
 from .builders import D, cand, problem
@@ -151,3 +154,12 @@ def test_one_time_budget_for_the_whole_solve() -> None:
 
 def _pct(share: Decimal) -> str:
     return format((share * 100).normalize(), "f") + "%"
+
+
+def test_a_level_stopped_before_any_bound_has_no_gap() -> None:
+    """HiGHS stopped early (a level's share of the time, from a start) may hold a selection and an
+    infinite dual bound: no gap is claimed, neither 0 nor a made-up one."""
+    data = index_form(GROWTH)
+    assert proven_gap(data, D(12), math.inf) == (None, None)
+    assert proven_gap(data, D(12), 15.0) == (D(15), D("0.25"))
+    assert proven_gap(data, D(12), None) == (D(12), D(0))
