@@ -339,7 +339,8 @@ def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(propose
     # An attacker with database access changes one byte of a recorded outcome.
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TRIGGER ledger_no_update")
-        seq = conn.execute("SELECT seq FROM ledger WHERE kind = 'reviewed' AND subject = 'P-2026-0002'").fetchone()[0]
+        # P-2026-0003 continues (P-2026-0002, ECV -2.04M, is paused since bucket shares are of spend).
+        seq = conn.execute("SELECT seq FROM ledger WHERE kind = 'reviewed' AND subject = 'P-2026-0003'").fetchone()[0]
         swap = 'replace(payload, \'"outcome":"continue"\', \'"outcome":"continuf"\')'
         conn.execute(f"UPDATE ledger SET payload = {swap} WHERE seq = ?", (seq,))
     broken = run(tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf")
