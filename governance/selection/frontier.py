@@ -82,8 +82,10 @@ def frontier(data: IndexForm, options: SolverOptions, budget: TimeBudget, runs_a
         share = (Decimal(2 * k) / levels).quantize(SHARE)
         level = scaled_budget(problem.budget, share)
         model = build_model(data, level)
-        found = run(model, options, start, budget.share(levels - k + 1 + runs_after))
-        points.append(_point(data, model, options, budget, share, level, found))
+        # The level's share of the time, for its run and, if it has no selection, its reason.
+        mine = TimeBudget.of(budget.share(levels - k + 1 + runs_after))
+        found = run(model, options, start, mine.left())
+        points.append(_point(data, model, options, mine, share, level, found))
         if found.status in ("optimal", "gap"):
             start = found.chosen
     return points
@@ -128,7 +130,8 @@ def next_slice(
     problem = data.problem
     level = scaled_budget(problem.budget, 1 + problem.next_slice)
     model = build_model(data, level)
-    found = run(model, options, chosen, budget.share(1))
+    budget = TimeBudget.of(budget.share(1))
+    found = run(model, options, chosen, budget.left())
     extra = sum(level.values(), Decimal(0)) - sum(problem.budget.values(), Decimal(0))
     slice_text = f"the next {pct(problem.next_slice)} of budget ({money(extra, problem.currency)})"
     if found.status == "infeasible":

@@ -186,13 +186,16 @@ def conflicts(model: Model, options: SolverOptions, budget: TimeBudget | None = 
     HiGHS's IIS works on the LP relaxation: when that is already infeasible it names a small
     candidate set at once. A deletion filter over named constraints then makes the set
     irreducible for the integer program itself (dropping any one leaves a feasible problem).
-    Within a time budget, a constraint whose test ran out of time stays in the set.
+    Within a time budget, a constraint whose test ran out of time stays in the set, and once the
+    time is spent the filter stops: the set still conflicts, but may not be irreducible.
     """
     active = list(range(len(model.constraints)))
     narrowed = _lp_iis(model, options, budget)
     if narrowed and _feasible(model, options, narrowed, budget) is False:
         active = narrowed
     for k in list(active):
+        if budget is not None and not budget.left():
+            break  # out of time: what is left still conflicts (every step kept an infeasible set)
         trial = [a for a in active if a != k]
         if _feasible(model, options, trial, budget) is False:
             active = trial

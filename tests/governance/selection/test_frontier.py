@@ -9,9 +9,11 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
-from governance.selection import solve
+from governance.selection import solve, solver_options
 from governance.selection.frontier import proven_gap
+from governance.selection.model import build_model
 from governance.selection.problem import index_form
+from governance.selection.runs import TimeBudget, conflicts
 from models.selection import FrontierPoint, SelectionResult
 
 from .builders import D, cand, problem
@@ -163,3 +165,21 @@ def test_a_level_stopped_before_any_bound_has_no_gap() -> None:
     assert proven_gap(data, D(12), math.inf) == (None, None)
     assert proven_gap(data, D(12), 15.0) == (D(15), D("0.25"))
     assert proven_gap(data, D(12), None) == (D(12), D(0))
+
+
+def test_out_of_time_the_conflict_search_stops_with_a_set_that_still_conflicts() -> None:
+    """With no time left the deletion filter stops: what it names still conflicts (each step kept an
+    infeasible set), though it may hold more than the three that suffice."""
+    p = problem(
+        cand("A", 10, 70, force="in", force_reason="board decision"),
+        cand("B", 10, 70, force="in", force_reason="safety"),
+        cand("C", 10, 5, force="in", force_reason="audit finding"),
+    )
+    model = build_model(index_form(p), p.budget)
+    spent = conflicts(model, solver_options(p), TimeBudget(time.monotonic() - 1))
+    assert {"budget FY2027 (100.00)", "force-in A (board decision)", "force-in B (safety)"} <= set(spent)
+    assert conflicts(model, solver_options(p)) == [
+        "budget FY2027 (100.00)",
+        "force-in A (board decision)",
+        "force-in B (safety)",
+    ]
