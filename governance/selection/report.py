@@ -198,9 +198,8 @@ class Aside:
     by_period: dict[str, tuple[list[Decimal], list[int]]]  # each period's costs ascending, and whose
     cost_text: list[dict[str, str]]  # per candidate and period: its cost as the reasons print it
     fits: list[str]  # per candidate with a positive value: the reason when nothing else keeps it out ("" else)
-    by_bucket: dict[
-        str, tuple[list[Decimal], list[int]]
-    ]  # per bucket with a maximum (any, if shares of spend): totals ascending
+    # per bucket with a maximum (every bucket, if shares of spend): totals ascending, and whose
+    by_bucket: dict[str, tuple[list[Decimal], list[int]]]
     prerequisites: dict[int, list[int]]
     partners: dict[int, list[int]]  # both sides of each exclusion, ascending
 
