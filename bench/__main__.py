@@ -68,7 +68,8 @@ def _drain_prefect() -> None:
 
 
 FIGURES = (
-    "verify", "scoring", "selection", "packs", "intake", "score_flow", "review", "review_20000", "embedded", "submit",
+    "verify", "scoring", "selection", "select_200", "packs", "intake", "score_flow", "review", "review_20000",
+    "embedded", "submit",
 )  # fmt: skip
 
 
@@ -98,6 +99,13 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
             doc["selection_5k"] = doc["selection_frontier"] = selection
         else:
             doc.update(selection)
+
+    if "select_200" in only:
+        from bench.selection import time_budget_figure
+
+        doc["select_200_time_limit"] = _figure(
+            "select_200_time_limit", lambda: time_budget_figure(tmp / "select_200", seed, quick)
+        )
 
     if "packs" in only:
         from bench.packs import packs_figures

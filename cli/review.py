@@ -163,6 +163,15 @@ def select(
         str | None,
         typer.Option(callback=choice("score", "ecv", "npv"), help="Value measure: score, ecv or npv."),
     ] = None,
+    time_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--time-limit",
+            metavar="SECONDS",
+            help="Seconds for the whole selection (default: the policy's): the main solve takes half, the "
+            "frontier's levels share the rest; a level out of time is marked time-limit, with its gap.",
+        ),
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Portfolio selection as a what-if: nothing is recorded.
@@ -179,7 +188,9 @@ def select(
     else:
         settings, db = opened(load_settings())
         problem = current_problem(db, ledger(settings))
-    problem = with_overrides(problem, budget=budgets or None, buckets=bounds or None, value_measure=value)
+    problem = with_overrides(
+        problem, budget=budgets or None, buckets=bounds or None, value_measure=value, time_limit_seconds=time_limit
+    )
     result = solve(problem)
     if json_:
         print_json(result.model_dump(mode="json"))

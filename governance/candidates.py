@@ -62,6 +62,7 @@ def build_problem(
         mip_gap=rules.mip_gap,
         time_limit_seconds=rules.time_limit_seconds,
         currency=currency,
+        bucket_shares_of=rules.bucket_shares_of,
     )
     problems = check_problem(problem, source)
     bucket_ids = [b.bucket for b in buckets]
@@ -232,9 +233,11 @@ def with_overrides(
     budget: Mapping[str, Decimal] | None = None,
     buckets: Mapping[str, tuple[Decimal, Decimal]] | None = None,
     value_measure: str | None = None,
+    time_limit_seconds: int | None = None,
 ) -> SelectionProblem:
     """The problem with command-line overrides: budget periods and bucket bounds replace the ones
-    they name (other periods and buckets keep theirs); `value_measure` replaces the measure.
+    they name (other periods and buckets keep theirs); `value_measure` replaces the measure and
+    `time_limit_seconds` the time the whole solve may take (frontier included).
 
     Raises:
         InputRefused: an override that is not valid, each a `Problem` of file `command line`.
@@ -276,9 +279,15 @@ def with_overrides(
                 problems.append(
                     Problem("command line", "--value-measure", value_measure, "missing", f"no {measure} for {shown}")
                 )
+    limit = problem.time_limit_seconds
+    if time_limit_seconds is not None:
+        if not 1 <= time_limit_seconds <= 86_400:
+            message = "the time limit is 1 to 86400 seconds"
+            problems.append(Problem("command line", "--time-limit", str(time_limit_seconds), "out-of-range", message))
+        limit = time_limit_seconds
     if problems:
         raise InputRefused(problems)
-    return replace(problem, budget=new_budget, buckets=new_buckets, value_measure=measure)
+    return replace(problem, budget=new_budget, buckets=new_buckets, value_measure=measure, time_limit_seconds=limit)
 
 
 def _amount_problem(flag: str, period: str, amount: Decimal) -> Problem | None:

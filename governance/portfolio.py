@@ -4,7 +4,9 @@ A project's candidate costs are what is still to come (its status report's forec
 from the first budget period after the quarter); a pipeline proposal's are its planned costs. Values
 are the re-computed score, ECV and NPV. Dependencies and exclusions are the proposals' references,
 mapped to ids; a dependency on something no longer a candidate is satisfied if that project is
-completed or still active, and otherwise forces the dependant out with the reason.
+completed or still active, and otherwise forces the dependant out with the reason. A proposal whose
+newest score card has a must-meet criterion not confirmed is forced out too: it would fail its
+gate (kill), so the selection must not fund it before anybody gates it.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def pipeline_candidates(
             card = cards.get(row.id)
             if card is None:
                 continue
+            knocked_out = _knocked_out(card)
             proposal = Proposal.model_validate_json(contents[row.snapshot])
             fin = financials(proposal, policy.discount_rate)
             out.append(
@@ -114,9 +117,24 @@ def pipeline_candidates(
                     resources=_resources(proposal),
                     depends_on=list(proposal.depends_on),
                     excludes=list(proposal.excludes),
+                    force="out" if knocked_out else None,
+                    force_reason=knocked_out,
                 )
             )
     return out
+
+
+def _knocked_out(card: ScoredPayload) -> str | None:
+    """Why a score card's must-meets keep its proposal out, in words (None: all confirmed)."""
+    if not card.knocked_out:
+        return None
+    unmet = [
+        f"{m.name} (not confirmed by {', '.join(sorted(a for a, yes in m.by.items() if not yes)) or 'anyone'})"
+        for m in card.must_meet
+        if not m.met
+    ]
+    text = "must-meet not confirmed: " + "; ".join(unmet or ["see the score card"])
+    return text if len(text) <= 200 else text[:199] + "…"  # a force reason is one line of 200 at most
 
 
 def _resolve_references(conn: Connection, candidates: list[SelectionCandidate]) -> list[SelectionCandidate]:
@@ -156,8 +174,13 @@ def problem_for_policy(policy: Policy, candidates: list[SelectionCandidate], con
 
 
 def problem_json(problem: SelectionProblem) -> dict[str, Any]:
-    """The problem as plain JSON (the `selected` record's input snapshot, for replay)."""
-    return {
+    """The problem as plain JSON (the `selected` record's input snapshot, for replay).
+
+    `bucket_shares_of` is written only when it is not the first rule ("budget"), so problems that
+    use it keep the snapshot bytes (and keys) they had before it existed.
+    """
+    shares = {} if problem.bucket_shares_of == "budget" else {"bucket_shares_of": problem.bucket_shares_of}
+    return shares | {
         "candidates": [to_plain(c) for c in problem.candidates],
         "budget": {k: str(v) for k, v in sorted(problem.budget.items())},
         "buckets": {k: [str(lo), str(hi)] for k, (lo, hi) in sorted(problem.buckets.items())},

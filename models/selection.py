@@ -25,6 +25,7 @@ __all__ = [
     "CandidateResource",
     "CandidatesFile",
     "FrontierPoint",
+    "FrontierStatus",
     "GreedyComparison",
     "LeftOut",
     "NextSlice",
@@ -34,6 +35,7 @@ __all__ = [
     "SelectionProblem",
     "SelectionResult",
     "SelectionStatus",
+    "SharesOf",
     "SolverInfo",
     "SolverOptions",
     "ValueMeasure",
@@ -41,6 +43,12 @@ __all__ = [
 
 ValueMeasure = Literal["score", "ecv", "npv"]
 SelectionStatus = Literal["optimal", "gap", "infeasible", "no-solution"]
+# What bucket shares are shares of: the budget (the first rule, kept so earlier policies and records
+# replay unchanged) or what the selection spends (a frontier that never falls as the budget grows).
+SharesOf = Literal["budget", "spend"]
+# A frontier level: solved to optimality, stopped by the time limit (with or without a selection),
+# or without any selection that fits. "gap" and "no-solution" are what earlier records say.
+FrontierStatus = Literal["optimal", "time-limit", "infeasible", "gap", "no-solution"]
 CandidateId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 BucketId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 
@@ -60,8 +68,9 @@ Score = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100, decima
 class PortfolioRules(BaseModel):
     """How a portfolio is selected: the value to maximise, the budget and the solver's settings.
 
-    Bucket bounds are shares of the total budget over the budgeted periods; a candidate's cost in a
-    period without a budget is not constrained.
+    Bucket bounds are shares of the total budget over the budgeted periods (`bucket_shares_of:
+    budget`, the default) or of what the selection spends in them (`spend`); a candidate's cost in
+    a period without a budget is not constrained.
     """
 
     model_config = STRICT
@@ -74,6 +83,8 @@ class PortfolioRules(BaseModel):
     mip_gap: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=0.5)] = Decimal("0.001")
     time_limit_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
     precedence: Literal["rules", "selection"] = "rules"
+    # Left out of the canonical form at its default, so earlier policies keep their versions.
+    bucket_shares_of: SharesOf = Field(default="budget", exclude_if=lambda v: v == "budget")
 
 
 class CandidateCost(BaseModel):
@@ -172,8 +183,8 @@ class CandidatesFile(BaseModel):
 class SelectionProblem:
     """One selection to solve, built by code (from a candidates file, or from a policy and proposals).
 
-    `buckets` maps a bucket to its (min_share, max_share) of the total budget; `capacity` maps a role
-    to its FTE limit per period.
+    `buckets` maps a bucket to its (min_share, max_share) of the total budget, or of the selection's
+    spend when `bucket_shares_of` is "spend"; `capacity` maps a role to its FTE limit per period.
     """
 
     candidates: tuple[SelectionCandidate, ...]
@@ -186,6 +197,7 @@ class SelectionProblem:
     mip_gap: Decimal = Decimal("0.001")
     time_limit_seconds: int = 60
     currency: str | None = None
+    bucket_shares_of: SharesOf = "budget"
 
 
 # -- the result ---------------------------------------------------------------------------------
@@ -245,15 +257,22 @@ class BucketSpend(BaseModel):
 
 
 class FrontierPoint(BaseModel):
-    """The best value at one budget level (every period's budget scaled by `share`)."""
+    """The best value at one budget level (every period's budget scaled by `share`).
+
+    `gap` is the level's proven gap when the time limit stopped it with a selection; `reason` says in
+    words why a level has no optimal selection. Both are left out when None, so earlier records keep
+    their bytes (readers test whether they are there).
+    """
 
     model_config = _RESULT
 
     share: Decimal
     budget: Decimal
-    status: SelectionStatus
+    status: FrontierStatus
     value: Decimal | None
     count: int
+    gap: Decimal | None = Field(default=None, exclude_if=lambda v: v is None)
+    reason: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class NextSlice(BaseModel):
@@ -303,3 +322,5 @@ class SelectionResult(BaseModel):
     greedy: GreedyComparison | None
     conflicts: list[str]
     notes: list[str]
+    # Left out at "budget", so earlier records keep their bytes.
+    bucket_shares_of: SharesOf = Field(default="budget", exclude_if=lambda v: v == "budget")

@@ -2,7 +2,8 @@
 
     maximise    sum_i v_i x_i                                x_i in {0, 1}
     subject to  sum_i c_ip x_i <= budget_p                   every budgeted period p
-                min_b B <= sum_(i in b) c_i x_i <= max_b B   every bucket b with a bound
+                min_b B <= sum_(i in b) c_i x_i <= max_b B   every bucket b with a bound (or, with
+                                                             shares of spend, B = sum_i c_i x_i)
                 sum_i f_irp x_i <= capacity_rp               every role r and period p with a limit
                 x_b <= x_a                                   b depends on a
                 x_a + x_b <= 1                               a and b exclude each other
@@ -15,8 +16,10 @@ Decimal sum of the selected values, the solver only sees floats). Solver options
 recorded, so a replay can check the objective within the recorded gap.
 
 Modules: `problem` (the index form, bucket bounds in money, the named constraints), `model` (the
-program at one budget, handed to HiGHS), `solver` (the HiGHS driver: runs, conflicts, frontier,
-next slice; the whole result), `report` (left-out reasons, the greedy comparison, notes, spend).
+program at one budget, handed to HiGHS), `runs` (the HiGHS driver: a run, the time budget, the
+conflicts of an infeasible program), `frontier` (the levels and the next slice, each with its status
+and reason), `solver` (the whole result within one time budget; replay's check), `report`
+(left-out reasons, the greedy comparison, notes, spend).
 """
 
 from __future__ import annotations

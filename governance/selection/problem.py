@@ -6,15 +6,19 @@ bounds: `bucket_bounds` turns bucket shares into amounts, and `constraints` name
 constraint with its bound, its row and its side. The model (`model.py`), the conflict list and
 the greedy comparison (`report.py`) all take their names from there.
 
-Rows, in this order: budget per period, bucket bounds (one row per bounded bucket, both sides),
-capacity per (role, period), dependencies, exclusions. Forced candidates are column bounds.
+Rows, in this order: budget per period, bucket bounds, capacity per (role, period), dependencies,
+exclusions. Forced candidates are column bounds. A bounded bucket has one row (both sides) when its
+shares are of the budget: min B <= sum_b c_i x_i <= max B. When they are of the selection's spend it
+has two, each the same at every budget level (so a lower level's selection always fits a higher one):
+    sum_i ([i in b] - min) c_i x_i >= 0        sum_i ([i in b] - max) c_i x_i <= 0
+(c_i a candidate's cost over the budgeted periods, as in the budget form).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from itertools import chain, compress, repeat
 from operator import attrgetter
 from typing import Any, Literal
@@ -80,11 +84,13 @@ class IndexForm:
     fte: list[dict[tuple[str, str], Decimal]]  # per candidate: (role, period) with a limit -> FTE
     limits: dict[tuple[str, str], Decimal]
     bounded: list[str]  # buckets with a bound, in the problem's order
+    of_spend: bool  # bucket shares are of the selection's spend, not of the budget
     depends: list[tuple[int, int]]  # (dependent, prerequisite)
     excludes: list[tuple[int, int]]  # (listed by, listed)
     forced: list[int]
     period_row: dict[str, int]
-    bucket_row: dict[str, int]  # bounded buckets only
+    bucket_row: dict[str, int]  # bounded buckets only: the row of their minimum
+    bucket_max_row: dict[str, int]  # the row of their maximum (the same row when shares are of the budget)
     capacity_row: dict[tuple[str, str], int]
     depends_row: int  # the first dependency's row; the others follow
     excludes_row: int  # the first exclusion's row; the others follow
@@ -129,22 +135,39 @@ def index_form(problem: SelectionProblem) -> IndexForm:
     excludes = list(pairs.values())
     # The row layout (see the module's docstring); entries are gathered in flat lists and sorted
     # column-wise by numpy.
+    of_spend = problem.bucket_shares_of == "spend"
     period_row = {p: k for k, p in enumerate(periods)}
-    bucket_row = {b: len(periods) + k for k, b in enumerate(bounded)}
-    capacity_row = {key: len(periods) + len(bounded) + k for k, key in enumerate(limits)}
-    depends_row = len(periods) + len(bounded) + len(limits)
+    per_bucket = 2 if of_spend else 1
+    bucket_row = {b: len(periods) + per_bucket * k for k, b in enumerate(bounded)}
+    bucket_max_row = {b: row + per_bucket - 1 for b, row in bucket_row.items()}
+    bucket_rows = per_bucket * len(bounded)
+    capacity_row = {key: len(periods) + bucket_rows + k for k, key in enumerate(limits)}
+    depends_row = len(periods) + bucket_rows + len(limits)
     excludes_row = depends_row + len(depends)
     buckets = list(map(_BUCKET, candidates))
-    in_bucket = [i for i in compress(range(n), total) if buckets[i] in bucket_row] if bucket_row else []
-    rows = list(map(period_row.__getitem__, chain.from_iterable(cost)))
-    rows += map(bucket_row.__getitem__, map(buckets.__getitem__, in_bucket))
-    rows += map(capacity_row.__getitem__, chain.from_iterable(fte))
-    cols = list(chain.from_iterable(map(repeat, range(n), map(len, cost))))
-    cols += in_bucket
-    cols += chain.from_iterable(map(repeat, range(n), map(len, fte)))
-    coef = list(map(float, chain.from_iterable(map(dict.values, cost))))
     total_float = list(map(float, total))
-    coef += map(total_float.__getitem__, in_bucket)
+    rows = list(map(period_row.__getitem__, chain.from_iterable(cost)))
+    cols = list(chain.from_iterable(map(repeat, range(n), map(len, cost))))
+    coef = list(map(float, chain.from_iterable(map(dict.values, cost))))
+    if of_spend:
+        costly = list(compress(range(n), total))
+        for b in bounded:
+            low, high = problem.buckets[b]
+            for row, share in ((bucket_row[b], low), (bucket_max_row[b], high)):
+                for i in costly:
+                    # Decimal first: the coefficient is rounded to a float once.
+                    factor = ((1 if buckets[i] == b else 0) - share) * total[i]
+                    if factor:
+                        rows.append(row)
+                        cols.append(i)
+                        coef.append(float(factor))
+    else:
+        in_bucket = [i for i in compress(range(n), total) if buckets[i] in bucket_row] if bucket_row else []
+        rows += map(bucket_row.__getitem__, map(buckets.__getitem__, in_bucket))
+        cols += in_bucket
+        coef += map(total_float.__getitem__, in_bucket)
+    rows += map(capacity_row.__getitem__, chain.from_iterable(fte))
+    cols += chain.from_iterable(map(repeat, range(n), map(len, fte)))
     coef += map(float, chain.from_iterable(map(dict.values, fte)))
     for k, (later, first) in enumerate(depends):
         rows += (depends_row + k, depends_row + k)
@@ -171,11 +194,13 @@ def index_form(problem: SelectionProblem) -> IndexForm:
         fte=fte,
         limits=limits,
         bounded=bounded,
+        of_spend=of_spend,
         depends=depends,
         excludes=excludes,
         forced=list(compress(range(n), map(_FORCE, candidates))),
         period_row=period_row,
         bucket_row=bucket_row,
+        bucket_max_row=bucket_max_row,
         capacity_row=capacity_row,
         depends_row=depends_row,
         excludes_row=excludes_row,
@@ -202,7 +227,8 @@ def scaled_budget(budget: Mapping[str, Decimal], share: Decimal) -> dict[str, De
 
 @dataclass(frozen=True, slots=True)
 class BucketBound:
-    """A bucket's bounds as shares of the total budget and as amounts (to the cent)."""
+    """A bucket's bounds as shares (of the total budget or of the selection's spend) and as amounts:
+    the minimum rounded up to the cent, the maximum down, so no spend outside the shares passes."""
 
     min_share: Decimal
     max_share: Decimal
@@ -219,13 +245,16 @@ class BucketBound:
 
 
 def bucket_bounds(
-    buckets: Mapping[str, tuple[Decimal, Decimal]], budget: Mapping[str, Decimal]
+    buckets: Mapping[str, tuple[Decimal, Decimal]], budget: Mapping[str, Decimal], *, spend: Decimal | None = None
 ) -> dict[str, BucketBound]:
     """Each bucket's minimum and maximum amounts: its shares of the total of `budget` (every
-    period), to the cent. Every bucket is listed, bounded or not, in the order of `buckets`."""
-    total = sum(budget.values(), Decimal(0))
+    period), or of `spend` when given (shares of the selection's spend), the minimum rounded up to
+    the cent and the maximum down. Every bucket is listed, bounded or not, in the order of `buckets`."""
+    total = sum(budget.values(), Decimal(0)) if spend is None else spend
     return {
-        b: BucketBound(low, high, (total * low).quantize(CENT), (total * high).quantize(CENT))
+        b: BucketBound(
+            low, high, (total * low).quantize(CENT, ROUND_CEILING), (total * high).quantize(CENT, ROUND_FLOOR)
+        )
         for b, (low, high) in buckets.items()
     }
 
@@ -265,19 +294,24 @@ def constraints(data: IndexForm, budget: Mapping[str, Decimal]) -> list[Constrai
         for p, row in data.period_row.items()
     ]
     bounds = bucket_bounds(problem.buckets, budget)
+    zero = Decimal(0)
     for b in data.bounded:
-        bound, row = bounds[b], data.bucket_row[b]
+        bound = bounds[b]
+        if data.of_spend:  # rows of shares: both bounds are 0 (see the module's docstring)
+            low = (f"minimum {pct(bound.min_share)} of spend", zero)
+            high = (f"maximum {pct(bound.max_share)} of spend", zero)
+        else:
+            low = (f"minimum {pct(bound.min_share)} of budget ({money(bound.minimum)})", bound.minimum)
+            high = (f"maximum {pct(bound.max_share)} of budget ({money(bound.maximum)})", bound.maximum)
         if bound.has_minimum:
-            name = f"bucket {b} minimum {pct(bound.min_share)} of budget ({money(bound.minimum)})"
-            found.append(Constraint("bucket-minimum", name, bound.minimum, row, (b,)))
+            found.append(Constraint("bucket-minimum", f"bucket {b} {low[0]}", low[1], data.bucket_row[b], (b,)))
         if bound.has_maximum:
-            name = f"bucket {b} maximum {pct(bound.max_share)} of budget ({money(bound.maximum)})"
-            found.append(Constraint("bucket-maximum", name, bound.maximum, row, (b,)))
+            found.append(Constraint("bucket-maximum", f"bucket {b} {high[0]}", high[1], data.bucket_max_row[b], (b,)))
     for (role, p), limit in data.limits.items():
         found.append(
             Constraint("capacity", f"capacity {role} {p} ({limit} FTE)", limit, data.capacity_row[role, p], (role, p))
         )
-    zero, one = Decimal(0), Decimal(1)
+    one = Decimal(1)
     for k, (later, first) in enumerate(data.depends):
         name = f"{ids[later]} depends on {ids[first]}"
         found.append(Constraint("depends", name, zero, data.depends_row + k, candidates=(later, first)))

@@ -10,13 +10,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
 
 from governance.selection.problem import (
+    CENT,
     IndexForm,
     bucket_bounds,
     constraints,
@@ -121,12 +122,19 @@ def _breaks(data: IndexForm, taken: list[int], budget: Mapping[str, Decimal]) ->
     chosen = set(taken)
     ids = data.ids
     broken = []
+    total = sum(usage.bucket.values(), Decimal(0))
+    of_spend = bucket_bounds(data.problem.buckets, budget, spend=total) if data.of_spend else {}
     for c in constraints(data, budget):
         if c.kind in ("bucket-minimum", "bucket-maximum"):
             spend = usage.bucket[c.subject[0]]
-            under, over = c.kind == "bucket-minimum" and spend < c.bound, c.kind == "bucket-maximum" and spend > c.bound
+            if data.of_spend:
+                bound = of_spend[c.subject[0]]
+                low, high, whole = bound.minimum, bound.maximum, f" of {money(total)}"
+            else:
+                low, high, whole = c.bound, c.bound, ""
+            under, over = c.kind == "bucket-minimum" and spend < low, c.kind == "bucket-maximum" and spend > high
             if under or over:
-                broken.append(f"{c.name}: greedy spends {money(spend)}")
+                broken.append(f"{c.name}: greedy spends {money(spend)}{whole}")
         elif c.kind == "capacity":
             used = usage.capacity[c.subject[0], c.subject[1]]
             if used > c.bound:
@@ -190,7 +198,8 @@ class Aside:
     by_period: dict[str, tuple[list[Decimal], list[int]]]  # each period's costs ascending, and whose
     cost_text: list[dict[str, str]]  # per candidate and period: its cost as the reasons print it
     fits: list[str]  # per candidate with a positive value: the reason when nothing else keeps it out ("" else)
-    by_bucket: dict[str, tuple[list[Decimal], list[int]]]  # per bucket with a maximum: totals ascending
+    # per bucket with a maximum (every bucket, if shares of spend): totals ascending, and whose
+    by_bucket: dict[str, tuple[list[Decimal], list[int]]]
     prerequisites: dict[int, list[int]]
     partners: dict[int, list[int]]  # both sides of each exclusion, ascending
 
@@ -218,7 +227,11 @@ def aside(data: IndexForm, budget: Mapping[str, Decimal]) -> Aside:
         else:
             fits[i] = f"{fits_text} ({_value_text(measure, data.values[i])})"
     by_period = {p: _ascending((per[p], i) for i, per in enumerate(data.cost) if p in per) for p in data.periods}
-    capped = {b for b, (_, high) in problem.buckets.items() if high < 1}
+    # Shares of spend: a candidate in any bucket may take another bucket below its minimum.
+    if data.of_spend and data.bounded:
+        capped = set(problem.buckets)
+    else:
+        capped = {b for b, (_, high) in problem.buckets.items() if high < 1}
     by_bucket = {b: _ascending((data.total[i], i) for i, c in enumerate(data.buckets) if c == b) for b in capped}
     prerequisites: dict[int, list[int]] = {}
     for later, first in data.depends:
@@ -253,18 +266,23 @@ def left_out(
     in_selection = set(chosen)
     period_left = {p: budget[p] - usage.period[p] for p in data.periods}
     period_text = {p: money(left) for p, left in period_left.items()}  # the same for every candidate
-    bucket_left: dict[str, tuple[Decimal, str]] = {
-        b: (bound.maximum - usage.bucket[b], f"{pct(bound.max_share)} of budget, {money(bound.maximum)}")
-        for b, bound in bucket_bounds(problem.buckets, budget).items()
-        if bound.has_maximum
-    }
+    bucket_left: dict[str, tuple[Decimal, str]] = (
+        _spend_room(data, usage)
+        if data.of_spend
+        else {
+            b: (bound.maximum - usage.bucket[b], f"{pct(bound.max_share)} of budget, {money(bound.maximum)}")
+            for b, bound in bucket_bounds(problem.buckets, budget).items()
+            if bound.has_maximum
+        }
+    )
     # Who costs more than is left, found by bisection in the costs sorted beforehand (exact: Decimal).
     over_budget: set[int] = set()
     for p, (amounts, whose) in aside.by_period.items():
         over_budget.update(whose[bisect_right(amounts, period_left[p]) :])
     over_bucket: set[int] = set()
     for b, (totals, whose) in aside.by_bucket.items():
-        over_bucket.update(whose[bisect_right(totals, bucket_left[b][0]) :])
+        if b in bucket_left:
+            over_bucket.update(whose[bisect_right(totals, bucket_left[b][0]) :])
     with_fte = {i for i, need in enumerate(data.fte) if need}
     worth_a_look = over_budget | over_bucket | with_fte | set(aside.prerequisites) | set(aside.partners)
     ids, candidates, fits = data.ids, problem.candidates, aside.fits
@@ -289,7 +307,9 @@ def left_out(
             for p, amount in data.cost[i].items():
                 if amount > period_left[p]:
                     reasons.append(f"budget {p}: needs {texts[p]}, {period_text[p]} left")
-        if i in over_bucket:
+        if i in over_bucket and data.of_spend:
+            reasons.extend(_spend_reasons(data, usage, i))
+        elif i in over_bucket:
             bucket = candidates[i].bucket
             left, bound = bucket_left[bucket]
             reasons.append(
@@ -303,6 +323,42 @@ def left_out(
             reasons.append(fits[i])
         out.append({"id": ids[i], "reasons": reasons})
     return out
+
+
+def _spend_limits(data: IndexForm, usage: Usage, bucket: str) -> list[tuple[Decimal, str]]:
+    """Shares of spend: the most a candidate of `bucket` may cost and keep every share, one limit
+    per bucket bound it meets (its own maximum, other buckets' minimums), each with its reason."""
+    spent = sum(usage.bucket.values(), Decimal(0))
+    limits = []
+    for b, (low, high) in data.problem.buckets.items():
+        if b == bucket and high < 1:
+            # (S_b + c) <= high (S + c)  <=>  c <= (high S - S_b) / (1 - high)
+            limit = (high * spent - usage.bucket[b]) / (1 - high)
+            limits.append((limit, f"bucket {b} at its maximum ({pct(high)} of spend)"))
+        elif b != bucket and low > 0:
+            # S_b >= low (S + c)  <=>  c <= S_b / low - S
+            limit = usage.bucket[b] / low - spent
+            limits.append((limit, f"bucket {b} would fall below its minimum ({pct(low)} of spend)"))
+    return limits
+
+
+def _spend_room(data: IndexForm, usage: Usage) -> dict[str, tuple[Decimal, str]]:
+    """Shares of spend: per bucket, the most one more candidate of it may cost (see `_spend_limits`)."""
+    room = {}
+    for b in data.problem.buckets:
+        limits = _spend_limits(data, usage, b)
+        if limits:
+            room[b] = (min(limit for limit, _ in limits), "")
+    return room
+
+
+def _spend_reasons(data: IndexForm, usage: Usage, i: int) -> list[str]:
+    cost = data.total[i]
+    return [
+        f"{text}: needs {money(cost)}, {money(max(limit, Decimal(0)).quantize(CENT, ROUND_FLOOR))} fits"
+        for limit, text in _spend_limits(data, usage, data.buckets[i])
+        if cost > limit
+    ]
 
 
 def spend_by_period(data: IndexForm, usage: Usage, budget: Mapping[str, Decimal]) -> list[dict[str, Any]]:
@@ -324,5 +380,7 @@ def spend_by_bucket(data: IndexForm, usage: Usage, budget: Mapping[str, Decimal]
             "minimum": bound.minimum,
             "maximum": bound.maximum,
         }
-        for b, bound in bucket_bounds(data.problem.buckets, budget).items()
+        for b, bound in bucket_bounds(
+            data.problem.buckets, budget, spend=sum(usage.bucket.values(), Decimal(0)) if data.of_spend else None
+        ).items()
     ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import StrictInt
+from pydantic import Field, StrictInt
 
 from models.records._values import Count, RecordPayload, ScaledDecimal
-from models.selection import LeftOut, SelectionResult, SelectionStatus, ValueMeasure
+from models.selection import FrontierStatus, LeftOut, SelectionResult, SelectionStatus, SharesOf, ValueMeasure
 
 # `selected` stores models.selection.SelectionResult in its JSON form: every decimal as str(Decimal),
 # its scale kept. These models mirror it with ScaledDecimal; `SelectedPayload.from_result` builds one.
@@ -54,9 +54,11 @@ class RecordedFrontierPoint(RecordPayload):
 
     share: ScaledDecimal
     budget: ScaledDecimal
-    status: SelectionStatus
+    status: FrontierStatus
     value: ScaledDecimal | None
     count: Count
+    gap: ScaledDecimal | None = Field(default=None, exclude_if=lambda v: v is None)
+    reason: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class RecordedNextSlice(RecordPayload):
@@ -100,6 +102,7 @@ class SelectedPayload(RecordPayload):
     greedy: RecordedGreedy | None
     conflicts: list[str]
     notes: list[str]
+    bucket_shares_of: SharesOf = Field(default="budget", exclude_if=lambda v: v == "budget")
 
     @classmethod
     def from_result(cls, result: SelectionResult) -> SelectedPayload:

@@ -248,6 +248,17 @@ def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
     infeasible = run(tmp_path, "select", "--candidates", str(path), "--bucket", "core=0.9:1", "--budget", "FY2027=200")
     assert infeasible.returncode == 1
     assert "No selection (infeasible). Conflicting constraints:" in infeasible.stdout
+    limited = run(tmp_path, "select", "--candidates", str(path), "--time-limit", "0")
+    assert (limited.returncode, limited.stdout, limited.stderr.splitlines()) == (
+        1,
+        "",
+        [
+            "error[input-refused]: submission refused, nothing was filed: 1 problem(s) in 1 file(s)",
+            "  command line, --time-limit, 0: the time limit is 1 to 86400 seconds [out-of-range]",
+        ],
+    )
+    timed = json.loads(run(tmp_path, "select", "--candidates", str(path), "--time-limit", "5", "--json").stdout)
+    assert timed["solver"]["options"]["time_limit_seconds"] == 5 and timed["selected"] == ["B", "C"]
     schema = run(tmp_path, "schema", "candidates")
     assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "CandidatesFile"
     bad = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027=-5")
@@ -328,7 +339,8 @@ def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(propose
     # An attacker with database access changes one byte of a recorded outcome.
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TRIGGER ledger_no_update")
-        seq = conn.execute("SELECT seq FROM ledger WHERE kind = 'reviewed' AND subject = 'P-2026-0002'").fetchone()[0]
+        # P-2026-0003 continues (P-2026-0002, ECV -2.04M, is paused since bucket shares are of spend).
+        seq = conn.execute("SELECT seq FROM ledger WHERE kind = 'reviewed' AND subject = 'P-2026-0003'").fetchone()[0]
         swap = 'replace(payload, \'"outcome":"continue"\', \'"outcome":"continuf"\')'
         conn.execute(f"UPDATE ledger SET payload = {swap} WHERE seq = ?", (seq,))
     broken = run(tmp_path, "verify-pack", "out/board-pack-2026Q3.pdf")

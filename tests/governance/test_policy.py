@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from governance.canonical import sha256_hex
+from governance.canonical import canonical_text, sha256_hex
 from governance.errors import PolicyError
 from governance.policy import BUNDLED_POLICIES, load_policy, policy_from_text
 
@@ -35,6 +35,19 @@ def test_a_policy_stored_by_an_older_engine_keeps_its_version() -> None:
     del data["scoring"]
     old_text = json.dumps(data, separators=(",", ":"), sort_keys=True)
     assert policy_from_text(old_text).version == sha256_hex(old_text)
+
+
+def test_bucket_shares_of_the_budget_are_left_out_of_the_canonical_form() -> None:
+    """`bucket_shares_of: budget` is the first rule: a policy that says so, or says nothing, has the
+    version it had before the option existed; `spend` (the stage-gate policy's) is written out."""
+    stage_gate = load_policy("stage-gate")
+    assert json.loads(stage_gate.text)["portfolio"]["bucket_shares_of"] == "spend"
+    data = json.loads(stage_gate.text)
+    del data["portfolio"]["bucket_shares_of"]
+    before = canonical_text(policy_from_text(json.dumps(data)).policy)
+    data["portfolio"]["bucket_shares_of"] = "budget"
+    said = canonical_text(policy_from_text(json.dumps(data)).policy)
+    assert said == before and "bucket_shares_of" not in said
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
         decided_by="ana",
         meeting_date="2026-11-23",
         rationale="Accepted.",
-        overrides=[{"project": "P-2026-0003", "outcome": "pause", "rationale": "Wait for the pricing offer."}],
+        # The selection leaves P-2026-0003 (ECV -2.04M) unfunded, so the review recommends pause; the board
+        # keeps it going (bucket shares are of spend: no bucket minimum forces it in any more).
+        overrides=[{"project": "P-2026-0003", "outcome": "continue", "rationale": "The migration contract is signed."}],
         votes=[{"member": m, "vote": "accept"} for m in ("ana", "raj", "mia")],
     )
     review.confirm_review(store, ledger, answer, Actor.of("ana"))
@@ -89,7 +91,7 @@ def test_every_recorded_decision_replays_to_itself(store: Store, ledger: Ledger,
     decided = next(r for r in results if r.kind == "decided")
     assert decided.detail == "go: go 3, hold 1 under majority (more than half of 4 votes)"
     overridden = next(r for r in results if r.subject == "P-2026-0003")
-    assert overridden.detail == "pause (override)"
+    assert overridden.detail == "continue (override)"
     assert replay_record(store, 1) == Replay(
         1, "policy-adopted", "policy", "not-replayable", "a fact, not a derivation"
     )

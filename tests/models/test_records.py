@@ -588,3 +588,17 @@ def test_a_review_project_reads_back_as_itself_with_its_facts_as_written(project
     assert canonical_text(back) == text
     facts = json.loads(text)["facts"]
     assert ("cpi" in facts) is (not project.facts.report_missing)
+
+
+def test_selections_recorded_before_frontier_reasons_read_back_to_their_bytes() -> None:
+    """Frontier points' `gap` and `reason` and the result's `bucket_shares_of` are left out when
+    they say nothing new: a selection recorded before them reads back, and out, byte for byte."""
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "ledger-before-redesign.jsonl"
+    stored = [r for r in map(json.loads, fixture.read_text(encoding="utf-8").splitlines()) if r["kind"] == "selected"]
+    assert stored
+    for record in stored:
+        body = records.parse_payload("selected", record["payload"])
+        assert isinstance(body, records.SelectedPayload)
+        assert canonical_text(body.model_dump(mode="json")) == record["payload"]
+        again = records.SelectedPayload.from_result(body.to_result())
+        assert canonical_text(again.model_dump(mode="json")) == record["payload"]

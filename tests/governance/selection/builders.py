@@ -5,7 +5,7 @@ small problems for the properties."""
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -93,13 +93,24 @@ def constraints(p: SelectionProblem) -> list[tuple[str, Any]]:
     def bucket_spend(chosen: set[str], bucket: str) -> Decimal:
         return sum((spend({i}, q) for i in chosen if by_id[i].bucket == bucket for q in p.budget), D(0))
 
+    def spent(chosen: set[str]) -> Decimal:
+        return sum((bucket_spend(chosen, b) for b in p.buckets), D(0))
+
     total = sum(p.budget.values(), D(0))
     found: list[tuple[str, Any]] = []
     for period in sorted(p.budget):
         limit = p.budget[period]
         found.append((f"budget {period} ({limit:,.2f})", lambda s, q=period, b=limit: spend(s, q) <= b))
     for bucket, (low, high) in p.buckets.items():
-        lo, hi = (total * low).quantize(D("0.01")), (total * high).quantize(D("0.01"))
+        if p.bucket_shares_of == "spend":  # exact: no rounding, shares of what the selection spends
+            if low > 0:
+                name = f"bucket {bucket} minimum {pct(low)} of spend"
+                found.append((name, lambda s, b=bucket, m=low: bucket_spend(s, b) >= m * spent(s)))
+            if high < 1:
+                name = f"bucket {bucket} maximum {pct(high)} of spend"
+                found.append((name, lambda s, b=bucket, m=high: bucket_spend(s, b) <= m * spent(s)))
+            continue
+        lo, hi = (total * low).quantize(D("0.01"), ROUND_CEILING), (total * high).quantize(D("0.01"), ROUND_FLOOR)
         if low > 0:
             found.append(
                 (
@@ -143,7 +154,9 @@ def subsets(p: SelectionProblem) -> list[set[str]]:
 
 
 @st.composite
-def small_problems(draw: st.DrawFn, with_minimums: bool = True) -> SelectionProblem:
+def small_problems(
+    draw: st.DrawFn, with_minimums: bool = True, shares_of: st.SearchStrategy[str] | None = None
+) -> SelectionProblem:
     n = draw(st.integers(1, 9))
     ids = [f"P-{i}" for i in range(n)]
     candidates = []
@@ -191,6 +204,7 @@ def small_problems(draw: st.DrawFn, with_minimums: bool = True) -> SelectionProb
         capacity=capacity,
         mip_gap=D(0),
         frontier_levels=10,
+        bucket_shares_of=draw(shares_of) if shares_of is not None else "budget",  # type: ignore[arg-type]  # the strategies draw the two names
     )
 
 

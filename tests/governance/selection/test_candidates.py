@@ -185,12 +185,14 @@ def test_with_overrides() -> None:
         budget={"FY2028": D("80.50"), "FY2029": D(10)},
         buckets={"growth": (D("0.1"), D("0.4"))},
         value_measure="npv",
+        time_limit_seconds=10,
     )
     assert changed == replace(
         base,
         budget={"FY2027": D(100), "FY2028": D("80.50"), "FY2029": D(10)},
         buckets={"core": (D(0), D(1)), "growth": (D("0.1"), D("0.4"))},
         value_measure="npv",
+        time_limit_seconds=10,
     )
     assert with_overrides(base) == base
 
@@ -220,8 +222,9 @@ def test_with_overrides_refused() -> None:
         ),
     )
     with pytest.raises(InputRefused) as refused:
-        with_overrides(base, buckets={"core": (D("1.5"), D(2))}, value_measure="roi")
+        with_overrides(base, buckets={"core": (D("1.5"), D(2))}, value_measure="roi", time_limit_seconds=0)
     assert refused.value.problems == (
         Problem("command line", "--bucket", "core", "out-of-range", "shares must be between 0 and 1"),
         Problem("command line", "--value-measure", "roi", "invalid-value", "choose score, ecv or npv"),
+        Problem("command line", "--time-limit", "0", "out-of-range", "the time limit is 1 to 86400 seconds"),
     )

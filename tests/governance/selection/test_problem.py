@@ -5,6 +5,7 @@ comparison)."""
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from governance.selection.problem import BucketBound, bucket_bounds, constraints, index_form
 from models.selection import SelectionProblem
@@ -14,22 +15,27 @@ from .builders import constraints as reference_constraints
 
 
 def test_bucket_bounds_are_shares_of_the_whole_budget_to_the_cent() -> None:
-    """100.10 over two periods: 25 % is 25.025 and 35 % 35.035, rounded half to even."""
+    """100.10 over two periods: 25 % is 25.025 and 35 % 35.035; a minimum is rounded up to the cent
+    and a maximum down, so no spend outside the shares passes (half to even let 25.02 and 35.04 by)."""
     bounds = bucket_bounds(
         {"core": (D(0), D(1)), "growth": (D("0.25"), D("0.35")), "lab": (D("0.1"), D("0.1"))},
         {"FY2027": D("60.10"), "FY2028": D("40.00")},
     )
     assert bounds == {
         "core": BucketBound(D(0), D(1), D(0), D("100.10")),
-        "growth": BucketBound(D("0.25"), D("0.35"), D("25.02"), D("35.04")),
+        "growth": BucketBound(D("0.25"), D("0.35"), D("25.03"), D("35.03")),
         "lab": BucketBound(D("0.1"), D("0.1"), D("10.01"), D("10.01")),
     }
     assert {b: (str(x.minimum), str(x.maximum), x.has_minimum, x.has_maximum) for b, x in bounds.items()} == {
         "core": ("0.00", "100.10", False, False),
-        "growth": ("25.02", "35.04", True, True),
+        "growth": ("25.03", "35.03", True, True),
         "lab": ("10.01", "10.01", True, True),
     }
     assert bucket_bounds({"core": (D("0.5"), D(1))}, {}) == {"core": BucketBound(D("0.5"), D(1), D(0), D(0))}
+    # Shares of spend: the same rounding, of the amount given.
+    assert bucket_bounds({"growth": (D("0.25"), D("0.35"))}, {"FY2027": D(1)}, spend=D("100.10")) == {
+        "growth": BucketBound(D("0.25"), D("0.35"), D("25.03"), D("35.03"))
+    }
 
 
 def test_constraints_name_every_constraint_in_row_order() -> None:
@@ -65,7 +71,7 @@ def test_constraints_name_every_constraint_in_row_order() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(small_problems())
+@given(small_problems(shares_of=st.sampled_from(["budget", "spend"])))
 def test_constraint_names_agree_with_the_reference(p: SelectionProblem) -> None:
     """The brute-force reference's names (written out in the tests) are the engine's, in order."""
     assert [c.name for c in constraints(index_form(p), p.budget)] == [name for name, _ in reference_constraints(p)]

@@ -4,9 +4,10 @@ a candidate-by-candidate reference."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import ROUND_FLOOR
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from governance.selection import solve
@@ -83,8 +84,10 @@ def _reference_report(p: SelectionProblem, chosen: set[str]) -> tuple[list[dict[
             if amount > left:
                 reasons.append(f"budget {q}: needs {money(amount)}, {money(left)} left")
         high = p.buckets[c.bucket][1]
-        maximum = (total_budget * high).quantize(D("0.01"))
-        if high < 1 and total[c.id] > maximum - bucket[c.bucket]:
+        maximum = (total_budget * high).quantize(D("0.01"), ROUND_FLOOR)
+        if p.bucket_shares_of == "spend":
+            reasons += _spend_reasons(p, c.bucket, total[c.id], bucket)
+        elif high < 1 and total[c.id] > maximum - bucket[c.bucket]:
             reasons.append(
                 f"bucket {c.bucket} at its maximum ({pct(high)} of budget, {money(maximum)}): "
                 f"needs {money(total[c.id])}, {money(maximum - bucket[c.bucket])} left"
@@ -102,12 +105,31 @@ def _reference_report(p: SelectionProblem, chosen: set[str]) -> tuple[list[dict[
     return out, period, bucket
 
 
+def _spend_reasons(p: SelectionProblem, own: str, cost: D, bucket: dict[str, D]) -> list[str]:
+    """Shares of spend, from their definition: with the candidate in, its bucket's spend over its
+    maximum share of the new spend, or another bucket's under its minimum share of it."""
+    spent = sum(bucket.values(), D(0))
+    money = "{:,.2f}".format
+    reasons = []
+    for b, (low, high) in p.buckets.items():
+        if b == own and high < 1 and bucket[b] + cost > high * (spent + cost):
+            fits = max((high * spent - bucket[b]) / (1 - high), D(0)).quantize(D("0.01"), ROUND_FLOOR)
+            reasons.append(f"bucket {b} at its maximum ({pct(high)} of spend): needs {money(cost)}, {money(fits)} fits")
+        elif b != own and low > 0 and bucket[b] < low * (spent + cost):
+            fits = max(bucket[b] / low - spent, D(0)).quantize(D("0.01"), ROUND_FLOOR)
+            text = f"bucket {b} would fall below its minimum ({pct(low)} of spend)"
+            reasons.append(f"{text}: needs {money(cost)}, {money(fits)} fits")
+    return reasons
+
+
 @settings(max_examples=100, deadline=None)
-@given(small_problems(), st.sampled_from([D(0), D("0.05"), D("0.3")]))
+@given(small_problems(shares_of=st.sampled_from(["budget", "spend"])), st.sampled_from([D(0), D("0.05"), D("0.3")]))
 def test_left_out_reasons_and_spend_are_worked_out_candidate_by_candidate(p: SelectionProblem, gap: D) -> None:
     result = solve(replace(p, mip_gap=gap), frontier=False)
     if result.status == "infeasible":
         return
+    shares = any("of spend" in r for o in result.left_out for r in o.reasons)
+    event(f"bucket shares of {p.bucket_shares_of}; a share of spend keeps one out: {shares}")
     left_out, period, bucket = _reference_report(replace(p, mip_gap=gap), set(result.selected))
     assert [o.model_dump() for o in result.left_out] == left_out
     assert {s.period: s.spend for s in result.spend_by_period} == period

@@ -218,6 +218,27 @@ def test_each_constraint_kind(case: tuple[SelectionProblem, list[str], dict[str,
     assert result.objective == sum((values[i] or 0 for i in selected), D(0))
 
 
+def test_a_bucket_spend_half_a_cent_short_of_its_minimum_does_not_pass() -> None:
+    """Growth's minimum is 50 % of 100.01, 50.005: G's 50.00 is half a cent short. Rounded half to
+    even, the minimum was 50.00 and G + C (value 20) passed; rounded up it is 50.01. Growth's
+    maximum, 60 % (60.006), rounds down to 60.00, so G + G2 (100.01) is over it: G2 + C it is."""
+    result = solve(
+        problem(
+            cand("C", 10, "50.00"),
+            cand("G", 10, "50.00", bucket="growth"),
+            cand("G2", 1, "50.01", bucket="growth"),
+            budget={"FY2027": D("100.01")},  # type: ignore[dict-item]
+            buckets={"core": ("0", "1"), "growth": ("0.5", "0.6")},
+        ),
+        frontier=False,
+    )
+    assert (result.selected, result.objective) == (["C", "G2"], D(11))
+    assert [(b.bucket, b.spend, b.minimum, b.maximum) for b in result.spend_by_bucket] == [
+        ("core", D("50.00"), D("0.00"), D("100.01")),
+        ("growth", D("50.01"), D("50.01"), D("60.00")),
+    ]
+
+
 # -- infeasible sets --------------------------------------------------------------------------
 
 
@@ -326,8 +347,9 @@ def test_solve_refuses_an_unsound_problem() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(small_problems())
+@given(small_problems(shares_of=st.sampled_from(["budget", "spend"])))
 def test_selection_agrees_with_brute_force(p: SelectionProblem) -> None:
+    event(f"bucket shares of {p.bucket_shares_of}")
     result = solve(p, frontier=False)
     rules = constraints(p)
     values = {c.id: c.ecv or D(0) for c in p.candidates}
@@ -369,5 +391,28 @@ def test_frontier_never_falls_as_the_budget_grows(p: SelectionProblem, gap: Deci
     assert result.frontier[len(result.frontier) - len(reached) :] == reached  # once feasible, always
     values = [f.value for f in reached]
     assert values == sorted(values)  # type: ignore[type-var]
-    assert result.next_slice is not None and result.next_slice.value_gain is not None
-    assert result.next_slice.value_gain >= 0  # it starts from the selection, which still fits
+    # Offered only when it adds value; it starts from the selection, which still fits.
+    assert result.next_slice is None or (result.next_slice.value_gain or 0) > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_problems(shares_of=st.just("spend")))
+def test_frontier_with_shares_of_spend_never_falls_and_agrees_with_brute_force(p: SelectionProblem) -> None:
+    """Shares of spend are the same constraint at every budget level: a level's selection fits every
+    higher one, so the frontier never falls, bucket minimums included; each level is the optimum."""
+    result = solve(p)
+    if result.status == "infeasible":
+        return
+    values = {c.id: c.ecv or D(0) for c in p.candidates}
+    found = []
+    for point in result.frontier:
+        level = replace(p, budget={q: (a * point.share).quantize(D("0.01")) for q, a in p.budget.items()})
+        rules = [check for _, check in constraints(level)]
+        feasible = [s for s in subsets(level) if all(check(s) for check in rules)]
+        if not feasible:
+            assert (point.status, point.value) == ("infeasible", None)
+            continue
+        assert point.status == "optimal"
+        assert point.value == max(sum((values[i] for i in s), D(0)) for s in feasible)
+        found.append(point.value)
+    assert found == sorted(found)
