@@ -16,6 +16,7 @@ from cli.context import (
     JsonOption,
     acting,
     choice,
+    currency,
     err,
     ledger,
     opened,
@@ -55,13 +56,7 @@ def score(
     if json_:
         print_json(ranking)
         return
-    table = Table(title="Ranking")
-    for column in ("rank", "id", "gate", "score", "ECV", "flags"):
-        table.add_column(column)
-    for rank, r in enumerate(ranking, start=1):
-        style = "red" if r["knocked_out"] else ""
-        table.add_row(str(rank), r["id"], str(r["gate"]), r["score"], r["ecv"], r["flags"], style=style)
-    out.print(table)
+    render.ranking(ranking, currency(db))
     out.print(f"Scored {len(ranking)} proposal(s); see `governance show ID` for each criterion's contribution.")
 
 
@@ -101,7 +96,8 @@ def gate(
     if json_:
         print_json(result.__dict__)
         return
-    out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({'; '.join(result.reasons)})")
+    reasons = "; ".join(render.gate_reason(r, currency(db)) for r in result.reasons)
+    out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({reasons})")
     out.print(
         f"{result.proposal_id} awaits the board: governance decide {result.proposal_id} --gate {result.gate} "
         "--outcome ... --rationale ... --vote NAME=OUTCOME ..."
@@ -272,7 +268,7 @@ def agenda(json_: JsonOption = False) -> None:
     if json_:
         print_json(items.as_dict())
         return
-    render.agenda(items)
+    render.agenda(items, currency(db))
 
 
 @policy_app.command("check")

@@ -26,6 +26,7 @@ __all__ = [
     "PlainConsole",
     "acting",
     "choice",
+    "currency",
     "err",
     "ledger",
     "load_settings",
@@ -115,6 +116,15 @@ def recorded_as(db: Store) -> str:
         if person is not None:
             return person.id
     return actor.describe()
+
+
+def currency(db: Store) -> str | None:
+    """The currency code of the policy in force (what amounts are in), or None before any policy."""
+    from governance.adoption import adopted_policy
+
+    with db.read() as conn:
+        loaded = adopted_policy(conn)
+    return loaded.policy.currency if loaded is not None else None
 
 
 def print_json(data: Any) -> None:

@@ -12,7 +12,19 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.context import JsonOption, choice, err, ledger, load_settings, opened, out, print_json, quarter, recorded_as
+from cli.context import (
+    JsonOption,
+    choice,
+    currency,
+    err,
+    ledger,
+    load_settings,
+    opened,
+    out,
+    print_json,
+    quarter,
+    recorded_as,
+)
 
 __all__ = ["app", "import_app"]
 
@@ -70,6 +82,7 @@ def review(
     from governance.canonical import to_plain
     from governance.errors import InputRefused
     from governance.inputs import read_here
+    from governance.money import money
     from governance.reports import file_status_reports, read_status_reports
 
     settings, db = opened()
@@ -99,12 +112,17 @@ def review(
     out.print(f"Quarterly review {result.quarter} (record {result.proposed_seq}): {counts}.")
     for finding in result.findings:
         out.print(f"  finding: {finding}")
-    render.review_table(result.projects, only_changes=len(result.projects) > 30)
+    code = currency(db)
+    render.review_table(result.projects, only_changes=len(result.projects) > 30, currency=code)
     if result.selection is not None:
         s = result.selection
+
+        def value(v: object) -> str:
+            return str(v) if s["value_measure"] == "score" else money(v, code)
+
         out.print(
-            f"Selection ({s['value_measure']}): {s['status']}, value {s['objective']}, bound {s['bound']}, "
-            f"gap {s['gap']}; {len(s['selected'])} funded. Details: governance select"
+            f"Selection ({s['value_measure']}): {s['status']}, value {value(s['objective'])}, "
+            f"bound {value(s['bound'])}, gap {s['gap']}; {len(s['selected'])} funded. Details: governance select"
         )
     if result.state == "confirmed":
         out.print(

@@ -52,7 +52,9 @@ def test_score_gate_decide_agenda_on_the_embedded_server(workdir: Path) -> None:
         "Scored 1 proposal(s); see `governance show ID` for each criterion's contribution."
     )
     gated = run(workdir, "gate", "P-2026-0001", env=env)
-    assert gated.stdout.splitlines()[0] == "Gate 1 recommendation: conditional-go (score 56.49 >= 50 but < 60)"
+    assert gated.stdout.splitlines()[0] == (
+        "Gate 1 recommendation: conditional-go (score 56.49: at least 50 (conditional go), below 60 (go))"
+    )
     refused = run(
         workdir,
         "decide",

@@ -240,7 +240,7 @@ def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
     shown = run(tmp_path, "select", "--candidates", str(path))
     assert shown.returncode == 0, shown.stderr
     assert (
-        "A spreadsheet's greedy choice (value per cost until the budget runs out): value 60.00, 35.00 less than "
+        "A spreadsheet's greedy choice (value per cost until the budget runs out): value EUR 60, EUR 35 less than "
         "the selection; only in the optimum: B, C; only in greedy: A."
     ) in " ".join(shown.stdout.split())
     wider = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027=160", "--json")
