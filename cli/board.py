@@ -24,7 +24,10 @@ from cli.context import (
     print_json,
     quarter,
     recorded_as,
+    working,
 )
+from governance.settings import Settings
+from governance.store import Store
 from models.decision import OUTCOMES
 
 __all__ = ["app", "condition_app", "policy_app"]
@@ -62,23 +65,33 @@ def score(
 
 @app.command()
 def gate(
-    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    proposal: Annotated[str | None, typer.Argument(help="Proposal id (P-2026-0007) or reference.")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every proposal awaiting a gate (scored, not yet recommended on).")
+    ] = False,
     json_: JsonOption = False,
 ) -> None:
     """Evaluate a scored proposal at its next gate and record the recommendation.
 
     On the embedded default the run stops at "awaiting decision" (record it with `governance decide`);
     with a Prefect server the gate-review deployment suspends until the chair answers in the UI.
+    `--all` gates every proposal awaiting a gate in one flow run; one that is refused does not stop the others.
 
-    Example: governance gate P-2026-0007
+    Example: governance gate P-2026-0007 (or: governance gate --all)
     """
     from flows.launch import prefect_mode, run_gate, start_gate_review
     from governance.intake import find_proposal
     from governance.ledger import latest_record
     from governance.lifecycle import check_transition
 
+    if (proposal is None) == (not all_):
+        raise typer.BadParameter("give one proposal or --all", param_hint="'PROPOSAL' / '--all'")
     settings, db = opened()
     actor = recorded_as(db)
+    if all_:
+        _gate_all(settings, db, actor, json_)
+        return
+    assert proposal is not None
     with db.read() as conn:
         row = find_proposal(conn, proposal)
         if row.state != "awaiting-decision":
@@ -92,7 +105,8 @@ def gate(
         out.print(f"Gate review of {row.id} {verb} on {mode.api_url}: the board answers in the Prefect UI")
         out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
         return
-    result = run_gate(settings, row.id, actor)
+    with working(f"Gate review of {row.id}"):
+        result = run_gate(settings, row.id, actor)
     if json_:
         print_json(result.__dict__)
         return
@@ -102,6 +116,46 @@ def gate(
         f"{result.proposal_id} awaits the board: governance decide {result.proposal_id} --gate {result.gate} "
         "--outcome ... --rationale ... --vote NAME=OUTCOME ..."
     )
+
+
+def _gate_all(settings: Settings, db: Store, actor: str, json_: bool) -> None:
+    """`gate --all`: one flow run on the embedded default, or a gate-review run per proposal on a server."""
+    from dataclasses import asdict
+
+    from flows.launch import prefect_mode, run_gate_all, start_gate_review
+    from governance.intake import find_proposal
+    from governance.ledger import latest_record
+    from governance.views import proposals
+
+    mode = prefect_mode(settings)
+    if mode.kind != "embedded":
+        with db.read() as conn:
+            waiting = []
+            for p in proposals(conn, state="scored"):
+                row, scored = find_proposal(conn, p.id), latest_record(conn, p.id, "scored")
+                assert scored is not None  # the lifecycle has a score card in state "scored"
+                waiting.append((p.id, row.gate, scored.seq))
+        for pid, gate, scored_seq in waiting:
+            started = start_gate_review(settings, mode, pid, gate, scored_seq, actor)
+            verb = "already open" if started.reused else "started"
+            out.print(f"Gate review of {pid} {verb}: {started.ui_url}")
+        out.print(f"{len(waiting)} gate review(s) on {mode.api_url}: the board answers each in the Prefect UI")
+        return
+    with working("Gate reviews of every proposal awaiting a gate"):
+        report = run_gate_all(settings, actor)
+    if json_:
+        print_json([asdict(g) for g in report.gated])
+    else:
+        render.gated(report.gated, currency(db))
+    refused = [g for g in report.gated if g.error is not None]
+    if refused:
+        err.print(
+            f"error[{refused[0].code}]: {len(refused)} of {len(report.gated)} proposal(s) not gated "
+            "(the others were recorded):"
+        )
+        for g in refused:
+            err.print(f"  {g.proposal_id}: {g.error}")
+        raise typer.Exit(1)
 
 
 @app.command()

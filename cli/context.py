@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -37,6 +38,7 @@ __all__ = [
     "recorded_as",
     "store",
     "visible",
+    "working",
 ]
 
 # Control characters that would move the cursor, clear the screen or restyle the terminal if written raw:
@@ -74,6 +76,17 @@ AsOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner with `message` on stderr while the block runs (a flow run: seconds with nothing to show),
+    when stderr is a terminal; nothing when it is piped or captured, so outputs and tests stay clean."""
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(f"{message} ...", spinner="dots"):
+        yield
 
 
 def store(settings: Settings) -> Store:

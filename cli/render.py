@@ -19,6 +19,7 @@ from governance.money import money
 from governance.wording import reason_in_words
 
 if TYPE_CHECKING:
+    from flows.gates import GatedProposal
     from governance.intake import Filing
     from governance.standing import Standing
     from governance.views import Agenda, ProposalHistory, ProposalSummary
@@ -30,6 +31,7 @@ __all__ = [
     "amount",
     "filings_table",
     "gate_reason",
+    "gated",
     "header",
     "history",
     "proposals",
@@ -70,6 +72,32 @@ def gate_reason(text: str, currency: str | None = None) -> str:
         if pattern.match(text):
             return pattern.sub(words, text)
     return reason_in_words(text, currency)
+
+
+def gated(items: list[GatedProposal], currency: str | None, console: Console = out) -> None:
+    """What `gate --all` recommended for each proposal (or why it was refused), then the counts."""
+    columns = [
+        Column("id", id=True),
+        Column("gate"),
+        Column("recommendation"),
+        Column("why", wrap=True, priority=1),
+    ]
+    rows = [
+        (g.proposal_id, "" if g.gate is None else str(g.gate), g.recommendation or "refused",
+         "; ".join(gate_reason(r, currency) for r in g.reasons) if g.error is None else g.error)
+        for g in items
+    ]  # fmt: skip
+    styles = ["red" if g.error is not None else "" for g in items]
+    if not items:
+        console.print("No proposal awaits a gate: none is scored and not yet recommended on.")
+        return
+    print_fitted(console, columns, rows, title="Gate recommendations", styles=styles)
+    counts = Counter(g.recommendation for g in items if g.error is None)
+    done = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+    console.print(
+        f"Gated {sum(counts.values())} proposal(s): {done or 'none'}; they await the board: "
+        "governance agenda, then governance decide ID --gate N ..."
+    )
 
 
 def _screening(reasons: list[str]) -> str:

@@ -93,7 +93,7 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
         ("-o", LOOP),
         ("-o", f"{A_FILE}/x.jsonl"),
     ],
-    ("gate",): [("P-2099-9999",), (MARKUP,), (CONTROL,), ("P-2026-0002",)],
+    ("gate",): [("P-2099-9999",), (MARKUP,), (CONTROL,), ("P-2026-0002",), (), ("--all", "P-2026-0001")],
     ("import", "projects"): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,)],
     ("init",): [("--policy", MISSING), ("--policy", GARBAGE_DIR), ("--policy", LOOP), ("--policy", GARBAGE)],
     ("keys", "init"): [((), {"GOVERNANCE_HOME": A_FILE}), ((), {"GOVERNANCE_HOME": LOOP})],
