@@ -55,7 +55,8 @@ def score(
     actor = recorded_as(db)
     files = read_here(paths)  # read once, here: the flow gets them from the database
     gates.record_scores(db, ledger(settings), read_assessments(files), actor, dry_run=True)
-    ranking = run_score(settings, files, actor)
+    with working("Scoring (the scoring flow)"):
+        ranking = run_score(settings, files, actor)
     if json_:
         print_json(ranking)
         return

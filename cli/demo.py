@@ -40,7 +40,10 @@ def demo(
 
     Example: governance demo
     """
-    run_demo(folder, out)
+    from cli.context import working
+
+    with working("The demo: filing, scoring, gates, two quarterly reviews, packs"):
+        run_demo(folder, out)
 
 
 def run_demo(folder: Path, console: Console) -> None:

@@ -21,6 +21,7 @@ from cli.context import (
     print_json,
     recorded_as,
     store,
+    working,
 )
 from governance.errors import ConfigError, InputRefused
 from governance.lifecycle import STATES
@@ -84,7 +85,8 @@ def submit(
     files = read_here(paths)  # read once, here: the flow gets them from the database
     # Refuse bad input before paying for a flow run: the flow validates again on its own.
     intake.check_submission(store(settings), files)
-    report = run_intake(settings, files, recorded_as(store(settings)))
+    with working(f"Filing {len(files)} file(s) (the intake flow)"):
+        report = run_intake(settings, files, recorded_as(store(settings)))
     if report.problems:
         raise InputRefused(report.problems)
     if json_:

@@ -24,6 +24,7 @@ from cli.context import (
     print_json,
     quarter,
     recorded_as,
+    working,
 )
 
 __all__ = ["app", "import_app"]
@@ -100,7 +101,8 @@ def review(
         out.print(f"Quarterly review {verb} on {mode.api_url}: the board answers in the Prefect UI")
         out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
         return
-    result = run_review(settings, quarter, files, actor)
+    with working(f"Quarterly review {quarter}: reports, review rules, selection"):
+        result = run_review(settings, quarter, files, actor)
     if result.state == "refused-input":
         raise InputRefused(result.problems)
     if json_:
@@ -198,7 +200,8 @@ def select(
         settings, db = opened(load_settings())
         problem = current_problem(db, ledger(settings))
     problem = with_overrides(problem, budget=budgets or None, buckets=bounds or None, value_measure=value)
-    result = solve(problem)
+    with working(f"Selecting the portfolio ({len(problem.candidates)} candidates, with the frontier)"):
+        result = solve(problem)
     if json_:
         print_json(result.model_dump(mode="json"))
     else:
