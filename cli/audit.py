@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
 from governance.errors import ConfigError
@@ -172,10 +171,12 @@ def replay(
         print_json([r.as_dict() for r in results])
     else:
         if not all_ or mismatched:
-            table = Table("record", "kind", "subject", "replay", "detail")
-            for r in results if not all_ else mismatched:
-                table.add_row(str(r.seq), r.kind, r.subject, r.status, r.detail)
-            out.print(table)
+            from cli.tables import Column, print_fitted
+
+            columns = [Column("record", id=True), Column("kind"), Column("subject", id=True), Column("replay"),
+                       Column("detail", wrap=True)]  # fmt: skip
+            rows = [(str(r.seq), r.kind, r.subject, r.status, r.detail) for r in (results if not all_ else mismatched)]
+            print_fitted(out, columns, rows)
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1

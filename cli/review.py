@@ -42,8 +42,7 @@ def import_projects_(
 
     Example: governance import projects examples/projects/
     """
-    from rich.table import Table
-
+    from cli.tables import Column, print_fitted
     from governance.projects import import_projects
 
     settings, db = opened()
@@ -53,10 +52,8 @@ def import_projects_(
         return
     new = [i for i in done if i.action == "migrated"]
     out.print(f"Imported {len(new)} project(s); {len(done) - len(new)} already on file.")
-    table = Table("id", "reference", "state", "action")
-    for item in done:
-        table.add_row(item.project_id, item.reference, item.state, item.action)
-    out.print(table)
+    columns = [Column("id", id=True), Column("reference", id=True), Column("state"), Column("action")]
+    print_fitted(out, columns, [(i.project_id, i.reference, i.state, i.action) for i in done])
 
 
 @app.command()
