@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
 from governance.errors import ConfigError
@@ -177,10 +176,12 @@ def replay(
         print_json([r.as_dict() for r in results])
     else:
         if not all_ or mismatched:
-            table = Table("record", "kind", "subject", "replay", "detail")
-            for r in results if not all_ else mismatched:
-                table.add_row(str(r.seq), r.kind, r.subject, r.status, r.detail)
-            out.print(table)
+            from cli.tables import Column, print_fitted
+
+            columns = [Column("record", id=True), Column("kind"), Column("subject", id=True), Column("replay"),
+                       Column("detail", wrap=True)]  # fmt: skip
+            rows = [(str(r.seq), r.kind, r.subject, r.status, r.detail) for r in (results if not all_ else mismatched)]
+            print_fitted(out, columns, rows)
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1
@@ -204,16 +205,33 @@ def export(
     until: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Last day (UTC), inclusive.")
     ] = None,
-    format_: Annotated[str, typer.Option("--format", callback=choice("jsonl", "csv"), help="jsonl or csv.")] = "jsonl",
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            callback=choice("jsonl", "csv", "xlsx"),
+            help="jsonl or csv (the records), or xlsx (the ranking, the selection, its frontier and the portfolio).",
+        ),
+    ] = "jsonl",
     output: Annotated[str | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
 ) -> None:
-    """Every ledger record in a period with its hash, as stored (so each line re-hashes to its hash).
+    """Every ledger record in a period with its hash, as stored (so each line re-hashes to its hash); or, as
+    xlsx, the ranking, the latest selection with its frontier, and the portfolio as a spreadsheet.
 
     Example: governance export --since 2026-10-01 --until 2026-12-31 --format csv -o q4.csv
+    A spreadsheet: governance export --format xlsx -o portfolio.xlsx
     """
     from governance.export import export_records
 
     target = _output_file(output)  # a bad path refused before any work
+    if format_ == "xlsx":
+        if target is None:
+            raise typer.BadParameter("a spreadsheet goes to a file: give -o FILE.xlsx", param_hint="'--format xlsx'")
+        if since is not None or until is not None:
+            raise typer.BadParameter("exports records of a period; xlsx is the portfolio now", param_hint="'--since'")
+        _write(target, _workbook())
+        out.print(f"Exported the ranking, the selection, its frontier and the portfolio to {target}.")
+        return
     _, db = opened()
     with db.read() as conn:
         text, count = export_records(
@@ -225,14 +243,29 @@ def export(
     if target is None:
         sys.stdout.write(text)
         return
+    _write(target, text.encode("utf-8"))
+    out.print(f"Exported {count} record(s) to {target}.")
+
+
+def _workbook() -> bytes:
+    """The spreadsheet of the portfolio now, its times from the engine's clock."""
+    from governance.workbook import workbook_bytes, workbook_sheets
+
+    settings, db = opened()
+    with db.read() as conn:
+        sheets = workbook_sheets(conn)
+    return workbook_bytes(sheets, settings.clock().now())
+
+
+def _write(target: Path, data: bytes) -> None:
+    """`data` to `target` whole or not at all (a temporary file beside it, then renamed)."""
     temporary = target.with_name(f".{target.name}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8", newline="")
+        temporary.write_bytes(data)
         temporary.replace(target)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise ConfigError(f"-o {target}: cannot write: {exc.strerror}") from None
-    out.print(f"Exported {count} record(s) to {target}.")
 
 
 def _output_file(output: str | None) -> Path | None:

@@ -16,6 +16,7 @@ from cli.context import (
     JsonOption,
     acting,
     choice,
+    currency,
     err,
     ledger,
     opened,
@@ -23,7 +24,10 @@ from cli.context import (
     print_json,
     quarter,
     recorded_as,
+    working,
 )
+from governance.settings import Settings
+from governance.store import Store
 from models.decision import OUTCOMES
 
 __all__ = ["app", "condition_app", "policy_app"]
@@ -51,39 +55,44 @@ def score(
     actor = recorded_as(db)
     files = read_here(paths)  # read once, here: the flow gets them from the database
     gates.record_scores(db, ledger(settings), read_assessments(files), actor, dry_run=True)
-    ranking = run_score(settings, files, actor)
+    with working("Scoring (the scoring flow)"):
+        ranking = run_score(settings, files, actor)
     if json_:
         print_json(ranking)
         return
-    table = Table(title="Ranking")
-    for column in ("rank", "id", "gate", "score", "ECV", "flags"):
-        table.add_column(column)
-    for rank, r in enumerate(ranking, start=1):
-        style = "red" if r["knocked_out"] else ""
-        table.add_row(str(rank), r["id"], str(r["gate"]), r["score"], r["ecv"], r["flags"], style=style)
-    out.print(table)
+    render.ranking(ranking, currency(db))
     out.print(f"Scored {len(ranking)} proposal(s); see `governance show ID` for each criterion's contribution.")
 
 
 @app.command()
 def gate(
-    proposal: Annotated[str, typer.Argument(help="Proposal id (P-2026-0007) or reference.")],
+    proposal: Annotated[str | None, typer.Argument(help="Proposal id (P-2026-0007) or reference.")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every proposal awaiting a gate (scored, not yet recommended on).")
+    ] = False,
     json_: JsonOption = False,
 ) -> None:
     """Evaluate a scored proposal at its next gate and record the recommendation.
 
     On the embedded default the run stops at "awaiting decision" (record it with `governance decide`);
     with a Prefect server the gate-review deployment suspends until the chair answers in the UI.
+    `--all` gates every proposal awaiting a gate in one flow run; one that is refused does not stop the others.
 
-    Example: governance gate P-2026-0007
+    Example: governance gate P-2026-0007 (or: governance gate --all)
     """
     from flows.launch import prefect_mode, run_gate, start_gate_review
     from governance.intake import find_proposal
     from governance.ledger import latest_record
     from governance.lifecycle import check_transition
 
+    if (proposal is None) == (not all_):
+        raise typer.BadParameter("give one proposal or --all", param_hint="'PROPOSAL' / '--all'")
     settings, db = opened()
     actor = recorded_as(db)
+    if all_:
+        _gate_all(settings, db, actor, json_)
+        return
+    assert proposal is not None
     with db.read() as conn:
         row = find_proposal(conn, proposal)
         if row.state != "awaiting-decision":
@@ -97,15 +106,57 @@ def gate(
         out.print(f"Gate review of {row.id} {verb} on {mode.api_url}: the board answers in the Prefect UI")
         out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
         return
-    result = run_gate(settings, row.id, actor)
+    with working(f"Gate review of {row.id}"):
+        result = run_gate(settings, row.id, actor)
     if json_:
         print_json(result.__dict__)
         return
-    out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({'; '.join(result.reasons)})")
+    reasons = "; ".join(render.gate_reason(r, currency(db)) for r in result.reasons)
+    out.print(f"Gate {result.gate} recommendation: {result.recommendation} ({reasons})")
     out.print(
         f"{result.proposal_id} awaits the board: governance decide {result.proposal_id} --gate {result.gate} "
         "--outcome ... --rationale ... --vote NAME=OUTCOME ..."
     )
+
+
+def _gate_all(settings: Settings, db: Store, actor: str, json_: bool) -> None:
+    """`gate --all`: one flow run on the embedded default, or a gate-review run per proposal on a server."""
+    from dataclasses import asdict
+
+    from flows.launch import prefect_mode, run_gate_all, start_gate_review
+    from governance.intake import find_proposal
+    from governance.ledger import latest_record
+    from governance.views import proposals
+
+    mode = prefect_mode(settings)
+    if mode.kind != "embedded":
+        with db.read() as conn:
+            waiting = []
+            for p in proposals(conn, state="scored"):
+                row, scored = find_proposal(conn, p.id), latest_record(conn, p.id, "scored")
+                assert scored is not None  # the lifecycle has a score card in state "scored"
+                waiting.append((p.id, row.gate, scored.seq))
+        for pid, gate, scored_seq in waiting:
+            started = start_gate_review(settings, mode, pid, gate, scored_seq, actor)
+            verb = "already open" if started.reused else "started"
+            out.print(f"Gate review of {pid} {verb}: {started.ui_url}")
+        out.print(f"{len(waiting)} gate review(s) on {mode.api_url}: the board answers each in the Prefect UI")
+        return
+    with working("Gate reviews of every proposal awaiting a gate"):
+        report = run_gate_all(settings, actor)
+    if json_:
+        print_json([asdict(g) for g in report.gated])
+    else:
+        render.gated(report.gated, currency(db))
+    refused = [g for g in report.gated if g.error is not None]
+    if refused:
+        err.print(
+            f"error[{refused[0].code}]: {len(refused)} of {len(report.gated)} proposal(s) not gated "
+            "(the others were recorded):"
+        )
+        for g in refused:
+            err.print(f"  {g.proposal_id}: {g.error}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -274,7 +325,7 @@ def agenda(json_: JsonOption = False) -> None:
     if json_:
         print_json(items.as_dict())
         return
-    render.agenda(items)
+    render.agenda(items, currency(db))
 
 
 @policy_app.command("check")

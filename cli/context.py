@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +27,7 @@ __all__ = [
     "PlainConsole",
     "acting",
     "choice",
+    "currency",
     "err",
     "ledger",
     "load_settings",
@@ -36,6 +38,7 @@ __all__ = [
     "recorded_as",
     "store",
     "visible",
+    "working",
 ]
 
 # Control characters that would move the cursor, clear the screen or restyle the terminal if written raw:
@@ -73,6 +76,17 @@ AsOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner with `message` on stderr while the block runs (a flow run: seconds with nothing to show),
+    when stderr is a terminal; nothing when it is piped or captured, so outputs and tests stay clean."""
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(f"{message} ...", spinner="dots"):
+        yield
 
 
 def store(settings: Settings) -> Store:
@@ -115,6 +129,15 @@ def recorded_as(db: Store) -> str:
         if person is not None:
             return person.id
     return actor.describe()
+
+
+def currency(db: Store) -> str | None:
+    """The currency code of the policy in force (what amounts are in), or None before any policy."""
+    from governance.adoption import adopted_policy
+
+    with db.read() as conn:
+        loaded = adopted_policy(conn)
+    return loaded.policy.currency if loaded is not None else None
 
 
 def print_json(data: Any) -> None:

@@ -40,7 +40,10 @@ def demo(
 
     Example: governance demo
     """
-    run_demo(folder, out)
+    from cli.context import working
+
+    with working("The demo: filing, scoring, gates, two quarterly reviews, packs"):
+        run_demo(folder, out)
 
 
 def run_demo(folder: Path, console: Console) -> None:
@@ -111,12 +114,8 @@ def run_demo(folder: Path, console: Console) -> None:
 
     console.rule("6. Assessors rate the proposals; the scoring flow ranks them (gate 1)")
     ranking = run_score(settings, [str(EXAMPLES / "assessments")], actor)
-    table = Table(title="Gate 1 ranking (top 10 of " + str(len(ranking)) + ")")
-    for column in ("rank", "id", "score", "ECV", "flags"):
-        table.add_column(column)
-    for rank, row in enumerate(ranking[:10], start=1):
-        table.add_row(str(rank), row["id"], row["score"], row["ecv"], row["flags"])
-    console.print(table)
+    title = f"Gate 1 ranking (top 10 of {len(ranking)})"
+    render.ranking(ranking[:10], policy.policy.currency, console, title=title)
 
     console.rule("7. Gate reviews: the engine recommends, the board decides")
     ids = {f.reference: f.proposal_id for f in report.filings}
@@ -124,7 +123,7 @@ def run_demo(folder: Path, console: Console) -> None:
         result = run_gate(settings, ids[ref], actor)
         console.print(
             f"{result.proposal_id} {ref}: gate {result.gate} recommendation {result.recommendation} "
-            f"({'; '.join(result.reasons)})"
+            f"({'; '.join(render.gate_reason(r, policy.policy.currency) for r in result.reasons)})"
         )
     from governance import board
     from models.decision import DecisionInput

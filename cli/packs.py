@@ -15,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from governance.packs.check import PackCheck
 
-from cli.context import JsonOption, err, load_settings, opened, out, print_json, store
+from cli.context import JsonOption, err, load_settings, opened, out, print_json, store, working
 from governance.errors import IntegrityError, NotFoundError, Unverifiable
 
 __all__ = ["app", "pack_app"]
@@ -61,7 +61,8 @@ def pack_gate(
             pid, number = views.latest_gate(conn, proposal, "recommended" if pre_read else "decided")
         else:
             pid, number = find_proposal(conn, proposal).id, gate
-    [path] = write_packs([gate_job(db, pid, number, output, pre_read=pre_read)], settings.signing_pair())
+    with working(f"Rendering the gate pack of {pid}"):
+        [path] = write_packs([gate_job(db, pid, number, output, pre_read=pre_read)], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 
@@ -77,7 +78,8 @@ def pack_quarter(
     from governance.packs import quarter_job, write_packs
 
     settings, db = opened()
-    [path] = write_packs([quarter_job(db, quarter, output)], settings.signing_pair())
+    with working(f"Rendering the {quarter} board pack"):
+        [path] = write_packs([quarter_job(db, quarter, output)], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 
@@ -99,9 +101,10 @@ def pack_audit(
     from governance.replay import describe_replay
 
     settings, db = opened()
-    with describe_replay(db) as replay:
-        job = audit_job(db, since.date(), until.date(), output, replay)
-    [path] = write_packs([job], settings.signing_pair())
+    with working("Replaying the period's decisions and rendering the audit extract"):
+        with describe_replay(db) as replay:
+            job = audit_job(db, since.date(), until.date(), output, replay)
+        [path] = write_packs([job], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 

@@ -13,6 +13,7 @@ from cli.context import (
     JsonOption,
     acting,
     choice,
+    currency,
     ledger,
     load_settings,
     opened,
@@ -20,6 +21,7 @@ from cli.context import (
     print_json,
     recorded_as,
     store,
+    working,
 )
 from governance.errors import ConfigError, InputRefused
 from governance.lifecycle import STATES
@@ -83,7 +85,8 @@ def submit(
     files = read_here(paths)  # read once, here: the flow gets them from the database
     # Refuse bad input before paying for a flow run: the flow validates again on its own.
     intake.check_submission(store(settings), files)
-    report = run_intake(settings, files, recorded_as(store(settings)))
+    with working(f"Filing {len(files)} file(s) (the intake flow)"):
+        report = run_intake(settings, files, recorded_as(store(settings)))
     if report.problems:
         raise InputRefused(report.problems)
     if json_:
@@ -128,19 +131,22 @@ def list_(
     """
     from governance import views
     from governance.adoption import current_policy
+    from governance.standing import standings
 
     _, db = opened()
     with db.read() as conn:
-        buckets = sorted(current_policy(conn).policy.bucket_ids())
+        policy = current_policy(conn).policy
+        buckets = sorted(policy.bucket_ids())
         if bucket is not None and bucket not in buckets:
             raise typer.BadParameter(
                 f"{bucket!r} is no bucket of the policy in force: {', '.join(buckets)}", param_hint="'--bucket'"
             )
         rows = views.proposals(conn, state=state, bucket=bucket)
+        standing = standings(conn) if not json_ else {}
     if json_:
         print_json([r.as_dict() for r in rows])
         return
-    render.proposals(rows)
+    render.proposals(rows, standing, policy.currency)
 
 
 @app.command()
@@ -160,4 +166,4 @@ def show(
     if json_:
         print_json(shown.as_dict())
         return
-    render.history(shown)
+    render.history(shown, currency(db))

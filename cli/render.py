@@ -5,30 +5,104 @@ Every string prints as text (cli.context.PlainConsole): submitted text is never 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from cli.context import out, visible
+from cli.tables import Column, print_fitted
+from governance.money import money
+from governance.wording import reason_in_words
 
 if TYPE_CHECKING:
+    from flows.gates import GatedProposal
     from governance.intake import Filing
+    from governance.standing import Standing
     from governance.views import Agenda, ProposalHistory, ProposalSummary
+    from models.records import LedgerRecord
     from models.selection import SelectionProblem, SelectionResult
 
 __all__ = [
     "agenda",
+    "amount",
     "filings_table",
+    "gate_reason",
+    "gated",
+    "header",
     "history",
     "proposals",
+    "ranking",
     "review_table",
     "selection",
     "summary_line",
 ]
+
+NOT_MET = "must-meet not met: "
+
+
+def amount(value: object) -> str:
+    """An amount in a table cell: whole units, grouped (`-564,976`); the currency is in the header."""
+    return money(value)
+
+
+def header(name: str, currency: str | None) -> str:
+    """A money column's header with its currency: `ECV (EUR)`."""
+    return f"{name} ({currency})" if currency else name
+
+
+# The gate recommendation's reasons as governance.gates words them (records keep those words for good).
+_GATE_REASONS = (
+    (re.compile(r"^score (\S+) >= (\S+) but < (\S+)$"), r"score \1: at least \2 (conditional go), below \3 (go)"),
+    (re.compile(r"^score (\S+) >= (\S+); must-meet (\d+)/(\d+)$"),
+     r"score \1: at least \2 (go); must-meet \3 of \4 met"),
+    (re.compile(r"^score (\S+) >= (\S+)$"), r"score \1: at least \2 (conditional go)"),
+    (re.compile(r"^score (\S+) < kill threshold (\S+)$"), r"score \1: below the kill threshold \2"),
+    (re.compile(r"^score (\S+) < (\S+): (.*)$"), r"score \1: below \2 (conditional go): \3"),
+)  # fmt: skip
+
+
+def gate_reason(text: str, currency: str | None = None) -> str:
+    """A gate recommendation's reason in words: `score 56.49 >= 50 but < 60` -> `score 56.49: at least 50
+    (conditional go), below 60 (go)`; any other reason through `reason_in_words`."""
+    for pattern, words in _GATE_REASONS:
+        if pattern.match(text):
+            return pattern.sub(words, text)
+    return reason_in_words(text, currency)
+
+
+def gated(items: list[GatedProposal], currency: str | None, console: Console = out) -> None:
+    """What `gate --all` recommended for each proposal (or why it was refused), then the counts."""
+    columns = [
+        Column("id", id=True),
+        Column("gate"),
+        Column("recommendation"),
+        Column("why", wrap=True, priority=1),
+    ]
+    rows = [
+        (g.proposal_id, "" if g.gate is None else str(g.gate), g.recommendation or "refused",
+         "; ".join(gate_reason(r, currency) for r in g.reasons) if g.error is None else g.error)
+        for g in items
+    ]  # fmt: skip
+    styles = ["red" if g.error is not None else "" for g in items]
+    if not items:
+        console.print("No proposal awaits a gate: none is scored and not yet recommended on.")
+        return
+    print_fitted(console, columns, rows, title="Gate recommendations", styles=styles)
+    counts = Counter(g.recommendation for g in items if g.error is None)
+    done = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+    console.print(
+        f"Gated {sum(counts.values())} proposal(s): {done or 'none'}; they await the board: "
+        "governance agenda, then governance decide ID --gate N ..."
+    )
+
+
+def _screening(reasons: list[str]) -> str:
+    """A screened-out proposal's failed must-meet rules, said as failures."""
+    return NOT_MET + "; ".join(reasons) if reasons else ""
 
 
 def summary_line(filings: list[Filing]) -> str:
@@ -50,41 +124,111 @@ def summary_line(filings: list[Filing]) -> str:
     line = "; ".join(parts) or "Nothing to file"
     screened_out = sum(1 for f in filings if f.state == "screened-out" and f.action != "unchanged")
     if screened_out:
-        line += (
-            f"; {screened_out} screened out (must-meet: " + ", ".join(f"{r} x{n}" for r, n in out_count.items()) + ")"
-        )
+        line += f"; {screened_out} screened out ({NOT_MET}" + ", ".join(f"{r} x{n}" for r, n in out_count.items()) + ")"
     return line
 
 
 def filings_table(filings: list[Filing], console: Console = out) -> None:
     """What an intake did with each proposal."""
-    table = Table(title="Intake", show_lines=False)
-    for column in ("id", "reference", "action", "state", "reasons"):
-        table.add_column(column)
+    columns = [
+        Column("id", id=True),
+        Column("reference", id=True),
+        Column("action", priority=2),
+        Column("state"),
+        Column("reasons", wrap=True, priority=1),
+    ]
+    rows, styles = [], []
     for f in filings:
-        style = "red" if f.state == "screened-out" else ("dim" if f.action == "unchanged" else "")
-        table.add_row(f.proposal_id, f.reference, f.action, f.state, "; ".join(f.reasons), style=style)
-    console.print(table)
+        styles.append("red" if f.state == "screened-out" else ("dim" if f.action == "unchanged" else ""))
+        reasons = _screening(f.reasons) if f.state == "screened-out" else "; ".join(f.reasons)
+        rows.append((f.proposal_id, f.reference, f.action, f.state, reasons))
+    print_fitted(console, columns, rows, title="Intake", styles=styles)
 
 
-_LISTED = ("id", "reference", "title", "bucket", "state", "version", "sponsor")
+_DECISIONS = {None: "", True: "yes", False: "no"}
 
 
-def proposals(rows: list[ProposalSummary]) -> None:
-    """The listing as a table."""
-    table = Table(title=f"Proposals ({len(rows)})")
-    for column in _LISTED:
-        table.add_column(column)
+def ranking(rows: list[dict[str, Any]], currency: str | None, console: Console = out, title: str = "Ranking") -> None:
+    """The scoring flow's ranking: rank, id, gate, score, ECV and flags (knocked-out rows in red)."""
+    columns = [
+        Column("rank", justify="right"),
+        Column("id", id=True),
+        Column("gate", priority=2),
+        Column("score", justify="right"),
+        Column(header("ECV", currency), justify="right"),
+        Column("flags", wrap=True, priority=1),
+    ]
+    table = [(str(n), r["id"], str(r["gate"]), r["score"], amount(r["ecv"]), r["flags"]) for n, r in enumerate(rows, 1)]
+    styles = ["red" if r["knocked_out"] else "" for r in rows]
+    print_fitted(console, columns, table, title=title, styles=styles)
+
+
+def proposals(rows: list[ProposalSummary], standing: dict[str, Standing], currency: str | None) -> None:
+    """The listing as a table: where each stands, its latest score, ECV and decision, whether it is funded.
+
+    When the terminal is narrow the version, sponsor, bucket and reference go first, then funded, decision,
+    ECV and score, in that order."""
+    columns = [
+        Column("id", id=True),
+        Column("reference", id=True, priority=5),
+        Column("title", wrap=True),
+        Column("bucket", priority=6),
+        Column("state"),
+        Column("score", justify="right", priority=1),
+        Column(header("ECV", currency), justify="right", priority=2),
+        Column("decision", priority=3),
+        Column("funded", priority=4),
+        Column("sponsor", wrap=True, priority=7),
+        Column("version", priority=8),
+    ]
+    table = []
     for row in rows:
-        data = row.as_dict()
-        table.add_row(*(str(data[c]) for c in _LISTED))
-    out.print(table)
+        s = standing.get(row.id)
+        table.append(
+            (
+                row.id,
+                row.reference,
+                row.title,
+                row.bucket,
+                row.state,
+                "" if s is None or s.score is None else f"{s.score:.2f}",
+                "" if s is None or s.ecv is None else amount(s.ecv),
+                "" if s is None or s.decision is None else s.decision,
+                "" if s is None else _DECISIONS[s.funded],
+                row.sponsor,
+                str(row.version),
+            )
+        )
+    print_fitted(out, columns, table, title=f"Proposals ({len(rows)})")
 
 
-def history(shown: ProposalHistory) -> None:
-    """A proposal's header lines, its summary and its ledger history with each record's details."""
+def details(record: LedgerRecord, currency: str | None) -> str:
+    """What a record holds, in words: screening failures as failures, money with its currency, reasons reworded."""
     from governance.views import record_details
+    from models.records import RecommendedPayload, ReviewedPayload, ScoredPayload, ScreenedOutPayload
 
+    body = record.body
+    if isinstance(body, ScreenedOutPayload):
+        failed = [r for r in body.rules if not r.passed]
+        return NOT_MET + "; ".join(
+            r.description
+            + (f" ({'; '.join(reason_in_words(b, currency).removesuffix(': not met') for b in r.because)})")
+            for r in failed
+        ).replace(" ()", "")
+    if isinstance(body, ScoredPayload):
+        text = record_details(body)
+        head, _, _ = text.rpartition("; ECV ")
+        return f"{head}; ECV {money(body.financials.ecv, currency)}"
+    if isinstance(body, RecommendedPayload):
+        return f"gate {body.gate}: " + "; ".join(gate_reason(r, currency) for r in body.recommendation.reasons)
+    if isinstance(body, ReviewedPayload):
+        text = record_details(body)
+        return reason_in_words(text, currency)
+    return record_details(body)
+
+
+def history(shown: ProposalHistory, currency: str | None) -> None:
+    """A proposal's header lines, its summary and its ledger history with each record's details."""
     row, content = shown.row, shown.content
     out.print(Text.assemble((row.id, "bold"), f"  {row.reference}  {visible(content['title'])}"))
     out.print(
@@ -92,23 +236,31 @@ def history(shown: ProposalHistory) -> None:
         f"sponsor {row.sponsor}; submitter {row.submitter}"
     )
     out.print(content["summary"])
-    table = Table(title="History")
-    for column in ("seq", "kind", "outcome", "recorded by", "recorded at (UTC)", "details", "hash"):
-        table.add_column(column)
-    for r in shown.records:
-        table.add_row(
+    columns = [
+        Column("seq", id=True),
+        Column("kind"),
+        Column("outcome"),
+        Column("recorded by", priority=2),
+        Column("recorded at (UTC)", priority=3),
+        Column("details", wrap=True),
+        Column("hash", id=True, priority=1),
+    ]
+    rows = [
+        (
             str(r.seq),
             r.kind,
             r.outcome or "",
             r.recorded_by,
             r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
-            record_details(r.body),
+            details(r, currency),
             r.hash[:12],
         )
-    out.print(table)
+        for r in shown.records
+    ]
+    print_fitted(out, columns, rows, title="History")
 
 
-def agenda(items: Agenda) -> None:
+def agenda(items: Agenda, currency: str | None = None) -> None:
     """Quarterly reviews awaiting the board, then proposals at a gate, then open conditions."""
     for r in items.reviews_awaiting_confirmation:
         counts = ", ".join(f"{n} {o}" for o, n in r["counts"].items())
@@ -116,40 +268,64 @@ def agenda(items: Agenda) -> None:
             f"Quarterly review {r['quarter']} awaits the board (record {r['seq']}: {counts}): "
             f"governance decide --quarter {r['quarter']} --by NAME --rationale TEXT",
         )
-    table = Table(title=f"Awaiting the board ({items.date})")
-    for column in ("id", "title", "gate", "recommendation", "score", "ECV"):
-        table.add_column(column)
-    for w in items.awaiting_decision:
-        table.add_row(w["id"], w["title"], str(w["gate"]), w["recommendation"], str(w["score"]), str(w["ecv"]))
-    out.print(table)
-    ctable = Table(title="Open conditions")
-    for column in ("id", "proposal", "condition", "owner", "due"):
-        ctable.add_column(column)
-    for c in items.open_conditions:
-        ctable.add_row(
-            c["id"],
-            c["proposal"],
-            c["text"],
-            c["owner"],
-            c["due"] + (" OVERDUE" if c["overdue"] else ""),
-            style="red" if c["overdue"] else "",
+    waiting = [
+        (
+            w["id"],
+            w["title"],
+            str(w["gate"]),
+            w["recommendation"],
+            str(w["score"]),
+            amount(w["ecv"]),
+            "; ".join(gate_reason(r, currency) for r in w.get("reasons", [])),
         )
-    out.print(ctable)
+        for w in items.awaiting_decision
+    ]
+    columns = [
+        Column("id", id=True),
+        Column("title", wrap=True),
+        Column("gate"),
+        Column("recommendation"),
+        Column("score", justify="right", priority=1),
+        Column(header("ECV", currency), justify="right", priority=2),
+        Column("why", wrap=True, priority=3),
+    ]
+    print_fitted(out, columns, waiting, title=f"Awaiting the board ({items.date})")
+    conditions = [
+        (c["id"], c["proposal"], c["text"], c["owner"], c["due"] + (" OVERDUE" if c["overdue"] else ""))
+        for c in items.open_conditions
+    ]
+    print_fitted(
+        out,
+        [Column("id", id=True), Column("proposal", id=True), Column("condition", wrap=True), Column("owner", wrap=True),
+         Column("due")],
+        conditions,
+        title="Open conditions",
+        styles=["red" if c["overdue"] else "" for c in items.open_conditions],
+    )  # fmt: skip
 
 
-def review_table(projects: list[dict[str, Any]], only_changes: bool, console: Console = out) -> None:
-    """A quarterly review's recommendations as a table, then each one's reasons in full (with the numbers)."""
-    table = Table("project", "title", "state", "recommended", "funded")
+def review_table(
+    projects: list[dict[str, Any]], only_changes: bool, console: Console = out, currency: str | None = None
+) -> None:
+    """A quarterly review's recommendations as a table, then each one's reasons in words (with the numbers)."""
     shown = [p for p in projects if not (only_changes and p["recommended"] == "continue")]
-    for p in shown:
-        funded = "" if p["funded"] is None else ("yes" if p["funded"] else "no")
-        table.add_row(p["id"], p["title"][:50], p["state"], p["recommended"], funded)
-    console.print(table)
+    rows = [
+        (p["id"], p["title"], p["state"], p["recommended"], _DECISIONS[p["funded"]])
+        for p in shown
+    ]  # fmt: skip
+    columns = [
+        Column("project", id=True),
+        Column("title", wrap=True),
+        Column("state"),
+        Column("recommended"),
+        Column("funded", priority=1),
+    ]
+    print_fitted(console, columns, rows)
     for p in shown:
         for reason in p["reasons"]:
-            console.print(f"  {p['id']} {p['recommended']}: {reason}")
+            console.print(f"  {p['id']} {p['recommended']}: {reason_in_words(reason, currency)}")
         for finding in p["findings"]:
-            console.print(f"  {p['id']} finding: {finding}")
+            console.print(f"  {p['id']} finding: {reason_in_words(finding, currency)}")
 
 
 def selection(problem: SelectionProblem, result: SelectionResult, console: Console = out) -> None:
@@ -161,43 +337,63 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
         for c in result.conflicts:
             console.print(f"  - {c}")
         return
+    currency = problem.currency
+    in_money = result.value_measure != "score"
+
+    def value(v: Decimal | None, *, unit: bool = True) -> str:
+        if v is None:
+            return "-"
+        if not in_money:
+            return str(v)
+        return money(v, currency if unit else None)
+
     for note in result.notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {reason_in_words(note, currency)}")
     console.print(
-        f"Selection by {result.value_measure}: {result.status}; value {result.objective}, bound {result.bound}, "
-        f"gap {result.gap}; {len(result.selected)} of {len(problem.candidates)} funded."
+        f"Selection by {result.value_measure}: {result.status}; value {value(result.objective)}, "
+        f"bound {value(result.bound)}, gap {result.gap}; {len(result.selected)} of {len(problem.candidates)} funded."
     )
-    spend = Table("period", "budget", "spend", "left")
-    for p in result.spend_by_period:
-        spend.add_row(p.period, f"{p.budget:,.2f}", f"{p.spend:,.2f}", f"{p.left:,.2f}")
-    console.print(spend)
-    buckets = Table("bucket", "spend", "minimum", "maximum")
-    for b in result.spend_by_bucket:
-        buckets.add_row(b.bucket, f"{b.spend:,.2f}", f"{b.minimum:,.2f}", f"{b.maximum:,.2f}")
-    console.print(buckets)
-    chosen = Table("funded", "title")
-    for cid in result.selected:
-        chosen.add_row(cid, titles.get(cid, "")[:50])
-    console.print(chosen)
+    head = [header("budget", currency), header("spend", currency), header("left", currency)]
+    print_fitted(
+        console,
+        [Column("period", id=True), *(Column(h, justify="right") for h in head)],
+        [(p.period, amount(p.budget), amount(p.spend), amount(p.left)) for p in result.spend_by_period],
+    )
+    head = [header("spend", currency), header("minimum", currency), header("maximum", currency)]
+    print_fitted(
+        console,
+        [Column("bucket", id=True), *(Column(h, justify="right") for h in head)],
+        [(b.bucket, amount(b.spend), amount(b.minimum), amount(b.maximum)) for b in result.spend_by_bucket],
+    )
+    print_fitted(
+        console,
+        [Column("funded", id=True), Column("title", wrap=True)],
+        [(cid, titles.get(cid, "")) for cid in result.selected],
+    )
     if result.left_out:
-        left = Table("left out", "why")
-        for item in result.left_out:
-            left.add_row(item.id, "; ".join(item.reasons)[:300])
-        console.print(left)
-    frontier = Table("budget share", "budget", "best value", "funded", title="Efficient frontier")
-    for f in result.frontier:
-        frontier.add_row(
-            f"{f.share:.0%}", f"{f.budget:,.2f}", "" if f.value is None else f"{f.value:,.2f}", str(f.count)
+        print_fitted(
+            console,
+            [Column("left out", id=True), Column("why", wrap=True)],
+            [(item.id, "; ".join(reason_in_words(r, currency) for r in item.reasons)) for item in result.left_out],
         )
-    console.print(frontier)
-
-    def value(v: Decimal | None) -> str:
-        return "-" if v is None else str(v) if result.value_measure == "score" else f"{v:,.2f}"
-
+    print_fitted(
+        console,
+        [
+            Column("budget share", justify="right"),
+            Column(header("budget", currency), justify="right"),
+            Column("best value" if not in_money else header("best value", currency), justify="right"),
+            Column("funded", justify="right"),
+        ],
+        [
+            (f"{f.share:.0%}", amount(f.budget), "" if f.value is None else value(f.value, unit=False), str(f.count))
+            for f in result.frontier
+        ],
+        title="Efficient frontier",
+    )
     if result.next_slice is not None:
         n = result.next_slice
         console.print(
-            f"The next {n.extra_budget:,.2f} of budget would add {value(n.value_gain)} of value"
+            f"The next {money(n.extra_budget, currency)} of budget would add {value(n.value_gain)} of value"
             f" (adds {', '.join(n.added) or 'nothing'}; drops {', '.join(n.dropped) or 'nothing'})."
         )
     if result.greedy is not None:
@@ -214,4 +410,4 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
             f"only in greedy: {', '.join(g.only_in_greedy) or 'none'}."
         )
         for broken in g.constraints_greedy_breaks:
-            console.print(f"  greedy breaks: {broken}")
+            console.print(f"  greedy breaks: {reason_in_words(broken, currency)}")

@@ -12,7 +12,20 @@ from typing import Annotated
 import typer
 
 from cli import render
-from cli.context import JsonOption, choice, err, ledger, load_settings, opened, out, print_json, quarter, recorded_as
+from cli.context import (
+    JsonOption,
+    choice,
+    currency,
+    err,
+    ledger,
+    load_settings,
+    opened,
+    out,
+    print_json,
+    quarter,
+    recorded_as,
+    working,
+)
 
 __all__ = ["app", "import_app"]
 
@@ -29,8 +42,7 @@ def import_projects_(
 
     Example: governance import projects examples/projects/
     """
-    from rich.table import Table
-
+    from cli.tables import Column, print_fitted
     from governance.projects import import_projects
 
     settings, db = opened()
@@ -40,10 +52,8 @@ def import_projects_(
         return
     new = [i for i in done if i.action == "migrated"]
     out.print(f"Imported {len(new)} project(s); {len(done) - len(new)} already on file.")
-    table = Table("id", "reference", "state", "action")
-    for item in done:
-        table.add_row(item.project_id, item.reference, item.state, item.action)
-    out.print(table)
+    columns = [Column("id", id=True), Column("reference", id=True), Column("state"), Column("action")]
+    print_fitted(out, columns, [(i.project_id, i.reference, i.state, i.action) for i in done])
 
 
 @app.command()
@@ -70,6 +80,7 @@ def review(
     from governance.canonical import to_plain
     from governance.errors import InputRefused
     from governance.inputs import read_here
+    from governance.money import money
     from governance.reports import file_status_reports, read_status_reports
 
     settings, db = opened()
@@ -87,7 +98,8 @@ def review(
         out.print(f"Quarterly review {verb} on {mode.api_url}: the board answers in the Prefect UI")
         out.print(f"  {started.ui_url}  (Resume, or POST /api/flow_runs/{started.run_id}/resume)")
         return
-    result = run_review(settings, quarter, files, actor)
+    with working(f"Quarterly review {quarter}: reports, review rules, selection"):
+        result = run_review(settings, quarter, files, actor)
     if result.state == "refused-input":
         raise InputRefused(result.problems)
     if json_:
@@ -99,12 +111,17 @@ def review(
     out.print(f"Quarterly review {result.quarter} (record {result.proposed_seq}): {counts}.")
     for finding in result.findings:
         out.print(f"  finding: {finding}")
-    render.review_table(result.projects, only_changes=len(result.projects) > 30)
+    code = currency(db)
+    render.review_table(result.projects, only_changes=len(result.projects) > 30, currency=code)
     if result.selection is not None:
         s = result.selection
+
+        def value(v: object) -> str:
+            return str(v) if s["value_measure"] == "score" else money(v, code)
+
         out.print(
-            f"Selection ({s['value_measure']}): {s['status']}, value {s['objective']}, bound {s['bound']}, "
-            f"gap {s['gap']}; {len(s['selected'])} funded. Details: governance select"
+            f"Selection ({s['value_measure']}): {s['status']}, value {value(s['objective'])}, "
+            f"bound {value(s['bound'])}, gap {s['gap']}; {len(s['selected'])} funded. Details: governance select"
         )
     if result.state == "confirmed":
         out.print(
@@ -191,7 +208,8 @@ def select(
     problem = with_overrides(
         problem, budget=budgets or None, buckets=bounds or None, value_measure=value, time_limit_seconds=time_limit
     )
-    result = solve(problem)
+    with working(f"Selecting the portfolio ({len(problem.candidates)} candidates, with the frontier)"):
+        result = solve(problem)
     if json_:
         print_json(result.model_dump(mode="json"))
     else:

@@ -28,7 +28,7 @@ from governance.adoption import current_policy
 from governance.assessments import read_assessments
 from governance.authority import Actor
 from governance.canonical import decimal_text
-from governance.errors import DecisionRefused, Forbidden, IdentityError, InputRefused, Problem
+from governance.errors import DecisionRefused, Forbidden, GovernanceError, IdentityError, InputRefused, Problem
 from governance.ledger import latest_record
 from governance.scoring import RatedAssessment
 from models.decision import DecisionInput
@@ -36,7 +36,17 @@ from models.records import ScoredPayload
 
 MAX_ANSWERS = 20  # refused answers before the run gives up (the chair can start a new gate review)
 
-__all__ = ["BoardDecision", "GateReviewResult", "ScoreReport", "gate_review_flow", "score_flow", "to_decision"]
+__all__ = [
+    "BoardDecision",
+    "GateAllReport",
+    "GateReviewResult",
+    "GatedProposal",
+    "ScoreReport",
+    "gate_all_flow",
+    "gate_review_flow",
+    "score_flow",
+    "to_decision",
+]
 
 
 @dataclass
@@ -233,3 +243,76 @@ def gate_review_flow(proposal_id: str, actor: str, database_url: str | None = No
         description = f"**The previous answer was refused:** {outcome}\n\n{base}"
     result.state = "refused"
     return result
+
+
+@dataclass
+class GatedProposal:
+    """One proposal of `gate --all`: its recommendation, or why none was recorded (`error`, `code`)."""
+
+    proposal_id: str
+    gate: int | None = None
+    recommendation: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    code: str | None = None
+
+
+@dataclass
+class GateAllReport:
+    gated: list[GatedProposal] = field(default_factory=list)
+    chunks: int = 0
+
+
+@task(name="awaiting-a-gate", cache_policy=NO_CACHE, persist_result=False)
+def awaiting_task(database_url: str | None) -> list[str]:
+    """Proposals scored and not yet recommended on at their next gate, by id."""
+    from governance.views import proposals
+
+    store, _ = open_engine(database_url)
+    try:
+        with store.read() as conn:
+            return [p.id for p in proposals(conn, state="scored")]
+    finally:
+        store.dispose()
+
+
+@task(name="recommend-chunk", cache_policy=NO_CACHE, persist_result=False)
+def recommend_chunk_task(proposal_ids: list[str], database_url: str | None, actor: str) -> list[GatedProposal]:
+    """Each proposal's recommendation, recorded as `gate ID` records it; a refusal is reported, not raised,
+    so one proposal does not stop the others."""
+    store, ledger = open_engine(database_url)
+    try:
+        done = []
+        for pid in proposal_ids:
+            try:
+                found, gate, rec = gates.record_recommendation(store, ledger, pid, actor)
+            except GovernanceError as refused:
+                done.append(GatedProposal(pid, error=refused.message, code=refused.code))
+                continue
+            done.append(GatedProposal(found, gate, rec.outcome, list(rec.reasons)))
+        return done
+    finally:
+        store.dispose()
+
+
+@flow(name="gate-all", persist_result=False)
+def gate_all_flow(
+    actor: str, database_url: str | None = None, chunk_size: int = 200, proposal_ids: list[str] | None = None
+) -> GateAllReport:
+    """Recommend at the next gate for every proposal awaiting one (or those named), a task per chunk.
+
+    One flow run instead of one per proposal; the records are the ones `gate_review_flow` makes.
+    """
+    check_settings(database_url, deployment_runtime.get_id() is not None)
+    report = GateAllReport()
+    ids = proposal_ids if proposal_ids is not None else awaiting_task(database_url)
+    for start in range(0, len(ids), chunk_size):
+        report.gated.extend(recommend_chunk_task(ids[start : start + chunk_size], database_url, actor))
+        report.chunks += 1
+    table = [
+        {"id": g.proposal_id, "gate": g.gate, "recommendation": g.recommendation or f"refused: {g.error}"}
+        for g in report.gated
+    ]
+    if table:
+        create_table_artifact(key="gate-all", table=table, description="Recommendations at the next gate")
+    return report

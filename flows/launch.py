@@ -27,7 +27,7 @@ from governance.errors import ConfigError, ConflictError, InputRefused
 from governance.settings import Settings
 
 if TYPE_CHECKING:
-    from flows.gates import GateReviewResult
+    from flows.gates import GateAllReport, GateReviewResult
     from flows.intake import IntakeReport
     from flows.review import ReviewResult
     from governance.sources import Source
@@ -36,6 +36,7 @@ __all__ = [
     "Started",
     "prefect_mode",
     "run_gate",
+    "run_gate_all",
     "run_intake",
     "run_review",
     "run_score",
@@ -180,6 +181,14 @@ def run_gate(settings: Settings, proposal_id: str, actor: str) -> GateReviewResu
     return cast(
         "GateReviewResult",
         _call_flow(settings, "flows.gates", "gate_review_flow", proposal_id, actor, None),
+    )
+
+
+def run_gate_all(settings: Settings, actor: str, proposal_ids: list[str] | None = None) -> GateAllReport:
+    """Recommendations for every proposal awaiting a gate (or those named) in one local flow run."""
+    return cast(
+        "GateAllReport",
+        _call_flow(settings, "flows.gates", "gate_all_flow", actor, None, settings.chunk_size, proposal_ids),
     )
 
 

@@ -145,7 +145,7 @@ BAD_USAGE = [
     (
         ("export", "--format", "xml"),
         "export [OPTIONS]",
-        ["Invalid value for '--format': 'xml' is not one of jsonl, csv"],
+        ["Invalid value for '--format': 'xml' is not one of jsonl, csv, xlsx"],
     ),
     (
         ("select", "--budget", "FY2027"),

@@ -273,3 +273,31 @@ def test_the_ledger_key_seals_authenticates_and_names_a_record_the_engine_did_no
             "process has none: set GOVERNANCE_LEDGER_KEY_FILE to the engine's key file; nothing was recorded"
         ],
     )
+
+
+def test_export_xlsx_writes_the_portfolio_workbook(workdir: Path) -> None:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    target = workdir / "portfolio.xlsx"
+    done = run(workdir, "export", "--format", "xlsx", "-o", str(target))
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        f"Exported the ranking, the selection, its frontier and the portfolio to {target}.\n",
+        "",
+    )
+    first = target.read_bytes()
+    assert run(workdir, "export", "--format", "xlsx", "-o", str(target)).returncode == 0
+    assert target.read_bytes() == first  # the engine's clock, not the wall clock
+    book = load_workbook(target)
+    assert {ws.title: list(ws.iter_rows(values_only=True)) for ws in book} == {
+        "Ranking": [
+            ("rank", "id", "reference", "title", "bucket", "state", "gate", "score", "ECV (EUR)", "NPV (EUR)",
+             "knocked out", "flags"),
+        ],
+        "Selection": [("selection",), ("no selection recorded yet (a quarterly review makes one)",)],
+        "Frontier": [("frontier",), ("no selection recorded yet",)],
+        "Portfolio": [
+            ("id", "reference", "title", "bucket", "state", "sponsor", "score", "ECV (EUR)", "decision", "funded"),
+        ],
+    }  # fmt: skip
+    assert book.properties.created.isoformat() == book.properties.modified.isoformat() == "2026-11-23T09:00:00"

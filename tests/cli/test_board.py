@@ -52,7 +52,9 @@ def test_score_gate_decide_agenda_on_the_embedded_server(workdir: Path) -> None:
         "Scored 1 proposal(s); see `governance show ID` for each criterion's contribution."
     )
     gated = run(workdir, "gate", "P-2026-0001", env=env)
-    assert gated.stdout.splitlines()[0] == "Gate 1 recommendation: conditional-go (score 56.49 >= 50 but < 60)"
+    assert gated.stdout.splitlines()[0] == (
+        "Gate 1 recommendation: conditional-go (score 56.49: at least 50 (conditional go), below 60 (go))"
+    )
     refused = run(
         workdir,
         "decide",
@@ -96,3 +98,71 @@ def test_score_gate_decide_agenda_on_the_embedded_server(workdir: Path) -> None:
         ("condition-closed", "closed"),
     ]
     assert run(workdir, "verify").returncode == 0
+
+
+def _scored(folder: Path) -> Path:
+    """`folder` initialised, with NW-MARKUP (P-2026-0001) and NW-PLAIN (P-2026-0002) filed and scored at gate 1,
+    in this process (no Prefect); neither is recommended on yet."""
+    from governance import gates, intake
+    from governance.assessments import read_assessments
+    from governance.ledger import Ledger
+    from governance.settings import load_settings
+    from governance.store import Store
+
+    from .conftest import _without_dependencies
+
+    source = (EXAMPLES / "proposals" / "01-smart-thermostat-v2.yaml").read_text(encoding="utf-8")
+    files = []
+    for n, reference in enumerate(("NW-MARKUP", "NW-PLAIN")):
+        files.append(folder / f"{n}.yaml")
+        files[-1].write_text(_without_dependencies(source.replace("NW-THERMO-V2", reference)), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GOVERNANCE_DATABASE_URL", f"sqlite:///{folder / 'governance.db'}")
+        settings = load_settings()
+        store = Store(settings.resolved_database_url())
+        book = Ledger(settings.clock(), settings.ids())
+        intake.file_proposals(store, book, intake.check_submission(store, [str(f) for f in files]), "pmo")
+        cards = [
+            assessment_csv(folder / "a.csv", "NW-MARKUP", (8, 8)),
+            assessment_csv(folder / "b.csv", "NW-PLAIN", (6, 5)),
+        ]
+        gates.record_scores(store, book, read_assessments([str(c) for c in cards]), "pmo")
+        store.dispose()
+    return folder
+
+
+GATE_ALL = [
+    "Gate recommendations",
+    "┏━━━━━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
+    "┃ id          ┃ gate ┃ recommendation ┃ why                                    ┃",
+    "┡━━━━━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩",
+    "│ P-2026-0001 │ 1    │ go             │ score 80: at least 60 (go); must-meet  │",
+    "│             │      │                │ 1 of 1 met                             │",
+    "│ P-2026-0002 │ 1    │ conditional-go │ score 56.49: at least 50 (conditional  │",
+    "│             │      │                │ go), below 60 (go)                     │",
+    "└─────────────┴──────┴────────────────┴────────────────────────────────────────┘",
+    "Gated 2 proposal(s): 1 conditional-go, 1 go; they await the board: governance agenda, then governance decide ID --gate N ...",  # noqa: E501 - a whole line of output
+]
+
+
+@pytest.mark.prefect
+def test_gate_all_gates_every_scored_proposal_in_one_run(workdir: Path) -> None:
+    _scored(workdir)
+    env = {"GOVERNANCE_HOME": str(workdir / ".governance"), "COLUMNS": "80"}
+    assert [(r.returncode, r.stdout) for r in (run(workdir, "gate"), run(workdir, "gate", "--all", "P-2026-0001"))] == [
+        (2, ""),
+        (2, ""),
+    ]
+    gated = run(workdir, "gate", "--all", env=env)
+    assert (gated.returncode, gated.stderr) == (0, "")
+    assert gated.stdout.splitlines() == GATE_ALL
+    again = run(workdir, "gate", "--all", env=env)
+    assert (again.returncode, again.stdout) == (
+        0,
+        "No proposal awaits a gate: none is scored and not yet recommended on.\n",
+    )
+    agenda = json.loads(run(workdir, "agenda", "--json").stdout)
+    assert [(w["id"], w["recommendation"]) for w in agenda["awaiting_decision"]] == [
+        ("P-2026-0001", "go"),
+        ("P-2026-0002", "conditional-go"),
+    ]

@@ -219,19 +219,22 @@ def test_bad_reports_are_refused_and_nothing_is_recorded(imported: Path, tmp_pat
     assert _count(db, "status-reported") == 0 and _count(db, "review-proposed") == 0
 
 
+# A what-if selection of three candidates (also tests/cli/test_progress.py): the best pair beats the greedy pick.
+CANDIDATES = {
+    "currency": "EUR",
+    "portfolio": {"value_measure": "npv", "budget": {"FY2027": 100}},
+    "buckets": [{"bucket": "core", "min_share": 0, "max_share": 1}],
+    "candidates": [
+        {"id": "A", "title": "Alpha", "bucket": "core", "npv": 60, "costs": [{"period": "FY2027", "amount": 60}]},
+        {"id": "B", "title": "Beta", "bucket": "core", "npv": 50, "costs": [{"period": "FY2027", "amount": 50}]},
+        {"id": "C", "title": "Gamma", "bucket": "core", "npv": 45, "costs": [{"period": "FY2027", "amount": 50}]},
+    ],
+}
+
+
 def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
-    candidates = {
-        "currency": "EUR",
-        "portfolio": {"value_measure": "npv", "budget": {"FY2027": 100}},
-        "buckets": [{"bucket": "core", "min_share": 0, "max_share": 1}],
-        "candidates": [
-            {"id": "A", "title": "Alpha", "bucket": "core", "npv": 60, "costs": [{"period": "FY2027", "amount": 60}]},
-            {"id": "B", "title": "Beta", "bucket": "core", "npv": 50, "costs": [{"period": "FY2027", "amount": 50}]},
-            {"id": "C", "title": "Gamma", "bucket": "core", "npv": 45, "costs": [{"period": "FY2027", "amount": 50}]},
-        ],
-    }
     path = tmp_path / "candidates.yaml"
-    path.write_text(yaml.safe_dump(candidates))
+    path.write_text(yaml.safe_dump(CANDIDATES))
     result = run(tmp_path, "select", "--candidates", str(path), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -240,7 +243,7 @@ def test_select_what_if_on_a_candidates_file(tmp_path: Path) -> None:
     shown = run(tmp_path, "select", "--candidates", str(path))
     assert shown.returncode == 0, shown.stderr
     assert (
-        "A spreadsheet's greedy choice (value per cost until the budget runs out): value 60.00, 35.00 less than "
+        "A spreadsheet's greedy choice (value per cost until the budget runs out): value EUR 60, EUR 35 less than "
         "the selection; only in the optimum: B, C; only in greedy: A."
     ) in " ".join(shown.stdout.split())
     wider = run(tmp_path, "select", "--candidates", str(path), "--budget", "FY2027=160", "--json")

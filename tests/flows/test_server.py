@@ -274,14 +274,13 @@ def test_gate_on_a_server_without_the_deployment_is_one_clear_error(tmp_path: Pa
         store, ledger, read_assessments([assessment_csv(tmp_path / "a.csv", "NW-CLOUD-CORE", (6, 5))]), "t"
     )
     store.dispose()
-    result = run(tmp_path, "gate", "P-2026-0001", env={"PREFECT_API_URL": api})
-    assert (result.returncode, result.stderr.splitlines()) == (
-        1,
-        [
-            f"error[config-invalid]: {api} has no gate-review deployment: use `governance server start`, or deploy "
-            "prefect.yaml and start a worker"
-        ],
-    )
+    missing = [
+        f"error[config-invalid]: {api} has no gate-review deployment: use `governance server start`, or deploy "
+        "prefect.yaml and start a worker"
+    ]
+    for args in (("gate", "P-2026-0001"), ("gate", "--all")):  # --all: a gate-review run per proposal
+        result = run(tmp_path, *args, env={"PREFECT_API_URL": api})
+        assert (result.returncode, result.stderr.splitlines()) == (1, missing)
 
 
 @pytest.mark.prefect
