@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from governance.standing import Standing
     from governance.views import Agenda, ProposalHistory, ProposalSummary
     from models.records import LedgerRecord
-    from models.selection import SelectionProblem, SelectionResult
+    from models.selection import FrontierPoint, SelectionProblem, SelectionResult
 
 __all__ = [
     "agenda",
@@ -328,6 +328,16 @@ def review_table(
             console.print(f"  {p['id']} finding: {reason_in_words(finding, currency)}")
 
 
+def frontier_status(point: FrontierPoint, currency: str | None) -> str:
+    """How a frontier level was solved, in words: optimal, stopped by the time limit (with its gap), or
+    infeasible (with the reason when the record has one)."""
+    if point.status == "time-limit":
+        said = "time limit" + ("" if point.gap is None else f", gap {point.gap:.2%}")
+    else:
+        said = point.status
+    return said if point.reason is None else f"{said}: {reason_in_words(point.reason, currency)}"
+
+
 def selection(problem: SelectionProblem, result: SelectionResult, console: Console = out) -> None:
     """The selection as tables: spend against budget and bucket bounds, what was left out and why,
     the efficient frontier, the next slice of budget, and the greedy comparison."""
@@ -383,9 +393,16 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
             Column(header("budget", currency), justify="right"),
             Column("best value" if not in_money else header("best value", currency), justify="right"),
             Column("funded", justify="right"),
+            Column("solved", wrap=True),
         ],
         [
-            (f"{f.share:.0%}", amount(f.budget), "" if f.value is None else value(f.value, unit=False), str(f.count))
+            (
+                f"{f.share:.0%}",
+                amount(f.budget),
+                "-" if f.value is None else value(f.value, unit=False),
+                str(f.count),
+                frontier_status(f, currency),
+            )
             for f in result.frontier
         ],
         title="Efficient frontier",
