@@ -439,7 +439,7 @@ def test_a_document_with_other_tags_gets_weasyprints_whole_sheet() -> None:
 
     from governance.packs import ua
 
-    table = lxml_html.document_fromstring("<html><body><table><tr><td>x</td></tr></table></body></html>")
+    table = lxml_html.document_fromstring("<html><body><dl><dt>x</dt><dd>y</dd></dl></body></html>")
     hidden = lxml_html.document_fromstring('<html><body><p hidden="">x</p></body></html>')
     plain = lxml_html.document_fromstring('<html lang="en"><body><p class="lead">x</p></body></html>')
     assert ua.stylesheet_for(table, ["whole"]) == ["whole"]
@@ -460,7 +460,8 @@ def test_a_document_with_other_tags_gets_weasyprints_whole_sheet() -> None:
         ("input[type=hidden i], head { display: none }", "head { display: none }"),
         ("::marker { white-space: pre }", "li::marker { white-space: pre }"),
         ("::footnote-call { content: counter(footnote) }", ""),
-        ("table td { padding: 1px }", ""),
+        ("dl dd { padding: 1px }", ""),
+        ("table td { padding: 1px }", "table td { padding: 1px }"),
         ("@page { margin: 75px }", "@page { margin: 75px }"),
     ],
 )
