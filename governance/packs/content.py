@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from governance.canonical import to_plain
 from governance.ledger import ENGINE_VERSION, record_object
+from governance.people import Directory
+from governance.policy import policy_from_text
+from models.policy import Policy
 from models.records import LedgerRecord
+from models.tables import PolicyRow
 
-__all__ = ["PackContent", "common", "pairs", "plain", "scaled"]
+__all__ = ["PackContent", "common", "pairs", "person_text", "plain", "policy_at", "scaled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +61,32 @@ def plain(value: Any) -> Any:
 def scaled(value: Decimal | None) -> str | None:
     """A `ScaledDecimal` as its stored text (its scale kept)."""
     return None if value is None else str(value)
+
+
+def policy_at(conn: Connection, version: str) -> Policy | None:
+    """The policy stored under `version` (None without one): a pack names people as that policy does."""
+    text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version)) if version else None
+    return policy_from_text(text).policy if text else None
+
+
+def person_text(directory: Directory | None, name: str) -> str:
+    """`ana` -> `Ana Ribeiro (chair)`: a name in the policy's people with their roles, or the name as written."""
+    if not name:
+        return "\u2013"
+    person = None
+    if directory is not None:
+        try:
+            person = directory.resolve(name, what="name")
+        except Exception:  # noqa: BLE001 - an ambiguous name is shown as it was written
+            person = None
+    if person is None:
+        return name
+    return f"{person.name} ({', '.join(person.roles)})" if person.roles else person.name
+
+
+def directory_of(policy: Policy | None) -> Directory | None:
+    """The policy's people, or None (names are then shown as written)."""
+    try:
+        return Directory.of(policy) if policy is not None else None
+    except Exception:  # noqa: BLE001 - a policy whose people do not load still makes a pack
+        return None

@@ -15,10 +15,12 @@ from sqlalchemy import Connection
 from governance.canonical import decimal_text
 from governance.errors import GovernanceError, NotFoundError
 from governance.ledger import get_snapshot, iter_records, record_object, records_for, verify
-from governance.packs.content import PackContent, common, pairs, plain
+from governance.money import typographic
+from governance.packs.content import PackContent, common, directory_of, pairs, person_text, plain, policy_at
 from governance.packs.quarter import quarter_content
 from governance.record_layout import RECORD_FIELDS
 from governance.store import Store
+from governance.wording import reason_in_words
 from models.records import (
     AhpWeightsSource,
     DecidedPayload,
@@ -83,6 +85,15 @@ def gate_content(
     policy_version = main.policy_version or ""
     running = f"Gate {gate} {'pre-read' if pre_read else 'decision pack'}: {proposal_id}"
     context = common(title, main, False, policy_version, running)
+    policy = policy_at(conn, policy_version)
+    directory = directory_of(policy)
+    currency = policy.currency if policy is not None else None
+    named: set[str] = set()
+    if decided_body is not None:
+        named |= {v.member for v in decided_body.votes} | {decided_body.decided_by} | set(decided_body.recused)
+    named |= {who for m in card.must_meet for who in m.by} | set(card.assessors)
+    context["people"] = {n: person_text(directory, n) for n in sorted(named)}
+    context["currency"] = currency
     context.update(
         pre_read=pre_read,
         proposal_id=proposal_id,
@@ -120,7 +131,7 @@ def gate_content(
         ),
         recommendation={
             "outcome": rec.recommendation.outcome,
-            "reasons": list(rec.recommendation.reasons),
+            "reasons": [typographic(reason_in_words(r, currency)) for r in rec.recommendation.reasons],
             "score": decimal_text(rec.score),
             "ecv": decimal_text(rec.ecv),
             "open_conditions": plain(rec.open_conditions),
@@ -181,6 +192,11 @@ def audit_content(store: Store, since: dt.date, until: dt.date, replay: Replay |
             }
         )
     head = records[-1]
+    outcomes: dict[str, int] = {}
+    for row in rows:
+        status = str(row["replay"]).partition(":")[0]
+        outcomes[status] = outcomes.get(status, 0) + 1
+    replayable = sum(n for status, n in outcomes.items() if status not in ("not run", "not-replayable"))
     policy_version = next((r.policy_version for r in reversed(records) if r.policy_version), "") or ""
     title = f"Audit extract {since.isoformat()} to {until.isoformat()}"
     context = common(title, head, True, policy_version)
@@ -191,6 +207,12 @@ def audit_content(store: Store, since: dt.date, until: dt.date, replay: Replay |
         rows=rows,
         counts=sorted(counts.items()),
         replayed=replay is not None,
+        replay_summary={
+            "replayed": replayable,
+            "match": outcomes.get("match", 0),
+            "other": sorted((k, n) for k, n in outcomes.items() if k not in ("match", "not run", "not-replayable")),
+            "not_replayable": outcomes.get("not-replayable", 0),
+        },
     )
     name = f"audit-{since.isoformat()}-{until.isoformat()}.pdf"
     return PackContent("audit_extract.html", context, records, head, True, policy_version, name)

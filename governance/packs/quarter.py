@@ -20,9 +20,7 @@ from governance.errors import NotFoundError
 from governance.ledger import get_snapshot, iter_records, records_for
 from governance.money import compact, money, typographic
 from governance.packs import charts
-from governance.packs.content import PackContent, common, plain, scaled
-from governance.people import Directory
-from governance.policy import policy_from_text
+from governance.packs.content import PackContent, common, directory_of, person_text, plain, policy_at, scaled
 from governance.wording import fact_label, fact_value, reason_in_words
 from models.records import (
     LedgerRecord,
@@ -33,7 +31,7 @@ from models.records import (
     SelectedPayload,
 )
 from models.status_report import RISK_LEVELS
-from models.tables import LedgerRow, PolicyRow, SnapshotRow
+from models.tables import LedgerRow, SnapshotRow
 
 __all__ = ["quarter_content", "register_risk"]
 
@@ -69,11 +67,6 @@ def register_risk(risks: Iterable[dict[str, Any]]) -> int:
     5 x 5 matrix (1-4 low, 5-9 medium, 10-16 high, 20-25 critical); an empty register is low."""
     worst = max((int(r.get("likelihood", 1)) * int(r.get("impact", 1)) for r in risks), default=0)
     return 4 if worst >= 20 else 3 if worst >= 10 else 2 if worst >= 5 else 1
-
-
-def _policy_at(conn: Connection, version: str) -> Any:
-    text = conn.scalar(select(PolicyRow.content).where(PolicyRow.version == version)) if version else None
-    return policy_from_text(text).policy if text else None
 
 
 def _proposals(conn: Connection, ids: set[str], as_of: int | None) -> dict[str, dict[str, Any]]:
@@ -141,21 +134,6 @@ class _Words:
         return shown
 
 
-def _person(directory: Directory | None, name: str) -> str:
-    """`ana` -> `Ana Ribeiro (chair)`: a name in the policy's people with their roles, or the name as written."""
-    if not name:
-        return "\u2013"
-    person = None
-    if directory is not None:
-        try:
-            person = directory.resolve(name, what="name")
-        except Exception:  # noqa: BLE001 - an ambiguous name is shown as it was written
-            person = None
-    if person is None:
-        return name
-    return f"{person.name} ({', '.join(person.roles)})" if person.roles else person.name
-
-
 def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None) -> PackContent:
     """The quarterly board pack from the quarter's review-proposed, selected, review-confirmed, reviewed.
 
@@ -188,13 +166,10 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
     plan = proposed.body_as(ReviewProposedPayload)
     sel = selected.body_as(SelectedPayload) if selected is not None else None
     problem = get_snapshot(conn, selected.inputs) if selected is not None and selected.inputs else {}
-    policy = _policy_at(conn, proposed.policy_version or "")
+    policy = policy_at(conn, proposed.policy_version or "")
     currency = (sel.currency if sel else None) or problem.get("currency") or (policy.currency if policy else None)
     words = _Words(currency)
-    try:
-        directory = Directory.of(policy) if policy is not None else None
-    except Exception:  # noqa: BLE001 - a policy whose people do not load still makes a pack, with names as written
-        directory = None
+    directory = directory_of(policy)
     candidates = {c["id"]: c for c in problem.get("candidates", [])}
     by_subject = {r.subject: r for r in reviewed}
     outcomes = {r.subject: r.body_as(ReviewedPayload) for r in reviewed}
@@ -243,8 +218,8 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
             "ecv": scaled(facts.ecv),
             "score": scaled(facts.score),
             "risk": facts.risk_level if isinstance(facts, ReviewFactsReported) else "no report",
-            "sponsor": _person(directory, str(proposal.get("sponsor") or "")),
-            "owner": _person(directory, str(proposal.get("budget_owner") or "")),
+            "sponsor": person_text(directory, str(proposal.get("sponsor") or "")),
+            "owner": person_text(directory, str(proposal.get("budget_owner") or "")),
             "left_out": [] if reconcile else words.reasons(left_out.get(p.id, [])),
             "trend_svg": charts_by_id.get(p.id),
             "record": {"seq": by_subject[p.id].seq, "hash": by_subject[p.id].hash} if done else None,
@@ -363,7 +338,7 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
         },
         confirmed=None
         if confirmed is None or answer is None
-        else dict(answer, seq=confirmed.seq, decided_by_name=_person(directory, str(answer.get("decided_by", "")))),
+        else dict(answer, seq=confirmed.seq, decided_by_name=person_text(directory, str(answer.get("decided_by", "")))),
         reviewed_count=len(reviewed),
         projects=projects,
         buckets=[

@@ -75,7 +75,7 @@ def percent(value: Any, places: int = 1) -> str:
 
 def _date(value: Any) -> str:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 

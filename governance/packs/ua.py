@@ -31,7 +31,7 @@ PACK_ATTRIBUTES = frozenset(
     str.split(
         "lang charset name content rel href class role aria-label xmlns width height viewbox transform x y x1 y1 "
         "x2 y2 cx cy r points d fill fill-opacity stroke stroke-width stroke-dasharray font-family font-size "
-        "font-weight text-anchor"
+        "font-weight text-anchor colspan"
     )
 )
 # Pseudo-elements that exist only for footnotes and notes (`float: footnote`, `content: element(note)`),

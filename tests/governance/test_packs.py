@@ -162,8 +162,10 @@ def test_gate_pack_reads_back_whole(gate_db: Store, gate_pdf: Path) -> None:
     ):
         assert heading in text, heading
     assert "CONDITIONAL GO" in text
-    assert "dissent" in text and "ciso" in text
-    assert "coo (sponsor of the proposal)" in text  # the recusal
+    # Votes, dissent and recusals name people as the policy does (name and roles), not by login.
+    assert "dissent" in text and "Sofia Marques" in text
+    assert "Daniel Weiss: sponsor of the proposal" in text  # the recusal
+    assert "Votes (names and roles from the policy's people)" in text
     assert "C-2026-0001-G1-1" in text
 
 
