@@ -290,6 +290,8 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
                 funded.append(row | {"reason": funded_why, "is_funded": True})
             else:
                 why_out = words.reasons(left_out.get(cid, []))
+                if not why_out and sel.objective is None:
+                    why_out = [f"no feasible selection this quarter ({sel.status})"]
                 if review is not None and review["reconcile"]:
                     why_out = [f"the review recommended {review['recommended']}; the board decided {review['outcome']}"]
                 dropped.append(row | {"reasons": why_out, "is_funded": False})

@@ -342,7 +342,7 @@ def test_audit_extract_with_replay(gate_db: Store, tmp_path: Path) -> None:
 
     def replay(record: Any) -> str:
         seen.append(record.seq)
-        return f"matches ({record.kind})"
+        return f"match: {record.kind}"  # describe_replay's form: status, then the detail
 
     path = packs.audit_pack(gate_db, dt.date(2026, 11, 23), dt.date(2026, 11, 23), tmp_path, replay)
     pack = packs.read_pack(path)
@@ -352,7 +352,12 @@ def test_audit_extract_with_replay(gate_db: Store, tmp_path: Path) -> None:
     assert {(s.kind, s.seq, s.hash) for s in pack.stamps if s} == {("head", head["seq"], head["hash"])}
     assert None not in pack.stamps
     text = "\n".join(pack.pages)
-    assert "verified" in text and "replay: matches (decided)" in text
+    assert "verified" in text and "replay: match: decided" in text
+    # The extract opens with the verification and replay summary: every record replayed and matched.
+    first = pack.pages[0]
+    assert "Verification and replay at a glance" in first
+    assert f"{len(seen)} of {len(seen)}" in first and "none differ" in first
+    assert all("recorded at (UTC)" in page for page in pack.pages)  # the record table's header
     assert pack.title == "Audit extract 2026-11-23 to 2026-11-23"
 
 
@@ -397,6 +402,12 @@ def test_quarterly_board_pack_of_500_projects_fits_its_pages(tmp_path: Path) -> 
     assert len(pack.records) == 503 and pack.records[-1]["seq"] == last
     assert None not in pack.stamps and {s.seq for s in pack.stamps if s} == {last}
     assert "P-2026-1499" in pack.pages[-1]
+    # The review table runs over many pages, and every one of them repeats its header row.
+    start = next(i for i, p in enumerate(pack.pages) if "Continue, pause, stop" in p)
+    end = next(i for i, p in enumerate(pack.pages) if "Funded: " in p)
+    assert end - start > 3
+    for page in pack.pages[start + 1 : end]:
+        assert "project title state recommended outcome reasons" in " ".join(page.split()), page[:300]
     store.dispose()
 
 
