@@ -340,7 +340,12 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
         },
         confirmed=None
         if confirmed is None or answer is None
-        else dict(answer, seq=confirmed.seq, decided_by_name=person_text(directory, str(answer.get("decided_by", "")))),
+        else dict(
+            answer,
+            seq=confirmed.seq,
+            decided_by_name=person_text(directory, str(answer.get("decided_by", ""))),
+            votes_named=[(person_text(directory, str(v["member"])), v["vote"]) for v in answer.get("votes", [])],
+        ),
         reviewed_count=len(reviewed),
         projects=projects,
         buckets=[

@@ -116,6 +116,9 @@ def test_an_override_is_reconciled_with_the_selection(pages: list[str]) -> None:
     assert "not in the selection; the board decided continue" in " ".join(page.split())
     assert "Why the selection left it out" not in page
     assert "forced out" not in page
+    summary = " ".join(_page_of(pages, "Executive summary").split())
+    assert "Override: P-2026-0001 continue: the supplier pays for the extra board spin" in summary
+    assert re.search(r"Votes: Ana Ribeiro \([^)]*\) accept; ", summary)  # names and roles, not logins
 
 
 def test_frontier_has_a_title_units_and_a_row_per_level(demo_pages: list[str]) -> None:
