@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BROWSER_STAMP := tests/browser/node_modules/.installed
 
-.PHONY: demo test test-long lint typecheck install bench clean
+.PHONY: demo test test-long lint typecheck install bench gallery clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@# WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset is there (a gate pack renders in about
@@ -51,6 +51,15 @@ test-long: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# docs/gallery/*.png: a page of each kind of pack, from the demo (docs/gallery.py). pdftoppm comes from the
+# system package poppler-utils: installed when this machine can (Debian, root).
+gallery: $(STAMP)
+	@command -v pdftoppm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "installing the system package poppler-utils (apt-get, as root): pdftoppm renders the pages" \
+		&& apt-get install -y -q poppler-utils >/dev/null 2>&1 \
+		|| echo "note: poppler-utils not installed (apt-get install poppler-utils); the gallery needs pdftoppm"; }
+	$(BIN)/python docs/gallery.py
 
 clean:
 	rm -rf $(VENV) .governance governance.db out

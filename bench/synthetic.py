@@ -281,7 +281,7 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
             [
                 {"proposal": pid, "gate": 1, "assessor": a, "ratings": dict(ratings), "must_meet": {}}
                 for pid in ids
-                for a in ("raj", "lee")
+                for a in ("ciso", "demand")  # assessors among the it-demand policy's people
             ]
         ),
         encoding="utf-8",
@@ -303,6 +303,6 @@ def synthetic_gates(folder: Any, count: int, ledger: Ledger) -> tuple[Store, lis
                     "votes": [{"member": "cio", "outcome": "go"}, {"member": "ciso", "outcome": "hold"}],
                 }
             ),
-            Actor.of("ana"),
+            Actor.of("cio"),  # the decider acts: a person of the it-demand policy
         )
     return store, ids

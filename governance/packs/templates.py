@@ -13,9 +13,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from governance.money import compact as compact_text
+from governance.money import money as money_text
+from governance.money import typographic
 from governance.packs.fetcher import TEMPLATE_DIR
+from governance.wording import reason_in_words
 
-__all__ = ["css_string", "environment", "money", "number", "percent"]
+__all__ = ["compact", "css_string", "environment", "money", "number", "percent", "words"]
 
 _CSS_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 :._-")
 
@@ -39,12 +43,19 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def money(value: Any, places: int = 0) -> str:
-    """`"1250000.5"` -> `1,250,001`; None -> an en dash."""
-    d = _decimal(value)
-    if d is None:
-        return "\u2013"
-    return f"{d:,.{places}f}".replace("-", "\u2212")
+def money(value: Any, currency: str | None = None, places: int = 0) -> str:
+    """`"1250000.5"` -> `1,250,001`, with a currency `EUR 1,250,001`; None -> an en dash; a minus sign."""
+    return typographic(money_text(value, currency, places=places))
+
+
+def compact(value: Any, currency: str | None = None) -> str:
+    """`8740381.96` -> `EUR 8.74M` (dashboard tiles)."""
+    return typographic(compact_text(value, currency))
+
+
+def words(value: Any, currency: str | None = None) -> str:
+    """An engine reason (`ecv -2573753.09 < 0`) in words (`ECV is EUR -2,573,753, below 0`)."""
+    return typographic(reason_in_words(str(value), currency))
 
 
 def number(value: Any, places: int = 2) -> str:
@@ -64,7 +75,7 @@ def percent(value: Any, places: int = 1) -> str:
 
 def _date(value: Any) -> str:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
 
 
@@ -83,5 +94,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(css_string=css_string, money=money, number=number, percent=percent, when=_date, outcome=_outcome)
+    env.filters.update(
+        css_string=css_string,
+        money=money,
+        compact=compact,
+        words=words,
+        number=number,
+        percent=percent,
+        when=_date,
+        outcome=_outcome,
+    )
     return env

@@ -24,13 +24,14 @@ __all__ = ["PACK_ATTRIBUTES", "PACK_TAGS", "cut_stylesheet_text", "stylesheet_fo
 PACK_TAGS = frozenset(
     str.split(
         "html head meta title style link body section div span p h1 h2 h3 ul li b i em strong br figure figcaption "
-        "svg g rect line polyline circle text tspan path"
+        "svg g rect line polyline circle text tspan path table thead tbody tr th td"
     )
 )
 PACK_ATTRIBUTES = frozenset(
     str.split(
         "lang charset name content rel href class role aria-label xmlns width height viewbox transform x y x1 y1 "
-        "x2 y2 cx cy r points d fill fill-opacity stroke stroke-width font-family font-size font-weight text-anchor"
+        "x2 y2 cx cy r points d fill fill-opacity stroke stroke-width stroke-dasharray font-family font-size "
+        "font-weight text-anchor colspan"
     )
 )
 # Pseudo-elements that exist only for footnotes and notes (`float: footnote`, `content: element(note)`),

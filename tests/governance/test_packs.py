@@ -162,8 +162,10 @@ def test_gate_pack_reads_back_whole(gate_db: Store, gate_pdf: Path) -> None:
     ):
         assert heading in text, heading
     assert "CONDITIONAL GO" in text
-    assert "dissent" in text and "ciso" in text
-    assert "coo (sponsor of the proposal)" in text  # the recusal
+    # Votes, dissent and recusals name people as the policy does (name and roles), not by login.
+    assert "dissent" in text and "Sofia Marques" in text
+    assert "Daniel Weiss: sponsor of the proposal" in text  # the recusal
+    assert "Votes (names and roles from the policy's people)" in text
     assert "C-2026-0001-G1-1" in text
 
 
@@ -340,7 +342,7 @@ def test_audit_extract_with_replay(gate_db: Store, tmp_path: Path) -> None:
 
     def replay(record: Any) -> str:
         seen.append(record.seq)
-        return f"matches ({record.kind})"
+        return f"match: {record.kind}"  # describe_replay's form: status, then the detail
 
     path = packs.audit_pack(gate_db, dt.date(2026, 11, 23), dt.date(2026, 11, 23), tmp_path, replay)
     pack = packs.read_pack(path)
@@ -350,7 +352,12 @@ def test_audit_extract_with_replay(gate_db: Store, tmp_path: Path) -> None:
     assert {(s.kind, s.seq, s.hash) for s in pack.stamps if s} == {("head", head["seq"], head["hash"])}
     assert None not in pack.stamps
     text = "\n".join(pack.pages)
-    assert "verified" in text and "replay: matches (decided)" in text
+    assert "verified" in text and "replay: match: decided" in text
+    # The extract opens with the verification and replay summary: every record replayed and matched.
+    first = pack.pages[0]
+    assert "Verification and replay at a glance" in first
+    assert f"{len(seen)} of {len(seen)}" in first and "none differ" in first
+    assert all("recorded at (UTC)" in page for page in pack.pages)  # the record table's header
     assert pack.title == "Audit extract 2026-11-23 to 2026-11-23"
 
 
@@ -395,6 +402,12 @@ def test_quarterly_board_pack_of_500_projects_fits_its_pages(tmp_path: Path) -> 
     assert len(pack.records) == 503 and pack.records[-1]["seq"] == last
     assert None not in pack.stamps and {s.seq for s in pack.stamps if s} == {last}
     assert "P-2026-1499" in pack.pages[-1]
+    # The review table runs over many pages, and every one of them repeats its header row.
+    start = next(i for i, p in enumerate(pack.pages) if "Continue, pause, stop" in p)
+    end = next(i for i, p in enumerate(pack.pages) if "Funded: " in p)
+    assert end - start > 3
+    for page in pack.pages[start + 1 : end]:
+        assert "project title state recommended outcome reasons" in " ".join(page.split()), page[:300]
     store.dispose()
 
 
@@ -439,7 +452,7 @@ def test_a_document_with_other_tags_gets_weasyprints_whole_sheet() -> None:
 
     from governance.packs import ua
 
-    table = lxml_html.document_fromstring("<html><body><table><tr><td>x</td></tr></table></body></html>")
+    table = lxml_html.document_fromstring("<html><body><dl><dt>x</dt><dd>y</dd></dl></body></html>")
     hidden = lxml_html.document_fromstring('<html><body><p hidden="">x</p></body></html>')
     plain = lxml_html.document_fromstring('<html lang="en"><body><p class="lead">x</p></body></html>')
     assert ua.stylesheet_for(table, ["whole"]) == ["whole"]
@@ -460,7 +473,8 @@ def test_a_document_with_other_tags_gets_weasyprints_whole_sheet() -> None:
         ("input[type=hidden i], head { display: none }", "head { display: none }"),
         ("::marker { white-space: pre }", "li::marker { white-space: pre }"),
         ("::footnote-call { content: counter(footnote) }", ""),
-        ("table td { padding: 1px }", ""),
+        ("dl dd { padding: 1px }", ""),
+        ("table td { padding: 1px }", "table td { padding: 1px }"),
         ("@page { margin: 75px }", "@page { margin: 75px }"),
     ],
 )
