@@ -15,7 +15,7 @@ from cli import render
 from cli.context import load_settings, out
 from governance import adoption, intake, views
 from governance.authority import Actor
-from governance.calendar import quarter_dates, today_in
+from governance.calendar import today_in
 from governance.errors import ConfigError, GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
@@ -208,7 +208,7 @@ def run_demo(folder: Path, console: Console) -> None:
         console.print(f"Quarterly review {quarter} (record {reviewed.proposed_seq}): {tally}.")
         for finding in reviewed.findings:
             console.print(f"  finding: {finding}")
-        render.review_table(reviewed.projects, only_changes=False, console=console)
+        render.review_table(reviewed.projects, only_changes=False, console=console, currency=policy.policy.currency)
         answer = ReviewAnswer(
             quarter=quarter,
             decided_by="ana",
@@ -220,12 +220,14 @@ def run_demo(folder: Path, console: Console) -> None:
         outcomes = ", ".join(f"{n} {o}" for o, n in sorted(confirmed.outcomes.items()))
         console.print(f"The board confirmed {quarter} (record {confirmed.confirmed_seq}): {outcomes}.")
     with store.read() as conn:
-        loaded = adoption.current_policy(conn)
-        problem = review.selection_problem(conn, loaded, "2027Q1", quarter_dates("2027Q1")[0])
-    from governance.selection import solve
-
-    console.rule("9. The portfolio selection after the review (HiGHS), against a spreadsheet's greedy pick")
-    render.selection(problem, solve(problem), console)
+        recorded = review.recorded_selection(conn, "2026Q4")
+    assert recorded is not None  # the example policy has a portfolio section
+    console.rule("9. The portfolio selection the 2026Q4 review recorded (HiGHS), against a spreadsheet's greedy pick")
+    console.print(
+        "The review solved it before the board met; the outcomes the board confirmed above follow from it "
+        "(a project left out is paused). The next quarter's review selects again."
+    )
+    render.selection(*recorded, console)
 
     console.rule("10. The auditor verifies the ledger and replays every decision")
     checked = verify(store, key=ledger.key)

@@ -175,7 +175,12 @@ def select(
         str | None, typer.Option(help="A candidates file (see `governance schema candidates`); default: the portfolio.")
     ] = None,
     budget: Annotated[list[str], typer.Option(help="PERIOD=AMOUNT, overrides that period's budget.")] = [],  # noqa: B006
-    bucket: Annotated[list[str], typer.Option(help="BUCKET=MIN:MAX shares (of the selected spend or of the budget, as the policy says: bucket_shares_of).")] = [],  # noqa: B006
+    bucket: Annotated[
+        list[str],
+        typer.Option(
+            help="BUCKET=MIN:MAX shares (of the selected spend or of the budget, as the policy says: bucket_shares_of)."
+        ),
+    ] = [],  # noqa: B006
     value: Annotated[
         str | None,
         typer.Option(callback=choice("score", "ecv", "npv"), help="Value measure: score, ecv or npv."),

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -216,23 +215,9 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
 
 
 def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
-    from governance.selection import replay_agrees, solve
-    from models.selection import SelectionCandidate, SelectionProblem
+    from governance.selection import problem_from_snapshot, replay_agrees, solve
 
-    data = ctx.inputs(record)
-    problem = SelectionProblem(
-        candidates=tuple(SelectionCandidate.model_validate(c) for c in data["candidates"]),
-        budget={k: Decimal(v) for k, v in data["budget"].items()},
-        buckets={k: (Decimal(lo), Decimal(hi)) for k, (lo, hi) in data["buckets"].items()},
-        capacity={r: {p: Decimal(v) for p, v in lim.items()} for r, lim in data["capacity"].items()},
-        value_measure=data["value_measure"],
-        frontier_levels=data["frontier_levels"],
-        next_slice=Decimal(data["next_slice"]),
-        mip_gap=Decimal(data["mip_gap"]),
-        time_limit_seconds=data["time_limit_seconds"],
-        currency=data["currency"],
-        bucket_shares_of=data.get("bucket_shares_of", "budget"),  # snapshots before it: "budget"
-    )
+    problem = problem_from_snapshot(ctx.inputs(record))
     # Only the selection is compared (the objective within the gap): the frontier is not re-solved.
     result = solve(problem, frontier=False)
     recorded = record.body_as(SelectedPayload).to_result()

@@ -44,6 +44,7 @@ from governance.review.records import (
     pending_reviews,
     propose_review,
     quarter_subject,
+    recorded_selection,
     review_outcomes,
     stored_answer,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "plan_review",
     "propose_review",
     "quarter_subject",
+    "recorded_selection",
     "review_outcomes",
     "selection_problem",
     "stored_answer",

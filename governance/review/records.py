@@ -26,7 +26,7 @@ from governance.calendar import check_meeting_date, today_in
 from governance.canonical import canonical_text, sha256_hex
 from governance.crashpoints import crash_point
 from governance.errors import ConflictError, DecisionRefused, NotFoundError
-from governance.ledger import Ledger, NewRecord, latest_record
+from governance.ledger import Ledger, NewRecord, get_snapshot, latest_record
 from governance.lifecycle import REVIEW_STATE, check_transition
 from governance.policy import LoadedPolicy
 from governance.review.plan import ReviewPlan, plan_review
@@ -38,9 +38,11 @@ from models.records import (
     ReviewConfirmedPayload,
     ReviewedPayload,
     ReviewProposedPayload,
+    SelectedPayload,
     SelectionSummary,
     parse_payload,
 )
+from models.selection import SelectionProblem, SelectionResult
 from models.tables import DecisionKeyRow, LedgerRow, ProposalRow
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "pending_reviews",
     "propose_review",
     "quarter_subject",
+    "recorded_selection",
     "review_outcomes",
     "stored_answer",
 ]
@@ -152,6 +155,17 @@ def propose_review(store: Store, ledger: Ledger, quarter: str, actor: str) -> Pr
         )
         written = ledger.append(conn, records, actor)
         return ProposedReview(quarter, written[-1].seq, payload, False, None)
+
+
+def recorded_selection(conn: Connection, quarter: str) -> tuple[SelectionProblem, SelectionResult] | None:
+    """The selection recorded with `quarter`'s review (its newest proposal), as solved then, with the
+    problem it was solved on; None when the review recorded none (no portfolio section)."""
+    from governance.selection import problem_from_snapshot
+
+    record = latest_record(conn, quarter_subject(quarter), "selected")
+    if record is None or record.inputs is None:
+        return None
+    return problem_from_snapshot(get_snapshot(conn, record.inputs)), record.body_as(SelectedPayload).to_result()
 
 
 def pending_reviews(conn: Connection) -> list[dict[str, Any]]:

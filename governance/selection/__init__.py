@@ -24,7 +24,8 @@ and reason), `solver` (the whole result within one time budget; replay's check),
 
 from __future__ import annotations
 
+from governance.selection.problem import problem_from_snapshot
 from governance.selection.report import GreedyChoice, greedy
 from governance.selection.solver import replay_agrees, solve, solver_options
 
-__all__ = ["GreedyChoice", "greedy", "replay_agrees", "solve", "solver_options"]
+__all__ = ["GreedyChoice", "greedy", "problem_from_snapshot", "replay_agrees", "solve", "solver_options"]

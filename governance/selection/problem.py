@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from models.selection import SelectionProblem
+from models.selection import SelectionCandidate, SelectionProblem
 
 __all__ = [
     "CENT",
@@ -42,6 +42,7 @@ __all__ = [
     "index_form",
     "money",
     "pct",
+    "problem_from_snapshot",
     "scaled_budget",
     "value_of",
 ]
@@ -325,3 +326,21 @@ def constraints(data: IndexForm, budget: Mapping[str, Decimal]) -> list[Constrai
             Constraint(kind, f"{kind} {c.id} ({c.force_reason})", one if c.force == "in" else zero, candidates=(i,))
         )
     return found
+
+
+def problem_from_snapshot(data: Mapping[str, Any]) -> SelectionProblem:
+    """The selection problem a `selected` record was solved on, from its inputs snapshot (replay
+    re-solves it; the demo and `show` print the recorded selection beside it)."""
+    return SelectionProblem(
+        candidates=tuple(SelectionCandidate.model_validate(c) for c in data["candidates"]),
+        budget={k: Decimal(v) for k, v in data["budget"].items()},
+        buckets={k: (Decimal(lo), Decimal(hi)) for k, (lo, hi) in data["buckets"].items()},
+        capacity={r: {p: Decimal(v) for p, v in lim.items()} for r, lim in data["capacity"].items()},
+        value_measure=data["value_measure"],
+        frontier_levels=data["frontier_levels"],
+        next_slice=Decimal(data["next_slice"]),
+        mip_gap=Decimal(data["mip_gap"]),
+        time_limit_seconds=data["time_limit_seconds"],
+        currency=data["currency"],
+        bucket_shares_of=data.get("bucket_shares_of", "budget"),  # snapshots before it: "budget"
+    )
