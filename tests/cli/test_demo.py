@@ -27,16 +27,16 @@ GOVERNANCE = str(Path(sys.executable).parent / "governance")
 FIXTURES = ROOT / "tests" / "fixtures"
 BEFORE = FIXTURES / "ledger-before-redesign.jsonl"
 
-# Recorded with the code before the redesign (commit d4e8c00), engine version 0.1.0.
-DEMO_HEAD = "148:b6f14c7318b7c1e8e35e0e134eacec10ccc16bed6fd303f862e411a347affd8d"
+# Recorded with issue 13's code (score cards carry financials_version 2; packs with the dashboard).
+DEMO_HEAD = "148:28531b214b707aa0162fb377b78b25710708ad89a657bb9b15e56296a9f8dce8"
 DEMO_PACKS = {
-    "P-2026-0001-gate1-decision.pdf": "6131b43456e3f3921be8a1762b8be8a0ceed12abfe20b5133241f13de933e941",
-    "P-2026-0007-gate1-decision.pdf": "61c0aaeb83e33d711468e508210433312e892cce0b57132d54ee3d616400ac6e",
-    "P-2026-0022-gate1-pre-read.pdf": "a525e8f265a35a3b5f938640774b0a341594a826c9cb67e30c28f9e1cc541df7",
-    "P-2026-0027-gate1-decision.pdf": "016964362a31f22e8ec056bf0cf11a6adb8750db0c5b488290210737da2fa072",
+    "P-2026-0001-gate1-decision.pdf": "b0aa2bae5bf1672eb992ed370c2778ac8766fc03a060d0fa1ff0594d4a5892d3",
+    "P-2026-0007-gate1-decision.pdf": "63da06d6091bb62d8cf43033b0edacc202e05b329f529dab0191a8f4d22b0436",
+    "P-2026-0022-gate1-pre-read.pdf": "bf501cca091b94c954db76d023cb39be850fda1b4579b73256e988a67568c88a",
+    "P-2026-0027-gate1-decision.pdf": "ba2061ff0ff104351ca2b0b68085cc1f6ec8030fb29db3e58849d9f5a348cfd5",
     # Since issue 10 the audit extract's snapshot count includes the submitted files stored in the database.
-    "audit-2026-11-23-2026-11-23.pdf": "361f136788ae2ed78b82daedbd9b97d2c189cbe128752473b8ba19d6d4e20237",
-    "board-pack-2026Q4.pdf": "96ebf1920730937dd20613ce4b6f131d23096d86047f53f5fd6dd629de55fc59",
+    "audit-2026-11-23-2026-11-23.pdf": "cc0cf0dd60352b26055edc0146d934e6fc09399f9849f7f9e96efe04267ba60d",
+    "board-pack-2026Q4.pdf": "a2ce19f25986372ce95ce03a0313ca61a43accde62584cf620bb4b24885bbb0c",
 }
 
 
