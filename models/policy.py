@@ -34,6 +34,7 @@ __all__ = [
     "ReviewSettings",
     "ScoringRules",
     "ScreeningRule",
+    "SimulationRules",
     "Stage",
     "Thresholds",
 ]
@@ -302,6 +303,27 @@ class ReviewSettings(BaseModel):
     report_due_days: Annotated[int, Field(ge=0, le=90)] = 15
 
 
+class SimulationRules(BaseModel):
+    """How `governance risk` simulates the portfolio: the distribution of three-point estimates, the
+    correlation of estimates within a bucket and across all (Gaussian copula), and the default trials."""
+
+    model_config = STRICT
+
+    distribution: Literal["triangular", "pert"] = "pert"
+    correlation_within_bucket: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, lt=1)] = Decimal("0")
+    correlation_across: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, lt=1)] = Decimal("0")
+    trials: Annotated[int, Field(ge=100, le=10_000_000)] = 10_000
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SimulationRules:
+        if self.correlation_across > self.correlation_within_bucket:
+            raise ValueError(
+                f"correlation_across ({self.correlation_across}) may not exceed correlation_within_bucket "
+                f"({self.correlation_within_bucket}): projects in one bucket are at least as alike as any two"
+            )
+        return self
+
+
 class Policy(BaseModel):
     """A governance policy. Its version is the SHA-256 of its canonical JSON form."""
 
@@ -324,6 +346,7 @@ class Policy(BaseModel):
     review_rules: list[ReviewRule] = Field(default_factory=list)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     portfolio: PortfolioRules | None = None
+    simulation: SimulationRules | None = Field(default=None, exclude_if=lambda v: v is None)
     people: list[Person] = Field(default_factory=list)
     roles: dict[Action, list[RoleName]] | None = None
     delegations: list[Delegation] = Field(default_factory=list)

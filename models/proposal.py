@@ -19,19 +19,49 @@ from models.common import (
     Reference,
 )
 
-__all__ = ["Attachment", "BenefitFlow", "PeriodCost", "Proposal", "ResourceDemand", "Risk"]
+__all__ = ["Attachment", "BenefitFlow", "PeriodCost", "Proposal", "Range", "ResourceDemand", "Risk"]
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
+class Range(BaseModel):
+    """The low and high ends of a three-point estimate; the point value is its most likely value."""
+
+    model_config = STRICT
+
+    low: NonNegativeMoney
+    high: NonNegativeMoney
+
+
+def _within(name: str, value: Decimal, given: Range | None) -> None:
+    if given is not None and not given.low <= value <= given.high:
+        raise PydanticCustomError(
+            "inconsistent",
+            f"{name} {value} is outside {name}_range {given.low} to {given.high} (the range's low and high must "
+            f"hold the most likely amount)",
+        )
+
+
+_ABSENT = Field(default=None, exclude_if=lambda v: v is None)  # absent: the file's canonical form is as before
+
+
 class PeriodCost(BaseModel):
-    """Cost in one budget period, split as Stage-Gate's ECV needs it."""
+    """Cost in one budget period, split as Stage-Gate's ECV needs it; optional ranges make the amounts
+    three-point estimates (low, the amount as the most likely, high) for the portfolio simulation."""
 
     model_config = STRICT
 
     period: Period
     development: NonNegativeMoney
     launch: NonNegativeMoney = Decimal("0")
+    development_range: Range | None = _ABSENT
+    launch_range: Range | None = _ABSENT
+
+    @model_validator(mode="after")
+    def _in_range(self) -> PeriodCost:
+        _within("development", self.development, self.development_range)
+        _within("launch", self.launch, self.launch_range)
+        return self
 
 
 class BenefitFlow(BaseModel):
@@ -41,6 +71,12 @@ class BenefitFlow(BaseModel):
 
     period: Period
     amount: NonNegativeMoney
+    amount_range: Range | None = _ABSENT
+
+    @model_validator(mode="after")
+    def _in_range(self) -> BenefitFlow:
+        _within("amount", self.amount, self.amount_range)
+        return self
 
 
 class ResourceDemand(BaseModel):
