@@ -68,8 +68,8 @@ def _drain_prefect() -> None:
 
 
 FIGURES = (
-    "verify", "scoring", "selection", "select_200", "packs", "intake", "score_flow", "review", "review_20000",
-    "embedded", "submit",
+    "verify", "scoring", "selection", "select_200", "simulation", "packs", "intake", "score_flow", "review",
+    "review_20000", "embedded", "submit",
 )  # fmt: skip
 
 
@@ -106,6 +106,11 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         doc["select_200_time_limit"] = _figure(
             "select_200_time_limit", lambda: time_budget_figure(tmp / "select_200", seed, quick)
         )
+
+    if "simulation" in only:
+        from bench.simulation import simulation_figure
+
+        doc["simulation_500x4"] = _figure("simulation_500x4", lambda: simulation_figure(seed, quick))
 
     if "packs" in only:
         from bench.packs import packs_figures

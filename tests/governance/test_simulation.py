@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import ndtr  # type: ignore[import-untyped]
 
 from governance.simulation import (
     PortfolioModel,
+    QuantileTable,
     SimulatedProject,
     ThreePoint,
     latent_normals,
@@ -71,7 +73,7 @@ def test_independent_costs_sum_to_the_closed_form_mean_and_variance(family, mome
     model = PortfolioModel(projects, ["FY1", "FY2"], [2e6, 2e6], family=family)
     trials = 200_000
     result = simulate(model, trials, seed=7)
-    # Both periods of a project share one draw (an overrun runs through the project): its cost is 2 X.
+    # A project's total is drawn from the summed estimate (2 low, 2 likely, 2 high): it is 2 X.
     mean = -sum(2 * moments(e)[0] for e in ESTIMATES)
     variance = sum(4 * moments(e)[1] for e in ESTIMATES)
     standard_error = math.sqrt(variance / trials)
@@ -180,3 +182,16 @@ def test_bad_estimates_and_correlations_are_refused() -> None:
         PortfolioModel([], [], [], rho_bucket=0.1, rho_all=0.3)
     with pytest.raises(ValueError, match="one estimate per period"):
         PortfolioModel([project("P1", [ZERO])], ["FY1", "FY2"], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("family", ["triangular", "pert"])
+def test_the_quantile_table_reads_the_exact_quantiles(family: str) -> None:
+    low = np.array([0.0, 100.0, 5.0, 1e6, 7.0])
+    likely = np.array([0.0, 100.0, 9.0, 1.3e6, 7.5])
+    high = np.array([1.0, 400.0, 9.0, 2.5e6, 7.5])
+    table = QuantileTable(family, low, likely, high)  # type: ignore[arg-type]
+    z = np.random.Generator(np.random.PCG64(1)).standard_normal((5000, 5))
+    z[0] = -9.0
+    z[1] = 9.0
+    exact = quantiles(family, low, likely, high, ndtr(z))  # type: ignore[arg-type]
+    assert np.all(np.abs(table.draw(z) - exact) <= 2e-3 * (high - low) + 1e-9)
