@@ -13,7 +13,7 @@ from governance.packs import charts
 from governance.packs.quarter import register_risk
 from governance.store import Store
 
-from ..commands import run
+from ..commands import chair_policy, run
 from ..conftest import EXAMPLES
 
 VOTES = ("--vote", "ana=accept", "--vote", "raj=accept", "--vote", "mia=accept")
@@ -24,8 +24,13 @@ OVERRIDE = "P-2026-0001=continue: the supplier pays for the extra board spin"
 def board_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two quarters reviewed and confirmed, the second with a board override of a pause, and its pack."""
     folder = tmp_path_factory.mktemp("board")
+    # Bucket shares of the budget (not the shipped policy's shares of spend): eight running projects
+    # cannot meet the minimums, so the pack shows an infeasible selection.
+    policy = chair_policy(folder)
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("  bucket_shares_of: spend\n", "  bucket_shares_of: budget\n"), encoding="utf-8")
     steps = [
-        ("init",),
+        ("init", "--policy", str(policy)),
         ("import", "projects", str(EXAMPLES / "projects")),
         ("review", "--quarter", "2026Q3", "--reports", str(EXAMPLES / "status" / "2026Q3")),
         ("decide", "--quarter", "2026Q3", "--by", "ana", "--rationale", "Accepted.", *VOTES),
@@ -130,7 +135,11 @@ def test_frontier_has_a_title_units_and_a_row_per_level(demo_pages: list[str]) -
     text = " ".join("\n".join(demo_pages).split())
     assert "budget best value status" in text
     assert re.search(r"EUR [\d,]+ EUR [\d,]+ optimal", text)
-    gain = re.search(r"The next 10% of budget \(EUR [\d,]+\) would (add .*?: value EUR [\d,]+ more|not add)", text)
+    gain = re.search(
+        r"the next 10% of budget \(EUR [\d,]+\) would (add .*?: value EUR [\d,]+ more|add no value: .*?\.)",
+        text,
+        re.IGNORECASE,
+    )
     assert gain, "the next slice is said, in words"
     assert "value EUR \u2212" not in text  # never proposes spending more to lose value
 

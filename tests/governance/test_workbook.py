@@ -26,7 +26,7 @@ from governance.store import Store
 from governance.workbook import workbook_bytes, workbook_sheets
 
 from ..commands import assessment_csv
-from ..conftest import EXAMPLES, START
+from ..conftest import EXAMPLES, ROOT, START
 
 HOSTILE_TITLE = '=HYPERLINK("http://evil.example","click")'
 # The two proposals share the sample's costs and benefits (so their ECV); the 2026Q3 selection is infeasible
@@ -62,13 +62,20 @@ SHEETS = {
 # fmt: on
 
 
-def _reviewed(folder: Path, proposals: list[str], assessments: list[str]) -> Store:
+def _reviewed(folder: Path, proposals: list[str], assessments: list[str], shares_of: str = "spend") -> Store:
     """The running projects imported, `proposals` filed and scored from `assessments`, the 2026Q3 reports
-    filed and the 2026Q3 review proposed (its selection recorded), all in this process."""
+    filed and the 2026Q3 review proposed (its selection recorded), all in this process. `shares_of`:
+    the policy's bucket_shares_of (the shipped policy's is "spend")."""
     store = Store(f"sqlite:///{folder / 'g.db'}")
     store.upgrade()
     book = Ledger(FixedClock(START), SeededIds("workbook"))
-    adoption.adopt_policy(store, book, load_policy("stage-gate"), Actor.of("ana"))
+    text = (ROOT / "policies" / "stage-gate.yaml").read_text(encoding="utf-8")
+    policy = folder / "policy.yaml"
+    (folder / "people").symlink_to(ROOT / "policies" / "people")  # the policy's people_file, relative to it
+    policy.write_text(
+        text.replace("  bucket_shares_of: spend\n", f"  bucket_shares_of: {shares_of}\n"), encoding="utf-8"
+    )
+    adoption.adopt_policy(store, book, load_policy(str(policy)), Actor.of("ana"))
     projects.import_projects(store, book, [EXAMPLES / "projects"], "pmo")
     intake.file_proposals(store, book, intake.check_submission(store, proposals), "pmo")
     gates.record_scores(store, book, read_assessments(read_here(assessments)), "pmo")
@@ -89,7 +96,8 @@ def reviewed(tmp_path: Path) -> Store:
         text = source.replace("NW-TRV-SMART", reference)
         Path(files[-1]).write_text(text.replace("title: Smart radiator valve with Thread", f"title: '{title}'"))
         cards.append(str(assessment_csv(tmp_path / f"{reference}.csv", reference, ratings)))
-    return _reviewed(tmp_path, files, cards)
+    # Bucket shares of the budget: the eight projects and two proposals cannot meet improvements' minimum.
+    return _reviewed(tmp_path, files, cards, shares_of="budget")
 
 
 def _read(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
