@@ -167,11 +167,7 @@ def quantiles(family: Family, low: Floats, likely: Floats, high: Floats, u: Floa
 
 
 def latent_normals(
-    rng: np.random.Generator,
-    trials: int,
-    bucket_of: np.ndarray[Any, np.dtype[np.intp]],
-    rho_bucket: float,
-    rho_all: float,
+    rng: np.random.Generator, trials: int, bucket_of: Indexes, rho_bucket: float, rho_all: float
 ) -> Floats:
     """trials x n standard normals with corr rho_bucket within a bucket and rho_all across buckets."""
     n = len(bucket_of)
