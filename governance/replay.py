@@ -12,6 +12,8 @@ kind re-runs the engine's own function on the record's input snapshot under the 
     selected                  the portfolio selection: the same objective within the recorded gap
                               (a solver may break ties differently, so the set may differ)
     reviewed                  the board's answer applied to the recommendations it confirmed
+    simulated                 the portfolio simulation: the same trials drawn from the stored model
+                              and seed, the same results byte for byte
 
 A record of any other kind is a fact, not a derivation: `not-replayable`.
 """
@@ -52,12 +54,13 @@ from models.records import (
     ScreenedOutPayload,
     ScreenedPayload,
     SelectedPayload,
+    SimulatedPayload,
 )
 from models.tables import LedgerRow, PolicyRow
 
 __all__ = ["REPLAYABLE", "Replay", "describe_replay", "replay_all", "replay_record", "replay_subject"]
 
-REPLAYABLE = ("screened", "screened-out", "scored", "recommended", "decided", "selected", "reviewed")
+REPLAYABLE = ("screened", "screened-out", "scored", "recommended", "decided", "selected", "reviewed", "simulated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,12 @@ def _reviewed(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return ok, f"{expected.outcome} ({'override' if expected.overridden else 'as recommended'})"
 
 
+def _simulated(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+    from governance.risk import replay_simulated
+
+    return replay_simulated(ctx.inputs(record), record.body_as(SimulatedPayload))
+
+
 _REPLAYERS = {
     "screened": _screened,
     "screened-out": _screened,
@@ -257,6 +266,7 @@ _REPLAYERS = {
     "decided": _decided,
     "selected": _selected,
     "reviewed": _reviewed,
+    "simulated": _simulated,
 }
 
 

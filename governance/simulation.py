@@ -43,6 +43,7 @@ from scipy.special import betaincinv, ndtr  # type: ignore[import-untyped]
 
 __all__ = [
     "CHUNK",
+    "PERCENTILES",
     "Driver",
     "Family",
     "PeriodSpend",
@@ -60,6 +61,7 @@ Family = Literal["triangular", "pert"]
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 Indexes = np.ndarray[Any, np.dtype[np.intp]]
 CHUNK = 10_000
+PERCENTILES = tuple(range(5, 100, 5))
 CENT = Decimal("0.01")
 SHARE = Decimal("0.0001")
 
@@ -122,6 +124,7 @@ class PeriodSpend:
     period: str
     budget: Decimal
     mean: Decimal
+    p10: Decimal
     p50: Decimal
     p90: Decimal
     p_over_budget: Decimal
@@ -144,6 +147,7 @@ class Simulation:
     p50: Decimal
     p90: Decimal
     p_negative: Decimal
+    percentiles: tuple[Decimal, ...]  # the value at 5 %, 10 %, ..., 95 % (for a chart of its distribution)
     spend: tuple[PeriodSpend, ...]
     drivers: tuple[Driver, ...]
 
@@ -284,9 +288,10 @@ def simulate(model: PortfolioModel, trials: int, seed: int) -> Simulation:
     variance = float(totals.var())
     shares = covariance / variance if variance > 0 else np.zeros(n)
     order = sorted(range(n), key=lambda i: (-abs(float(shares[i])), ps[i].id))
-    p10, p50, p90 = np.percentile(totals, [10, 50, 90])
+    percentiles = np.percentile(totals, PERCENTILES)
+    p10, p50, p90 = (percentiles[PERCENTILES.index(q)] for q in (10, 50, 90))
     budget = np.array(model.budget, dtype=np.float64)
-    s50, s90 = np.percentile(spend, [50, 90], axis=0)
+    s10, s50, s90 = np.percentile(spend, [10, 50, 90], axis=0)
     over = (spend > budget).mean(axis=0)
     return Simulation(
         trials=trials,
@@ -296,11 +301,13 @@ def simulate(model: PortfolioModel, trials: int, seed: int) -> Simulation:
         p50=_money(p50),
         p90=_money(p90),
         p_negative=_share(float((totals < 0).mean())),
+        percentiles=tuple(map(_money, percentiles)),
         spend=tuple(
             PeriodSpend(
                 period=name,
                 budget=_money(budget[k]),
                 mean=_money(spend[:, k].mean()),
+                p10=_money(s10[k]),
                 p50=_money(s50[k]),
                 p90=_money(s90[k]),
                 p_over_budget=_share(over[k]),

@@ -39,6 +39,7 @@ Action = Literal[
     "confirm-quarter",
     "assess",
     "sign",
+    "simulate",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -60,6 +61,7 @@ DEFAULT_ROLE_MATRIX: dict[str, tuple[str, ...]] = {
     "confirm-quarter": ("chair",),
     "assess": ("board", "assessor"),
     "sign": ("board",),
+    "simulate": ("board", "portfolio-office"),
 }
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from models.common import STRICT, NonNegativeMoney, Period, PlainLine, PlainText
-from models.proposal import Proposal
+from models.proposal import Proposal, Range
 
 __all__ = ["QUARTER_PATTERN", "RISK_LEVELS", "MigratedProject", "Quarter", "RiskLevel", "StatusReport"]
 
@@ -29,6 +29,8 @@ class StatusReport(BaseModel):
     `earned_value` (EV, the budgeted cost of the work done). CPI = EV / AC and SPI = EV / PV follow.
     `cost_forecast` is the spend still to come per budget period; `benefits_forecast` the benefits
     now expected per period. Both replace the proposal's figures in the re-computed NPV and ECV.
+    `cost_forecast_range` and `benefits_forecast_range` optionally make some of those figures
+    three-point estimates (low, the forecast as the most likely, high) for `governance risk`.
     """
 
     model_config = STRICT
@@ -43,6 +45,8 @@ class StatusReport(BaseModel):
     risk_level: RiskLevel
     cost_forecast: dict[Period, NonNegativeMoney] = Field(default_factory=dict)
     benefits_forecast: dict[Period, NonNegativeMoney] = Field(default_factory=dict)
+    cost_forecast_range: dict[Period, Range] | None = Field(default=None, exclude_if=lambda v: v is None)
+    benefits_forecast_range: dict[Period, Range] | None = Field(default=None, exclude_if=lambda v: v is None)
     milestones_hit: list[PlainLine] = Field(default_factory=list)
     milestones_missed: list[PlainLine] = Field(default_factory=list)
     commentary: PlainText | None = None
@@ -57,6 +61,21 @@ class StatusReport(BaseModel):
             )
         if set(self.milestones_hit) & set(self.milestones_missed):
             raise PydanticCustomError("inconsistent", "a milestone is listed as both hit and missed")
+        for name, forecast, ranges in (
+            ("cost_forecast", self.cost_forecast, self.cost_forecast_range),
+            ("benefits_forecast", self.benefits_forecast, self.benefits_forecast_range),
+        ):
+            for period, given in sorted((ranges or {}).items()):
+                if period not in forecast:
+                    raise PydanticCustomError(
+                        "inconsistent", f"{name}_range gives {period}, which {name} does not forecast"
+                    )
+                if not given.low <= forecast[period] <= given.high:
+                    raise PydanticCustomError(
+                        "inconsistent",
+                        f"{name} {period} {forecast[period]} is outside {name}_range {given.low} to {given.high} "
+                        f"(the range's low and high must hold the forecast)",
+                    )
         return self
 
 

@@ -159,28 +159,43 @@ def load_projects(conn: Connection, loaded: LoadedPolicy, today: dt.date) -> lis
 
 
 def remaining(proposal: Proposal, report: StatusReport | None, first_period: str) -> Proposal:
-    """The proposal's cash flows from `first_period` on: sunk costs do not count in a continue/stop call."""
+    """The proposal's cash flows from `first_period` on: sunk costs do not count in a continue/stop call.
+
+    Three-point ranges go with the figures they belong to: the report's forecast ranges with its
+    forecasts, the proposal's ranges with its own figures (`governance risk` simulates them)."""
     forecast = report.cost_forecast if report is not None and report.cost_forecast else None
-    launch = {c.period: c.launch for c in proposal.costs}
-    planned_dev = {c.period: c.development for c in proposal.costs}
-    periods = sorted(
-        {p for p in (forecast or planned_dev) if p >= first_period} | {p for p in launch if p >= first_period}
-    )
-    costs = [
-        PeriodCost(
-            period=p,
-            development=(forecast.get(p, Decimal(0)) if forecast is not None else planned_dev.get(p, Decimal(0))),
-            launch=launch.get(p, Decimal(0)),
+    planned = {c.period: c for c in proposal.costs}
+    periods = sorted(p for p in {*(forecast or {}), *planned} if p >= first_period)
+    cost_ranges = (report.cost_forecast_range or {}) if report is not None else {}
+    zero = Decimal(0)
+    costs = []
+    for p in periods:
+        plan = planned.get(p)
+        if forecast is not None:
+            development, development_range = forecast.get(p, zero), cost_ranges.get(p)
+        else:
+            development = plan.development if plan is not None else zero
+            development_range = plan.development_range if plan is not None else None
+        costs.append(
+            PeriodCost(
+                period=p,
+                development=development,
+                launch=plan.launch if plan is not None else zero,
+                development_range=development_range,
+                launch_range=plan.launch_range if plan is not None else None,
+            )
         )
-        for p in periods
-    ]
     if report is not None and report.benefits_forecast:
-        benefit_items = sorted(report.benefits_forecast.items())
+        ranges = report.benefits_forecast_range or {}
+        benefits = [
+            BenefitFlow(period=p, amount=a, amount_range=ranges.get(p))
+            for p, a in sorted(report.benefits_forecast.items())
+            if p >= first_period
+        ]
     else:
-        benefit_items = [(b.period, b.amount) for b in proposal.benefits]
-    benefits = [BenefitFlow(period=p, amount=a) for p, a in benefit_items if p >= first_period]
+        benefits = [b for b in proposal.benefits if b.period >= first_period]
     if not costs:
-        costs = [PeriodCost(period=first_period, development=Decimal(0))]
+        costs = [PeriodCost(period=first_period, development=zero)]
     return proposal.model_copy(update={"costs": costs, "benefits": benefits})
 
 

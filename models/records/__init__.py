@@ -91,6 +91,7 @@ from models.records._selection import (
     RecordedSolverOptions,
     SelectedPayload,
 )
+from models.records._simulation import SimulatedDriver, SimulatedPayload, SimulatedPeriod
 from models.records._values import IsoDate, PlainDecimal, RecordPayload, ScaledDecimal
 
 __all__ = [
@@ -140,6 +141,9 @@ __all__ = [
     "ScreenedPayload",
     "SelectedPayload",
     "SelectionSummary",
+    "SimulatedDriver",
+    "SimulatedPayload",
+    "SimulatedPeriod",
     "SourceRef",
     "StatusReportedPayload",
     "SupersededPayload",

@@ -32,6 +32,7 @@ from models.records._review import (
     StatusReportedPayload,
 )
 from models.records._selection import SelectedPayload
+from models.records._simulation import SimulatedPayload
 from models.records._values import RecordPayload
 
 RecordErrorCode = Literal["unknown-record-kind", "payload-invalid"]
@@ -73,6 +74,7 @@ RECORD_PAYLOADS: Mapping[str, type[RecordPayload]] = MappingProxyType(
         "selected": SelectedPayload,
         "review-confirmed": ReviewConfirmedPayload,
         "reviewed": ReviewedPayload,
+        "simulated": SimulatedPayload,
     }
 )
 """Record kind -> the model of its payload: every kind the engine writes."""
@@ -126,6 +128,8 @@ def parse_payload(kind: Literal["selected"], text: str) -> SelectedPayload: ...
 def parse_payload(kind: Literal["review-confirmed"], text: str) -> ReviewConfirmedPayload: ...
 @overload
 def parse_payload(kind: Literal["reviewed"], text: str) -> ReviewedPayload: ...
+@overload
+def parse_payload(kind: Literal["simulated"], text: str) -> SimulatedPayload: ...
 @overload
 def parse_payload(kind: str, text: str) -> RecordPayload: ...
 

@@ -55,6 +55,9 @@ from ..conftest import ROOT, START
 FIXTURE = ROOT / "tests" / "fixtures" / "ledger-before-redesign.jsonl"
 RECORDS: list[dict[str, Any]] = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
 HASH = "0" * 64
+# Kinds added after the fixture was recorded: their tests round-trip records the engine writes
+# (simulated: tests/governance/test_risk.py).
+LATER_KINDS = frozenset({"simulated"})
 
 
 def _richest(kind: str) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def test_every_recorded_payload_reads_back_to_the_same_bytes() -> None:
         assert canonical_text(model) == record["payload"], f"record {record['seq']} ({record['kind']})"
 
 
-@pytest.mark.parametrize("kind", RECORD_KINDS)
+@pytest.mark.parametrize("kind", sorted(set(RECORD_KINDS) - LATER_KINDS))
 def test_each_kind_round_trips_from_text_and_from_a_dict(kind: str) -> None:
     record = _richest(kind)
     text = record["payload"]
@@ -83,7 +86,7 @@ def test_each_kind_round_trips_from_text_and_from_a_dict(kind: str) -> None:
 
 
 def test_the_fixture_holds_every_kind() -> None:
-    assert {r["kind"] for r in RECORDS} == set(RECORD_KINDS)
+    assert {r["kind"] for r in RECORDS} == set(RECORD_KINDS) - LATER_KINDS
 
 
 # -- the registry against the writers ---------------------------------------------------------
@@ -118,7 +121,7 @@ def _written_kinds() -> set[str]:
 
 def test_the_registry_names_exactly_the_kinds_the_engine_writes() -> None:
     assert _written_kinds() == set(RECORD_KINDS)
-    assert len(RECORD_KINDS) == len(set(RECORD_KINDS)) == 17
+    assert len(RECORD_KINDS) == len(set(RECORD_KINDS)) == 18
     assert tuple(RECORD_PAYLOADS) == RECORD_KINDS
 
 
@@ -143,7 +146,7 @@ def test_every_model_is_frozen_refuses_unknown_keys_and_says_what_it_means() -> 
 
 
 def test_every_kind_has_a_json_schema_naming_every_stored_key_as_required() -> None:
-    for kind in RECORD_KINDS:
+    for kind in sorted(set(RECORD_KINDS) - LATER_KINDS):
         schema = record_schema(kind)
         model = RECORD_PAYLOADS[kind]
         assert schema == model.model_json_schema()
@@ -274,7 +277,7 @@ def test_an_unknown_kind_is_refused(call: Any) -> None:
     assert str(caught.value) == (
         "unknown record kind 'noted' (the kinds are: policy-adopted, filed, screened, screened-out, amended, "
         "withdrawn, scored, recommended, decided, superseded, condition-closed, migrated, status-reported, "
-        "review-proposed, selected, review-confirmed, reviewed) [unknown-record-kind]"
+        "review-proposed, selected, review-confirmed, reviewed, simulated) [unknown-record-kind]"
     )
     assert (caught.value.code, caught.value.kind, caught.value.errors) == ("unknown-record-kind", "noted", ())
 
@@ -440,7 +443,7 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
 
     with store.read() as conn:
         written = conn.execute(select(LedgerRow.kind, LedgerRow.payload).order_by(LedgerRow.seq)).all()
-    assert {kind for kind, _ in written} == set(RECORD_KINDS) - {"selected"}  # no portfolio section
+    assert {kind for kind, _ in written} == set(RECORD_KINDS) - {"selected", "simulated"}  # no portfolio section
     for kind, payload in written:
         assert canonical_text(parse_payload(kind, payload)) == payload, kind
         assert canonical_text(RECORD_PAYLOADS[kind].model_validate(json.loads(payload))) == payload, kind
