@@ -229,7 +229,14 @@ def run_demo(folder: Path, console: Console) -> None:
     )
     render.selection(*recorded, console)
 
-    console.rule("10. The auditor verifies the ledger and replays every decision")
+    console.rule("10. The portfolio's risk: the 2026Q4 selection simulated (Monte Carlo), recorded")
+    from cli.risk import describe_source, render_risk
+    from governance.risk import Source, run_risk
+
+    risk = run_risk(store, ledger, Source("quarter", quarter="2026Q4"), office)
+    render_risk(risk.payload, describe_source(risk.payload), risk.seq, console)
+
+    console.rule("11. The auditor verifies the ledger and replays every decision")
     checked = verify(store, key=ledger.key)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
@@ -240,7 +247,7 @@ def run_demo(folder: Path, console: Console) -> None:
     replays = Counter(r.status for r in replay_all(store))
     console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
 
-    console.rule("11. Decision packs (PDF/A-3, the records attached) into out/")
+    console.rule("12. Decision packs (PDF/A-3, the records attached) into out/")
     from governance.packs import audit_job, gate_job, quarter_job, write_packs
     from governance.packs.check import check_pack
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from cli.context import AsOption, JsonOption, acting, err, ledger, opened, out, print_json, quarter, working
 from cli.render import amount, header
@@ -12,7 +13,7 @@ from cli.tables import Column, print_fitted
 from governance.settings import load_settings
 from models.records import SimulatedPayload
 
-__all__ = ["app", "render_risk"]
+__all__ = ["app", "describe_source", "render_risk"]
 
 app = typer.Typer()
 
@@ -23,7 +24,19 @@ def _share(value: object) -> str:
     return f"{float(str(value)) * 100:.1f}%"
 
 
-def render_risk(payload: SimulatedPayload, title: str, seq: int | None) -> None:
+def describe_source(payload: SimulatedPayload) -> str:
+    """The title of a simulation's results: what was simulated."""
+    if payload.quarter is not None:
+        what = f"the selection recorded with the {payload.quarter} review (#{payload.selection_seq})"
+    elif payload.selection_seq is not None:
+        what = f"the selection in record #{payload.selection_seq}"
+    else:
+        what = "the projects named"
+    count = len(payload.projects)
+    return f"Portfolio risk: {what}, {count} project{'s' if count != 1 else ''}"
+
+
+def render_risk(payload: SimulatedPayload, title: str, seq: int | None, out: Console = out) -> None:
     """The simulation's results as three tables and a few lines of what they rest on."""
     cur = payload.currency
     out.print(title)
@@ -70,9 +83,10 @@ def render_risk(payload: SimulatedPayload, title: str, seq: int | None) -> None:
     )
     if payload.without_ranges:
         count = len(payload.without_ranges)
+        named = f": {', '.join(payload.without_ranges)}" if count <= 5 else " (--json lists them)"
         out.print(
-            f"{count} of {len(payload.projects)} have no three-point ranges on file and were simulated on their "
-            f"point estimates (only success or failure varies): {', '.join(payload.without_ranges)}"
+            f"{count} of {len(payload.projects)} have no three-point ranges on file: their costs and benefits are "
+            f"their point estimates, and only their success or failure varies{named}."
         )
     if seq is not None:
         out.print(f"Recorded as #{seq} (simulated); `governance replay {seq}` draws the same trials again.")
@@ -127,14 +141,6 @@ def risk(
     if json_:
         print_json({"seq": run.seq, **payload.model_dump(mode="json")})
         return
-    origin = run.inputs["source"]
-    if payload.source == "quarter" or (payload.source == "selection" and payload.quarter):
-        what = f"the selection recorded with the {payload.quarter} review (#{payload.selection_seq})"
-    elif payload.source == "selection":
-        what = f"the selection in record #{origin['selection_seq']}"
-    else:
-        what = "the projects named"
-    count = len(payload.projects)
-    render_risk(payload, f"Portfolio risk: {what}, {count} project{'s' if count != 1 else ''}", run.seq)
+    render_risk(payload, describe_source(payload), run.seq)
     if not payload.spend:
         err.print("the policy budgets no period: spend is not compared with a budget")

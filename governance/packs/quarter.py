@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from governance.errors import NotFoundError
 from governance.ledger import get_snapshot, iter_records, records_for
 from governance.money import compact, money, typographic
-from governance.packs import charts
+from governance.packs import charts, risk_charts
 from governance.packs.content import PackContent, common, directory_of, person_text, plain, policy_at, scaled
 from governance.wording import fact_label, fact_value, reason_in_words
 from models.records import (
@@ -29,6 +29,7 @@ from models.records import (
     ReviewFactsReported,
     ReviewProposedPayload,
     SelectedPayload,
+    SimulatedPayload,
 )
 from models.status_report import RISK_LEVELS
 from models.tables import LedgerRow, SnapshotRow
@@ -323,7 +324,10 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
     if next_slice is not None:
         gain = Decimal(str(next_slice.get("value_gain") or 0))
         next_slice["worth_it"] = gain > 0
-    covered = sorted([r for r in (selected, proposed, confirmed) if r is not None] + reviewed, key=lambda r: r.seq)
+    simulated = _simulated(history, selected)
+    covered = sorted(
+        [r for r in (selected, proposed, confirmed, simulated) if r is not None] + reviewed, key=lambda r: r.seq
+    )
     head = covered[-1]
     policy_version = proposed.policy_version or ""
     title = f"Quarterly board pack {quarter}"
@@ -399,12 +403,60 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
         frontier_svg=charts.frontier_chart(frontier, currency=currency) if sel else None,
         bubble_svg=charts.bubble_chart(bubbles, currency=currency) if sel else None,
         bucket_svg=charts.bucket_chart(bars) if sel else None,
+        risk=_risk(simulated, currency),
         proposed_seq=proposed.seq,
         records=[
             {"seq": r.seq, "kind": r.kind, "subject": r.subject, "outcome": r.outcome, "hash": r.hash} for r in covered
         ],
     )
     return PackContent("board_pack.html", context, covered, head, True, policy_version, f"board-pack-{quarter}.pdf")
+
+
+def _simulated(history: Sequence[LedgerRecord], selected: LedgerRecord | None) -> LedgerRecord | None:
+    """The newest simulation of the quarter's selection (`governance risk --quarter`), if any was run."""
+    if selected is None:
+        return None
+    return next(
+        (
+            r
+            for r in reversed(history)
+            if r.kind == "simulated" and r.body_as(SimulatedPayload).selection_seq == selected.seq
+        ),
+        None,
+    )
+
+
+def _risk(record: LedgerRecord | None, currency: str | None) -> dict[str, Any] | None:
+    """The risk page's figures and charts from a `simulated` record."""
+    if record is None:
+        return None
+    sim = record.body_as(SimulatedPayload)
+    marks = [("P10", sim.p10), ("P50", sim.p50), ("P90", sim.p90)]
+    return {
+        "seq": record.seq,
+        "trials": sim.trials,
+        "seed": sim.seed,
+        "distribution": sim.distribution,
+        "within": sim.correlation_within_bucket,
+        "across": sim.correlation_across,
+        "mean": sim.mean,
+        "p10": sim.p10,
+        "p50": sim.p50,
+        "p90": sim.p90,
+        "p_negative": sim.p_negative,
+        "spend": plain(sim.spend),
+        "drivers": plain(sim.drivers[:8]),
+        "more_drivers": max(len(sim.drivers) - 8, 0),
+        "count": len(sim.projects),
+        "without_ranges": len(sim.without_ranges),
+        "value_svg": risk_charts.value_curve(sim.percentiles, marks, currency),
+        "spend_svg": risk_charts.spend_fan_chart(
+            [risk_charts.SpendBand(s.period, s.budget, s.p10, s.p50, s.p90, s.p_over_budget) for s in sim.spend],
+            currency,
+        )
+        if sim.spend
+        else None,
+    }
 
 
 def _funded_reason(
