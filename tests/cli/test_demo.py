@@ -28,15 +28,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 BEFORE = FIXTURES / "ledger-before-redesign.jsonl"
 
 # Recorded with issue 13's code (score cards carry financials_version 2; packs with the dashboard).
-DEMO_HEAD = "148:28531b214b707aa0162fb377b78b25710708ad89a657bb9b15e56296a9f8dce8"
+DEMO_HEAD = "149:d85777d3728f0011663ee10d04b4863223b125421c70bb4f1b4435bad0fd9235"
 DEMO_PACKS = {
-    "P-2026-0001-gate1-decision.pdf": "b0aa2bae5bf1672eb992ed370c2778ac8766fc03a060d0fa1ff0594d4a5892d3",
-    "P-2026-0007-gate1-decision.pdf": "63da06d6091bb62d8cf43033b0edacc202e05b329f529dab0191a8f4d22b0436",
-    "P-2026-0022-gate1-pre-read.pdf": "bf501cca091b94c954db76d023cb39be850fda1b4579b73256e988a67568c88a",
-    "P-2026-0027-gate1-decision.pdf": "ba2061ff0ff104351ca2b0b68085cc1f6ec8030fb29db3e58849d9f5a348cfd5",
+    "P-2026-0001-gate1-decision.pdf": "9451499805cdf9161532ddb015a0ffc99504460e138730bd7994c497777c4a96",
+    "P-2026-0007-gate1-decision.pdf": "e3f870ea63e95cc131aee20a4c6e908e4416930c288a80fa063dc86fd09ea815",
+    "P-2026-0022-gate1-pre-read.pdf": "5ec3efcec735f98246728b93afad21d869c1289ff73fbc94ef8fcce77062a851",
+    "P-2026-0027-gate1-decision.pdf": "eaf95ca2ad6f9a744b9cda7b37fa20d1494dd14ffd93a31a1be5f303ca53acaf",
     # Since issue 10 the audit extract's snapshot count includes the submitted files stored in the database.
-    "audit-2026-11-23-2026-11-23.pdf": "cc0cf0dd60352b26055edc0146d934e6fc09399f9849f7f9e96efe04267ba60d",
-    "board-pack-2026Q4.pdf": "a2ce19f25986372ce95ce03a0313ca61a43accde62584cf620bb4b24885bbb0c",
+    "audit-2026-11-23-2026-11-23.pdf": "4b108c3b73645a7484dd1848adedcbc34b3fdea3805508ef9c74081d2d912d70",
+    "board-pack-2026Q4.pdf": "bd3d988f6cfc9ee9937f2706ef2200e01c5ea0b66175c8f3bc0429265b32ceca",
 }
 
 

@@ -170,7 +170,7 @@ def test_sources_that_are_not_there_are_named(reviewed: Store, ledger: Ledger) -
     cases = [
         (
             Source("quarter", quarter="2025Q1"),
-            "the 2025Q1 review recorded no selection: run `governance review 2025Q1` first",
+            "the 2025Q1 review recorded no selection: run `governance review --quarter 2025Q1` first",
         ),
         (Source("selection", selection_seq=1), "record #1 is a policy-adopted record, not a selection (`selected`)"),
         (Source("selection", selection_seq=99_999), "record #99999 is not on record, not a selection (`selected`)"),
