@@ -193,7 +193,8 @@ def _selection_record(conn: Connection, source: Source) -> LedgerRecord:
         record = latest_record(conn, quarter_subject(source.quarter), "selected")
         if record is None:
             raise NotFoundError(
-                f"the {source.quarter} review recorded no selection: run `governance review --quarter {source.quarter}` first"
+                f"the {source.quarter} review recorded no selection: "
+                f"run `governance review --quarter {source.quarter}` first"
             )
         return record
     seq = source.selection_seq
