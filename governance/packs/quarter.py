@@ -403,7 +403,7 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
         frontier_svg=charts.frontier_chart(frontier, currency=currency) if sel else None,
         bubble_svg=charts.bubble_chart(bubbles, currency=currency) if sel else None,
         bucket_svg=charts.bucket_chart(bars) if sel else None,
-        risk=_risk(simulated, currency),
+        risk=_risk(simulated, currency, {i: str(c.get("title", "")) for i, c in candidates.items()}),
         proposed_seq=proposed.seq,
         records=[
             {"seq": r.seq, "kind": r.kind, "subject": r.subject, "outcome": r.outcome, "hash": r.hash} for r in covered
@@ -426,7 +426,7 @@ def _simulated(history: Sequence[LedgerRecord], selected: LedgerRecord | None) -
     )
 
 
-def _risk(record: LedgerRecord | None, currency: str | None) -> dict[str, Any] | None:
+def _risk(record: LedgerRecord | None, currency: str | None, titles: dict[str, str]) -> dict[str, Any] | None:
     """The risk page's figures and charts from a `simulated` record."""
     if record is None:
         return None
@@ -445,7 +445,7 @@ def _risk(record: LedgerRecord | None, currency: str | None) -> dict[str, Any] |
         "p90": sim.p90,
         "p_negative": sim.p_negative,
         "spend": plain(sim.spend),
-        "drivers": plain(sim.drivers[:8]),
+        "drivers": [{"id": d.id, "title": titles.get(d.id, ""), "share": d.share} for d in sim.drivers[:8]],
         "more_drivers": max(len(sim.drivers) - 8, 0),
         "count": len(sim.projects),
         "without_ranges": len(sim.without_ranges),
