@@ -52,6 +52,7 @@ __all__ = [
     "Driver",
     "Family",
     "PeriodSpend",
+    "Places",
     "PortfolioModel",
     "QuantileTable",
     "SimulatedProject",
