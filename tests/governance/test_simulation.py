@@ -127,13 +127,17 @@ def test_bernoulli_success_gives_cooper_ecv_on_average() -> None:
     )
 
 
-def test_the_copula_correlates_within_a_bucket_and_across() -> None:
+@pytest.mark.parametrize("bucket_of", [[0, 0, 1, 1], [1, 0, 0, 1]], ids=["grouped", "interleaved"])
+def test_the_copula_correlates_within_a_bucket_and_across(bucket_of: list[int]) -> None:
+    # The normals are made grouped by bucket; interleaved buckets must come back to their own columns.
     rng = np.random.Generator(np.random.PCG64(3))
-    bucket_of = np.array([0, 0, 1, 1], dtype=np.intp)
-    z = latent_normals(rng, 200_000, bucket_of, rho_bucket=0.6, rho_all=0.2)
+    z = latent_normals(rng, 200_000, np.array(bucket_of, dtype=np.intp), rho_bucket=0.6, rho_all=0.2)
+    assert z.shape == (200_000, 4) and z.dtype == np.float32
     c = np.corrcoef(z, rowvar=False)
-    assert abs(c[0, 1] - 0.6) < 0.01 and abs(c[2, 3] - 0.6) < 0.01
-    assert abs(c[0, 2] - 0.2) < 0.01 and abs(c[1, 3] - 0.2) < 0.01
+    same = [(i, j) for i in range(4) for j in range(i + 1, 4) if bucket_of[i] == bucket_of[j]]
+    across = [(i, j) for i in range(4) for j in range(i + 1, 4) if bucket_of[i] != bucket_of[j]]
+    assert all(abs(c[i, j] - 0.6) < 0.01 for i, j in same) and len(same) == 2
+    assert all(abs(c[i, j] - 0.2) < 0.01 for i, j in across) and len(across) == 4
     assert np.allclose(z.std(axis=0), 1.0, atol=0.01)
 
 
