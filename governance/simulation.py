@@ -220,10 +220,17 @@ _GRID_SCALE, _GRID_SHIFT = 1.0 / _Z_STEP, -_Z_LOW / _Z_STEP  # z -> its place on
 
 @cache
 def _standard_table(family: Family) -> Floats:
-    """The quantile of a standard estimate (low 0, high 1, mode m) at Phi(z), for m x z on the grids."""
-    m = np.linspace(0.0, 1.0, _M_POINTS)[:, None]
+    """The quantile of a standard estimate (low 0, high 1, mode m) at Phi(z), for m x z on the grids.
+
+    Both grids are symmetric (m <-> 1 - m, z <-> -z) and so are the estimates: Q(Phi(z); m) =
+    1 - Q(Phi(-z); 1 - m). Half the rows are computed and the rest mirrored: the inverse beta function
+    costs 1.5 s for the whole PERT table and 0.6 s for half (once per process). The mirror reads the
+    upper tail from Phi(-z), which float64 holds better than Phi(z) near 1."""
+    half = _M_POINTS // 2 + 1  # m from 0 to 0.5
+    m = np.linspace(0.0, 1.0, _M_POINTS)[:half, None]
     u = ndtr(_Z_LOW + _Z_STEP * np.arange(_Z_POINTS))[None, :]
-    return quantiles(family, np.zeros_like(m), m, np.ones_like(m), u)
+    computed = quantiles(family, np.zeros_like(m), m, np.ones_like(m), u)
+    return np.concatenate([computed, 1.0 - computed[: _M_POINTS - half][::-1, ::-1]])
 
 
 class Places:

@@ -192,15 +192,16 @@ def test_bad_estimates_and_correlations_are_refused() -> None:
 
 @pytest.mark.parametrize("family", ["triangular", "pert"])
 def test_the_quantile_table_reads_the_exact_quantiles(family: str) -> None:
-    low = np.array([0.0, 100.0, 5.0, 1e6, 7.0])
-    likely = np.array([0.0, 100.0, 9.0, 1.3e6, 7.5])
-    high = np.array([1.0, 400.0, 9.0, 2.5e6, 7.5])
+    # Modes 0, 1, 0.25 and 0.8 (the table computes modes up to 0.5 and mirrors the rest) and a point.
+    low = np.array([0.0, 100.0, 5.0, 1e6, -60.0, 7.0])
+    likely = np.array([0.0, 100.0, 9.0, 1.3e6, 20.0, 7.5])
+    high = np.array([1.0, 400.0, 9.0, 2.5e6, 40.0, 7.5])
     table = QuantileTable(family, low, likely, high)  # type: ignore[arg-type]
-    z = np.random.Generator(np.random.PCG64(1)).standard_normal((5, 5000), dtype=np.float32)
+    z = np.random.Generator(np.random.PCG64(1)).standard_normal((6, 5000), dtype=np.float32)
     z[:, 0] = -9.0
     z[:, 1] = 9.0
     # Exact at the float32 z the table reads: one row per estimate.
     exact = quantiles(family, low[:, None], likely[:, None], high[:, None], ndtr(z.astype(np.float64)))  # type: ignore[arg-type]
     drawn = table.draw(z)
-    assert drawn.dtype == np.float32 and drawn.shape == (5, 5000)
+    assert drawn.dtype == np.float32 and drawn.shape == (6, 5000)
     assert np.all(np.abs(drawn - exact) <= 2e-3 * (high - low)[:, None] + 1e-9 * np.abs(exact))
