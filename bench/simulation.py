@@ -5,14 +5,16 @@ Floor: plain numpy doing the same draws and sums without the engine's layer: a s
 project for its costs and one for its benefits, two uniforms for its successes, each estimate drawn
 as low + width x Phi(z) (no copula, no quantile table, no statistics), and the same sums (value per
 trial, spend per period per trial, the cross products for the variance shares), in the same chunks.
-Runs are interleaved (engine, floor, engine, ...);
-the figure is the median of each with its spread. Memory: the engine's peak traced allocation
-(tracemalloc) in one more run. Targets: < 5 s, <= 1.5x the floor, < 2 GB.
+Runs are interleaved (engine, floor, engine, ...); the figure is the median of each with its spread,
+and the load average (1, 5, 15 min) at the start and the end: other work on a shared machine slows
+both, so compare within one run. Memory: the engine's peak traced allocation (tracemalloc) in one
+more run. Targets: < 5 s, <= 1.5x the floor, < 2 GB.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import random
 import tracemalloc
 from typing import Any
@@ -91,6 +93,7 @@ def floor(model: PortfolioModel, trials: int, seed: int) -> float:
 def simulation_figure(seed: int, quick: bool, repeats: int = 3) -> dict[str, Any]:
     projects, trials = 500, 10_000 if quick else 100_000
     model = portfolio(projects, seed)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine moves both figures
     engine_s: list[float] = []
     floor_s: list[float] = []
     result = None
@@ -120,6 +123,8 @@ def simulation_figure(seed: int, quick: bool, repeats: int = 3) -> dict[str, Any
         "floor_seconds_runs": [round(s, 3) for s in floor_s],
         "ratio": round(ratio, 3),
         "peak_memory_mb": round(peak / 2**20, 1),
+        "loadavg_at_start": load_at_start,
+        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         "value_p10_p50_p90": [str(result.p10), str(result.p50), str(result.p90)],
         "targets": {"seconds": 5.0, "ratio": 1.5, "peak_memory_mb": 2048},
         "meets_targets": seconds < 5.0 and ratio <= 1.5 and peak < 2 * 2**30,

@@ -69,7 +69,9 @@ ESTIMATES = [
 
 @pytest.mark.parametrize(("family", "moments"), [("triangular", triangular_moments), ("pert", pert_moments)])
 def test_independent_costs_sum_to_the_closed_form_mean_and_variance(family, moments) -> None:  # type: ignore[no-untyped-def]
-    projects = [project(f"P{i}", [e, e], bucket=f"b{i}") for i, e in enumerate(ESTIMATES)]
+    # Buckets listed against the ids' order: the engine groups projects by bucket, and each share must
+    # still come back to its own project.
+    projects = [project(f"P{i}", [e, e], bucket=f"b{len(ESTIMATES) - i}") for i, e in enumerate(ESTIMATES)]
     model = PortfolioModel(projects, ["FY1", "FY2"], [2e6, 2e6], family=family)
     trials = 200_000
     result = simulate(model, trials, seed=7)
@@ -125,13 +127,17 @@ def test_bernoulli_success_gives_cooper_ecv_on_average() -> None:
     )
 
 
-def test_the_copula_correlates_within_a_bucket_and_across() -> None:
+@pytest.mark.parametrize("bucket_of", [[0, 0, 1, 1], [1, 0, 0, 1]], ids=["grouped", "interleaved"])
+def test_the_copula_correlates_within_a_bucket_and_across(bucket_of: list[int]) -> None:
+    # The normals are made grouped by bucket; interleaved buckets must come back to their own columns.
     rng = np.random.Generator(np.random.PCG64(3))
-    bucket_of = np.array([0, 0, 1, 1], dtype=np.intp)
-    z = latent_normals(rng, 200_000, bucket_of, rho_bucket=0.6, rho_all=0.2)
+    z = latent_normals(rng, 200_000, np.array(bucket_of, dtype=np.intp), rho_bucket=0.6, rho_all=0.2)
+    assert z.shape == (200_000, 4) and z.dtype == np.float32
     c = np.corrcoef(z, rowvar=False)
-    assert abs(c[0, 1] - 0.6) < 0.01 and abs(c[2, 3] - 0.6) < 0.01
-    assert abs(c[0, 2] - 0.2) < 0.01 and abs(c[1, 3] - 0.2) < 0.01
+    same = [(i, j) for i in range(4) for j in range(i + 1, 4) if bucket_of[i] == bucket_of[j]]
+    across = [(i, j) for i in range(4) for j in range(i + 1, 4) if bucket_of[i] != bucket_of[j]]
+    assert all(abs(c[i, j] - 0.6) < 0.01 for i, j in same) and len(same) == 2
+    assert all(abs(c[i, j] - 0.2) < 0.01 for i, j in across) and len(across) == 4
     assert np.allclose(z.std(axis=0), 1.0, atol=0.01)
 
 
@@ -186,12 +192,16 @@ def test_bad_estimates_and_correlations_are_refused() -> None:
 
 @pytest.mark.parametrize("family", ["triangular", "pert"])
 def test_the_quantile_table_reads_the_exact_quantiles(family: str) -> None:
-    low = np.array([0.0, 100.0, 5.0, 1e6, 7.0])
-    likely = np.array([0.0, 100.0, 9.0, 1.3e6, 7.5])
-    high = np.array([1.0, 400.0, 9.0, 2.5e6, 7.5])
+    # Modes 0, 1, 0.25 and 0.8 (the table computes modes up to 0.5 and mirrors the rest) and a point.
+    low = np.array([0.0, 100.0, 5.0, 1e6, -60.0, 7.0])
+    likely = np.array([0.0, 100.0, 9.0, 1.3e6, 20.0, 7.5])
+    high = np.array([1.0, 400.0, 9.0, 2.5e6, 40.0, 7.5])
     table = QuantileTable(family, low, likely, high)  # type: ignore[arg-type]
-    z = np.random.Generator(np.random.PCG64(1)).standard_normal((5000, 5))
-    z[0] = -9.0
-    z[1] = 9.0
-    exact = quantiles(family, low, likely, high, ndtr(z))  # type: ignore[arg-type]
-    assert np.all(np.abs(table.draw(z) - exact) <= 2e-3 * (high - low) + 1e-9)
+    z = np.random.Generator(np.random.PCG64(1)).standard_normal((6, 5000), dtype=np.float32)
+    z[:, 0] = -9.0
+    z[:, 1] = 9.0
+    # Exact at the float32 z the table reads: one row per estimate.
+    exact = quantiles(family, low[:, None], likely[:, None], high[:, None], ndtr(z.astype(np.float64)))  # type: ignore[arg-type]
+    drawn = table.draw(z)
+    assert drawn.dtype == np.float32 and drawn.shape == (6, 5000)
+    assert np.all(np.abs(drawn - exact) <= 2e-3 * (high - low)[:, None] + 1e-9 * np.abs(exact))
