@@ -28,15 +28,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 BEFORE = FIXTURES / "ledger-before-redesign.jsonl"
 
 # Recorded with issue 13's code (score cards carry financials_version 2; packs with the dashboard).
-DEMO_HEAD = "149:d85777d3728f0011663ee10d04b4863223b125421c70bb4f1b4435bad0fd9235"
+DEMO_HEAD = "149:5e8a2e2cc7273d43123ba32be25e63ee5ccc35d90115707545da68b9a1731c75"
 DEMO_PACKS = {
     "P-2026-0001-gate1-decision.pdf": "9451499805cdf9161532ddb015a0ffc99504460e138730bd7994c497777c4a96",
     "P-2026-0007-gate1-decision.pdf": "e3f870ea63e95cc131aee20a4c6e908e4416930c288a80fa063dc86fd09ea815",
     "P-2026-0022-gate1-pre-read.pdf": "5ec3efcec735f98246728b93afad21d869c1289ff73fbc94ef8fcce77062a851",
     "P-2026-0027-gate1-decision.pdf": "eaf95ca2ad6f9a744b9cda7b37fa20d1494dd14ffd93a31a1be5f303ca53acaf",
     # Since issue 10 the audit extract's snapshot count includes the submitted files stored in the database.
-    "audit-2026-11-23-2026-11-23.pdf": "4b108c3b73645a7484dd1848adedcbc34b3fdea3805508ef9c74081d2d912d70",
-    "board-pack-2026Q4.pdf": "bd3d988f6cfc9ee9937f2706ef2200e01c5ea0b66175c8f3bc0429265b32ceca",
+    "audit-2026-11-23-2026-11-23.pdf": "e10a740882f0de687fedffbc170aba37e3f90be475c8c730a24ae50520857220",
+    "board-pack-2026Q4.pdf": "529d5fac7aa6314741e9883f2fd481007aa2cfd86910c404d56cd4c838eb6947",
 }
 
 
