@@ -7,9 +7,11 @@ i's spend in period p in scenario s), added to the selection's integer program:
     sum_s z_ps <= floor(alpha S)                every budgeted period p
     z_ps in {0, 1}
 
-with the tight big-M M_ps = sum_i s_ips - B_p (the sum over the candidates not forced out: all of them
-together exceed the budget by at most that much); a scenario in which all of them fit (M_ps <= 0) needs
-no row. Each row is divided by B_p (when positive) so HiGHS sees coefficients near 1.
+with a tight big-M: M_ps = U_ps - B_p, U_ps the most any selection can spend in scenario s within the
+program's own budget row for p (most likely costs within B_p): the fractional knapsack of the scenario's
+spend against the likely costs (an LP bound), and at most the sum over the candidates not forced out. A
+scenario in which no selection can exceed the budget (M_ps <= 0) needs no row. Each row is divided by
+B_p (when positive) so HiGHS sees coefficients near 1.
 
 The form is per period, one binary per (period, scenario), as the issue words it ("P(spend in a period
 > budget)"): at most floor(alpha S) scenarios over budget in each period, not in all periods together.
@@ -201,7 +203,8 @@ def add_chance(h: highspy.Highs, scenarios: Scenarios, model: Model) -> None:
     z = n
     for k, budget in enumerate(scenarios.budget):
         a = scenarios.spend[:, :, k] * open_[None, :]
-        big_m = a.sum(axis=1) - budget
+        likely = np.array([cost.get(scenarios.periods[k], 0) for cost in model.data.cost], dtype=np.float64)
+        big_m = np.minimum(a.sum(axis=1), _knapsack_bound(a, likely, budget)) - budget
         kept = np.flatnonzero(big_m > 0)
         if not len(kept):
             continue
@@ -236,6 +239,25 @@ def add_chance(h: highspy.Highs, scenarios: Scenarios, model: Model) -> None:
             val[order].astype(np.float64),
         )
     )
+
+
+def _knapsack_bound(a: Floats, likely: Floats, budget: float) -> Floats:
+    """Per scenario (row of `a`), the most any selection within the budget row (most likely costs
+    `likely` within `budget`) can spend: the fractional knapsack, best spend per likely cost first
+    (an LP bound, so at least the integer one), with a margin for HiGHS's feasibility tolerance."""
+    ratio = np.where(likely > 0, a / np.where(likely > 0, likely, 1.0), np.inf)
+    order = np.argsort(-ratio, axis=1, kind="stable")
+    weight = likely[order]
+    gain = np.take_along_axis(a, order, axis=1)
+    filled = np.cumsum(weight, axis=1)
+    whole = filled <= budget
+    bound = (gain * whole).sum(axis=1)
+    first_out = whole.sum(axis=1)  # the item that no longer fits whole (if any)
+    rows = np.flatnonzero(first_out < a.shape[1])
+    at = first_out[rows]
+    before = np.where(at > 0, filled[rows, np.maximum(at - 1, 0)], 0.0)
+    bound[rows] += (budget - before) / weight[rows, at] * gain[rows, at]
+    return np.asarray(bound + 1e-6 * max(budget, 1.0), dtype=np.float64)
 
 
 def _ok(status: highspy.HighsStatus) -> None:
