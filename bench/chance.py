@@ -83,7 +83,7 @@ def chance_problem(candidates: int, seed: int, scenarios: int, trials: int) -> S
         candidates=tuple(made),
         budget=budget,
         buckets={b: (Decimal(0), Decimal(1)) for b in BUCKETS},
-        time_limit_seconds=120,
+        time_limit_seconds=30,
         chance=ChanceConstraint(alpha=Decimal("0.1"), scenarios=scenarios, seed=seed, trials=trials),
         uncertainty=Uncertainty("pert", Decimal("0.4"), Decimal("0.1")),
     )

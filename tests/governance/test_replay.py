@@ -15,7 +15,7 @@ from governance.assessments import read_assessments
 from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import DecisionRefused, NotFoundError
-from governance.ledger import Ledger, NewRecord, iter_records
+from governance.ledger import Ledger, NewRecord, get_snapshot, iter_records
 from governance.policy import BUNDLED_POLICIES, LoadedPolicy, load_policy
 from governance.replay import Replay, replay_all, replay_record, replay_subject
 from governance.store import Store
@@ -109,8 +109,9 @@ def test_a_selection_under_a_chance_constraint_replays_to_itself(store: Store, l
     folder = tmp_path / "policy"
     shutil.copytree(BUNDLED_POLICIES / "people", folder / "people")
     text = (BUNDLED_POLICIES / "stage-gate.yaml").read_text(encoding="utf-8")
-    text = text.replace("  bucket_shares_of: spend\n", "  bucket_shares_of: spend\n  chance_constraint: {alpha: 0.2, "
-                        "scenarios: 50, seed: 5, trials: 2000}\n")  # fmt: skip
+    chance = "  chance_constraint: {alpha: 0.2, scenarios: 50, seed: 5, trials: 2000}\n"
+    simulation = "simulation: {distribution: triangular, correlation_within_bucket: 0.3, correlation_across: 0.1}\n"
+    text = text.replace("  bucket_shares_of: spend\n", "  bucket_shares_of: spend\n" + chance) + simulation
     (folder / "stage-gate.yaml").write_text(text, encoding="utf-8")
     policy = load_policy(str(folder / "stage-gate.yaml"))
     assert policy.policy.portfolio is not None and policy.policy.portfolio.chance_constraint is not None
@@ -119,6 +120,12 @@ def test_a_selection_under_a_chance_constraint_replays_to_itself(store: Store, l
     assert selected.status == "match", selected.detail
     with store.read() as conn:
         record = next(r for r in iter_records(conn) if r.kind == "selected")
+        inputs = get_snapshot(conn, record.inputs)
+    assert (inputs["chance"], inputs["uncertainty"]) == (
+        {"alpha": "0.2", "scenarios": 50, "seed": 5, "trials": 2000},
+        {"distribution": "triangular", "correlation_within_bucket": "0.3", "correlation_across": "0.1"},
+    )
+    assert all("estimates" in c and "p_technical" in c for c in inputs["candidates"])
     body = record.body_as(SelectedPayload)
     assert body.chance is not None
     assert (body.chance.alpha, body.chance.scenarios, body.chance.seed, body.chance.allowed) == (D("0.2"), 50, 5, 10)
