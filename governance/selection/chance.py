@@ -57,6 +57,7 @@ __all__ = [
     "chance_result",
     "draw_scenarios",
     "exceedance",
+    "greedy_start",
     "in_sample",
     "spend_draws",
 ]
@@ -191,8 +192,10 @@ def draw_scenarios(problem: SelectionProblem, data: IndexForm) -> Scenarios:
 
 
 def add_chance(h: highspy.Highs, scenarios: Scenarios, model: Model) -> None:
-    """Add the SAA's binaries and rows (see the module's docstring) to `h`, which holds `model`."""
+    """Add the SAA's binaries and rows (see the module's docstring) to `h`, which holds `model`, and
+    give it the greedy start (`greedy_start`) when there is one."""
     n = len(model.col_upper)
+    z_rows: list[tuple[int, Any]] = []  # per period with rows: (period index, the scenarios of its binaries)
     open_ = model.col_upper > 0.5  # forced-out candidates add nothing to a row or its big-M
     cap = float(allowed(scenarios.chance))
     rows: list[np.ndarray[Any, Any]] = []
@@ -219,6 +222,7 @@ def add_chance(h: highspy.Highs, scenarios: Scenarios, model: Model) -> None:
         lower += [-np.inf] * len(kept) + [-np.inf]
         upper += [budget / scale] * len(kept) + [cap]
         z += len(kept)
+        z_rows.append((k, kept))
     if z == n:
         return
     added = z - n
@@ -239,6 +243,58 @@ def add_chance(h: highspy.Highs, scenarios: Scenarios, model: Model) -> None:
             val[order].astype(np.float64),
         )
     )
+    start = greedy_start(scenarios, model)
+    if start is not None:
+        values = np.zeros(z)
+        values[start] = 1.0
+        chosen_spend = scenarios.spend[:, start, :].sum(axis=1)
+        at = n
+        for k, kept in z_rows:
+            values[at : at + len(kept)] = chosen_spend[kept, k] > scenarios.budget[k]
+            at += len(kept)
+        solution = highspy.HighsSolution()
+        solution.col_value = values.tolist()
+        h.setSolution(solution)
+
+
+def greedy_start(scenarios: Scenarios, model: Model) -> list[int] | None:
+    """A selection that satisfies the whole program, chance constraint included, for HiGHS to start
+    from: candidates by value per most likely cost (forced-in ones first), each taken if every row
+    stays within its upper bound and no period gets more scenarios over budget than allowed; None
+    when the forced-in candidates or the lower bounds (bucket minimums) are not met that way.
+
+    Without it HiGHS's own heuristics found, within the bench's 30 s, a selection far inside the
+    allowance (1 of 20 scenarios over budget in the worst period, 12 % gap; bench chance_500x200).
+    """
+    data = model.data
+    n = len(model.col_upper)
+    cap = allowed(scenarios.chance)
+    activity = np.zeros(data.row_count)
+    spend = np.zeros((scenarios.spend.shape[0], len(scenarios.budget)))
+    tolerance = 1e-9 * np.maximum(np.abs(model.row_upper), 1.0)
+    forced = [i for i in range(n) if model.col_lower[i] > 0.5]
+    ratio = [
+        v / t if t > 0 else (np.inf if v > 0 else -np.inf)
+        for v, t in zip(data.value_float, data.total_float, strict=True)
+    ]
+    order = sorted((i for i in range(n) if data.value_float[i] > 0 and i not in forced), key=lambda i: -ratio[i])
+    chosen = []
+    for i in [*forced, *order]:
+        if model.col_upper[i] < 0.5:
+            continue
+        lo, hi = data.start[i], data.start[i + 1]
+        rows = data.index[lo:hi]
+        moved = activity[rows] + data.coef[lo:hi]
+        after = spend + scenarios.spend[:, i, :]
+        fits = bool(np.all(moved <= model.row_upper[rows] + tolerance[rows]))
+        if fits and int((after > scenarios.budget[None, :]).sum(axis=0).max(initial=0)) <= cap:
+            activity[rows], spend = moved, after
+            chosen.append(i)
+        elif i in forced:
+            return None
+    if not np.all(activity >= model.row_lower - 1e-9 * np.maximum(np.abs(model.row_lower), 1.0)):
+        return None
+    return sorted(chosen)
 
 
 def _knapsack_bound(a: Floats, likely: Floats, budget: float) -> Floats:
