@@ -20,7 +20,8 @@ from governance.canonical import canonical_text
 from governance.errors import InputRefused, Problem
 from governance.portfolio import problem_json
 from governance.selection import problem_from_snapshot, solve
-from governance.selection.chance import chance_model, draw_scenarios, in_sample, spend_draws
+from governance.selection.chance import chance_model, draw_scenarios, greedy_start, in_sample, spend_draws
+from governance.selection.model import build_model
 from governance.selection.problem import index_form
 from governance.simulation import PeriodSpend, simulate
 from models.records import SelectedPayload
@@ -149,6 +150,10 @@ def test_the_saa_is_the_best_subset_within_the_scenario_count(prob: SelectionPro
                 best = max(best, sum((data.values[i] for i in subset), D(0)))
     result = solve(prob, frontier=False)
     assert (result.status, result.objective) == ("optimal", best)
+    start = greedy_start(scenarios, build_model(data, prob.budget))  # no candidate is forced: always one
+    assert start is not None and sum((data.values[i] for i in start), D(0)) <= best
+    assert all(sum((data.cost[i].get(p, D(0)) for i in start), D(0)) <= prob.budget[p] for p in data.periods)
+    assert max(in_sample(scenarios, start)[0]) <= cap
     chosen = [data.ids.index(c) for c in result.selected]
     counts, any_in = in_sample(scenarios, chosen)
     assert result.chance is not None
