@@ -28,9 +28,10 @@ of a scenario set is simulate()'s spend for the same seed (tests/governance/sele
 A candidate without estimates spends its costs for certain (development only); without p_technical its
 technical success is certain.
 
-After the solve the selection's chance of exceeding is measured on fresh trials (`trials`, seed + 1),
-per period and in any period, beside alpha and the in-sample count. The frontier and the next slice
-are not solved under the chance constraint: the result says so in a note.
+After the solve the selection's chance of exceeding is measured on fresh trials (`trials`, seed + 1,
+drawing only what spend needs), per period and in any period, beside alpha and the in-sample count.
+The frontier and the next slice are not solved under the chance constraint: the result says so in a
+note. HiGHS starts from a greedy selection within the allowance (`greedy_start`).
 """
 
 from __future__ import annotations
@@ -146,8 +147,11 @@ class _Draw:
         )
 
 
-def spend_draws(model: PortfolioModel, trials: int, seed: int) -> Iterator[_Draw]:
-    """`trials` draws of spend, in chunks of at most CHUNK, from simulate()'s stream for `seed`."""
+def spend_draws(model: PortfolioModel, trials: int, seed: int, *, as_simulate: bool = True) -> Iterator[_Draw]:
+    """`trials` draws of spend, in chunks of at most CHUNK, from simulate()'s stream for `seed`; without
+    `as_simulate` the draws spend does not need (the benefits' latents, commercial success) are left
+    out, so the stream is another one with the same distribution (half the random numbers: fresh
+    trials need not match simulate)."""
     rng = np.random.Generator(np.random.PCG64(seed))
     ps = model.projects
     n, periods = len(ps), len(model.periods)
@@ -163,9 +167,11 @@ def spend_draws(model: PortfolioModel, trials: int, seed: int) -> Iterator[_Draw
         t = min(CHUNK, trials - start)
         z_cost = latent_normals(rng, t, bucket_of, model.rho_bucket, model.rho_all)
         drawn = costs.draw(np.concatenate([z_cost, z_cost], axis=1))
-        latent_normals(rng, t, bucket_of, model.rho_bucket, model.rho_all)  # the benefits' latents (unused)
+        if as_simulate:
+            latent_normals(rng, t, bucket_of, model.rho_bucket, model.rho_all)  # the benefits' latents (unused)
         technical = rng.random((t, n)) < pts
-        rng.random((t, n))  # commercial success (unused)
+        if as_simulate:
+            rng.random((t, n))  # commercial success (unused)
         yield _Draw(drawn[:, :n], drawn[:, n:] * technical, dev_weights, launch_weights)
 
 
@@ -335,7 +341,7 @@ def exceedance(model: PortfolioModel, trials: int, seed: int) -> tuple[list[int]
     anywhere = 0
     if not model.projects:
         return [0] * len(budget), 0  # nothing selected spends nothing
-    for d in spend_draws(model, trials, seed):
+    for d in spend_draws(model, trials, seed, as_simulate=False):
         over = d.summed() > budget[None, :]
         per_period += over.sum(axis=0)
         anywhere += int(over.any(axis=1).sum())
