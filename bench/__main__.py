@@ -68,8 +68,8 @@ def _drain_prefect() -> None:
 
 
 FIGURES = (
-    "verify", "scoring", "selection", "select_200", "simulation", "packs", "intake", "score_flow", "review",
-    "review_20000", "embedded", "submit",
+    "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
+    "review", "review_20000", "embedded", "submit",
 )  # fmt: skip
 
 
@@ -111,6 +111,11 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         from bench.simulation import simulation_figure
 
         doc["simulation_500x4"] = _figure("simulation_500x4", lambda: simulation_figure(seed, quick))
+
+    if "chance" in only:
+        from bench.chance import chance_figure
+
+        doc["chance_500x200"] = _figure("chance_500x200", lambda: chance_figure(seed, quick))
 
     if "packs" in only:
         from bench.packs import packs_figures

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from governance.standing import Standing
     from governance.views import Agenda, ProposalHistory, ProposalSummary
     from models.records import LedgerRecord
-    from models.selection import FrontierPoint, SelectionProblem, SelectionResult
+    from models.selection import ChanceResult, FrontierPoint, SelectionProblem, SelectionResult
 
 __all__ = [
     "agenda",
@@ -338,6 +338,23 @@ def frontier_status(point: FrontierPoint, currency: str | None) -> str:
     return said if point.reason is None else f"{said}: {reason_in_words(point.reason, currency)}"
 
 
+def chance_lines(chance: ChanceResult, console: Console = out) -> None:
+    """The chance constraint in words: alpha, the scenarios, and the chances measured out of sample."""
+    console.print(
+        f"Chance constraint (per period): P(spend > budget) <= {chance.alpha}, as at most {chance.allowed} of "
+        f"{chance.scenarios} scenarios (seed {chance.seed}) over budget in each period."
+    )
+    for p in chance.periods:
+        console.print(
+            f"  {p.period}: {p.in_sample_violations} of {chance.scenarios} scenarios over budget; "
+            f"{p.out_of_sample:.2%} of {chance.trials:,} fresh trials (alpha {chance.alpha:%})"
+        )
+    console.print(
+        f"  any period: {chance.in_sample_any} of {chance.scenarios} scenarios; "
+        f"{chance.out_of_sample_any:.2%} of fresh trials"
+    )
+
+
 def selection(problem: SelectionProblem, result: SelectionResult, console: Console = out) -> None:
     """The selection as tables: spend against budget and bucket bounds, what was left out and why,
     the efficient frontier, the next slice of budget, and the greedy comparison."""
@@ -363,6 +380,8 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
         f"Selection by {result.value_measure}: {result.status}; value {value(result.objective)}, "
         f"bound {value(result.bound)}, gap {result.gap}; {len(result.selected)} of {len(problem.candidates)} funded."
     )
+    if result.chance is not None:
+        chance_lines(result.chance, console)
     head = [header("budget", currency), header("spend", currency), header("left", currency)]
     print_fitted(
         console,

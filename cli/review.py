@@ -169,6 +169,18 @@ def _bounds(items: list[str]) -> dict[str, tuple[Decimal, Decimal]]:
     return bounds
 
 
+def _alpha(given: str | None) -> Decimal | None:
+    if given is None:
+        return None
+    try:
+        alpha = Decimal(given)
+    except InvalidOperation:
+        alpha = Decimal("NaN")
+    if not alpha.is_finite():
+        raise typer.BadParameter(f"{given!r}: expected a probability, like 0.1", param_hint="'--chance'")
+    return alpha
+
+
 @app.command()
 def select(
     candidates: Annotated[
@@ -194,24 +206,46 @@ def select(
             "frontier's levels share the rest; a level out of time is marked time-limit, with its gap.",
         ),
     ] = None,
+    chance: Annotated[
+        str | None,
+        typer.Option(
+            "--chance",
+            metavar="ALPHA",
+            help="A chance constraint: P(spend in a period > budget) <= ALPHA over a fixed set of spend "
+            "scenarios (the policy's simulation section draws them); default: the policy's, if any.",
+        ),
+    ] = None,
+    scenarios: Annotated[
+        int | None, typer.Option("--scenarios", metavar="N", help="Scenarios of the chance constraint (10-2000).")
+    ] = None,
+    scenario_seed: Annotated[
+        int | None, typer.Option("--scenario-seed", metavar="S", help="Seed of the chance constraint's scenarios.")
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Portfolio selection as a what-if: nothing is recorded.
 
-    Example: governance select --budget FY2027=30000000 --value npv
+    Example: governance select --budget FY2027=30000000 --value npv --chance 0.1
     """
     from governance.candidates import problem_from_file, with_overrides
     from governance.review import current_problem
     from governance.selection import solve
 
-    budgets, bounds = _budgets(budget), _bounds(bucket)  # bad usage before any work
+    budgets, bounds, alpha = _budgets(budget), _bounds(bucket), _alpha(chance)  # bad usage before any work
     if candidates:
         problem = problem_from_file(candidates)
     else:
         settings, db = opened(load_settings())
         problem = current_problem(db, ledger(settings))
     problem = with_overrides(
-        problem, budget=budgets or None, buckets=bounds or None, value_measure=value, time_limit_seconds=time_limit
+        problem,
+        budget=budgets or None,
+        buckets=bounds or None,
+        value_measure=value,
+        time_limit_seconds=time_limit,
+        chance=alpha,
+        scenarios=scenarios,
+        scenario_seed=scenario_seed,
     )
     with working(f"Selecting the portfolio ({len(problem.candidates)} candidates, with the frontier)"):
         result = solve(problem)

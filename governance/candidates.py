@@ -22,9 +22,11 @@ from governance.sources import problems_from_validation, read_text_file
 from models.selection import (
     BucketBounds,
     CandidatesFile,
+    ChanceConstraint,
     PortfolioRules,
     SelectionCandidate,
     SelectionProblem,
+    Uncertainty,
     ValueMeasure,
 )
 
@@ -44,6 +46,7 @@ def build_problem(
     *,
     currency: str | None = None,
     source: str = "",
+    uncertainty: Uncertainty | None = None,
 ) -> SelectionProblem:
     """A selection problem from portfolio rules, bucket bounds and candidates.
 
@@ -63,6 +66,8 @@ def build_problem(
         time_limit_seconds=rules.time_limit_seconds,
         currency=currency,
         bucket_shares_of=rules.bucket_shares_of,
+        chance=rules.chance_constraint,
+        uncertainty=uncertainty or Uncertainty(),
     )
     problems = check_problem(problem, source)
     bucket_ids = [b.bucket for b in buckets]
@@ -234,10 +239,14 @@ def with_overrides(
     buckets: Mapping[str, tuple[Decimal, Decimal]] | None = None,
     value_measure: str | None = None,
     time_limit_seconds: int | None = None,
+    chance: Decimal | None = None,
+    scenarios: int | None = None,
+    scenario_seed: int | None = None,
 ) -> SelectionProblem:
     """The problem with command-line overrides: budget periods and bucket bounds replace the ones
     they name (other periods and buckets keep theirs); `value_measure` replaces the measure and
-    `time_limit_seconds` the time the whole solve may take (frontier included).
+    `time_limit_seconds` the time the whole solve may take (frontier included). `chance` (alpha),
+    `scenarios` and `scenario_seed` set or change the chance constraint (the latter two need one).
 
     Raises:
         InputRefused: an override that is not valid, each a `Problem` of file `command line`.
@@ -285,9 +294,57 @@ def with_overrides(
             message = "the time limit is 1 to 86400 seconds"
             problems.append(Problem("command line", "--time-limit", str(time_limit_seconds), "out-of-range", message))
         limit = time_limit_seconds
+    new_chance = _chance_override(problem.chance, chance, scenarios, scenario_seed, problems)
     if problems:
         raise InputRefused(problems)
-    return replace(problem, budget=new_budget, buckets=new_buckets, value_measure=measure, time_limit_seconds=limit)
+    return replace(
+        problem,
+        budget=new_budget,
+        buckets=new_buckets,
+        value_measure=measure,
+        time_limit_seconds=limit,
+        chance=new_chance,
+    )
+
+
+_CHANCE_OPTIONS = {"alpha": "--chance", "scenarios": "--scenarios", "seed": "--scenario-seed"}
+
+
+def _chance_override(
+    given: ChanceConstraint | None,
+    alpha: Decimal | None,
+    scenarios: int | None,
+    seed: int | None,
+    problems: list[Problem],
+) -> ChanceConstraint | None:
+    """The chance constraint with the command line's changes (problems appended to `problems`)."""
+    changes = {k: v for k, v in (("alpha", alpha), ("scenarios", scenarios), ("seed", seed)) if v is not None}
+    if not changes:
+        return given
+    if given is None and alpha is None:
+        option = _CHANCE_OPTIONS[next(iter(changes))]
+        message = f"{option} needs --chance ALPHA: the policy sets no chance constraint"
+        problems.append(Problem("command line", option, str(changes[next(iter(changes))]), "missing", message))
+        return None
+    base = {} if given is None else given.model_dump()
+    try:
+        return ChanceConstraint.model_validate(base | changes)
+    except ValidationError as refused:
+        for error in refused.errors():
+            name = str(error["loc"][0]) if error["loc"] else "alpha"
+            option = _CHANCE_OPTIONS.get(name, "--chance")
+            problems.append(
+                Problem("command line", option, str(changes.get(name, "")), "out-of-range", _range_message(name))
+            )
+        return None
+
+
+def _range_message(name: str) -> str:
+    return {
+        "alpha": "alpha is a probability from 0 to 1, at most 4 decimal places",
+        "scenarios": "the scenarios are 10 to 2000",
+        "seed": "the seed is 0 to 2**63 - 1",
+    }.get(name, "out of range")
 
 
 def _amount_problem(flag: str, period: str, amount: Decimal) -> Problem | None:

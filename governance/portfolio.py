@@ -20,9 +20,18 @@ from sqlalchemy import Connection, select
 from governance.canonical import to_plain
 from governance.financials import financials
 from models.policy import Policy
-from models.proposal import Proposal
+from models.proposal import Proposal, Range
 from models.records import ScoredPayload, parse_payload
-from models.selection import BucketBounds, CandidateCost, CandidateResource, SelectionCandidate, SelectionProblem
+from models.selection import (
+    BucketBounds,
+    CandidateCost,
+    CandidateEstimate,
+    CandidateResource,
+    SelectionCandidate,
+    SelectionProblem,
+    ThreePointAmount,
+    Uncertainty,
+)
 from models.tables import LedgerRow, ProposalRow, SnapshotRow
 
 __all__ = ["PIPELINE_STATES", "pipeline_candidates", "problem_for_policy", "problem_json", "project_candidate"]
@@ -30,6 +39,26 @@ __all__ = ["PIPELINE_STATES", "pipeline_candidates", "problem_for_policy", "prob
 # Proposals that compete for the budget with the active projects: scored and not yet closed.
 PIPELINE_STATES = ("scored", "awaiting-decision", "in-stage", "on-hold")
 _SATISFIED = frozenset({"active", "completed"})
+
+
+def _three_point(amount: Decimal, given: Range | None) -> ThreePointAmount:
+    if given is None:
+        return ThreePointAmount(low=amount, likely=amount, high=amount)
+    return ThreePointAmount(low=given.low, likely=amount, high=given.high)
+
+
+def _estimates(proposal: Proposal, first_period: str | None = None) -> list[CandidateEstimate]:
+    """The proposal's costs as three-point estimates (a cost without a range is certain), for a
+    chance constraint (the snapshot keeps them only when one is set: `problem_json`)."""
+    return [
+        CandidateEstimate(
+            period=c.period,
+            development=_three_point(c.development, c.development_range),
+            launch=_three_point(c.launch, c.launch_range),
+        )
+        for c in proposal.costs
+        if first_period is None or c.period >= first_period
+    ]
 
 
 def _costs(proposal: Proposal, first_period: str | None = None) -> list[CandidateCost]:
@@ -62,6 +91,8 @@ def project_candidate(project: dict[str, Any], ahead: Proposal, force_out: str |
         npv=Decimal(str(facts["npv"])),
         costs=_costs(ahead),
         resources=_resources(ahead),
+        p_technical=ahead.p_technical,
+        estimates=_estimates(ahead),
         depends_on=list(ahead.depends_on),
         excludes=list(ahead.excludes),
         force="out" if force_out else None,
@@ -115,6 +146,8 @@ def pipeline_candidates(
                     npv=fin.npv,
                     costs=_costs(proposal),
                     resources=_resources(proposal),
+                    p_technical=proposal.p_technical,
+                    estimates=_estimates(proposal),
                     depends_on=list(proposal.depends_on),
                     excludes=list(proposal.excludes),
                     force="out" if knocked_out else None,
@@ -168,8 +201,19 @@ def problem_for_policy(policy: Policy, candidates: list[SelectionCandidate], con
     rules = policy.portfolio
     assert rules is not None
     bounds = [BucketBounds(bucket=b.id, min_share=b.min_share, max_share=b.max_share) for b in policy.buckets]
+    sim = policy.simulation
+    uncertainty = (
+        Uncertainty()
+        if sim is None
+        else Uncertainty(sim.distribution, sim.correlation_within_bucket, sim.correlation_across)
+    )
     return build_problem(
-        rules, bounds, _resolve_references(conn, candidates), currency=policy.currency, source="portfolio"
+        rules,
+        bounds,
+        _resolve_references(conn, candidates),
+        currency=policy.currency,
+        source="portfolio",
+        uncertainty=uncertainty,
     )
 
 
@@ -177,11 +221,28 @@ def problem_json(problem: SelectionProblem) -> dict[str, Any]:
     """The problem as plain JSON (the `selected` record's input snapshot, for replay).
 
     `bucket_shares_of` is written only when it is not the first rule ("budget"), so problems that
-    use it keep the snapshot bytes (and keys) they had before it existed.
+    use it keep the snapshot bytes (and keys) they had before it existed; likewise the chance
+    constraint, its uncertainty and the candidates' estimates (`p_technical`, `estimates`) only
+    when the problem has a chance constraint.
     """
-    shares = {} if problem.bucket_shares_of == "budget" else {"bucket_shares_of": problem.bucket_shares_of}
+    shares: dict[str, Any] = {}
+    if problem.bucket_shares_of != "budget":
+        shares["bucket_shares_of"] = problem.bucket_shares_of
+    candidates = [to_plain(c) for c in problem.candidates]
+    if problem.chance is None:
+        for c in candidates:
+            c.pop("p_technical", None)
+            c.pop("estimates", None)
+    else:
+        u = problem.uncertainty
+        shares["chance"] = to_plain(problem.chance)
+        shares["uncertainty"] = {
+            "distribution": u.distribution,
+            "correlation_within_bucket": str(u.correlation_within_bucket),
+            "correlation_across": str(u.correlation_across),
+        }
     return shares | {
-        "candidates": [to_plain(c) for c in problem.candidates],
+        "candidates": candidates,
         "budget": {k: str(v) for k, v in sorted(problem.budget.items())},
         "buckets": {k: [str(lo), str(hi)] for k, (lo, hi) in sorted(problem.buckets.items())},
         "capacity": {r: {p: str(v) for p, v in sorted(lim.items())} for r, lim in sorted(problem.capacity.items())},

@@ -22,8 +22,12 @@ __all__ = [
     "BucketBounds",
     "BucketSpend",
     "CandidateCost",
+    "CandidateEstimate",
     "CandidateResource",
     "CandidatesFile",
+    "ChanceConstraint",
+    "ChancePeriod",
+    "ChanceResult",
     "FrontierPoint",
     "FrontierStatus",
     "GreedyComparison",
@@ -38,6 +42,8 @@ __all__ = [
     "SharesOf",
     "SolverInfo",
     "SolverOptions",
+    "ThreePointAmount",
+    "Uncertainty",
     "ValueMeasure",
 ]
 
@@ -65,6 +71,23 @@ Fte = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=10_000, decim
 Score = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=100, decimal_places=4)]
 
 
+_ABSENT = Field(default=None, exclude_if=lambda v: v is None)  # absent: canonical forms are as before
+
+
+class ChanceConstraint(BaseModel):
+    """An optional chance constraint on the selection: P(spend in a period > its budget) <= alpha,
+    for every budgeted period, as a sample-average approximation over `scenarios` spend scenarios
+    drawn with `seed` (governance/selection/chance.py); the selection's chance of exceeding is then
+    measured on `trials` fresh ones (seed + 1)."""
+
+    model_config = STRICT
+
+    alpha: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=1, decimal_places=4)]
+    scenarios: Annotated[int, Field(ge=10, le=2_000)] = 200
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    trials: Annotated[int, Field(ge=1_000, le=10_000_000)] = 100_000
+
+
 class PortfolioRules(BaseModel):
     """How a portfolio is selected: the value to maximise, the budget and the solver's settings.
 
@@ -85,6 +108,7 @@ class PortfolioRules(BaseModel):
     precedence: Literal["rules", "selection"] = "rules"
     # Left out of the canonical form at its default, so earlier policies keep their versions.
     bucket_shares_of: SharesOf = Field(default="budget", exclude_if=lambda v: v == "budget")
+    chance_constraint: ChanceConstraint | None = _ABSENT
 
 
 class CandidateCost(BaseModel):
@@ -102,6 +126,35 @@ class CandidateResource(BaseModel):
     role: PlainLine
     period: Period
     fte: Fte
+
+
+class ThreePointAmount(BaseModel):
+    """A low, most likely and high amount."""
+
+    model_config = STRICT
+
+    low: NonNegativeMoney
+    likely: NonNegativeMoney
+    high: NonNegativeMoney
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThreePointAmount:
+        if not self.low <= self.likely <= self.high:
+            raise PydanticCustomError(
+                "inconsistent", f"expected low <= likely <= high, got {self.low}, {self.likely}, {self.high}"
+            )
+        return self
+
+
+class CandidateEstimate(BaseModel):
+    """A candidate's development and launch cost in one period as three-point estimates (the chance
+    constraint draws its spend scenarios from them; launch is spent only after technical success)."""
+
+    model_config = STRICT
+
+    period: Period
+    development: ThreePointAmount
+    launch: ThreePointAmount
 
 
 class SelectionCandidate(BaseModel):
@@ -122,6 +175,9 @@ class SelectionCandidate(BaseModel):
     excludes: list[CandidateId] = Field(default_factory=list)
     force: Literal["in", "out"] | None = None
     force_reason: PlainLine | None = None
+    # For a chance constraint only (absent: the candidate spends its costs for certain).
+    p_technical: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=1)] | None = _ABSENT
+    estimates: list[CandidateEstimate] | None = _ABSENT
 
     @model_validator(mode="after")
     def _consistent(self) -> SelectionCandidate:
@@ -140,7 +196,24 @@ class SelectionCandidate(BaseModel):
             raise PydanticCustomError("inconsistent", "a candidate cannot both depend on and exclude the same one")
         if (self.force is None) != (self.force_reason is None):
             raise PydanticCustomError("inconsistent", "force and force_reason go together: give both or neither")
+        if self.estimates is not None:
+            self._check_estimates()
         return self
+
+    def _check_estimates(self) -> None:
+        assert self.estimates is not None
+        cost = {c.period: c.amount for c in self.costs}
+        seen = [e.period for e in self.estimates]
+        if len(set(seen)) != len(seen):
+            raise PydanticCustomError("inconsistent", "estimates list a period more than once")
+        for e in self.estimates:
+            likely = e.development.likely + e.launch.likely
+            if likely != cost.get(e.period, Decimal(0)):
+                raise PydanticCustomError(
+                    "inconsistent",
+                    f"estimates for {e.period}: development and launch most likely add up to {likely}, "
+                    f"the cost is {cost.get(e.period, Decimal(0))}",
+                )
 
     def value(self, measure: ValueMeasure) -> Decimal | None:
         """The candidate's value under a measure (None if it has none)."""
@@ -180,6 +253,16 @@ class CandidatesFile(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
+class Uncertainty:
+    """How spend scenarios are drawn (the policy's `simulation:` section): the distribution of the
+    three-point estimates and the Gaussian copula's correlations within a bucket and across all."""
+
+    distribution: Literal["triangular", "pert"] = "pert"
+    correlation_within_bucket: Decimal = Decimal(0)
+    correlation_across: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
 class SelectionProblem:
     """One selection to solve, built by code (from a candidates file, or from a policy and proposals).
 
@@ -198,6 +281,8 @@ class SelectionProblem:
     time_limit_seconds: int = 60
     currency: str | None = None
     bucket_shares_of: SharesOf = "budget"
+    chance: ChanceConstraint | None = None
+    uncertainty: Uncertainty = Uncertainty()
 
 
 # -- the result ---------------------------------------------------------------------------------
@@ -301,6 +386,38 @@ class GreedyComparison(BaseModel):
     constraints_greedy_breaks: list[str]
 
 
+class ChancePeriod(BaseModel):
+    """One budgeted period under the chance constraint: the scenarios (of the fixed set) in which the
+    selection spends more than the budget, and the chance of it measured on fresh trials."""
+
+    model_config = _RESULT
+
+    period: str
+    in_sample_violations: int
+    out_of_sample: Decimal
+
+
+class ChanceResult(BaseModel):
+    """The chance constraint a selection was made under and what it achieved.
+
+    `form` "per-period": at most `allowed` = floor(alpha * scenarios) scenarios over budget in each
+    period (one binary per period and scenario). `any_period` counts a trial over budget in any period.
+    """
+
+    model_config = _RESULT
+
+    alpha: Decimal
+    form: Literal["per-period"]
+    scenarios: int
+    seed: int
+    allowed: int
+    periods: list[ChancePeriod]
+    in_sample_any: int
+    trials: int
+    trials_seed: int
+    out_of_sample_any: Decimal
+
+
 class SelectionResult(BaseModel):
     """A selection: what was chosen, how good it is proven to be, and what was left out and why."""
 
@@ -324,3 +441,4 @@ class SelectionResult(BaseModel):
     notes: list[str]
     # Left out at "budget", so earlier records keep their bytes.
     bucket_shares_of: SharesOf = Field(default="budget", exclude_if=lambda v: v == "budget")
+    chance: ChanceResult | None = _ABSENT

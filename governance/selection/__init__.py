@@ -19,7 +19,8 @@ Modules: `problem` (the index form, bucket bounds in money, the named constraint
 program at one budget, handed to HiGHS), `runs` (the HiGHS driver: a run, the time budget, the
 conflicts of an infeasible program), `frontier` (the levels and the next slice, each with its status
 and reason), `solver` (the whole result within one time budget; replay's check), `report`
-(left-out reasons, the greedy comparison, notes, spend).
+(left-out reasons, the greedy comparison, notes, spend), `chance` (the optional chance constraint on
+spend per period, a sample-average approximation over drawn scenarios).
 """
 
 from __future__ import annotations

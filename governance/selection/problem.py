@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from models.selection import SelectionCandidate, SelectionProblem
+from models.selection import ChanceConstraint, SelectionCandidate, SelectionProblem, Uncertainty
 
 __all__ = [
     "CENT",
@@ -343,4 +343,13 @@ def problem_from_snapshot(data: Mapping[str, Any]) -> SelectionProblem:
         time_limit_seconds=data["time_limit_seconds"],
         currency=data["currency"],
         bucket_shares_of=data.get("bucket_shares_of", "budget"),  # snapshots before it: "budget"
+        # Without a chance constraint the snapshot has neither (nor the candidates' estimates).
+        chance=None if "chance" not in data else ChanceConstraint.model_validate(data["chance"]),
+        uncertainty=Uncertainty()
+        if "uncertainty" not in data
+        else Uncertainty(
+            data["uncertainty"]["distribution"],
+            Decimal(data["uncertainty"]["correlation_within_bucket"]),
+            Decimal(data["uncertainty"]["correlation_across"]),
+        ),
     )

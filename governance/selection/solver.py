@@ -16,9 +16,10 @@ import highspy
 from governance.candidates import check_problem
 from governance.collector import collector_paused
 from governance.errors import InputRefused
+from governance.selection.chance import Scenarios, add_chance, chance_name, chance_result, draw_scenarios
 from governance.selection.frontier import frontier as frontier_points
 from governance.selection.frontier import next_slice, proven_gap
-from governance.selection.model import build_model
+from governance.selection.model import Model, build_model
 from governance.selection.problem import CENT, index_form, pct, value_of
 from governance.selection.report import (
     Usage,
@@ -28,7 +29,7 @@ from governance.selection.report import (
     spend_by_bucket,
     spend_by_period,
 )
-from governance.selection.runs import TimeBudget, conflicts, optimise, outcome, prepared
+from governance.selection.runs import Run, TimeBudget, conflicts, optimise, outcome, prepared, run
 from models.selection import (
     SelectionProblem,
     SelectionResult,
@@ -86,12 +87,18 @@ def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
     model = build_model(data, problem.budget)
     # HiGHS releases the GIL while it solves: the parts of the report that do not depend on its
     # selection (notes, the greedy choice and what it breaks) are worked out in the meantime.
+    scenarios = None if problem.chance is None else draw_scenarios(problem, data)
     h = prepared(model, options, seconds=budget.left() / 2 if frontier else budget.left())
+    if scenarios is not None:
+        add_chance(h, scenarios, model)
     with ThreadPoolExecutor(1, thread_name_prefix="selection-report") as pool:
         pending = pool.submit(aside, data, problem.budget)
         optimise(h)
         extra = pending.result()
     main = outcome(h)
+    n = len(data.ids)
+    if scenarios is not None:  # the chance constraint's binaries follow the candidates' columns
+        main = Run(main.status, [i for i in main.chosen if i < n], main.bound)
     notes = extra.notes
     result: dict[str, Any] = {
         "status": main.status,
@@ -115,7 +122,7 @@ def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
     if main.status == "no-solution":
         notes.append(f"no feasible selection was found within the time limit of {problem.time_limit_seconds} s")
     if main.status == "infeasible":
-        result["conflicts"] = conflicts(model, options, budget)
+        result["conflicts"] = _conflicts(model, options, budget, scenarios)
     if main.status in ("infeasible", "no-solution"):
         return SelectionResult.model_validate(result)
     objective = value_of(data, main.chosen)
@@ -127,6 +134,13 @@ def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
         notes.append(f"time limit of {limit} s reached{half}: {within}")
     usage = Usage.of(data, main.chosen)
     points, offered = [], None
+    if scenarios is not None:
+        result["chance"] = chance_result(problem, scenarios, main.chosen)
+        if frontier:
+            notes.append(
+                f"the chance constraint (alpha {scenarios.chance.alpha}) is not applied to the frontier or "
+                "the next slice: they show the budget constraints alone"
+            )
     if frontier:
         points = frontier_points(data, options, budget, runs_after=1)
         offered, why_not = next_slice(data, options, budget, main.chosen)
@@ -147,6 +161,15 @@ def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
     return SelectionResult.model_validate(result)
 
 
+def _conflicts(model: Model, options: SolverOptions, budget: TimeBudget, scenarios: Scenarios | None) -> list[str]:
+    """The conflicting constraints of an infeasible program; with a chance constraint that the
+    program without it satisfies, the chance constraint itself (with what forces spend on it)."""
+    if scenarios is not None and run(model, options, seconds=budget.share(1)).status != "infeasible":
+        forced = [c.name for c in model.constraints if c.kind in ("force-in", "bucket-minimum")]
+        return [chance_name(scenarios.chance), *forced]
+    return conflicts(model, options, budget)
+
+
 def replay_agrees(recorded: SelectionResult, replayed: SelectionResult) -> bool:
     """Whether a replayed selection bears out a recorded one.
 
@@ -154,6 +177,8 @@ def replay_agrees(recorded: SelectionResult, replayed: SelectionResult) -> bool:
     the objective may not, beyond what the gaps allow: both runs lie within their gap of the same
     optimum. Without a selection on either side, the statuses must match.
     """
+    if (recorded.chance is None) != (replayed.chance is None):
+        return False  # one under a chance constraint, the other not
     if recorded.objective is None or replayed.objective is None:
         return recorded.status == replayed.status
     gaps = [g for g in (recorded.gap, replayed.gap) if g is not None] + [recorded.solver.options.mip_rel_gap]

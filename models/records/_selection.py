@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, StrictInt
 
 from models.records._values import Count, RecordPayload, ScaledDecimal
@@ -83,6 +85,31 @@ class RecordedGreedy(RecordPayload):
     constraints_greedy_breaks: list[str]
 
 
+class RecordedChancePeriod(RecordPayload):
+    """One budgeted period under the chance constraint: in-sample scenarios over budget, and the
+    chance of it measured on fresh trials."""
+
+    period: str
+    in_sample_violations: Count
+    out_of_sample: ScaledDecimal
+
+
+class RecordedChance(RecordPayload):
+    """The chance constraint the selection was made under (P(spend in a period > budget) <= alpha,
+    over a fixed set of scenarios) and what it achieved in and out of sample."""
+
+    alpha: ScaledDecimal
+    form: Literal["per-period"]
+    scenarios: Count
+    seed: Count
+    allowed: Count
+    periods: list[RecordedChancePeriod]
+    in_sample_any: Count
+    trials: Count
+    trials_seed: Count
+    out_of_sample_any: ScaledDecimal
+
+
 class SelectedPayload(RecordPayload):
     """A portfolio selection: what was chosen, how good it is proven to be, and what was left out and why."""
 
@@ -103,6 +130,8 @@ class SelectedPayload(RecordPayload):
     conflicts: list[str]
     notes: list[str]
     bucket_shares_of: SharesOf = Field(default="budget", exclude_if=lambda v: v == "budget")
+    # Absent unless the selection had a chance constraint, so earlier records keep their bytes.
+    chance: RecordedChance | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @classmethod
     def from_result(cls, result: SelectionResult) -> SelectedPayload:

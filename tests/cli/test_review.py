@@ -410,3 +410,62 @@ def test_verify_pack_names_a_page_drawn_over_and_calls_an_unsigned_pack_unverifi
             f"error[unverifiable]: out/{name}: an unsigned pack cannot be verified offline: its pages can be "
             "checked only against the ledger (run verify-pack without --offline)\n"
         )
+
+
+def test_select_with_a_chance_constraint(tmp_path: Path) -> None:
+    risky = {
+        "id": "R",
+        "title": "Risky",
+        "bucket": "core",
+        "npv": 100,
+        "costs": [{"period": "FY2027", "amount": 90}],
+        "estimates": [
+            {
+                "period": "FY2027",
+                "development": {"low": 80, "likely": 90, "high": 130},
+                "launch": {"low": 0, "likely": 0, "high": 0},
+            }
+        ],
+    }
+    path = tmp_path / "candidates.yaml"
+    path.write_text(yaml.safe_dump({**CANDIDATES, "candidates": [*CANDIDATES["candidates"], risky]}))
+    plain = json.loads(run(tmp_path, "select", "--candidates", str(path), "--json").stdout)
+    assert (plain["selected"], "chance" in plain) == (["R"], False)
+    chance = ["select", "--candidates", str(path), "--chance", "0.1", "--scenarios", "50", "--scenario-seed", "3"]
+    result = run(tmp_path, *chance, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["selected"], data["objective"]) == (["B", "C"], "95")
+    assert data["chance"] == {
+        "alpha": "0.1",
+        "form": "per-period",
+        "scenarios": 50,
+        "seed": 3,
+        "allowed": 5,
+        "periods": [{"period": "FY2027", "in_sample_violations": 0, "out_of_sample": "0.000000"}],
+        "in_sample_any": 0,
+        "trials": 100000,
+        "trials_seed": 4,
+        "out_of_sample_any": "0.000000",
+    }
+    shown = " ".join(run(tmp_path, *chance).stdout.split())
+    assert (
+        "Chance constraint (per period): P(spend > budget) <= 0.1, as at most 5 of 50 scenarios (seed 3) over "
+        "budget in each period. FY2027: 0 of 50 scenarios over budget; 0.00% of 100,000 fresh trials (alpha 10%) "
+        "any period: 0 of 50 scenarios; 0.00% of fresh trials"
+    ) in shown
+    for args, line in (
+        (["--chance", "2"], "  command line, --chance, 2: alpha is a probability from 0 to 1, at most 4 decimal "
+         "places [out-of-range]"),
+        (["--scenarios", "50"], "  command line, --scenarios, 50: --scenarios needs --chance ALPHA: the policy "
+         "sets no chance constraint [missing]"),
+    ):  # fmt: skip
+        bad = run(tmp_path, "select", "--candidates", str(path), *args)
+        assert (bad.returncode, bad.stdout, bad.stderr.splitlines()) == (
+            1,
+            "",
+            ["error[input-refused]: submission refused, nothing was filed: 1 problem(s) in 1 file(s)", line],
+        )
+    word = run(tmp_path, "select", "--candidates", str(path), "--chance", "often")
+    assert (word.returncode, word.stdout) == (2, "")
+    assert "'often': expected a probability, like 0.1" in word.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,12 @@ from governance.assessments import read_assessments
 from governance.authority import Actor
 from governance.clock import FixedClock, SeededIds
 from governance.errors import DecisionRefused, NotFoundError
-from governance.ledger import Ledger, NewRecord
-from governance.policy import load_policy
+from governance.ledger import Ledger, NewRecord, get_snapshot, iter_records
+from governance.policy import BUNDLED_POLICIES, LoadedPolicy, load_policy
 from governance.replay import Replay, replay_all, replay_record, replay_subject
 from governance.store import Store
 from models.decision import DecisionInput, ReviewAnswer
+from models.records import SelectedPayload
 
 from ..conftest import EXAMPLES, START
 from .test_board import _assess
@@ -35,11 +38,12 @@ RATINGS = {
 }
 
 
-def _history(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+def _history(store: Store, ledger: Ledger, tmp_path: Path, policy: LoadedPolicy = SG) -> None:
     """A proposal through gate 1, two running projects reviewed for a quarter with the selection."""
-    adoption.adopt_policy(store, ledger, SG, Actor.of("ana"))
+    adoption.adopt_policy(store, ledger, policy, Actor.of("ana"))
     data = proposal("NW-ALPHA", sponsor="Katrin Vogel", submitter="Lukas Weber")
-    intake.file_proposals(store, ledger, intake.validate_submission([write(tmp_path, "a.yaml", data)], SG.policy), "x")
+    filing = intake.validate_submission([write(tmp_path, "a.yaml", data)], policy.policy)
+    intake.file_proposals(store, ledger, filing, "x")
     gate1 = {k: v for k, v in RATINGS.items() if k in ("strategic-fit", "market-attractiveness")}
     path = _assess(tmp_path, "P-2026-0001", 1, gate1, {"legal-compliance": True}, assessors=("raj", "lee"))
     gates.record_scores(store, ledger, read_assessments([path]), "pmo")
@@ -97,6 +101,35 @@ def test_every_recorded_decision_replays_to_itself(store: Store, ledger: Ledger,
     )
     with pytest.raises(NotFoundError, match="no replayable records about 'P-2026-0999'"):
         replay_subject(store, "P-2026-0999")
+
+
+def test_a_selection_under_a_chance_constraint_replays_to_itself(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    """The snapshot keeps the chance constraint, the uncertainty and the estimates; replay draws the
+    same scenarios from them and re-solves."""
+    folder = tmp_path / "policy"
+    shutil.copytree(BUNDLED_POLICIES / "people", folder / "people")
+    text = (BUNDLED_POLICIES / "stage-gate.yaml").read_text(encoding="utf-8")
+    chance = "  chance_constraint: {alpha: 0.2, scenarios: 50, seed: 5, trials: 2000}\n"
+    simulation = "simulation: {distribution: triangular, correlation_within_bucket: 0.3, correlation_across: 0.1}\n"
+    text = text.replace("  bucket_shares_of: spend\n", "  bucket_shares_of: spend\n" + chance) + simulation
+    (folder / "stage-gate.yaml").write_text(text, encoding="utf-8")
+    policy = load_policy(str(folder / "stage-gate.yaml"))
+    assert policy.policy.portfolio is not None and policy.policy.portfolio.chance_constraint is not None
+    _history(store, ledger, tmp_path, policy)
+    selected = next(r for r in replay_all(store) if r.kind == "selected")
+    assert selected.status == "match", selected.detail
+    with store.read() as conn:
+        record = next(r for r in iter_records(conn) if r.kind == "selected")
+        inputs = get_snapshot(conn, record.inputs)
+    assert (inputs["chance"], inputs["uncertainty"]) == (
+        {"alpha": "0.2", "scenarios": 50, "seed": 5, "trials": 2000},
+        {"distribution": "triangular", "correlation_within_bucket": "0.3", "correlation_across": "0.1"},
+    )
+    assert all("estimates" in c and "p_technical" in c for c in inputs["candidates"])
+    body = record.body_as(SelectedPayload)
+    assert body.chance is not None
+    assert (body.chance.alpha, body.chance.scenarios, body.chance.seed, body.chance.allowed) == (D("0.2"), 50, 5, 10)
+    assert max(p.in_sample_violations for p in body.chance.periods) <= 10
 
 
 def test_a_record_the_rules_do_not_support_is_a_mismatch(store: Store, ledger: Ledger, tmp_path: Path) -> None:
