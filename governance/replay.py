@@ -35,10 +35,11 @@ from governance.intake import screen
 from governance.ledger import get_snapshot, iter_records
 from governance.lifecycle import state_after_decision
 from governance.policy import LoadedPolicy, policy_from_text
-from governance.scoring import RatedAssessment, score_proposal
+from governance.scoring import RatedAssessment, ScoreCard, score_proposal
 from governance.store import Store
 from models.assessment import Assessment
 from models.decision import DecisionInput, ReviewAnswer
+from models.policy import Policy
 from models.proposal import Proposal
 from models.records import (
     DecidedPayload,
@@ -55,7 +56,17 @@ from models.records import (
 )
 from models.tables import LedgerRow, PolicyRow
 
-__all__ = ["REPLAYABLE", "Replay", "describe_replay", "replay_all", "replay_record", "replay_subject"]
+__all__ = [
+    "REPLAYABLE",
+    "Replay",
+    "ReplayContext",
+    "describe_replay",
+    "recommendation_inputs",
+    "replay_all",
+    "replay_record",
+    "replay_subject",
+    "rescore",
+]
 
 REPLAYABLE = ("screened", "screened-out", "scored", "recommended", "decided", "selected", "reviewed")
 
@@ -72,7 +83,7 @@ class Replay:
         return asdict(self)
 
 
-class _Context:
+class ReplayContext:
     """Policies by version and records by seq, loaded once per replay run."""
 
     def __init__(self, conn: Connection) -> None:
@@ -115,7 +126,7 @@ def _first_difference(expected: Any, recorded: dict[str, Any]) -> str:
     return "the payloads differ"
 
 
-def _screened(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _screened(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     loaded = ctx.policy(record.policy_version)
     content = ctx.inputs(record)
     result = screen(Proposal.model_validate(content), loaded.policy, content)
@@ -125,8 +136,9 @@ def _screened(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return ok, f"{len(result.rules)} must-meet rule(s), {'passed' if result.passed else 'failed'}"
 
 
-def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
-    loaded = ctx.policy(record.policy_version)
+def rescore(ctx: ReplayContext, record: LedgerRecord, policy: Policy) -> tuple[ScoreCard, bool]:
+    """The score card of a `scored` record re-derived from its input snapshot under `policy`, and whether
+    its payback and IRR follow the rules before issue 13 (as the recorded card's did)."""
     data = ctx.inputs(record)
     proposal = Proposal.model_validate(data["proposal"])
     items = [
@@ -134,20 +146,26 @@ def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     ]
     if not items:
         raise NotFoundError(f"record {record.seq} has no assessments in its input snapshot")
-    # Everything is derived from the inputs (the assessments name their gate), then the whole payload
-    # is compared with the stored JSON, key by key: a forged payload need not fit the model to be named.
     recorded = record.payload
     stored_financials = recorded.get("financials") if isinstance(recorded, dict) else None
     # A card without `financials_version` was made before issue 13: its payback and IRR follow the
     # earlier rules, and only those re-derive it.
     legacy = isinstance(stored_financials, dict) and "financials_version" not in stored_financials
     card = score_proposal(
-        loaded.policy,
+        policy,
         record.subject,
         items[0].assessment.gate,
         items,
-        financials(proposal, loaded.policy.discount_rate, legacy=legacy),
+        financials(proposal, policy.discount_rate, legacy=legacy),
     )
+    return card, legacy
+
+
+def _scored(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
+    # Everything is derived from the inputs (the assessments name their gate), then the whole payload
+    # is compared with the stored JSON, key by key: a forged payload need not fit the model to be named.
+    card, legacy = rescore(ctx, record, ctx.policy(record.policy_version).policy)
+    recorded = record.payload
     expected = card.as_dict()
     rules = " (payback and IRR by the rules before issue 13, as the card was made)" if legacy else ""
     if _same(expected, recorded):
@@ -155,21 +173,27 @@ def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return False, _first_difference(expected, recorded) + rules
 
 
-def _recommended(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
-    loaded = ctx.policy(record.policy_version)
+def recommendation_inputs(
+    ctx: ReplayContext, record: LedgerRecord
+) -> tuple[ScoredPayload, list[GateCondition], dt.date]:
+    """What a `recommended` record was derived from: the score card, the open conditions, the day."""
     data = ctx.inputs(record)
-    rec = recommend(
-        loaded.policy,
+    return (
         ScoredPayload.model_validate(data["score_card"]),
         [GateCondition.model_validate(c) for c in data["open_conditions"]],
         dt.date.fromisoformat(data["today"]),
     )
+
+
+def _recommended(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
+    loaded = ctx.policy(record.policy_version)
+    rec = recommend(loaded.policy, *recommendation_inputs(ctx, record))
     recorded = record.body_as(RecommendedPayload).recommendation
     ok = _same(rec.payload(), recorded)
     return ok, f"{rec.outcome}" if ok else _first_difference(rec.payload(), to_plain(recorded))
 
 
-def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _decided(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.board import recusals, tally
     from governance.signatures import signature_problems
 
@@ -214,7 +238,7 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return not problems, "; ".join(problems) or f"{decision.outcome}: {result.describe()}"
 
 
-def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _selected(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.selection import problem_from_snapshot, replay_agrees, solve
 
     problem = problem_from_snapshot(ctx.inputs(record))
@@ -228,7 +252,7 @@ def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return ok, f"objective {result.objective} vs recorded {recorded.objective} within the gap ({same_set})"
 
 
-def _reviewed(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _reviewed(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.review import review_outcomes
 
     body = record.body_as(ReviewedPayload)
@@ -260,7 +284,7 @@ _REPLAYERS = {
 }
 
 
-def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
+def _replay(ctx: ReplayContext, record: LedgerRecord) -> Replay:
     replayer = _REPLAYERS.get(record.kind)
     if replayer is None:
         return Replay(record.seq, record.kind, record.subject, "not-replayable", "a fact, not a derivation")
@@ -277,7 +301,7 @@ def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
 def describe_replay(store: Store) -> Iterator[Callable[[LedgerRecord], str]]:
     """A function giving each record's replay result as one line (for the audit extract)."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
 
         def describe(record: LedgerRecord) -> str:
             result = _replay(ctx, record)
@@ -289,14 +313,14 @@ def describe_replay(store: Store) -> Iterator[Callable[[LedgerRecord], str]]:
 def replay_record(store: Store, seq: int) -> Replay:
     """Replay one ledger record by its sequence number."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
         return _replay(ctx, ctx.record(seq))
 
 
 def replay_subject(store: Store, subject: str) -> list[Replay]:
     """Replay every replayable record about one proposal, project or quarter (`Q-2026Q4`)."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
         seqs = list(
             conn.scalars(
                 select(LedgerRow.seq)
@@ -312,7 +336,7 @@ def replay_subject(store: Store, subject: str) -> list[Replay]:
 def replay_all(store: Store) -> Iterator[Replay]:
     """Replay every replayable record in ledger order."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
         seqs = list(conn.scalars(select(LedgerRow.seq).where(LedgerRow.kind.in_(REPLAYABLE)).order_by(LedgerRow.seq)))
         for seq in seqs:
             yield _replay(ctx, ctx.record(seq))
