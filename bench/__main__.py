@@ -69,7 +69,7 @@ def _drain_prefect() -> None:
 
 FIGURES = (
     "verify", "scoring", "selection", "select_200", "simulation", "packs", "intake", "score_flow", "review",
-    "review_20000", "embedded", "submit",
+    "review_20000", "embedded", "submit", "counterfactual",
 )  # fmt: skip
 
 
@@ -111,6 +111,13 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         from bench.simulation import simulation_figure
 
         doc["simulation_500x4"] = _figure("simulation_500x4", lambda: simulation_figure(seed, quick))
+
+    if "counterfactual" in only:
+        from bench.counterfactual import counterfactual_figure
+
+        doc["counterfactual_20k"] = _figure(
+            "counterfactual_20k", lambda: counterfactual_figure(tmp / "counterfactual", 20_000 // scale, seed)
+        )
 
     if "packs" in only:
         from bench.packs import packs_figures

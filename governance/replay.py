@@ -21,45 +21,53 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, select
 
-from governance.canonical import canonical_text, to_plain
-from governance.errors import NotFoundError
+from governance.canonical import canonical_text, decimal_text, to_plain
+from governance.errors import GovernanceError, NotFoundError
 from governance.financials import financials
 from governance.gates import recommend
 from governance.intake import screen
 from governance.ledger import get_snapshot, iter_records
 from governance.lifecycle import state_after_decision
 from governance.policy import LoadedPolicy, policy_from_text
-from governance.scoring import RatedAssessment, ScoreCard, score_proposal
+from governance.scoring import RatedAssessment, ScoreCard, Weights, gate_weights, score_proposal
 from governance.store import Store
 from models.assessment import Assessment
 from models.decision import DecisionInput, ReviewAnswer
 from models.policy import Policy
 from models.proposal import Proposal
 from models.records import (
+    AhpWeightsSource,
+    CriterionScore,
     DecidedPayload,
+    DirectWeightsSource,
     GateCondition,
     LedgerRecord,
+    MustMeetResult,
     RecommendedPayload,
     RecordPayloadError,
     ReviewedPayload,
     ReviewProposedPayload,
+    ScoredFinancials,
     ScoredPayload,
     ScreenedOutPayload,
     ScreenedPayload,
     SelectedPayload,
 )
-from models.tables import LedgerRow, PolicyRow
+from models.tables import LedgerRow, PolicyRow, SnapshotRow
 
 __all__ = [
     "REPLAYABLE",
     "Replay",
     "ReplayContext",
+    "card_payload",
     "describe_replay",
     "recommendation_inputs",
     "replay_all",
@@ -89,6 +97,8 @@ class ReplayContext:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._policies: dict[str, LoadedPolicy] = {}
+        self._prefetched: dict[str, str] = {}
+        self._weights: dict[tuple[int, int], tuple[Policy, Weights]] = {}  # the policy kept: its id stays its own
 
     def policy(self, version: str | None) -> LoadedPolicy:
         if version is None:
@@ -110,7 +120,29 @@ class ReplayContext:
     def inputs(self, record: LedgerRecord) -> Any:
         if record.inputs is None:
             raise NotFoundError(f"record {record.seq} has no input snapshot")
-        return get_snapshot(self.conn, record.inputs)
+        text = self._prefetched.pop(record.inputs, None)
+        return get_snapshot(self.conn, record.inputs) if text is None else json.loads(text)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Read these snapshots in a few queries now; each is handed out once by `inputs` (a walk over many
+        records reads a batch's snapshots together: one query per record was most of its time)."""
+        wanted = sorted(set(keys) - self._prefetched.keys())
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                select(SnapshotRow.key, SnapshotRow.content).where(SnapshotRow.key.in_(wanted[start : start + 500]))
+            )
+            self._prefetched.update((str(k), str(c)) for k, c in rows)
+
+    def forget(self) -> None:
+        """Drop the prefetched snapshots not handed out."""
+        self._prefetched.clear()
+
+    def weights(self, policy: Policy, gate: int) -> Weights:
+        """`gate_weights(policy, gate)`, derived once per policy and gate (an AHP eigenvector each)."""
+        key = (id(policy), gate)
+        if key not in self._weights:
+            self._weights[key] = (policy, gate_weights(policy, gate))
+        return self._weights[key][1]
 
 
 def _same(expected: Any, recorded: Any) -> bool:
@@ -151,14 +183,43 @@ def rescore(ctx: ReplayContext, record: LedgerRecord, policy: Policy) -> tuple[S
     # A card without `financials_version` was made before issue 13: its payback and IRR follow the
     # earlier rules, and only those re-derive it.
     legacy = isinstance(stored_financials, dict) and "financials_version" not in stored_financials
-    card = score_proposal(
-        policy,
-        record.subject,
-        items[0].assessment.gate,
-        items,
-        financials(proposal, policy.discount_rate, legacy=legacy),
-    )
+    gate = items[0].assessment.gate
+    fin = financials(proposal, policy.discount_rate, legacy=legacy)
+    try:
+        weights = ctx.weights(policy, gate)
+    except GovernanceError:  # no such gate, or its weights unusable: score_proposal names it
+        weights = None
+    card = score_proposal(policy, record.subject, gate, items, fin, weights=weights)
     return card, legacy
+
+
+_WEIGHTS_SOURCE: TypeAdapter[AhpWeightsSource | DirectWeightsSource] = TypeAdapter(
+    AhpWeightsSource | DirectWeightsSource
+)
+
+
+def _stored(value: Any) -> Any:
+    """A decimal as the payload reads it back from its stored text (80.00 is stored, and read, as 80)."""
+    return Decimal(decimal_text(value)) if isinstance(value, Decimal) else value
+
+
+def card_payload(card: ScoreCard) -> ScoredPayload:
+    """A score card as the `scored` payload `recommend` reads, built without validating it again (its
+    entries were made by the scorer, in the payload's own shapes): a third of a counterfactual's time was
+    spent re-validating cards."""
+    return ScoredPayload.model_construct(
+        proposal_id=card.proposal_id,
+        gate=card.gate,
+        total=_stored(card.total),
+        knocked_out=card.knocked_out,
+        should_meet_passed=card.should_meet_passed,
+        criteria=[CriterionScore.model_construct(**c) for c in card.criteria],
+        must_meet=[MustMeetResult.model_construct(**m) for m in card.must_meet],
+        weights_source=_WEIGHTS_SOURCE.validate_python(card.weights_source),
+        assessors=card.assessors,
+        flags=card.flags,
+        financials=ScoredFinancials.model_construct(**{k: _stored(v) for k, v in card.financials.items()}),
+    )
 
 
 def _scored(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:

@@ -34,7 +34,7 @@ from governance.policy import LoadedPolicy
 from governance.store import Store
 from models.records import LedgerRecord, RecordPayloadError
 
-__all__ = ["KINDS", "Counterfactual", "Difference", "counterfactual_replay"]
+__all__ = ["KINDS", "Counterfactual", "Difference", "counterfactual_replay", "record_batches"]
 
 _WALKED = (
     "screened",
@@ -66,19 +66,25 @@ def counterfactual_replay(
     with store.read() as conn:
         walk = ReviewWalk(conn, draft, [k for k in KINDS if k in kinds], since)
         pending: LedgerRecord | None = None  # a review's `selected` record, written just before it
-        for record in _records(conn):
-            kind = record.kind
-            try:
-                _step(walk, record, kind, pending)
-            except (NotFoundError, RecordPayloadError) as error:
-                walk.refused(record, RECORD_KINDS.get(kind, kind), record.outcome or "", error)
-            pending = record if kind == "selected" else None
+        for batch in record_batches(conn):
+            walk.ctx.prefetch(r.inputs for r in batch if r.inputs is not None and r.kind in _PREFETCHED)
+            for record in batch:
+                kind = record.kind
+                try:
+                    _step(walk, record, kind, pending)
+                except (NotFoundError, RecordPayloadError) as error:
+                    walk.refused(record, RECORD_KINDS.get(kind, kind), record.outcome or "", error)
+                pending = record if kind == "selected" else None
+            walk.ctx.forget()
         return walk.result
 
 
-def _records(conn: Connection, batch: int = 2000) -> Iterator[LedgerRecord]:
-    """The records a counterfactual walks, in ledger order, read a batch at a time (each batch whole
-    before its records are walked: walking reads snapshots on the same connection)."""
+_PREFETCHED = ("screened", "screened-out", "scored", "recommended")
+
+
+def record_batches(conn: Connection, batch: int = 2000) -> Iterator[list[LedgerRecord]]:
+    """The records a counterfactual walks, in ledger order, a batch at a time (each batch read whole before
+    its records are walked: walking reads snapshots on the same connection)."""
     start = 1
     while True:
         records = iter_records(conn, since_seq=start, batch=batch)
@@ -87,7 +93,7 @@ def _records(conn: Connection, batch: int = 2000) -> Iterator[LedgerRecord]:
             records.close()  # ends the query: the next batch starts a new one
         if not chunk:
             return
-        yield from (r for r in chunk if r.kind in _WALKED)
+        yield [r for r in chunk if r.kind in _WALKED]
         start = chunk[-1].seq + 1
 
 

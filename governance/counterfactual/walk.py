@@ -7,13 +7,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from governance.canonical import to_plain
 from governance.counterfactual.result import FUNDED, HOLDS, RECORD_KINDS, Counterfactual, Difference, number
 from governance.errors import GovernanceError
 from governance.gates import Recommendation, gate_of, recommend
 from governance.intake import screen
 from governance.policy import LoadedPolicy
-from governance.replay import ReplayContext, recommendation_inputs, rescore
+from governance.replay import ReplayContext, card_payload, recommendation_inputs, rescore
 from models.policy import Policy
 from models.proposal import Proposal
 from models.records import (
@@ -90,18 +89,19 @@ class Walk:
         )
 
     # -- scores ---------------------------------------------------------------------------------
-    def draft_card(self, seq: int) -> ScoredPayload | GovernanceError:
+    def draft_card(self, seq: int, record: LedgerRecord | None = None) -> ScoredPayload | GovernanceError:
+        """The draft's score card for the `scored` record `seq` (`record`, when at hand), made once."""
         if seq not in self.cards:
             try:
-                card, _ = rescore(self.ctx, self.ctx.record(seq), self.policy)
-                self.cards[seq] = ScoredPayload.model_validate(to_plain(card.as_dict()))
+                card, _ = rescore(self.ctx, record or self.ctx.record(seq), self.policy)
+                self.cards[seq] = card_payload(card)
             except GovernanceError as error:
                 self.cards[seq] = error
         return self.cards[seq]
 
     def scored(self, record: LedgerRecord) -> None:
         body = record.body_as(ScoredPayload)
-        card = self.draft_card(record.seq)
+        card = self.draft_card(record.seq, record)
         if not self.listed(record):
             return
         self.count("scores")
