@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
-from cli.counterfactual import kinds_option
+from cli.counterfactual import KindsOption, SinceOption
 from governance.errors import ConfigError
 
 __all__ = ["app", "keys_app", "output_file", "write_file"]
@@ -161,18 +161,8 @@ def replay(
             "(nothing is recorded).",
         ),
     ] = None,
-    since: Annotated[
-        dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="With --policy: records from this day (UTC)."),
-    ] = None,
-    kinds: Annotated[
-        str | None,
-        typer.Option(
-            callback=kinds_option,
-            metavar="KIND,...",
-            help="With --policy: screening, scores, recommendations, reviews, selections (default: all).",
-        ),
-    ] = None,
+    since: SinceOption = None,
+    kinds: KindsOption = None,
     csv_: Annotated[
         str | None, typer.Option("--csv", metavar="FILE", help="With --policy: also write the differences as CSV.")
     ] = None,

@@ -8,12 +8,16 @@ import datetime as dt
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.context import err, opened, out, print_json
 
-__all__ = ["kinds_option", "show_counterfactual"]
+if TYPE_CHECKING:
+    from governance.policy import LoadedPolicy
+
+__all__ = ["KindsOption", "SinceOption", "kinds_of", "kinds_option", "load_draft", "show_counterfactual"]
 
 
 def kinds_option(value: str | None) -> str | None:
@@ -26,6 +30,40 @@ def kinds_option(value: str | None) -> str | None:
     if unknown:
         raise typer.BadParameter(f"{', '.join(map(repr, unknown))}: choose from {', '.join(KINDS)}")
     return value
+
+
+SinceOption = Annotated[
+    dt.datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="With a draft: records from this day (UTC)."),
+]
+KindsOption = Annotated[
+    str | None,
+    typer.Option(
+        callback=kinds_option,
+        metavar="KIND,...",
+        help="With a draft: screening, scores, recommendations, reviews, selections (default: all).",
+    ),
+]
+
+
+def load_draft(policy: str) -> LoadedPolicy:
+    """The draft policy file, its problems reported as `governance policy check` reports them."""
+    from governance.errors import PolicyError
+    from governance.policy import load_policy
+
+    try:
+        return load_policy(policy)
+    except PolicyError as error:
+        for problem in error.problems[1:]:
+            err.print(f"  also: {problem}")
+        raise
+
+
+def kinds_of(kinds: str | None) -> tuple[str, ...]:
+    """`--kinds a,b` as a tuple (every kind when not given)."""
+    from governance.counterfactual import KINDS
+
+    return tuple(k.strip() for k in kinds.split(",")) if kinds else KINDS
 
 
 def _summary(totals: dict[str, object], examined: int, money_text: str) -> str:
@@ -56,21 +94,13 @@ def show_counterfactual(
 ) -> None:
     """Run the counterfactual replay of `policy` (a draft file) and show it as asked (`write_file` writes the
     CSV or xlsx file whole or not at all)."""
-    from governance.counterfactual import KINDS, counterfactual_replay
+    from governance.counterfactual import counterfactual_replay
     from governance.counterfactual.export import counterfactual_csv, counterfactual_sheets
-    from governance.errors import PolicyError
     from governance.money import money
-    from governance.policy import load_policy
 
-    try:
-        draft = load_policy(policy)
-    except PolicyError as error:  # as `governance policy check` reports it
-        for problem in error.problems[1:]:
-            err.print(f"  also: {problem}")
-        raise
+    draft = load_draft(policy)
     settings, db = opened()
-    chosen = tuple(k.strip() for k in kinds.split(",")) if kinds else KINDS
-    result = counterfactual_replay(db, draft, since=since.date() if since else None, kinds=chosen)
+    result = counterfactual_replay(db, draft, since=since.date() if since else None, kinds=kinds_of(kinds))
     currency = draft.policy.currency
     if csv_ is not None:
         write_file(csv_, counterfactual_csv(result).encode("utf-8"))

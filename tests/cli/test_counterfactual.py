@@ -180,3 +180,33 @@ def test_a_bad_draft_gets_the_errors_policy_check_gives(history: Path, tmp_path:
     alone = run(tmp_path, "replay", "--all", "--kinds", "scores")
     assert (alone.returncode, alone.stdout) == (2, "")
     assert "Invalid value for '--kinds': only with --policy DRAFT.yaml" in alone.stderr
+
+
+def test_the_counterfactual_pack(history: Path, tmp_path: Path) -> None:
+    from governance.packs import read_pack
+
+    _copy(history, tmp_path)
+    draft = _draft(tmp_path, _stricter)
+    done = run(tmp_path, "pack", "counterfactual", str(draft), "-o", "packs")
+    assert (done.returncode, done.stderr) == (0, "")
+    [path] = sorted((tmp_path / "packs").iterdir())
+    assert done.stdout == f"Wrote packs/{path.name}\n"
+    first = path.read_bytes()
+    again = run(tmp_path, "pack", "counterfactual", str(draft), "-o", "packs")
+    assert again.returncode == 0 and path.read_bytes() == first  # the same ledger and draft: the same bytes
+    pack = read_pack(path)
+    assert (pack.pdfa, pack.page_count, sorted(pack.attachments)) == (
+        "3B",
+        1,
+        ["counterfactual.json", "draft-policy.json", "records.jsonl"],
+    )
+    result = json.loads(pack.attachments["counterfactual.json"])
+    as_json = json.loads(run(tmp_path, "replay", "--policy", str(draft), "--json").stdout)
+    assert result == as_json
+    assert [r["seq"] for r in pack.records] == [5, 6, 23, 24, 26]
+    assert pack.pages[0].startswith("Counterfactual replay")
+    for words in ("decisions that would differ", "board decisions unmatched", "review rule schedule-slip now fires"):
+        assert words in " ".join(pack.pages[0].split())
+    bad = run(tmp_path, "pack", "counterfactual", "nowhere.yaml", "-o", "packs")
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert bad.stderr.startswith("error[policy-invalid]: policy nowhere.yaml: ")
