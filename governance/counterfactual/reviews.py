@@ -113,7 +113,12 @@ class ReviewWalk(Walk):
         if new.recommended != new.rules_outcome and old.recommended == old.rules_outcome:
             why.append(new.reasons[-1])  # the selection's word: not funded, or funded over a rule's pause
         elif old.recommended != old.rules_outcome and new.recommended == new.rules_outcome:
-            why.append("the draft's selection " + ("funds it" if new.funded else "follows the rules"))
+            if self.policy.portfolio is None:
+                why.append("the draft has no portfolio section: no selection overrides the review rules")
+            else:
+                why.append(
+                    "the draft's selection funds it" if new.funded else "the draft's selection follows the rules"
+                )
         return reason_in_words("; ".join(why or new.reasons), self.policy.currency)
 
     def _draft_problem(self, selected: LedgerRecord, plan: Any) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection
 
 from governance.counterfactual.result import FUNDED, HOLDS, RECORD_KINDS, Counterfactual, Difference, number
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, InputRefused
 from governance.gates import Recommendation, gate_of, recommend
 from governance.intake import screen
 from governance.policy import LoadedPolicy
@@ -58,6 +58,10 @@ class Walk:
 
     def refused(self, record: LedgerRecord, kind: str, was: str, error: GovernanceError | RecordPayloadError) -> None:
         message = error.message if isinstance(error, GovernanceError) else str(error)
+        if isinstance(error, InputRefused) and error.problems:  # the stored inputs, as the draft reads them
+            first = error.problems[0]
+            more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+            message = f"the draft cannot re-derive it: {first.field}: {first.message}{more}"
         self.add(Difference(record.seq, kind, record.subject, was, "?", "not re-derivable", message))
 
     # -- screening ------------------------------------------------------------------------------

@@ -271,3 +271,25 @@ def test_a_changed_weight_is_named_on_the_score(scored: tuple[Store, dict[str, D
         (25, "P-2026-0008", "92.97", "92.04", f"weighted score 92.04 under the draft (was 92.97); {weights}"),
     ]
     assert result.changes == {"score": 4}
+
+
+def test_another_policy_names_what_it_cannot_re_derive(store: Store, ledger: Ledger, tmp_path: Path) -> None:
+    _history(store, ledger, tmp_path)
+    result = counterfactual_replay(store, load_policy("it-demand"))
+    refused = (
+        "the draft cannot re-derive it: ratings.business-value: no rating for business-value at gate 1 (and 11 more)"
+    )
+    assert [(d.seq, d.kind, d.subject, d.was, d.would_be, d.change, d.why) for d in result.differences] == [
+        (4, "score", "P-2026-0001", "80", "?", "not re-derivable", refused),
+        (5, "recommendation", "P-2026-0001", "go", "?", "not re-derivable", refused),
+        (23, "selection", "Q-2026Q3", "7 selected", "none", "selection",
+         "the draft has no portfolio section: no selection would run"),
+        (24, "review", "P-2026-0002", "continue", "pause", "continue->pause",
+         "review rule cost-overrun now fires: CPI 0.76 is below 0.85 (2026Q3)"),
+        (24, "review", "P-2026-0003", "pause", "continue", "pause->continue",
+         "the draft has no portfolio section: no selection overrides the review rules"),
+        (26, "board", "P-2026-0002", "continue", "pause", "board no longer matches",
+         "the board decided continue at the 2026Q3 review as recommended; the draft recommends pause"),
+        (27, "board", "P-2026-0003", "pause", "continue", "board now matches",
+         "the board decided continue at the 2026Q3 review against the recommended pause; the draft recommends it"),
+    ]  # fmt: skip
