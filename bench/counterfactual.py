@@ -11,7 +11,7 @@ and its conditional-go threshold by 5 (so a share of the recommendations cross),
 kinds: screening, score cards and recommendations re-derived from their snapshots, each difference
 explained. Floor: the same governance functions called directly over the same snapshots in a loop
 (the records read in the same batches, `screen` on each filed content, `rescore` on each score card's
-inputs, `recommend` on each recommendation's inputs with the draft's card), no comparison, no
+inputs, `recommend` on each recommendation's conditions and day with the draft's card), no comparison, no
 wording, no totals. Median of `repeats` rounds, figure and floor interleaved.
 Targets: under 30 s and at most 1.3x the floor.
 """
@@ -34,7 +34,7 @@ from governance.gates import recommend
 from governance.intake import screen
 from governance.ledger import Ledger
 from governance.policy import LoadedPolicy, load_policy
-from governance.replay import ReplayContext, card_payload, recommendation_inputs, rescore
+from governance.replay import ReplayContext, card_payload, recommendation_context, rescore
 from governance.store import Store
 from models.proposal import Proposal
 from models.records import RecommendedPayload, ScoredPayload
@@ -106,7 +106,7 @@ def _floor(store: Store, draft: LoadedPolicy) -> int:
                     card, _ = rescore(ctx, record, policy)
                     cards[record.seq] = card_payload(card)
                 elif record.kind == "recommended":
-                    _, conditions, today = recommendation_inputs(ctx, record)
+                    conditions, today = recommendation_context(ctx, record)
                     recommend(policy, cards[record.body_as(RecommendedPayload).scored_seq], conditions, today)
                 else:
                     continue

@@ -69,6 +69,7 @@ __all__ = [
     "ReplayContext",
     "card_payload",
     "describe_replay",
+    "recommendation_context",
     "recommendation_inputs",
     "replay_all",
     "replay_record",
@@ -239,11 +240,17 @@ def recommendation_inputs(
 ) -> tuple[ScoredPayload, list[GateCondition], dt.date]:
     """What a `recommended` record was derived from: the score card, the open conditions, the day."""
     data = ctx.inputs(record)
-    return (
-        ScoredPayload.model_validate(data["score_card"]),
-        [GateCondition.model_validate(c) for c in data["open_conditions"]],
-        dt.date.fromisoformat(data["today"]),
-    )
+    return (ScoredPayload.model_validate(data["score_card"]), *_conditions_and_day(data))
+
+
+def recommendation_context(ctx: ReplayContext, record: LedgerRecord) -> tuple[list[GateCondition], dt.date]:
+    """A `recommended` record's open conditions and day, without its score card (a counterfactual brings its
+    own card: reading the stored one through its model was a fifth of its time)."""
+    return _conditions_and_day(ctx.inputs(record))
+
+
+def _conditions_and_day(data: Any) -> tuple[list[GateCondition], dt.date]:
+    return [GateCondition.model_validate(c) for c in data["open_conditions"]], dt.date.fromisoformat(data["today"])
 
 
 def _recommended(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:

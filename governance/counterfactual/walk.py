@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy import Connection
 
@@ -12,7 +13,7 @@ from governance.errors import GovernanceError, InputRefused
 from governance.gates import Recommendation, gate_of, recommend
 from governance.intake import screen
 from governance.policy import LoadedPolicy
-from governance.replay import ReplayContext, card_payload, recommendation_inputs, rescore
+from governance.replay import ReplayContext, card_payload, recommendation_context, rescore
 from models.policy import Policy
 from models.proposal import Proposal
 from models.records import (
@@ -66,14 +67,14 @@ class Walk:
 
     # -- screening ------------------------------------------------------------------------------
     def screened(self, record: LedgerRecord) -> None:
-        body = record.body
-        assert isinstance(body, ScreenedPayload | ScreenedOutPayload), record.kind
         self.count("screening")
         content = self.ctx.inputs(record)
         result = screen(Proposal.model_validate(content), self.policy, content)
         new = "screened" if result.passed else "screened-out"
-        if new == record.kind:
+        if new == record.kind:  # the kind says how it was screened: the payload is read only when it differs
             return
+        body = record.body
+        assert isinstance(body, ScreenedPayload | ScreenedOutPayload), record.kind
         before = {r.id: r.passed for r in body.rules}
         why = [
             f"must-meet rule {r.id} now fails ({'; '.join(r.because)})"
@@ -133,11 +134,11 @@ class Walk:
 
     # -- recommendations and the board ----------------------------------------------------------
     def _why_recommendation(
-        self, record: LedgerRecord, card: ScoredPayload, old_card: ScoredPayload, rec: Recommendation
+        self, record: LedgerRecord, card: ScoredPayload, old_total: Decimal, rec: Recommendation
     ) -> str:
         why = list(rec.reasons)
-        if card.total != old_card.total:
-            why.append(f"score {card.total} under the draft (was {old_card.total})")
+        if card.total != old_total:
+            why.append(f"score {card.total} under the draft (was {old_total})")
         recorded = self.ctx.policy(record.policy_version).policy
         try:
             before = gate_of(recorded, card.gate).thresholds
@@ -153,7 +154,7 @@ class Walk:
     def recommended_(self, record: LedgerRecord) -> None:
         body = record.body_as(RecommendedPayload)
         was = body.recommendation.outcome
-        old_card, conditions, today = recommendation_inputs(self.ctx, record)
+        conditions, today = recommendation_context(self.ctx, record)
         card = self.draft_card(body.scored_seq)
         listed = self.listed(record)
         if listed:
@@ -176,7 +177,7 @@ class Walk:
         crosses = (was in FUNDED) != (rec.outcome in FUNDED)
         cost = card.financials.development + card.financials.launch if crosses else None
         change = "hold change" if was in HOLDS and rec.outcome in HOLDS else f"{was}->{rec.outcome}"
-        why = self._why_recommendation(record, card, old_card, rec)
+        why = self._why_recommendation(record, card, body.score, rec)
         self.add(Difference(record.seq, "recommendation", record.subject, was, rec.outcome, change, why, cost))
 
     def decided(self, record: LedgerRecord) -> None:
