@@ -172,6 +172,7 @@ def _cached(folder: Path, count: int, seed: int) -> tuple[Store, int, float | No
 
 
 def counterfactual_figure(folder: Path, count: int, seed: int, repeats: int = 3) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
     store, scored, build_s = _cached(folder, count, seed)
     log(f"counterfactual_20k: {count} proposals ({scored} scored), built in {build_s} s")
     draft = _draft(folder)
