@@ -69,7 +69,7 @@ def _drain_prefect() -> None:
 
 FIGURES = (
     "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
-    "review", "review_20000", "embedded", "submit",
+    "review", "review_20000", "embedded", "submit", "counterfactual",
 )  # fmt: skip
 
 
@@ -116,6 +116,13 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         from bench.chance import chance_figure
 
         doc["chance_500x200"] = _figure("chance_500x200", lambda: chance_figure(seed, quick))
+
+    if "counterfactual" in only:
+        from bench.counterfactual import counterfactual_figure
+
+        doc["counterfactual_20k"] = _figure(
+            "counterfactual_20k", lambda: counterfactual_figure(tmp / "counterfactual", 20_000 // scale, seed)
+        )
 
     if "packs" in only:
         from bench.packs import packs_figures

@@ -13,9 +13,10 @@ from typing import Annotated
 import typer
 
 from cli.context import JsonOption, choice, err, load_settings, opened, out, print_json
+from cli.counterfactual import KindsOption, SinceOption
 from governance.errors import ConfigError
 
-__all__ = ["app", "keys_app"]
+__all__ = ["app", "keys_app", "output_file", "write_file"]
 
 app = typer.Typer()
 keys_app = typer.Typer(help="The keys that sign decision packs and authenticate ledger records.", no_args_is_help=True)
@@ -151,14 +152,48 @@ def replay(
         str | None, typer.Argument(help="A proposal or project id, a quarter (Q-2026Q4) or a record number.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Replay every replayable record.")] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            metavar="DRAFT.yaml",
+            help="A draft policy: re-derive the automatic steps of the past under it and list what would differ "
+            "(nothing is recorded).",
+        ),
+    ] = None,
+    since: SinceOption = None,
+    kinds: KindsOption = None,
+    csv_: Annotated[
+        str | None, typer.Option("--csv", metavar="FILE", help="With --policy: also write the differences as CSV.")
+    ] = None,
+    xlsx: Annotated[
+        str | None,
+        typer.Option("--xlsx", metavar="FILE", help="With --policy: also write the differences and totals as xlsx."),
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
-    """Re-derive decisions from their stored inputs and policy version, and say whether they match.
+    """Re-derive decisions from their stored inputs and policy version, and say whether they match; or, with
+    --policy, what the automatic steps of the past would have said under a draft policy.
 
-    Exits 1 if any record does not match. Example: governance replay --all
+    Exits 1 if any record does not match (a draft's differences are not an error).
+    Example: governance replay --all
+    Under a draft: governance replay --policy draft.yaml --since 2026-01-01 --kinds recommendations,reviews
     """
     from governance.replay import replay_all, replay_record, replay_subject
 
+    if policy is not None:
+        from cli.counterfactual import show_counterfactual
+
+        if target is not None or all_:
+            raise typer.BadParameter(
+                "--policy replays the whole ledger: give no TARGET or --all", param_hint="'--policy'"
+            )
+        files = {"csv_": output_file(csv_, "'--csv'"), "xlsx": output_file(xlsx, "'--xlsx'")}
+        show_counterfactual(policy, since, kinds, json_=json_, **files, write_file=write_file)
+        return
+    for name, value in (("--since", since), ("--kinds", kinds), ("--csv", csv_), ("--xlsx", xlsx)):
+        if value is not None:
+            raise typer.BadParameter("only with --policy DRAFT.yaml", param_hint=f"'{name}'")
     if (target is None) == (not all_):
         raise typer.BadParameter(
             "give one proposal, quarter or record number, or --all", param_hint="'TARGET' / '--all'"
@@ -223,13 +258,13 @@ def export(
     """
     from governance.export import export_records
 
-    target = _output_file(output)  # a bad path refused before any work
+    target = output_file(output)  # a bad path refused before any work
     if format_ == "xlsx":
         if target is None:
             raise typer.BadParameter("a spreadsheet goes to a file: give -o FILE.xlsx", param_hint="'--format xlsx'")
         if since is not None or until is not None:
             raise typer.BadParameter("exports records of a period; xlsx is the portfolio now", param_hint="'--since'")
-        _write(target, _workbook())
+        write_file(target, _workbook())
         out.print(f"Exported the ranking, the selection, its frontier and the portfolio to {target}.")
         return
     _, db = opened()
@@ -243,7 +278,7 @@ def export(
     if target is None:
         sys.stdout.write(text)
         return
-    _write(target, text.encode("utf-8"))
+    write_file(target, text.encode("utf-8"))
     out.print(f"Exported {count} record(s) to {target}.")
 
 
@@ -257,7 +292,7 @@ def _workbook() -> bytes:
     return workbook_bytes(sheets, settings.clock().now())
 
 
-def _write(target: Path, data: bytes) -> None:
+def write_file(target: Path, data: bytes) -> None:
     """`data` to `target` whole or not at all (a temporary file beside it, then renamed)."""
     temporary = target.with_name(f".{target.name}.tmp")
     try:
@@ -268,17 +303,17 @@ def _write(target: Path, data: bytes) -> None:
         raise ConfigError(f"-o {target}: cannot write: {exc.strerror}") from None
 
 
-def _output_file(output: str | None) -> Path | None:
+def output_file(output: str | None, hint: str = "'--output' / '-o'") -> Path | None:
     """`-o FILE` as a path a file can be written to (its folder exists; it is no folder), else bad usage."""
     if output is None:
         return None
     target = Path(output)
     if target.is_dir():
-        raise typer.BadParameter(f"{output!r} is a folder: name a file", param_hint="'--output' / '-o'")
+        raise typer.BadParameter(f"{output!r} is a folder: name a file", param_hint=hint)
     if target.is_symlink() and not target.exists():
-        raise typer.BadParameter(f"{output!r} is a dangling symlink or a symlink loop", param_hint="'--output' / '-o'")
+        raise typer.BadParameter(f"{output!r} is a dangling symlink or a symlink loop", param_hint=hint)
     if not target.parent.is_dir():
-        raise typer.BadParameter(f"{output!r}: no folder {str(target.parent)!r}", param_hint="'--output' / '-o'")
+        raise typer.BadParameter(f"{output!r}: no folder {str(target.parent)!r}", param_hint=hint)
     return target
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from governance.packs.check import PackCheck
 
 from cli.context import JsonOption, err, load_settings, opened, out, print_json, store, working
+from cli.counterfactual import KindsOption, SinceOption, kinds_of, load_draft
 from governance.errors import IntegrityError, NotFoundError, Unverifiable
 
 __all__ = ["app", "pack_app"]
@@ -105,6 +106,30 @@ def pack_audit(
         with describe_replay(db) as replay:
             job = audit_job(db, since.date(), until.date(), output, replay)
         [path] = write_packs([job], settings.signing_pair())
+    out.print(f"Wrote {path}")
+
+
+@pack_app.command("counterfactual")
+def pack_counterfactual(
+    policy: Annotated[str, typer.Argument(metavar="DRAFT.yaml", help="The draft policy file.")],
+    since: SinceOption = None,
+    kinds: KindsOption = None,
+    output: OutputOption = Path("out"),
+) -> None:
+    """Write the counterfactual pack: what the automatic steps of the past would have said under a draft
+    policy (`governance replay --policy` as a PDF, the result and the draft attached). Nothing is recorded.
+
+    Example: governance pack counterfactual draft.yaml --since 2026-01-01
+    """
+    from governance.counterfactual import counterfactual_replay
+    from governance.packs import write_packs
+    from governance.packs.counterfactual import counterfactual_job
+
+    draft = load_draft(policy)
+    settings, db = opened()
+    with working("Replaying the past under the draft and rendering the pack"):
+        result = counterfactual_replay(db, draft, since=since.date() if since else None, kinds=kinds_of(kinds))
+        [path] = write_packs([counterfactual_job(db, draft, result, output)], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 

@@ -23,42 +23,62 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, select
 
-from governance.canonical import canonical_text, to_plain
-from governance.errors import NotFoundError
+from governance.canonical import canonical_text, decimal_text, to_plain
+from governance.errors import GovernanceError, NotFoundError
 from governance.financials import financials
 from governance.gates import recommend
 from governance.intake import screen
 from governance.ledger import get_snapshot, iter_records
 from governance.lifecycle import state_after_decision
 from governance.policy import LoadedPolicy, policy_from_text
-from governance.scoring import RatedAssessment, score_proposal
+from governance.scoring import RatedAssessment, ScoreCard, Weights, gate_weights, score_proposal
 from governance.store import Store
 from models.assessment import Assessment
 from models.decision import DecisionInput, ReviewAnswer
+from models.policy import Policy
 from models.proposal import Proposal
 from models.records import (
+    AhpWeightsSource,
+    CriterionScore,
     DecidedPayload,
+    DirectWeightsSource,
     GateCondition,
     LedgerRecord,
+    MustMeetResult,
     RecommendedPayload,
     RecordPayloadError,
     ReviewedPayload,
     ReviewProposedPayload,
+    ScoredFinancials,
     ScoredPayload,
     ScreenedOutPayload,
     ScreenedPayload,
     SelectedPayload,
     SimulatedPayload,
 )
-from models.tables import LedgerRow, PolicyRow
+from models.tables import LedgerRow, PolicyRow, SnapshotRow
 
-__all__ = ["REPLAYABLE", "Replay", "describe_replay", "replay_all", "replay_record", "replay_subject"]
+__all__ = [
+    "REPLAYABLE",
+    "Replay",
+    "ReplayContext",
+    "card_payload",
+    "describe_replay",
+    "recommendation_context",
+    "recommendation_inputs",
+    "replay_all",
+    "replay_record",
+    "replay_subject",
+    "rescore",
+]
 
 REPLAYABLE = ("screened", "screened-out", "scored", "recommended", "decided", "selected", "reviewed", "simulated")
 
@@ -75,12 +95,14 @@ class Replay:
         return asdict(self)
 
 
-class _Context:
+class ReplayContext:
     """Policies by version and records by seq, loaded once per replay run."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._policies: dict[str, LoadedPolicy] = {}
+        self._prefetched: dict[str, str] = {}
+        self._weights: dict[tuple[int, int], tuple[Policy, Weights]] = {}  # the policy kept: its id stays its own
 
     def policy(self, version: str | None) -> LoadedPolicy:
         if version is None:
@@ -102,7 +124,29 @@ class _Context:
     def inputs(self, record: LedgerRecord) -> Any:
         if record.inputs is None:
             raise NotFoundError(f"record {record.seq} has no input snapshot")
-        return get_snapshot(self.conn, record.inputs)
+        text = self._prefetched.pop(record.inputs, None)
+        return get_snapshot(self.conn, record.inputs) if text is None else json.loads(text)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Read these snapshots in a few queries now; each is handed out once by `inputs` (a walk over many
+        records reads a batch's snapshots together: one query per record was most of its time)."""
+        wanted = sorted(set(keys) - self._prefetched.keys())
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(
+                select(SnapshotRow.key, SnapshotRow.content).where(SnapshotRow.key.in_(wanted[start : start + 500]))
+            )
+            self._prefetched.update((str(k), str(c)) for k, c in rows)
+
+    def forget(self) -> None:
+        """Drop the prefetched snapshots not handed out."""
+        self._prefetched.clear()
+
+    def weights(self, policy: Policy, gate: int) -> Weights:
+        """`gate_weights(policy, gate)`, derived once per policy and gate (an AHP eigenvector each)."""
+        key = (id(policy), gate)
+        if key not in self._weights:
+            self._weights[key] = (policy, gate_weights(policy, gate))
+        return self._weights[key][1]
 
 
 def _same(expected: Any, recorded: Any) -> bool:
@@ -118,7 +162,7 @@ def _first_difference(expected: Any, recorded: dict[str, Any]) -> str:
     return "the payloads differ"
 
 
-def _screened(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _screened(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     loaded = ctx.policy(record.policy_version)
     content = ctx.inputs(record)
     result = screen(Proposal.model_validate(content), loaded.policy, content)
@@ -128,8 +172,9 @@ def _screened(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return ok, f"{len(result.rules)} must-meet rule(s), {'passed' if result.passed else 'failed'}"
 
 
-def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
-    loaded = ctx.policy(record.policy_version)
+def rescore(ctx: ReplayContext, record: LedgerRecord, policy: Policy) -> tuple[ScoreCard, bool]:
+    """The score card of a `scored` record re-derived from its input snapshot under `policy`, and whether
+    its payback and IRR follow the rules before issue 13 (as the recorded card's did)."""
     data = ctx.inputs(record)
     proposal = Proposal.model_validate(data["proposal"])
     items = [
@@ -137,20 +182,55 @@ def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     ]
     if not items:
         raise NotFoundError(f"record {record.seq} has no assessments in its input snapshot")
-    # Everything is derived from the inputs (the assessments name their gate), then the whole payload
-    # is compared with the stored JSON, key by key: a forged payload need not fit the model to be named.
     recorded = record.payload
     stored_financials = recorded.get("financials") if isinstance(recorded, dict) else None
     # A card without `financials_version` was made before issue 13: its payback and IRR follow the
     # earlier rules, and only those re-derive it.
     legacy = isinstance(stored_financials, dict) and "financials_version" not in stored_financials
-    card = score_proposal(
-        loaded.policy,
-        record.subject,
-        items[0].assessment.gate,
-        items,
-        financials(proposal, loaded.policy.discount_rate, legacy=legacy),
+    gate = items[0].assessment.gate
+    fin = financials(proposal, policy.discount_rate, legacy=legacy)
+    try:
+        weights = ctx.weights(policy, gate)
+    except GovernanceError:  # no such gate, or its weights unusable: score_proposal names it
+        weights = None
+    card = score_proposal(policy, record.subject, gate, items, fin, weights=weights)
+    return card, legacy
+
+
+_WEIGHTS_SOURCE: TypeAdapter[AhpWeightsSource | DirectWeightsSource] = TypeAdapter(
+    AhpWeightsSource | DirectWeightsSource
+)
+
+
+def _stored(value: Any) -> Any:
+    """A decimal as the payload reads it back from its stored text (80.00 is stored, and read, as 80)."""
+    return Decimal(decimal_text(value)) if isinstance(value, Decimal) else value
+
+
+def card_payload(card: ScoreCard) -> ScoredPayload:
+    """A score card as the `scored` payload `recommend` reads, built without validating it again (its
+    entries were made by the scorer, in the payload's own shapes): a third of a counterfactual's time was
+    spent re-validating cards."""
+    return ScoredPayload.model_construct(
+        proposal_id=card.proposal_id,
+        gate=card.gate,
+        total=_stored(card.total),
+        knocked_out=card.knocked_out,
+        should_meet_passed=card.should_meet_passed,
+        criteria=[CriterionScore.model_construct(**c) for c in card.criteria],
+        must_meet=[MustMeetResult.model_construct(**m) for m in card.must_meet],
+        weights_source=_WEIGHTS_SOURCE.validate_python(card.weights_source),
+        assessors=card.assessors,
+        flags=card.flags,
+        financials=ScoredFinancials.model_construct(**{k: _stored(v) for k, v in card.financials.items()}),
     )
+
+
+def _scored(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
+    # Everything is derived from the inputs (the assessments name their gate), then the whole payload
+    # is compared with the stored JSON, key by key: a forged payload need not fit the model to be named.
+    card, legacy = rescore(ctx, record, ctx.policy(record.policy_version).policy)
+    recorded = record.payload
     expected = card.as_dict()
     rules = " (payback and IRR by the rules before issue 13, as the card was made)" if legacy else ""
     if _same(expected, recorded):
@@ -158,21 +238,33 @@ def _scored(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return False, _first_difference(expected, recorded) + rules
 
 
-def _recommended(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
-    loaded = ctx.policy(record.policy_version)
+def recommendation_inputs(
+    ctx: ReplayContext, record: LedgerRecord
+) -> tuple[ScoredPayload, list[GateCondition], dt.date]:
+    """What a `recommended` record was derived from: the score card, the open conditions, the day."""
     data = ctx.inputs(record)
-    rec = recommend(
-        loaded.policy,
-        ScoredPayload.model_validate(data["score_card"]),
-        [GateCondition.model_validate(c) for c in data["open_conditions"]],
-        dt.date.fromisoformat(data["today"]),
-    )
+    return (ScoredPayload.model_validate(data["score_card"]), *_conditions_and_day(data))
+
+
+def recommendation_context(ctx: ReplayContext, record: LedgerRecord) -> tuple[list[GateCondition], dt.date]:
+    """A `recommended` record's open conditions and day, without its score card (a counterfactual brings its
+    own card: reading the stored one through its model was a fifth of its time)."""
+    return _conditions_and_day(ctx.inputs(record))
+
+
+def _conditions_and_day(data: Any) -> tuple[list[GateCondition], dt.date]:
+    return [GateCondition.model_validate(c) for c in data["open_conditions"]], dt.date.fromisoformat(data["today"])
+
+
+def _recommended(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
+    loaded = ctx.policy(record.policy_version)
+    rec = recommend(loaded.policy, *recommendation_inputs(ctx, record))
     recorded = record.body_as(RecommendedPayload).recommendation
     ok = _same(rec.payload(), recorded)
     return ok, f"{rec.outcome}" if ok else _first_difference(rec.payload(), to_plain(recorded))
 
 
-def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _decided(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.board import recusals, tally
     from governance.signatures import signature_problems
 
@@ -217,7 +309,7 @@ def _decided(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return not problems, "; ".join(problems) or f"{decision.outcome}: {result.describe()}"
 
 
-def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _selected(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.selection import problem_from_snapshot, replay_agrees, solve
 
     problem = problem_from_snapshot(ctx.inputs(record))
@@ -231,7 +323,7 @@ def _selected(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
     return ok, f"objective {result.objective} vs recorded {recorded.objective} within the gap ({same_set})"
 
 
-def _reviewed(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _reviewed(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.review import review_outcomes
 
     body = record.body_as(ReviewedPayload)
@@ -270,7 +362,7 @@ _REPLAYERS = {
 }
 
 
-def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
+def _replay(ctx: ReplayContext, record: LedgerRecord) -> Replay:
     replayer = _REPLAYERS.get(record.kind)
     if replayer is None:
         return Replay(record.seq, record.kind, record.subject, "not-replayable", "a fact, not a derivation")
@@ -287,7 +379,7 @@ def _replay(ctx: _Context, record: LedgerRecord) -> Replay:
 def describe_replay(store: Store) -> Iterator[Callable[[LedgerRecord], str]]:
     """A function giving each record's replay result as one line (for the audit extract)."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
 
         def describe(record: LedgerRecord) -> str:
             result = _replay(ctx, record)
@@ -299,14 +391,14 @@ def describe_replay(store: Store) -> Iterator[Callable[[LedgerRecord], str]]:
 def replay_record(store: Store, seq: int) -> Replay:
     """Replay one ledger record by its sequence number."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
         return _replay(ctx, ctx.record(seq))
 
 
 def replay_subject(store: Store, subject: str) -> list[Replay]:
     """Replay every replayable record about one proposal, project or quarter (`Q-2026Q4`)."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
         seqs = list(
             conn.scalars(
                 select(LedgerRow.seq)
@@ -322,7 +414,7 @@ def replay_subject(store: Store, subject: str) -> list[Replay]:
 def replay_all(store: Store) -> Iterator[Replay]:
     """Replay every replayable record in ledger order."""
     with store.read() as conn:
-        ctx = _Context(conn)
+        ctx = ReplayContext(conn)
         seqs = list(conn.scalars(select(LedgerRow.seq).where(LedgerRow.kind.in_(REPLAYABLE)).order_by(LedgerRow.seq)))
         for seq in seqs:
             yield _replay(ctx, ctx.record(seq))

@@ -29,13 +29,13 @@ from governance.review.facts import ProjectOnFile, load_projects, quarter_facts,
 from governance.rules import check
 from governance.store import Store
 from models.decision import ReviewOutcome
-from models.policy import ReviewRule
+from models.policy import Policy, ReviewRule
 from models.proposal import Proposal
 from models.records import FiredRule, ReviewProject, SelectedPayload
 from models.selection import SelectionProblem
 from models.status_report import StatusReport
 
-__all__ = ["ReviewPlan", "apply_selection", "current_problem", "plan_review", "selection_problem"]
+__all__ = ["ReviewPlan", "apply_selection", "current_problem", "plan_review", "rules_outcome", "selection_problem"]
 
 # Which fired rule decides: a complete before a stop before a pause (then by rule id).
 _PRECEDENCE = {"complete": 0, "stop": 1, "pause": 2}
@@ -69,6 +69,18 @@ def _fired(rule: ReviewRule, quarters: list[str], facts_by_quarter: dict[str, di
             return None
     span = f" for {rule.for_quarters} quarters" if rule.for_quarters > 1 else ""
     return FiredRule(rule=rule.id, outcome=rule.outcome, reason=f"{rule.reason}{span}", evidence=evidence)
+
+
+def rules_outcome(
+    policy: Policy, state: str, quarters: list[str], facts_by_quarter: dict[str, dict[str, Any]]
+) -> tuple[ReviewOutcome, list[str], list[FiredRule]]:
+    """What the review rules recommend for a project in `state` (active or paused) on its facts for each
+    of `quarters` (the quarter under review first): the outcome, its reasons, the rules that fired."""
+    fired = [f for f in (_fired(rule, quarters, facts_by_quarter) for rule in policy.review_rules) if f is not None]
+    fired.sort(key=lambda f: (_PRECEDENCE[f.outcome], f.rule))
+    if fired:
+        return fired[0].outcome, [f"{f.rule}: {f.reason}: {'; '.join(f.evidence)}" for f in fired], fired
+    return ("resume" if state == "paused" else "continue"), ["no review rule fired"], []
 
 
 def _project_plan(
@@ -105,15 +117,7 @@ def _project_plan(
         findings.append(f"no status report for {quarter}")
     elif now["report_late_days"]:
         findings.append(f"status report for {quarter} came {now['report_late_days']} day(s) after its due date")
-    fired = [f for f in (_fired(rule, quarters, facts_by_quarter) for rule in policy.review_rules) if f is not None]
-    fired.sort(key=lambda f: (_PRECEDENCE[f.outcome], f.rule))
-    outcome: ReviewOutcome
-    if fired:
-        outcome = fired[0].outcome
-        reasons = [f"{f.rule}: {f.reason}: {'; '.join(f.evidence)}" for f in fired]
-    else:
-        outcome = "resume" if project.state == "paused" else "continue"
-        reasons = ["no review rule fired"]
+    outcome, reasons, fired = rules_outcome(policy, project.state, quarters, facts_by_quarter)
     return ReviewProject(
         id=project.id,
         reference=project.reference,

@@ -44,6 +44,7 @@ def test_the_registered_commands_are_the_documented_ones() -> None:
         ("keys", "seal"),
         ("list",),
         ("pack", "audit"),
+        ("pack", "counterfactual"),
         ("pack", "gate"),
         ("pack", "quarter"),
         ("policy", "check"),
