@@ -344,7 +344,7 @@ def _reviewed(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     return ok, f"{expected.outcome} ({'override' if expected.overridden else 'as recommended'})"
 
 
-def _simulated(ctx: _Context, record: LedgerRecord) -> tuple[bool, str]:
+def _simulated(ctx: ReplayContext, record: LedgerRecord) -> tuple[bool, str]:
     from governance.risk import replay_simulated
 
     return replay_simulated(ctx.inputs(record), record.body_as(SimulatedPayload))

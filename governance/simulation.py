@@ -36,7 +36,7 @@ probabilities to 4 places) so that a record of them has the same bytes wherever 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -49,6 +49,7 @@ from scipy.special import betaincinv, ndtr  # type: ignore[import-untyped]
 __all__ = [
     "CHUNK",
     "PERCENTILES",
+    "CostDraw",
     "Driver",
     "Family",
     "PeriodSpend",
@@ -58,6 +59,7 @@ __all__ = [
     "SimulatedProject",
     "Simulation",
     "ThreePoint",
+    "cost_draws",
     "latent_normals",
     "quantiles",
     "simulate",
@@ -306,6 +308,54 @@ def _money(x: float) -> Decimal:
 
 def _share(x: float) -> Decimal:
     return Decimal(repr(float(x))).quantize(SHARE)
+
+
+@dataclass(frozen=True)
+class CostDraw:
+    """One chunk of `simulate`'s cost draws: rows are the projects as simulate orders them (grouped by
+    bucket; `order[k]` is row k's index in the model), columns the chunk's trials (float32)."""
+
+    order: Indexes
+    development: Floats32  # n x trials
+    launched: Floats32  # n x trials: launch cost, after technical success
+    development_weights: Floats32  # periods x n: each row's share of its total per period
+    launch_weights: Floats32
+
+    def spend(self) -> Floats:
+        """periods x trials: the portfolio's spend, summed as `simulate` sums it (the same bits)."""
+        spend: Floats = np.einsum("pn,nt->pt", self.development_weights, self.development).astype(np.float64)
+        spend += np.einsum("pn,nt->pt", self.launch_weights, self.launched)
+        return spend
+
+
+def cost_draws(model: PortfolioModel, trials: int, seed: int, *, as_simulate: bool = True) -> Iterator[CostDraw]:
+    """The development and launched costs `simulate(model, trials, seed)` draws, chunk by chunk (for a
+    chance constraint's scenarios). Without `as_simulate` the draws that spend does not need (the
+    benefits' latents, commercial success) are skipped: another stream, the same distribution."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    order = np.array(sorted(range(len(model.projects)), key=lambda i: model.projects[i].bucket), dtype=np.intp)
+    ps = [model.projects[i] for i in order]
+    n = len(ps)
+    *dev_total, dev_weights = _total_and_weights([p.development for p in ps])
+    *launch_total, launch_weights = _total_and_weights([p.launch for p in ps])
+    development = QuantileTable(model.family, *dev_total)
+    launches = QuantileTable(model.family, *launch_total)
+    pts = np.array([p.p_technical for p in ps], dtype=np.float32)[:, None]
+    sizes = [len(list(group)) for _, group in groupby(p.bucket for p in ps)]
+    dev_weights_t = np.ascontiguousarray(dev_weights.T, dtype=np.float32)
+    launch_weights_t = np.ascontiguousarray(launch_weights.T, dtype=np.float32)
+    for start in range(0, trials, CHUNK):
+        t = min(CHUNK, trials - start)
+        places = Places(_latent(rng, t, sizes, model.rho_bucket, model.rho_all, _GRID_SCALE, _GRID_SHIFT))
+        dev = development.read(places)
+        launch = launches.read(places)
+        if as_simulate:
+            _latent(rng, t, sizes, model.rho_bucket, model.rho_all, _GRID_SCALE, _GRID_SHIFT)  # benefits
+            technical = rng.random((2, n, t), dtype=np.float32)[0] < pts  # [1]: commercial success
+        else:
+            technical = rng.random((n, t), dtype=np.float32) < pts
+        launch *= technical
+        yield CostDraw(order, dev, launch, dev_weights_t, launch_weights_t)
 
 
 def simulate(model: PortfolioModel, trials: int, seed: int) -> Simulation:

@@ -46,7 +46,7 @@ import numpy as np
 
 from governance.selection.model import Model
 from governance.selection.problem import Floats, IndexForm
-from governance.simulation import CHUNK, PortfolioModel, QuantileTable, SimulatedProject, ThreePoint, latent_normals
+from governance.simulation import CostDraw, PortfolioModel, SimulatedProject, ThreePoint, cost_draws
 from models.selection import ChanceConstraint, ChancePeriod, ChanceResult, SelectionCandidate, SelectionProblem
 
 __all__ = [
@@ -112,67 +112,35 @@ def chance_model(
     )
 
 
-def _summed(rows: Sequence[Sequence[ThreePoint]], periods: int) -> tuple[Floats, Floats, Floats, Floats]:
-    """Each project's summed estimate (low, likely, high) and its periods' shares of the total (as simulate)."""
-    a = np.array([[(t.low, t.likely, t.high) for t in row] for row in rows], dtype=np.float64)
-    a = a.reshape(len(rows), periods, 3)
-    mid = a.sum(axis=2)
-    total = mid.sum(axis=1, keepdims=True)
-    weights = np.divide(mid, total, out=np.zeros_like(mid), where=total > 0)
-    return a[..., 0].sum(axis=1), a[..., 1].sum(axis=1), a[..., 2].sum(axis=1), weights
-
-
 @dataclass(frozen=True, slots=True)
 class _Draw:
-    """One chunk of trials: each project's development and launched cost (trials x n), and the
-    weights that split them over the periods (n x periods)."""
+    """One chunk of simulate()'s cost draws, with the candidates in the model's order."""
 
-    development: Floats
-    launched: Floats
-    development_weights: Floats
-    launch_weights: Floats
+    cost: CostDraw
 
     def per_candidate(self) -> Floats:
-        """trials x n x periods."""
+        """trials x n x periods (float64 products of the float32 draws and shares)."""
+        inverse = np.argsort(self.cost.order)
+        development = self.cost.development[inverse].T.astype(np.float64)
+        launched = self.cost.launched[inverse].T.astype(np.float64)
+        development_weights = self.cost.development_weights.T[inverse].astype(np.float64)
+        launch_weights = self.cost.launch_weights.T[inverse].astype(np.float64)
         return np.asarray(
-            self.development[:, :, None] * self.development_weights[None]
-            + self.launched[:, :, None] * self.launch_weights[None],
+            development[:, :, None] * development_weights[None] + launched[:, :, None] * launch_weights[None],
             dtype=np.float64,
         )
 
     def summed(self) -> Floats:
-        """trials x periods: the portfolio's spend."""
-        return np.asarray(
-            self.development @ self.development_weights + self.launched @ self.launch_weights, dtype=np.float64
-        )
+        """trials x periods: the portfolio's spend, as simulate() sums it."""
+        return np.asarray(self.cost.spend().T, dtype=np.float64)
 
 
 def spend_draws(model: PortfolioModel, trials: int, seed: int, *, as_simulate: bool = True) -> Iterator[_Draw]:
     """`trials` draws of spend, in chunks of at most CHUNK, from simulate()'s stream for `seed`; without
     `as_simulate` the draws spend does not need (the benefits' latents, commercial success) are left
-    out, so the stream is another one with the same distribution (half the random numbers: fresh
-    trials need not match simulate)."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    ps = model.projects
-    n, periods = len(ps), len(model.periods)
-    *dev_total, dev_weights = _summed([p.development for p in ps], periods)
-    *launch_total, launch_weights = _summed([p.launch for p in ps], periods)
-    costs = QuantileTable(
-        model.family, *(np.concatenate([d, la]) for d, la in zip(dev_total, launch_total, strict=True))
-    )
-    pts = np.array([p.p_technical for p in ps], dtype=np.float64)
-    names = sorted({p.bucket for p in ps})
-    bucket_of = np.array([names.index(p.bucket) for p in ps], dtype=np.intp)
-    for start in range(0, trials, CHUNK):
-        t = min(CHUNK, trials - start)
-        z_cost = latent_normals(rng, t, bucket_of, model.rho_bucket, model.rho_all)
-        drawn = costs.draw(np.concatenate([z_cost, z_cost], axis=1))
-        if as_simulate:
-            latent_normals(rng, t, bucket_of, model.rho_bucket, model.rho_all)  # the benefits' latents (unused)
-        technical = rng.random((t, n)) < pts
-        if as_simulate:
-            rng.random((t, n))  # commercial success (unused)
-        yield _Draw(drawn[:, :n], drawn[:, n:] * technical, dev_weights, launch_weights)
+    out, so the stream is another one with the same distribution (fresh trials need not match simulate)."""
+    for cost in cost_draws(model, trials, seed, as_simulate=as_simulate):
+        yield _Draw(cost)
 
 
 @dataclass(frozen=True, slots=True)

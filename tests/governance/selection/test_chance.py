@@ -74,16 +74,17 @@ def test_scenarios_are_simulates_spend() -> None:
     draws = list(spend_draws(model, trials, seed))
     spend = np.concatenate([d.summed() for d in draws])[:, 0]
     per_candidate = np.concatenate([d.per_candidate() for d in draws]).sum(axis=1)[:, 0]
-    assert np.allclose(spend, per_candidate, rtol=1e-12)
+    assert np.allclose(spend, per_candidate, rtol=1e-6)  # float32 draws, summed in float32 as simulate() does
 
     def money(x: float) -> Decimal:
         return Decimal(repr(float(x))).quantize(CENT)
 
-    p50, p90 = np.percentile(spend, [50, 90])
+    p10, p50, p90 = np.percentile(spend, [10, 50, 90])
     expected = PeriodSpend(
         "FY2027",
         money(90.0),
         money(spend.mean()),
+        money(p10),
         money(p50),
         money(p90),
         Decimal(repr(float((spend > 90.0).mean()))).quantize(Decimal("0.0001")),
