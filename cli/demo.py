@@ -246,6 +246,7 @@ def run_demo(folder: Path, console: Console) -> None:
 
     replays = Counter(r.status for r in replay_all(store))
     console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
+    _counterfactual(store, console)
 
     console.rule("12. Decision packs (PDF/A-3, the records attached) into out/")
     from governance.packs import audit_job, gate_job, quarter_job, write_packs
@@ -267,3 +268,21 @@ def run_demo(folder: Path, console: Console) -> None:
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (--offline: a signed pack, by signature)")
     store.dispose()
+
+
+def _counterfactual(store: Store, console: Console) -> None:
+    """What the past would have said under a draft raising gate 1's thresholds (`replay --policy DRAFT`)."""
+    from governance.counterfactual import counterfactual_replay
+    from governance.parsing import parse_yaml
+    from governance.policy import BUNDLED_POLICIES, _from_data
+
+    data = parse_yaml((BUNDLED_POLICIES / "stage-gate.yaml").read_text(encoding="utf-8"))
+    data["gates"][0]["thresholds"].update(go=68, conditional_go=64)
+    result = counterfactual_replay(store, _from_data(data, "stage-gate (draft)"))
+    console.print(
+        f"Counterfactual replay under a draft with gate 1's go threshold at 68 and conditional go at 64 "
+        f"(`governance replay --policy DRAFT.yaml`): {len(result.differences)} of {sum(result.examined.values())} "
+        "decisions would differ, and nothing is recorded."
+    )
+    for d in result.differences:
+        console.print(f"  record {d.seq} {d.subject} ({d.kind}): {d.was} -> {d.would_be}: {d.why}")
