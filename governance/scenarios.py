@@ -68,17 +68,27 @@ from models.tables import LedgerRow, ScenarioRow
 
 __all__ = [
     "CommittedScenario",
+    "Comparison",
     "Scenario",
+    "ScenarioFigures",
     "changes_of",
     "check_name",
     "commit_scenario",
+    "compare_scenarios",
     "create_scenario",
     "delete_scenario",
+    "figures",
     "get_scenario",
     "list_scenarios",
 ]
 
 _NAME = re.compile(SCENARIO_NAME_PATTERN)
+
+
+def _refused(problems: list[Problem]) -> InputRefused:
+    return InputRefused(problems, message=f"scenario refused, nothing was saved: {len(problems)} problem(s)")
+
+
 SCENARIO_SUBJECT = "portfolio"
 
 
@@ -120,7 +130,8 @@ def check_name(name: str) -> str:
     """
     if not _NAME.fullmatch(name):
         message = "a scenario name is 1 to 40 lowercase letters, digits and dashes, not starting with a dash"
-        raise InputRefused([Problem("command line", "NAME", name, "invalid-value", message)])
+        shown = name if len(name) <= 60 else f"{name[:40]}... ({len(name)} characters)"
+        raise _refused([Problem("command line", "NAME", shown, "invalid-value", message)])
     return name
 
 
@@ -199,7 +210,7 @@ def _problem(
     except InputRefused as refused:
         problems = [*refused.problems, *problems]
     if problems:
-        raise InputRefused(problems)
+        raise _refused(problems)
     return _forced(problem, changes)
 
 
@@ -449,3 +460,87 @@ def commit_scenario(
             acting.recorded_by,
         )
     return CommittedScenario(name, selected.seq, committed.seq, tuple(result.selected))
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFigures:
+    """One scenario's column in a comparison: the selection's value and spend, and its simulation's figures
+    (None where nothing was selected to simulate)."""
+
+    name: str
+    status: str
+    value_measure: str
+    value: Decimal | None
+    count: int
+    spend: dict[str, Decimal]
+    budget: dict[str, Decimal]
+    mean: Decimal | None
+    p10: Decimal | None
+    p50: Decimal | None
+    p90: Decimal | None
+    p_negative: Decimal | None
+    p_over_budget: dict[str, Decimal]
+    selected: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Scenarios side by side: each one's figures, the budget periods of any of them, the projects every
+    one selects, and the projects only some select (id -> the names of those that do)."""
+
+    scenarios: tuple[ScenarioFigures, ...]
+    periods: tuple[str, ...]
+    in_all: tuple[str, ...]
+    in_some: dict[str, tuple[str, ...]]
+    titles: dict[str, str]
+    currency: str | None
+
+
+def figures(scenario: Scenario) -> ScenarioFigures:
+    """A scenario's figures for a comparison (its stored result and simulation)."""
+    result, risk = scenario.result, scenario.risk
+    return ScenarioFigures(
+        name=scenario.name,
+        status=result.status,
+        value_measure=result.value_measure,
+        value=result.objective,
+        count=len(scenario.selected),
+        spend={s.period: s.spend for s in result.spend_by_period},
+        budget={s.period: s.budget for s in result.spend_by_period},
+        mean=risk.mean if risk else None,
+        p10=risk.p10 if risk else None,
+        p50=risk.p50 if risk else None,
+        p90=risk.p90 if risk else None,
+        p_negative=risk.p_negative if risk else None,
+        p_over_budget={s.period: s.p_over_budget for s in risk.spend} if risk else {},
+        selected=scenario.selected,
+    )
+
+
+def compare_scenarios(store: Store, names: Sequence[str]) -> Comparison:
+    """Two or more saved scenarios side by side (in the order named).
+
+    Raises:
+        InputRefused: fewer than two names, a name given twice, or a bad name. NotFoundError: an unknown one.
+    """
+    for name in names:
+        check_name(name)
+    twice = sorted({n for n in names if list(names).count(n) > 1})
+    if len(names) < 2 or twice:
+        why = f"{', '.join(twice)} named more than once" if twice else "name two scenarios or more"
+        raise _refused([Problem("command line", "NAME", " ".join(names), "invalid-value", why)])
+    with store.read() as conn:
+        scenarios = [_from_row(_row(conn, n)) for n in names]
+    columns = tuple(figures(s) for s in scenarios)
+    chosen = [set(s.selected) for s in scenarios]
+    every = set.intersection(*chosen)
+    some = sorted(set.union(*chosen) - every)
+    titles = {c.id: c.title for s in scenarios for c in s.problem.candidates}
+    return Comparison(
+        scenarios=columns,
+        periods=tuple(sorted({p for c in columns for p in c.budget})),
+        in_all=tuple(sorted(every)),
+        in_some={i: tuple(s.name for s in scenarios if i in s.selected) for i in some},
+        titles={i: titles[i] for i in sorted(set.union(*chosen))},
+        currency=scenarios[0].result.currency,
+    )
