@@ -80,6 +80,7 @@ __all__ = [
     "figures",
     "get_scenario",
     "list_scenarios",
+    "partition",
 ]
 
 _NAME = re.compile(SCENARIO_NAME_PATTERN)
@@ -532,15 +533,21 @@ def compare_scenarios(store: Store, names: Sequence[str]) -> Comparison:
     with store.read() as conn:
         scenarios = [_from_row(_row(conn, n)) for n in names]
     columns = tuple(figures(s) for s in scenarios)
-    chosen = [set(s.selected) for s in scenarios]
-    every = set.intersection(*chosen)
-    some = sorted(set.union(*chosen) - every)
+    in_all, in_some = partition({s.name: s.selected for s in scenarios})
     titles = {c.id: c.title for s in scenarios for c in s.problem.candidates}
     return Comparison(
         scenarios=columns,
         periods=tuple(sorted({p for c in columns for p in c.budget})),
-        in_all=tuple(sorted(every)),
-        in_some={i: tuple(s.name for s in scenarios if i in s.selected) for i in some},
-        titles={i: titles[i] for i in sorted(set.union(*chosen))},
+        in_all=in_all,
+        in_some=in_some,
+        titles={i: titles[i] for i in sorted({*in_all, *in_some})},
         currency=scenarios[0].result.currency,
     )
+
+
+def partition(selections: dict[str, tuple[str, ...]]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The ids every selection holds (sorted), and each id only some hold -> the names holding it (in order)."""
+    chosen = [set(ids) for ids in selections.values()]
+    every = set.intersection(*chosen)
+    some = sorted(set.union(*chosen) - every)
+    return tuple(sorted(every)), {i: tuple(n for n, ids in selections.items() if i in ids) for i in some}

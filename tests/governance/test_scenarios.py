@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from governance import adoption, projects, reports
@@ -25,6 +27,7 @@ from governance.scenarios import (
     delete_scenario,
     get_scenario,
     list_scenarios,
+    partition,
 )
 from governance.store import Store
 from models.records import ScenarioCommittedPayload, SelectedPayload, parse_payload
@@ -33,6 +36,7 @@ from models.tables import ScenarioRow
 from .review.conftest import EXAMPLES, stage_gate_data
 
 VOTES = ["ana=accept", "raj=accept", "lee=accept"]
+IDS = [f"P-2026-000{i}" for i in range(1, 7)]
 SHOWN = ", ".join(f"P-2026-000{i}" for i in range(1, 9))  # the eight example projects
 
 
@@ -204,3 +208,43 @@ def test_a_scenario_the_portfolio_has_moved_away_from_is_refused(
     adoption.adopt_policy(portfolio, ledger, _from_data(policy_data(budget=1_000_000), "smaller"), Actor.of("ana"))
     with pytest.raises(ConflictError, match="the portfolio changed since scenario base was made"):
         commit_scenario(portfolio, ledger, "base", votes=VOTES, rationale="As saved.", actor=Actor.of("ana"))
+
+
+def test_a_draft_policy_values_the_portfolio_under_its_own_portfolio_section(portfolio: Store, ledger: Ledger) -> None:
+    data = policy_data()
+    data["portfolio"].update(budget={"FY2027": 4_500_000, "FY2028": 9_000_000}, value_measure="npv")
+    draft = _from_data(data, "draft")
+    drafted = create_scenario(portfolio, ledger, "drafted", changes_of(), Actor.of("pmo"), draft=draft)
+    same = create_scenario(
+        portfolio,
+        ledger,
+        "same",
+        changes_of(budget={"FY2027": Decimal(4_500_000)}, value_measure="npv"),
+        Actor.of("pmo"),
+    )
+    assert drafted.changes.policy == draft.version and drafted.draft_policy == draft.text
+    assert same.changes.policy is None and same.draft_policy is None
+    assert (drafted.result.selected, drafted.result.objective) == (same.result.selected, same.result.objective)
+    assert drafted.problem.value_measure == "npv"
+    done = commit_scenario(
+        portfolio, ledger, "drafted", votes=VOTES, rationale="Under the draft.", actor=Actor.of("ana")
+    )
+    assert replay_record(portfolio, done.selected_seq).status == "match"
+    with portfolio.read() as conn:
+        committed = latest_record(conn, "portfolio", "scenario-committed")
+    assert committed is not None
+    assert committed.body_as(ScenarioCommittedPayload).changes.policy == draft.version
+
+
+@given(st.dictionaries(st.sampled_from("abcde"), st.sets(st.sampled_from(IDS)), min_size=2, max_size=5))
+def test_projects_are_in_all_or_in_some_as_a_brute_force_count_says(selections: dict[str, set[str]]) -> None:
+    in_all, in_some = partition({name: tuple(sorted(ids)) for name, ids in selections.items()})
+    for i in IDS:
+        holders = [name for name, ids in selections.items() if i in ids]
+        if len(holders) == len(selections):
+            assert i in in_all and i not in in_some
+        elif holders:
+            assert i not in in_all and in_some[i] == tuple(holders)
+        else:
+            assert i not in in_all and i not in in_some
+    assert list(in_all) == sorted(in_all) and list(in_some) == sorted(in_some)
