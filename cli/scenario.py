@@ -31,18 +31,6 @@ def _value(value: object, measure: str) -> str:
     return "-" if value is None else (str(value) if measure == "score" else amount(value))
 
 
-def _changes_text(changes: Any) -> list[str]:
-    """A scenario's changes in words, one line each (none: the portfolio as it stands)."""
-    lines = [f"budget {p} = {amount(a)}" for p, a in changes.budget.items()]
-    lines += [f"bucket {b} = {v.min_share}:{v.max_share}" for b, v in changes.buckets.items()]
-    if changes.value_measure:
-        lines.append(f"value measure {changes.value_measure}")
-    lines += [f"force in {i}" for i in changes.force_in] + [f"force out {i}" for i in changes.force_out]
-    if changes.policy:
-        lines.append(f"draft policy {changes.policy[:12]}")
-    return lines or ["none: the portfolio as it stands"]
-
-
 @scenario_app.command("create")
 def create(
     name: NameArgument,
@@ -99,7 +87,7 @@ def list_(json_: JsonOption = False) -> None:
 
     Example: governance scenario list
     """
-    from governance.scenarios import list_scenarios
+    from governance.scenarios import describe_changes, list_scenarios
 
     _, db = opened()
     saved = list_scenarios(db)
@@ -126,7 +114,7 @@ def list_(json_: JsonOption = False) -> None:
             s.result.status,
             _value(s.result.objective, s.result.value_measure),
             str(len(s.selected)),
-            "; ".join(_changes_text(s.changes)),
+            "; ".join(describe_changes(s.changes)),
         ]
         for s in saved
     ]
@@ -156,7 +144,7 @@ def show(name: NameArgument, json_: JsonOption = False) -> None:
     """
     from cli import render
     from cli.risk import render_risk
-    from governance.scenarios import get_scenario
+    from governance.scenarios import describe_changes, get_scenario
 
     _, db = opened()
     s = get_scenario(db, name)
@@ -168,7 +156,7 @@ def show(name: NameArgument, json_: JsonOption = False) -> None:
         f"Scenario {s.name}: made by {s.created_by} on {s.created_at[:10]}, "
         f"from the portfolio as of record {s.ledger_seq}"
     )
-    for line in _changes_text(s.changes):
+    for line in describe_changes(s.changes):
         out.print(f"  change: {line}")
     out.print()
     render.selection(s.problem, s.result)

@@ -77,6 +77,7 @@ __all__ = [
     "compare_scenarios",
     "create_scenario",
     "delete_scenario",
+    "describe_changes",
     "figures",
     "get_scenario",
     "list_scenarios",
@@ -225,6 +226,20 @@ def _risk(
     source = Source("projects", ids=tuple(result.selected))
     data = risk_inputs(conn, loaded, source, today=today, trials=None, seed=DEFAULT_SEED, against_budget=problem.budget)
     return simulate_inputs(data)
+
+
+def describe_changes(changes: ScenarioChanges) -> list[str]:
+    """A scenario's changes in words, one a line (none: the portfolio as it stands)."""
+    from governance.money import money
+
+    lines = [f"budget {p}: {money(a)}" for p, a in changes.budget.items()]
+    lines += [f"bucket {b}: {v.min_share} to {v.max_share}" for b, v in changes.buckets.items()]
+    if changes.value_measure:
+        lines.append(f"value measure {changes.value_measure}")
+    lines += [f"forced in: {i}" for i in changes.force_in] + [f"forced out: {i}" for i in changes.force_out]
+    if changes.policy:
+        lines.append(f"draft policy {changes.policy[:12]}")
+    return lines or ["none: the portfolio as it stands"]
 
 
 def _from_row(row: Any) -> Scenario:

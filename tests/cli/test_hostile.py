@@ -118,6 +118,7 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
     ],
     ("pack", "gate"): [("P-2099-9999",), (MARKUP, "--gate", HUGE), ("P-2026-0001", "-o", A_FILE)],
     ("pack", "quarter"): [("2026Q5",), (HUGE,), ("2026Q4", "-o", LOOP), (CONTROL,)],
+    ("pack", "scenarios"): [(MARKUP, CONTROL), ("one",), ("nope", "other", "-o", A_FILE)],
     ("policy", "check"): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,), (MARKUP,)],
     ("replay",): [(HUGE,), ("P-2099-9999",), (MARKUP,), ("Q-2026Q5",), ("-1",)],
     ("review",): [

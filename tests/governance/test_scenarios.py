@@ -248,3 +248,23 @@ def test_projects_are_in_all_or_in_some_as_a_brute_force_count_says(selections: 
         else:
             assert i not in in_all and i not in in_some
     assert list(in_all) == sorted(in_all) and list(in_some) == sorted(in_some)
+
+
+def test_the_comparison_pack_attaches_the_records_the_scenarios_rest_on_and_is_byte_identical(
+    portfolio: Store, ledger: Ledger, tmp_path: Path
+) -> None:
+    from governance.packs import read_pack, scenarios_job, write_pack
+
+    create_scenario(portfolio, ledger, "base", changes_of(), Actor.of("pmo"))
+    create_scenario(portfolio, ledger, "lean", changes_of(budget={"FY2027": Decimal(4_500_000)}), Actor.of("pmo"))
+    first = write_pack(scenarios_job(portfolio, ["base", "lean"], tmp_path / "a"))
+    again = write_pack(scenarios_job(portfolio, ["base", "lean"], tmp_path / "b"))
+    assert first.name == "scenarios-base-lean.pdf"
+    assert first.read_bytes() == again.read_bytes()
+    pack = read_pack(first)
+    with portfolio.read() as conn:
+        seq, digest = head(conn)
+    assert [(r["seq"], r["hash"]) for r in pack.records] == [(seq, digest)]
+    assert (pack.title, pack.pdfa, pack.page_count) == ("Scenarios compared: base, lean", "3B", 1)
+    assert [(s.kind, s.seq, s.hash) if s else None for s in pack.stamps] == [("head", seq, digest)]
+    assert "Side by side" in pack.pages[0] and "budget FY2027: 4,500,000" in pack.pages[0]
