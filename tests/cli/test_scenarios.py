@@ -112,8 +112,13 @@ def test_commit_needs_quorum_then_records_a_selection_that_replays(folder: Path)
         "replay 18` re-solves it.\n",
         "",
     )
-    code, stdout, _ = gov(folder, "replay", "18")
-    assert code == 0 and "match" in stdout, stdout
+    code, stdout, _ = gov(folder, "replay", "18", "--json")
+    assert code == 0
+    assert [(r["seq"], r["kind"], r["subject"], r["status"]) for r in json.loads(stdout)] == [
+        (18, "selected", "portfolio", "match")
+    ]
+    code, stdout, _ = gov(folder, "verify")
+    assert code == 0 and stdout.startswith("Ledger verified: 19 records, head 19:"), stdout
     assert gov(folder, "scenario", "commit", "lean", "--rationale", "Again.", *VOTES) == (
         1,
         "",
