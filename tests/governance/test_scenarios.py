@@ -268,3 +268,25 @@ def test_the_comparison_pack_attaches_the_records_the_scenarios_rest_on_and_is_b
     assert (pack.title, pack.pdfa, pack.page_count) == ("Scenarios compared: base, lean", "3B", 1)
     assert [(s.kind, s.seq, s.hash) if s else None for s in pack.stamps] == [("head", seq, digest)]
     assert "Side by side" in pack.pages[0] and "budget FY2027: 4,500,000" in pack.pages[0]
+
+
+def test_a_ledger_that_moved_without_changing_the_selection_still_commits(portfolio: Store, ledger: Ledger) -> None:
+    from governance.risk import Source, run_risk
+
+    base = create_scenario(portfolio, ledger, "base", changes_of(), Actor.of("pmo"))
+    moved = run_risk(portfolio, ledger, Source("projects", ids=base.selected[:2]), Actor.of("pmo"), trials=200)
+    assert moved.seq is not None and moved.seq > base.ledger_seq
+    done = commit_scenario(portfolio, ledger, "base", votes=VOTES, rationale="Still so.", actor=Actor.of("ana"))
+    assert (done.selected_seq, done.selected) == (moved.seq + 1, base.selected)
+
+
+def test_its_maker_may_delete_a_scenario_after_losing_the_role(portfolio: Store, ledger: Ledger) -> None:
+    create_scenario(portfolio, ledger, "mine", changes_of(), Actor.of("pmo"))
+    create_scenario(portfolio, ledger, "chairs", changes_of(), Actor.of("ana"))
+    data = policy_data()
+    data["roles"]["manage-scenarios"] = ["chair"]
+    adoption.adopt_policy(portfolio, ledger, _from_data(data, "chair only"), Actor.of("ana"), votes=VOTES)
+    with pytest.raises(Forbidden, match=r"pmo may not manage-scenarios: .*; nor did they make scenario chairs"):
+        delete_scenario(portfolio, "chairs", Actor.of("pmo"))
+    delete_scenario(portfolio, "mine", Actor.of("pmo"))
+    assert [s.name for s in list_scenarios(portfolio)] == ["chairs"]
