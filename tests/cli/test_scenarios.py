@@ -126,6 +126,25 @@ def test_commit_needs_quorum_then_records_a_selection_that_replays(folder: Path)
     )
 
 
+def test_a_draft_policy_file_values_the_portfolio_under_its_portfolio_section(folder: Path) -> None:
+    policy = folder / "policy" / "stage-gate.yaml"
+    draft = folder / "policy" / "draft.yaml"
+    text = policy.read_text(encoding="utf-8")
+    assert "  budget: {FY2027: 9000000, FY2028: 9000000}\n" in text and "  value_measure: ecv\n" in text
+    text = text.replace("  budget: {FY2027: 9000000, FY2028: 9000000}", "  budget: {FY2027: 4500000, FY2028: 9000000}")
+    draft.write_text(text, encoding="utf-8")
+    code, stdout, stderr = gov(folder, "scenario", "create", "drafted", "--policy", str(draft))
+    assert (code, stderr) == (0, "")
+    assert stdout.splitlines()[0] == (
+        "Saved scenario drafted (the portfolio as of record 17): optimal, value 1,765,235 (ecv), 6 of 8 funded."
+    )
+    code, stdout, _ = gov(folder, "scenario", "show", "drafted", "--json")
+    shown = json.loads(stdout)
+    lean = json.loads(gov(folder, "scenario", "show", "lean", "--json")[1])
+    assert shown["selected"] == lean["selected"] and shown["changes"]["policy"] is not None
+    assert shown["changes"]["budget"] == {}  # the budget is the draft's own, not a change on top
+
+
 def test_delete_and_bad_input(folder: Path) -> None:
     assert gov(folder, "scenario", "delete", "bold") == (0, "Deleted scenario bold.\n", "")
     assert _scenarios(folder) == ["base", "lean"]
