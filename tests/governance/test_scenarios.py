@@ -30,7 +30,7 @@ from governance.scenarios import (
     partition,
 )
 from governance.store import Store
-from models.records import ScenarioCommittedPayload, SelectedPayload, parse_payload
+from models.records import ScenarioCommittedPayload, SelectedPayload, parse_payload, record_schema
 from models.tables import ScenarioRow
 
 from .review.conftest import EXAMPLES, stage_gate_data
@@ -194,6 +194,9 @@ def test_committing_takes_quorum_and_the_chair_and_records_a_selection_that_repl
         "rationale": "Tighter.",
     }
     assert canonical_text(parse_payload("scenario-committed", committed.payload_text)) == committed.payload_text
+    schema = record_schema("scenario-committed")
+    assert (schema["title"], schema["additionalProperties"]) == ("ScenarioCommittedPayload", False)
+    assert set(schema["required"]) == set(json.loads(committed.payload_text))
     assert body.scenario == "tight" and committed.recorded_by == "ana"
     assert replay_record(portfolio, selected.seq).status == "match"
     with pytest.raises(ConflictError, match=f"scenario tight was committed already \\(record {committed.seq}\\)"):
