@@ -6,6 +6,7 @@ The engine is governance.scenarios; a scenario is a working document (the `scena
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +32,21 @@ def _value(value: object, measure: str) -> str:
     return "-" if value is None else (str(value) if measure == "score" else amount(value))
 
 
+def _weights(items: list[str]) -> dict[str, Decimal]:
+    weights: dict[str, Decimal] = {}
+    for item in items:
+        name, sep, amount = item.partition("=")
+        try:
+            if not sep:
+                raise InvalidOperation
+            weights[name.strip()] = Decimal(amount.strip())
+        except InvalidOperation:
+            raise typer.BadParameter(
+                f"{item!r}: expected CRITERION=WEIGHT, like market=0.4", param_hint="'--weight'"
+            ) from None
+    return weights
+
+
 @scenario_app.command("create")
 def create(
     name: NameArgument,
@@ -43,6 +59,10 @@ def create(
     ] = None,
     force_in: Annotated[list[str], typer.Option("--force-in", metavar="ID", help="Fund this candidate.")] = [],  # noqa: B006
     force_out: Annotated[list[str], typer.Option("--force-out", metavar="ID", help="Leave this candidate out.")] = [],  # noqa: B006
+    weight: Annotated[
+        list[str],
+        typer.Option(metavar="CRITERION=W", help="A criterion's weight on each score card (relative to the card's)."),
+    ] = [],  # noqa: B006
     policy: Annotated[
         str | None,
         typer.Option(
@@ -62,10 +82,12 @@ def create(
     from governance.scenarios import changes_of, check_name, create_scenario
 
     check_name(name)
-    budgets, bounds = _budgets(budget), _bounds(bucket)  # bad usage before any work
+    budgets, bounds, weights = _budgets(budget), _bounds(bucket), _weights(weight)  # bad usage before any work
     draft = load_policy(policy) if policy else None
     settings, db = opened()
-    changes = changes_of(budget=budgets, buckets=bounds, value_measure=value, force_in=force_in, force_out=force_out)
+    changes = changes_of(
+        budget=budgets, buckets=bounds, value_measure=value, force_in=force_in, force_out=force_out, weights=weights
+    )
     with working(f"Solving and simulating scenario {name}"):
         made = create_scenario(db, ledger(settings), name, changes, acting(db, as_), draft=draft)
     result = made.result

@@ -2,7 +2,8 @@
 
 A scenario is the selection problem a quarterly review would solve now (governance.review's
 `selection_problem` for the quarter that ended last) with changes: budgets per period, bucket
-bounds, the value measure, candidates forced in or out, or a draft policy (`--policy FILE`). A draft
+bounds, the value measure, candidates forced in or out, criterion weights (governance.scenario_weights),
+or a draft policy (`--policy FILE`). A draft
 policy changes what the review would build from it: its portfolio section (budget, bucket bounds,
 value measure, frontier, gap, time limit), its buckets, its review rules (which projects continue),
 its scoring weights (active projects' scores are re-computed under it; proposals keep the score of
@@ -144,6 +145,7 @@ def changes_of(
     value_measure: str | None = None,
     force_in: Sequence[str] = (),
     force_out: Sequence[str] = (),
+    weights: dict[str, Decimal] | None = None,
 ) -> ScenarioChanges:
     """The changes as the command line gives them (checked against the portfolio when the scenario is made)."""
     return ScenarioChanges.model_validate(
@@ -155,6 +157,7 @@ def changes_of(
             "value_measure": value_measure,
             "force_in": list(dict.fromkeys(force_in)),
             "force_out": list(dict.fromkeys(force_out)),
+            "weights": {k: str(v) for k, v in sorted((weights or {}).items())},
         }
     )
 
@@ -200,8 +203,10 @@ def _problem(
     if loaded.policy.portfolio is None:
         which = "the draft policy" if draft else "the adopted policy"
         raise ConfigError(f"{which} has no portfolio section: there is no selection to make a scenario of")
+    from governance.scenario_weights import reweighted, weight_problems
+
     problem = selection_problem(conn, loaded, last_ended_quarter(today), today)
-    problems = _force_problems(problem, changes)
+    problems = _force_problems(problem, changes) + weight_problems(loaded.policy, changes.weights)
     try:
         problem = with_overrides(
             problem,
@@ -213,7 +218,7 @@ def _problem(
         problems = [*refused.problems, *problems]
     if problems:
         raise _refused(problems)
-    return _forced(problem, changes)
+    return _forced(reweighted(conn, problem, changes.weights), changes)
 
 
 def _risk(
@@ -237,6 +242,7 @@ def describe_changes(changes: ScenarioChanges) -> list[str]:
     if changes.value_measure:
         lines.append(f"value measure {changes.value_measure}")
     lines += [f"forced in: {i}" for i in changes.force_in] + [f"forced out: {i}" for i in changes.force_out]
+    lines += [f"weight {c}: {w}" for c, w in changes.weights.items()]
     if changes.policy:
         lines.append(f"draft policy {changes.policy[:12]}")
     return lines or ["none: the portfolio as it stands"]

@@ -24,6 +24,7 @@ class ScenarioBounds(RecordPayload):
 class ScenarioChanges(RecordPayload):
     """What a scenario changes in the portfolio's selection problem as it stands (nothing: the current one).
 
+    `weights` replace criteria's weights on each candidate's score card (governance.scenario_weights).
     `policy` is the version of a draft policy the candidates were valued under (its portfolio section,
     buckets, weights and discount rate), None for the policy in force.
     """
@@ -33,6 +34,7 @@ class ScenarioChanges(RecordPayload):
     value_measure: ValueMeasure | None = None
     force_in: list[str] = Field(default_factory=list)
     force_out: list[str] = Field(default_factory=list)
+    weights: dict[str, PlainDecimal] = Field(default_factory=dict)
     policy: Sha256 | None = None
 
 

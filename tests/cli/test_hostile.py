@@ -141,6 +141,8 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
         ("x", "--bucket", "growth=a:b"),
         ("x", "--force-in", MARKUP, "--force-out", CONTROL),
         ("x", "--value", MARKUP),
+        ("x", "--weight", f"{MARKUP}={HUGE}"),
+        ("x", "--weight", CONTROL),
         ("x", "--policy", MISSING),
         ("x", "--policy", LOOP),
         ("x", "--policy", GARBAGE),

@@ -164,6 +164,12 @@ def test_delete_and_bad_input(folder: Path) -> None:
             "  command line, --force-in, P-2099-0001: no candidate P-2099-0001 (P-2026-0001, P-2026-0002, "
             "P-2026-0003, P-2026-0004, P-2026-0005, P-2026-0006, P-2026-0007, P-2026-0008) [unknown-reference]\n"
         ),
+        ("scenario", "create", "x", "--weight", "luck=1", "--weight", "strategic-fit=2"): (
+            "error[input-refused]: scenario refused, nothing was saved: 1 problem(s)\n"
+            "  command line, --weight, luck: no scored criterion luck (core-competencies, financial-reward, "
+            "market-attractiveness, market-need, product-advantage, strategic-fit, technical-feasibility) "
+            "[unknown-reference]\n"
+        ),
         ("scenario", "compare", "base"): (
             "error[input-refused]: scenario refused, nothing was saved: 1 problem(s)\n"
             "  command line, NAME, base: name two scenarios or more [invalid-value]\n"

@@ -91,7 +91,7 @@ def test_a_scenario_is_made_saved_listed_and_read_back_whole(portfolio: Store, l
         ("FY2028", Decimal(9_000_000)),
     ]
     assert canonical_text(tight.changes) == (
-        '{"buckets":{},"budget":{"FY2027":"3000000"},"force_in":[],"force_out":[],"policy":null,"value_measure":null}'
+        '{"buckets":{},"budget":{"FY2027":"3000000"},"force_in":[],"force_out":[],"policy":null,"value_measure":null,"weights":{}}'
     )
 
 
