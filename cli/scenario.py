@@ -226,8 +226,7 @@ def compare(
     names: Annotated[list[str], typer.Argument(help="Two or more saved scenarios.")],
     json_: JsonOption = False,
 ) -> None:
-    """Scenarios side by side: value, spend, the simulated value and chance of overrunning each budget, and
-    the projects in each.
+    """Scenarios side by side: value, spend, simulated value and overrun chances, the projects in each.
 
     Example: governance scenario compare base lean bold
     """
@@ -278,9 +277,10 @@ def commit(
     vote: Annotated[list[str], typer.Option(help="NAME=accept|reject, once per member who voted.")] = [],  # noqa: B006
     as_: AsOption = None,
 ) -> None:
-    """Make a scenario's selection the portfolio's, by the board: quorum and voting rule, recorded as
-    `selected` (replayable) and `scenario-committed`. Refused when the portfolio has moved and the
-    scenario, solved again, selects otherwise.
+    """Make a scenario's selection the portfolio's, by the board's votes (quorum and voting rule).
+
+    Recorded as `selected` (replayable) and `scenario-committed`. Refused when the portfolio has moved
+    and the scenario, solved again, selects otherwise.
 
     Example: governance scenario commit lean --rationale "..." --vote ana=accept --vote raj=accept --vote lee=accept
     """
