@@ -293,3 +293,25 @@ def test_its_maker_may_delete_a_scenario_after_losing_the_role(portfolio: Store,
         delete_scenario(portfolio, "chairs", Actor.of("pmo"))
     delete_scenario(portfolio, "mine", Actor.of("pmo"))
     assert [s.name for s in list_scenarios(portfolio)] == ["chairs"]
+
+
+def test_two_commits_racing_record_one_and_refuse_the_other(portfolio: Store, ledger: Ledger) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    create_scenario(portfolio, ledger, "base", changes_of(), Actor.of("pmo"))
+
+    def commit(rationale: str) -> str:
+        try:
+            done = commit_scenario(portfolio, ledger, "base", votes=VOTES, rationale=rationale, actor=Actor.of("ana"))
+        except ConflictError as conflict:
+            return conflict.message
+        return f"recorded {done.committed_seq}"
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(commit, ["First.", "Second."]))
+    with portfolio.read() as conn:
+        seq, _ = head(conn)
+    assert results == [
+        f"recorded {seq}",
+        f"scenario base was committed already (record {seq}); nothing was recorded",
+    ]
