@@ -1,4 +1,4 @@
-"""`governance pack gate|quarter|audit` and `governance verify-pack`.
+"""`governance pack gate|quarter|scenarios|audit` and `governance verify-pack`.
 
 Packs are written into `--output` (default `out/`), atomically, and signed (PAdES) when a signing
 key is configured (`governance keys init`, or GOVERNANCE_SIGNING_KEY / _CERT). None of these start Prefect.
@@ -81,6 +81,24 @@ def pack_quarter(
     settings, db = opened()
     with working(f"Rendering the {quarter} board pack"):
         [path] = write_packs([quarter_job(db, quarter, output)], settings.signing_pair())
+    out.print(f"Wrote {path}")
+
+
+@pack_app.command("scenarios")
+def pack_scenarios(
+    names: Annotated[list[str], typer.Argument(help="Two or more saved scenarios.")],
+    output: OutputOption = Path("out"),
+) -> None:
+    """Write the comparison of saved scenarios: value, spend, the simulated range of value and the chance of
+    overrunning each budget, and the projects in each, side by side.
+
+    Example: governance pack scenarios base lean bold -o out/
+    """
+    from governance.packs import scenarios_job, write_packs
+
+    settings, db = opened()
+    with working("Rendering the scenario comparison"):
+        [path] = write_packs([scenarios_job(db, names, output)], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 

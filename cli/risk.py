@@ -36,8 +36,11 @@ def describe_source(payload: SimulatedPayload) -> str:
     return f"Portfolio risk: {what}, {count} project{'s' if count != 1 else ''}"
 
 
-def render_risk(payload: SimulatedPayload, title: str, seq: int | None, out: Console = out) -> None:
-    """The simulation's results as three tables and a few lines of what they rest on."""
+def render_risk(
+    payload: SimulatedPayload, title: str, seq: int | None, out: Console = out, *, note: str | None = None
+) -> None:
+    """The simulation's results as three tables and a few lines of what they rest on (`note`: the last line
+    for results not recorded, instead of the dry run's; empty: none)."""
     cur = payload.currency
     out.print(title)
     rho = (
@@ -90,8 +93,10 @@ def render_risk(payload: SimulatedPayload, title: str, seq: int | None, out: Con
         )
     if seq is not None:
         out.print(f"Recorded as #{seq} (simulated); `governance replay {seq}` draws the same trials again.")
-    else:
+    elif note is None:
         out.print("Nothing recorded (--dry-run).")
+    elif note:
+        out.print(note)
 
 
 @app.command()

@@ -144,10 +144,12 @@ class InputRefused(GovernanceError, ValueError):
 
     code: ErrorCode = "input-refused"
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, message: str | None = None) -> None:
         self.problems = tuple(problems)
         files = sorted({p.file for p in problems})
-        super().__init__(f"submission refused, nothing was filed: {len(problems)} problem(s) in {len(files)} file(s)")
+        super().__init__(
+            message or f"submission refused, nothing was filed: {len(problems)} problem(s) in {len(files)} file(s)"
+        )
 
 
 class NotFoundError(GovernanceError, LookupError):

@@ -246,20 +246,29 @@ def _ahead(
 
 
 def risk_inputs(
-    conn: Connection, loaded: LoadedPolicy, source: Source, *, today: dt.date, trials: int | None, seed: int
+    conn: Connection,
+    loaded: LoadedPolicy,
+    source: Source,
+    *,
+    today: dt.date,
+    trials: int | None,
+    seed: int,
+    against_budget: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Any]:
-    """The inputs snapshot of a simulation of `source` under the current policy."""
+    """The inputs snapshot of a simulation of `source` under the current policy (`against_budget`: projects
+    named by id simulated against this budget instead of the policy's, as a saved scenario has it)."""
     from governance.calendar import quarter_of
 
     policy = loaded.policy
-    if policy.portfolio is None and source.kind != "quarter":
+    if policy.portfolio is None and source.kind != "quarter" and against_budget is None:
         raise NotFoundError("the policy has no portfolio section: there is no budget to simulate against")
     rules = policy.simulation
     origin: dict[str, Any] = {"kind": source.kind}
     if source.kind == "projects":
         ids = list(dict.fromkeys(source.ids))
         quarter = quarter_of(today)
-        budget = {p: str(a) for p, a in sorted(policy.portfolio.budget.items())} if policy.portfolio else {}
+        given = against_budget if against_budget is not None else (policy.portfolio.budget if policy.portfolio else {})
+        budget = {p: str(a) for p, a in sorted(given.items())}
     else:
         record = _selection_record(conn, source)
         body = record.body_as(SelectedPayload)

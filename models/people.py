@@ -40,6 +40,8 @@ Action = Literal[
     "assess",
     "sign",
     "simulate",
+    "manage-scenarios",
+    "commit-scenario",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -62,6 +64,8 @@ DEFAULT_ROLE_MATRIX: dict[str, tuple[str, ...]] = {
     "assess": ("board", "assessor"),
     "sign": ("board",),
     "simulate": ("board", "portfolio-office"),
+    "manage-scenarios": ("board", "portfolio-office"),
+    "commit-scenario": ("chair",),
 }
 
 

@@ -11,7 +11,16 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "DecisionKeyRow", "LedgerMacRow", "LedgerRow", "PolicyRow", "ProposalRow", "SnapshotRow"]
+__all__ = [
+    "Base",
+    "DecisionKeyRow",
+    "LedgerMacRow",
+    "LedgerRow",
+    "PolicyRow",
+    "ProposalRow",
+    "ScenarioRow",
+    "SnapshotRow",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -105,3 +114,23 @@ class DecisionKeyRow(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScenarioRow(Base):
+    """A saved what-if of the portfolio (`governance scenario create`): a working document, not a decision.
+
+    Rows are created and deleted, never updated; committing one goes through the ledger (`selected` and
+    `scenario-committed`), which is what counts. `changes`, `problem` and `result` are canonical JSON.
+    """
+
+    __tablename__ = "scenarios"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    changes: Mapped[str] = mapped_column(Text)
+    draft_policy: Mapped[str | None] = mapped_column(Text)  # a draft policy's canonical text (--policy)
+    policy_version: Mapped[str] = mapped_column(String(64))  # the policy in force when it was made
+    ledger_seq: Mapped[int] = mapped_column(BigInteger)  # the ledger head it was made at
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(32))
+    problem: Mapped[str] = mapped_column(Text)  # the selection problem (governance.portfolio.problem_json)
+    result: Mapped[str] = mapped_column(Text)  # the solved selection and its simulation

@@ -1,4 +1,5 @@
-"""PDF decision packs: gate pre-read and decision pack, quarterly board pack, audit extract.
+"""PDF decision packs: gate pre-read and decision pack, quarterly board pack, audit extract, and the
+comparison of saved scenarios.
 
 Data comes from the ledger (`data`), HTML from Jinja2 templates in report_templates/
 (`templates`), PDF/A-3b from WeasyPrint through a fetcher that reads only that folder
@@ -14,6 +15,7 @@ pack `records.jsonl` (one object per line); each object holds a ledger record's 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from governance.packs.data import (
@@ -68,6 +70,7 @@ __all__ = [
     "render_document",
     "render_many",
     "render_pdf",
+    "scenarios_job",
     "stamp_of",
     "write_pack",
     "write_packs",
@@ -115,6 +118,13 @@ def quarter_pack(store: Store, quarter: str, out_dir: Path) -> Path:
         NotFoundError: no review was proposed for the quarter.
     """
     return write_pack(quarter_job(store, quarter, out_dir))
+
+
+def scenarios_job(store: Store, names: Sequence[str], out_dir: Path) -> PackJob:
+    """The comparison of saved scenarios (governance.packs.scenarios) as a job for `write_packs`."""
+    from governance.packs.scenarios import scenarios_content
+
+    return job_for(scenarios_content(store, names), out_dir)
 
 
 def audit_job(store: Store, since: dt.date, until: dt.date, out_dir: Path, replay: Replay | None = None) -> PackJob:

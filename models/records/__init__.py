@@ -26,8 +26,9 @@ through its kind's model (`record.body_as(DecidedPayload)` where the reader know
 `record.payload` the same payload as plain JSON data (for JSON output only).
 
 Modules (private; this package is the public surface): `_values` (the value types and the base
-model), `_intake`, `_gates`, `_review`, `_selection` (the payloads, by the engine module that writes
-them), `_registry` (kind -> model, `parse_payload`, `record_schema`) and `_ledger` (`LedgerRecord`).
+model), `_intake`, `_gates`, `_review`, `_selection`, `_simulation`, `_scenario` (the payloads, by the
+engine module that writes them), `_registry` (kind -> model, `parse_payload`, `record_schema`) and
+`_ledger` (`LedgerRecord`).
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ from models.records._review import (
     SelectionSummary,
     StatusReportedPayload,
 )
+from models.records._scenario import (
+    SCENARIO_NAME_PATTERN,
+    ScenarioBounds,
+    ScenarioChanges,
+    ScenarioCommittedPayload,
+    ScenarioName,
+)
 from models.records._selection import (
     RecordedBucketSpend,
     RecordedFrontierPoint,
@@ -97,6 +105,7 @@ from models.records._values import IsoDate, PlainDecimal, RecordPayload, ScaledD
 __all__ = [
     "RECORD_KINDS",
     "RECORD_PAYLOADS",
+    "SCENARIO_NAME_PATTERN",
     "AhpWeightsSource",
     "AmendedPayload",
     "ConditionClosedPayload",
@@ -135,6 +144,10 @@ __all__ = [
     "ReviewedPayload",
     "RuleResult",
     "ScaledDecimal",
+    "ScenarioBounds",
+    "ScenarioChanges",
+    "ScenarioCommittedPayload",
+    "ScenarioName",
     "ScoredFinancials",
     "ScoredPayload",
     "ScreenedOutPayload",

@@ -31,6 +31,7 @@ from models.records._review import (
     ReviewProposedPayload,
     StatusReportedPayload,
 )
+from models.records._scenario import ScenarioCommittedPayload
 from models.records._selection import SelectedPayload
 from models.records._simulation import SimulatedPayload
 from models.records._values import RecordPayload
@@ -75,6 +76,7 @@ RECORD_PAYLOADS: Mapping[str, type[RecordPayload]] = MappingProxyType(
         "review-confirmed": ReviewConfirmedPayload,
         "reviewed": ReviewedPayload,
         "simulated": SimulatedPayload,
+        "scenario-committed": ScenarioCommittedPayload,
     }
 )
 """Record kind -> the model of its payload: every kind the engine writes."""

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ..commands import assessment_csv, run
 from ..conftest import EXAMPLES
+
+if TYPE_CHECKING:
+    from governance.ledger import Ledger
+    from governance.store import Store
 
 MARKUP = "[/bold] [link=file:///etc/passwd]x[/link]"
 
@@ -36,9 +43,6 @@ def awaiting_board(folder: Path) -> Path:
     board at gate 1, and P-2026-0002 (NW-PLAIN) screened: filed and scored in this process, without Prefect."""
     from governance import gates, intake
     from governance.assessments import read_assessments
-    from governance.ledger import Ledger
-    from governance.settings import load_settings
-    from governance.store import Store
 
     assert run(folder, "init").returncode == 0
     proposals = folder / "proposals"
@@ -48,19 +52,32 @@ def awaiting_board(folder: Path) -> Path:
         text = source.replace("NW-THERMO-V2", reference)
         text = text.replace("title: Smart thermostat V2 with Matter support", f"title: Budget {MARKUP} plan {n}")
         (proposals / f"{n}.yaml").write_text(_without_dependencies(text), encoding="utf-8")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GOVERNANCE_DATABASE_URL", f"sqlite:///{folder / 'governance.db'}")
-        env.setenv("GOVERNANCE_CLOCK_START", "2026-11-23T09:00:00Z")
-        env.setenv("GOVERNANCE_ID_SEED", "board")
-        settings = load_settings()
-        store = Store(settings.resolved_database_url())
-        book = Ledger(settings.clock(), settings.ids())
+    with engine_in(folder, "board") as (store, book):
         intake.file_proposals(store, book, intake.check_submission(store, [str(proposals)]), "pmo")
         cards = assessment_csv(folder / "assess.csv", "NW-MARKUP", (8, 8))
         gates.record_scores(store, book, read_assessments([str(cards)]), "pmo")
         gates.record_recommendation(store, book, "P-2026-0001", "pmo")
-        store.dispose()
     return folder
+
+
+@contextmanager
+def engine_in(folder: Path, seed: str) -> Iterator[tuple[Store, Ledger]]:
+    """The store and ledger of `folder`'s database as the commands see it (the clock of `tests.commands.run`),
+    for steps taken in this process without Prefect."""
+    from governance.ledger import Ledger
+    from governance.settings import load_settings
+    from governance.store import Store
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GOVERNANCE_DATABASE_URL", f"sqlite:///{folder / 'governance.db'}")
+        env.setenv("GOVERNANCE_CLOCK_START", "2026-11-23T09:00:00Z")
+        env.setenv("GOVERNANCE_ID_SEED", seed)
+        settings = load_settings()
+        store = Store(settings.resolved_database_url())
+        try:
+            yield store, Ledger(settings.clock(), settings.ids())
+        finally:
+            store.dispose()
 
 
 def _without_dependencies(text: str) -> str:
