@@ -111,7 +111,8 @@ def test_a_selection_under_a_chance_constraint_replays_to_itself(store: Store, l
     text = (BUNDLED_POLICIES / "stage-gate.yaml").read_text(encoding="utf-8")
     chance = "  chance_constraint: {alpha: 0.2, scenarios: 50, seed: 5, trials: 2000}\n"
     simulation = "simulation: {distribution: triangular, correlation_within_bucket: 0.3, correlation_across: 0.1}\n"
-    text = text.replace("  bucket_shares_of: spend\n", "  bucket_shares_of: spend\n" + chance) + simulation
+    text = text.replace("  bucket_shares_of: spend\n", "  bucket_shares_of: spend\n" + chance)
+    text = text[: text.index("\nsimulation:\n") + 1] + simulation  # the shipped section (the file's last) replaced
     (folder / "stage-gate.yaml").write_text(text, encoding="utf-8")
     policy = load_policy(str(folder / "stage-gate.yaml"))
     assert policy.policy.portfolio is not None and policy.policy.portfolio.chance_constraint is not None

@@ -96,8 +96,10 @@ def test_status_reports_from_csv_equal_yaml(tmp_path: Path) -> None:
     )
     [from_csv] = reports.read_status_reports([csv_path], "2026Q4")
     [from_yaml] = reports.read_status_reports([EXAMPLES / "status" / "2026Q4" / "hpc2.yaml"], "2026Q4")
-    assert from_csv.report == from_yaml.report
-    assert from_csv.content_hash == from_yaml.content_hash
+    # The example's forecast ranges have no CSV columns: the CSV report is the YAML one without them.
+    without = {"cost_forecast_range": None, "benefits_forecast_range": None}
+    assert from_yaml.report.cost_forecast_range is not None
+    assert from_csv.report == from_yaml.report.model_copy(update=without)
     assert reports.earned_value_indices(from_csv.report) == (Decimal("0.71"), Decimal("0.80"))
 
 
