@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -236,7 +237,19 @@ def run_demo(folder: Path, console: Console) -> None:
     risk = run_risk(store, ledger, Source("quarter", quarter="2026Q4"), office)
     render_risk(risk.payload, describe_source(risk.payload), risk.seq, console)
 
-    console.rule("11. The auditor verifies the ledger and replays every decision")
+    console.rule("11. Scenarios: the selection with less budget, side by side (saved, not recorded)")
+    from cli.scenario import render_comparison
+    from governance.scenarios import changes_of, compare_scenarios, create_scenario
+
+    create_scenario(store, ledger, "as-planned", changes_of(), office)
+    create_scenario(store, ledger, "lean", changes_of(budget={"FY2027": Decimal(6_000_000)}), office)
+    console.print(
+        "`governance scenario create lean --budget FY2027=6000000` saves the selection solved and simulated "
+        "under that change; `scenario commit` makes one the board's selection by the board's vote."
+    )
+    render_comparison(compare_scenarios(store, ["as-planned", "lean"]), console)
+
+    console.rule("12. The auditor verifies the ledger and replays every decision")
     checked = verify(store, key=ledger.key)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
@@ -248,7 +261,7 @@ def run_demo(folder: Path, console: Console) -> None:
     console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
     _counterfactual(store, console)
 
-    console.rule("12. Decision packs (PDF/A-3, the records attached) into out/")
+    console.rule("13. Decision packs (PDF/A-3, the records attached) into out/")
     from governance.packs import audit_job, gate_job, quarter_job, write_packs
     from governance.packs.check import check_pack
 

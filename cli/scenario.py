@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from cli.context import AsOption, JsonOption, acting, choice, ledger, opened, out, print_json, working
 from cli.render import amount, header
@@ -237,6 +238,11 @@ def compare(
     if json_:
         print_json(comparison_json(c))
         return
+    render_comparison(c)
+
+
+def render_comparison(c: Any, out: Console = out) -> None:
+    """The comparison's table, then the projects in all and in some only (the CLI and the demo)."""
     columns = [Column("", id=True), *(Column(f.name, justify="right") for f in c.scenarios)]
     print_fitted(out, columns, _comparison_rows(c), title=header("Scenarios compared", c.currency))
     out.print(f"In all {len(c.scenarios)}: {', '.join(c.in_all) or 'none'}")
