@@ -117,6 +117,7 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
         ("--since", "2026-01-01", "--until", "2026-12-31", "-o", LOOP),
     ],
     ("pack", "gate"): [("P-2099-9999",), (MARKUP, "--gate", HUGE), ("P-2026-0001", "-o", A_FILE)],
+    ("pack", "counterfactual"): [(MISSING,), (LOOP,), (GARBAGE,), (MARKUP,), (GARBAGE_DIR,)],
     ("pack", "quarter"): [("2026Q5",), (HUGE,), ("2026Q4", "-o", LOOP), (CONTROL,)],
     ("pack", "scenarios"): [(MARKUP, CONTROL), ("one",), ("nope", "other", "-o", A_FILE)],
     ("policy", "check"): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,), (MARKUP,)],
