@@ -19,7 +19,7 @@ def test_init_prints_schema_and_policy(tmp_path: Path) -> None:
     assert (first.returncode, first.stderr) == (0, "")
     stage_gate = load_policy(str(tmp_path / "policy" / "stage-gate.yaml")).short_version  # the OS user chairs
     assert first.stdout.splitlines() == [
-        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0003 (created).",
+        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0004 (created).",
         f"Policy stage-gate (Product development Stage-Gate (five gates)) adopted, version {stage_gate}.",
     ]
     # Another board and people: the board in office decides, by its quorum and rule.
@@ -35,7 +35,7 @@ def test_init_prints_schema_and_policy(tmp_path: Path) -> None:
     it_demand = load_policy("it-demand").short_version
     assert again.stdout.splitlines()[1] == f"Policy it-demand (IT demand management) adopted, version {it_demand}."
     assert run(tmp_path, "init").stdout.splitlines() == [
-        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0003 (up to date).",
+        f"Database sqlite:///{tmp_path / 'governance.db'}: schema 0004 (up to date).",
         f"Policy it-demand (IT demand management) in force, version {it_demand}.",
     ]
     # Under it-demand the OS user is nobody: it may not adopt another policy.
