@@ -49,7 +49,7 @@ AGENDA_BEFORE = [
     "└────┴──────────┴───────────┴───────┴─────┘",
 ]
 DECIDE = [
-    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 32ac318988c1): tally conditional-go 2, hold 1; dissent: lee.",
+    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 3a55f4d7fa03): tally conditional-go 2, hold 1; dissent: lee.",
     "  condition C-2026-0001-G1-1: supplier audit by 2026-11-01 (owner Tom Becker, due 2026-11-01)",
 ]
 AGENDA_AFTER = [
@@ -73,12 +73,12 @@ SHOW = [
     "┏━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓",
     "┃ seq ┃ kind        ┃ outcome        ┃ recorded by ┃ recorded at (UTC)   ┃ details                                                                                                      ┃ hash         ┃",
     "┡━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩",
-    "│ 2   │ filed       │                │ ana         │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ b7a5320b2cc6 │",
-    "│ 3   │ screened    │ pass           │ ana         │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ 68ebcea4be7f │",
-    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ 72d7d2ed1597 │",
+    "│ 2   │ filed       │                │ ana         │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ c477d69b5191 │",
+    "│ 3   │ screened    │ pass           │ ana         │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ 7d5480486e6d │",
+    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ 3020bb454130 │",
     "│     │             │                │             │                     │ met; ECV EUR -4,051,525                                                                                      │              │",
-    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49: at least 50 (conditional go), below 60 (go)                                             │ 63bc09bd89ec │",
-    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ 32ac318988c1 │",
+    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49: at least 50 (conditional go), below 60 (go)                                             │ 99ede3bd2905 │",
+    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ 3a55f4d7fa03 │",
     "│     │             │                │             │                     │ second supplier                                                                                              │              │",
     "└─────┴─────────────┴────────────────┴─────────────┴─────────────────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────┴──────────────┘",
 ]
@@ -90,20 +90,20 @@ SHOW_80 = [
     "┏━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓",
     "┃ seq ┃ kind        ┃ outcome        ┃ details                  ┃ hash         ┃",
     "┡━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩",
-    "│ 2   │ filed       │                │ from                     │ b7a5320b2cc6 │",
+    "│ 2   │ filed       │                │ from                     │ c477d69b5191 │",
     "│     │             │                │ 10-cloud-iot-core-platfo │              │",
     "│     │             │                │ rm.yaml record 1         │              │",
-    "│ 3   │ screened    │ pass           │ 5 must-meet rules passed │ 68ebcea4be7f │",
-    "│ 6   │ scored      │ 56.49          │ gate 1: strategic-fit 60 │ 72d7d2ed1597 │",
+    "│ 3   │ screened    │ pass           │ 5 must-meet rules passed │ 7d5480486e6d │",
+    "│ 6   │ scored      │ 56.49          │ gate 1: strategic-fit 60 │ 3020bb454130 │",
     "│     │             │                │ x 0.648525 = 38.91;      │              │",
     "│     │             │                │ market-attractiveness 50 │              │",
     "│     │             │                │ x 0.351475 = 17.57;      │              │",
     "│     │             │                │ legal-compliance met;    │              │",
     "│     │             │                │ ECV EUR -4,051,525       │              │",
-    "│ 7   │ recommended │ conditional-go │ gate 1: score 56.49: at  │ 63bc09bd89ec │",
+    "│ 7   │ recommended │ conditional-go │ gate 1: score 56.49: at  │ 99ede3bd2905 │",
     "│     │             │                │ least 50 (conditional    │              │",
     "│     │             │                │ go), below 60 (go)       │              │",
-    "│ 8   │ decided     │ conditional-go │ gate 1 by ana            │ 32ac318988c1 │",
+    "│ 8   │ decided     │ conditional-go │ gate 1 by ana            │ 3a55f4d7fa03 │",
     "│     │             │                │ (ana=conditional-go,     │              │",
     "│     │             │                │ lee=hold,                │              │",
     "│     │             │                │ raj=conditional-go);     │              │",
@@ -113,7 +113,7 @@ SHOW_80 = [
     "└─────┴─────────────┴────────────────┴──────────────────────────┴──────────────┘",
 ]
 VERIFY = [
-    "Ledger verified: 8 records, head 8:32ac318988c1b6cd851a7cb71cb8f22b5c368c5840db2cfcf56be5c27bc599bf; 8 snapshots (13,223 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
+    "Ledger verified: 8 records, head 8:3a55f4d7fa0313f8cd55b764271d00ce4f5a2205ecfaf8e2e750c7aaeebe0468; 8 snapshots (13,223 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
     "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or rewritten by hand, its hashes recomputed, would pass.",
 ]
 
