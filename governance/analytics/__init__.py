@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from governance.analytics.gather import Baseline, Decision, Project, gather
 from governance.analytics.measures import BINS, Bin, Brier, brier, median, nearest_rank, pert_p50_p90, rounded
-from governance.analytics.report import OUTCOMES, Analytics, DecisionRow, GateSummary, Group, analytics, summarise
+from governance.analytics.report import (
+    OUTCOMES,
+    Analytics,
+    DecisionRow,
+    GateSummary,
+    Group,
+    analytics,
+    ledger_day,
+    summarise,
+)
 
 __all__ = [
     "BINS",
@@ -26,6 +35,7 @@ __all__ = [
     "analytics",
     "brier",
     "gather",
+    "ledger_day",
     "median",
     "nearest_rank",
     "pert_p50_p90",

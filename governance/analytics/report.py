@@ -32,13 +32,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from governance.analytics.gather import Decision, Project, gather
 from governance.analytics.measures import Brier, brier, median, nearest_rank, pert_p50_p90, rounded
 from governance.calendar import quarter_of
+from governance.clock import parse_utc
 
-__all__ = ["Analytics", "DecisionRow", "GateSummary", "Group", "analytics", "summarise"]
+__all__ = ["Analytics", "DecisionRow", "GateSummary", "Group", "analytics", "ledger_day", "summarise"]
 
 OUTCOMES = ("go", "conditional-go", "hold", "recycle", "kill")
 _GO = frozenset({"go", "conditional-go"})
@@ -273,3 +274,12 @@ def analytics(conn: Connection, today: dt.date, *, since: dt.date | None = None,
     names = {d.gate: d.gate_name for d in chosen}
     gates = tuple(summarise([r for r in rows if r.gate == g], g, names[g], today) for g in sorted(names))
     return Analytics(today, since, gate, gates, summarise(rows, None, "All gates", today), rows)
+
+
+def ledger_day(conn: Connection) -> dt.date:
+    """The day (UTC) of the ledger's newest record: what the analytics are as of, so that the same ledger
+    always gives the same figures (and a pack made again, the same bytes). 1970-01-01 for an empty ledger."""
+    from models.tables import LedgerRow
+
+    stamp = conn.scalar(select(LedgerRow.recorded_at).order_by(LedgerRow.seq.desc()).limit(1))
+    return parse_utc(stamp).date() if stamp else dt.date(1970, 1, 1)
