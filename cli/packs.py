@@ -1,4 +1,4 @@
-"""`governance pack gate|quarter|scenarios|audit` and `governance verify-pack`.
+"""`governance pack gate|quarter|scenarios|audit|counterfactual|analytics` and `governance verify-pack`.
 
 Packs are written into `--output` (default `out/`), atomically, and signed (PAdES) when a signing
 key is configured (`governance keys init`, or GOVERNANCE_SIGNING_KEY / _CERT). None of these start Prefect.
@@ -148,6 +148,30 @@ def pack_counterfactual(
     with working("Replaying the past under the draft and rendering the pack"):
         result = counterfactual_replay(db, draft, since=since.date() if since else None, kinds=kinds_of(kinds))
         [path] = write_packs([counterfactual_job(db, draft, result, output)], settings.signing_pair())
+    out.print(f"Wrote {path}")
+
+
+@pack_app.command("analytics")
+def pack_analytics(
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="Only decisions met on or after this day."),
+    ] = None,
+    gate: Annotated[int | None, typer.Option("--gate", min=1, help="Only decisions at this gate.")] = None,
+    output: OutputOption = Path("out"),
+) -> None:
+    """Write the decision-quality pack: a dashboard, the reliability chart and the cost error per gate, the
+    calibration and the overrides per gate, every decision (`governance analytics` as a PDF, the result attached).
+
+    Example: governance pack analytics --since 2026-01-01 -o out/
+    """
+    from governance.packs import write_packs
+    from governance.packs.analytics import analytics_job
+
+    settings, db = opened()
+    with working("Rendering the decision-quality pack"):
+        job = analytics_job(db, output, since=since.date() if since else None, gate=gate)
+        [path] = write_packs([job], settings.signing_pair())
     out.print(f"Wrote {path}")
 
 

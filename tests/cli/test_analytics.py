@@ -92,3 +92,10 @@ def test_json_narrowed_and_bad_usage(workdir: Path) -> None:
     bad = run(folder, "analytics", "--gate", "0")
     assert bad.returncode == 2
     assert "Invalid value for '--gate'" in bad.stderr
+
+
+def test_the_pack_command_writes_the_pack(workdir: Path) -> None:
+    folder = _ledger(workdir)
+    made = run(folder, "pack", "analytics", "--gate", "1", "-o", "out")
+    assert (made.returncode, made.stdout, made.stderr) == (0, "Wrote out/analytics-gate1.pdf\n", "")
+    assert (folder / "out" / "analytics-gate1.pdf").read_bytes().startswith(b"%PDF-")

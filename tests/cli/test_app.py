@@ -44,6 +44,7 @@ def test_the_registered_commands_are_the_documented_ones() -> None:
         ("keys", "ledger"),
         ("keys", "seal"),
         ("list",),
+        ("pack", "analytics"),
         ("pack", "audit"),
         ("pack", "counterfactual"),
         ("pack", "gate"),

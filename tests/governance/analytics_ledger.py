@@ -53,5 +53,10 @@ def stories() -> list[Story]:
 
 
 def build(store: Store, ledger: Ledger) -> int:
-    """The six stories appended; returns the ledger's newest seq."""
+    """The stage-gate policy adopted and the six stories appended; returns the ledger's newest seq."""
+    from governance import adoption
+    from governance.authority import Actor
+    from governance.policy import load_policy
+
+    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))
     return append_stories(store, ledger, stories())
