@@ -69,7 +69,7 @@ def _drain_prefect() -> None:
 
 FIGURES = (
     "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
-    "review", "review_20000", "embedded", "submit", "counterfactual",
+    "review", "review_20000", "embedded", "submit", "counterfactual", "analytics",
 )  # fmt: skip
 
 
@@ -122,6 +122,13 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
 
         doc["counterfactual_20k"] = _figure(
             "counterfactual_20k", lambda: counterfactual_figure(tmp / "counterfactual", 20_000 // scale, seed)
+        )
+
+    if "analytics" in only:
+        from bench.analytics import analytics_figure
+
+        doc["analytics_20k"] = _figure(
+            "analytics_20k", lambda: analytics_figure(tmp / "analytics", 20_000 // scale, seed)
         )
 
     if "packs" in only:

@@ -17,16 +17,23 @@ must read). Median of `repeats` rounds, figure and floor interleaved. Target: un
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import random
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from governance.clock import FixedClock, SeededIds
 from governance.ledger import Ledger, NewRecord
 from governance.lifecycle import state_after_decision
 from governance.store import Store
 from models.decision import Vote
 from models.records import (
+    AmendedPayload,
     DecidedPayload,
     FiledPayload,
     ReviewedPayload,
@@ -37,7 +44,7 @@ from models.records import (
     VoteTally,
 )
 
-__all__ = ["Decided", "Reported", "Story", "append_stories"]
+__all__ = ["Decided", "Reported", "Story", "analytics_figure", "append_stories", "stories"]
 
 TARGET_S = 10.0
 LAST_GATE = 5
@@ -67,14 +74,14 @@ class Reported:
 @dataclass(frozen=True, slots=True)
 class Story:
     """One proposal's life: its file, each version amended before a decision (`amended[i]` before decision
-    i), its decisions, its status reports and its last review's outcome (and quarter)."""
+    i), its decisions, its status reports and its quarterly reviews' outcomes (quarter, outcome)."""
 
     id: str
     proposal: dict[str, Any]
     decisions: tuple[Decided, ...] = ()
     amended: dict[int, dict[str, Any]] = field(default_factory=dict)
     reports: tuple[Reported, ...] = ()
-    review: tuple[str, str] | None = None  # (quarter, continue | stop | complete)
+    reviews: tuple[tuple[str, str], ...] = ()  # (quarter, continue | stop | complete)
 
 
 def _decided(pid: str, d: Decided, seq: int) -> NewRecord:
@@ -116,8 +123,6 @@ def _records(story: Story, seq: int) -> list[NewRecord]:
     ]  # fmt: skip
     for i, d in enumerate(story.decisions):
         if i in story.amended:
-            from models.records import AmendedPayload
-
             amended = AmendedPayload(reference=ref, content_hash=_HASH, previous_hash=_HASH, version=2,
                                      changed=["costs"], source=source)  # fmt: skip
             out.append(NewRecord("amended", pid, amended, inputs=story.amended[i]))
@@ -127,8 +132,7 @@ def _records(story: Story, seq: int) -> list[NewRecord]:
                                        rationale="Synthetic correction.", state_after="awaiting-decision")  # fmt: skip
             out.append(NewRecord("superseded", pid, voided))
     out.extend(_report(pid, r, end) for r in story.reports)
-    if story.review is not None:
-        quarter, outcome = story.review
+    for quarter, outcome in story.reviews:
         state = {"continue": "active", "stop": "stopped", "complete": "completed"}[outcome]
         reviewed = ReviewedPayload(
             quarter=quarter, outcome=outcome, recommended=outcome, overridden=False, reasons=[], rationale="",
@@ -152,3 +156,157 @@ def append_stories(store: Store, ledger: Ledger, items: Sequence[Story], chunk: 
                 records.extend(_records(story, newest + len(records) + 1))
             newest = ledger.append(conn, records, "bench")[-1].seq
     return newest
+
+
+_QUARTERS = tuple(f"{y}Q{q}" for y in (2025, 2026) for q in (1, 2, 3, 4))
+_FLIP = {"go": "kill", "kill": "go"}
+
+
+def _proposal(rng: random.Random, i: int) -> dict[str, Any]:
+    dev = rng.randrange(100, 3000) * 1000
+    item: dict[str, Any] = {"period": "FY2025", "development": str(dev), "launch": "0"}
+    if rng.random() < 0.5:
+        item["development_range"] = {"low": str(dev * 8 // 10), "high": str(dev * 15 // 10)}
+    return {
+        "reference": f"BENCH-{i:05d}", "title": f"Bench proposal {i}", "summary": "A generated proposal.",
+        "sponsor": "Daniel Weiss", "submitter": "Jonas Berg", "bucket": "platform", "start_date": "2024-07-01",
+        "end_date": rng.choice(("2025-12-31", "2026-06-30", "2026-12-31")), "costs": [item],
+        "p_technical": str(rng.randrange(40, 100) / 100), "p_commercial": str(rng.randrange(30, 100) / 100),
+    }  # fmt: skip
+
+
+def stories(count: int, projects: int, seed: int) -> list[Story]:
+    """`count` proposals: the first `projects` through all five gates and eight quarters of reports and
+    reviews (2025Q1-2026Q4; some stopped or completed on the way), the rest decided gate by gate until a
+    kill or a gate still to come. The board follows the engine nine times in ten; one decision in a
+    hundred is superseded and decided again."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        proposal = _proposal(rng, i)
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=i % 180)
+        active = i < projects
+        decisions: list[Decided] = []
+        for gate in range(1, LAST_GATE + 1):
+            day += dt.timedelta(days=rng.randrange(20, 90))
+            recommended = "go" if active or rng.random() < 0.75 else "kill"
+            outcome = recommended if rng.random() < 0.9 else _FLIP[recommended]
+            if active:
+                outcome = "go"
+            if rng.random() < 0.01:
+                decisions.append(Decided(gate, outcome, recommended, day, superseded=True))
+            decisions.append(Decided(gate, outcome, recommended, day))
+            if outcome == "kill" or (not active and rng.random() < 0.2):
+                break
+        reports: list[Reported] = []
+        reviews: list[tuple[str, str]] = []
+        if active:
+            budget = Decimal(proposal["costs"][0]["development"])
+            overrun = Decimal(rng.randrange(80, 160)) / 100
+            for k, quarter in enumerate(_QUARTERS):
+                spent = (budget * overrun * (k + 1) / 8).quantize(Decimal(1))
+                reports.append(Reported(quarter, spent, (budget * overrun - spent).quantize(Decimal(1))))
+                fate = rng.random()
+                outcome = "stop" if fate < 0.02 else ("complete" if k >= 4 and fate < 0.15 else "continue")
+                reviews.append((quarter, outcome))
+                if outcome != "continue":
+                    break
+        out.append(Story(f"P-{2024 + i // 10000}-{i % 10000:04d}", proposal, tuple(decisions),
+                         reports=tuple(reports), reviews=tuple(reviews)))  # fmt: skip
+    return out
+
+
+def _build(place: Path, count: int, projects: int, seed: int) -> Store:
+    from bench.common import fresh_database
+
+    place.mkdir(parents=True, exist_ok=True)
+    store = Store(fresh_database(place / "ledger.db"))
+    clock = FixedClock(dt.datetime(2023, 12, 1, 9, tzinfo=dt.UTC), dt.timedelta(milliseconds=1))
+    append_stories(store, Ledger(clock, SeededIds(f"bench-analytics-{seed}")), stories(count, projects, seed))
+    return store
+
+
+def _cached(folder: Path, count: int, projects: int, seed: int) -> tuple[Store, float | None]:
+    """The ledger, built in `folder` or, with BENCH_CACHE set, once there and reused by later runs."""
+    from bench.common import log, timed
+
+    cache = os.environ.get("BENCH_CACHE")
+    place = Path(cache) / f"analytics-{count}-{projects}-{seed}" if cache else folder / "ledger"
+    note = place / "built.json"
+    if note.exists():
+        log(f"analytics_20k: the ledger cached in {place}")
+        return Store(f"sqlite:///{place / 'ledger.db'}"), json.loads(note.read_text(encoding="utf-8"))["build_s"]
+    if place.exists():
+        shutil.rmtree(place)  # a build cut short
+    made = timed(lambda: _build(place, count, projects, seed))
+    note.write_text(json.dumps({"build_s": made.seconds}), encoding="utf-8")
+    return made.value, made.seconds
+
+
+def _floor(store: Store) -> int:
+    """What any analytics must read: every record, the decided, superseded and reviewed payloads through their
+    models, and the snapshots of the decided proposals and of each project's newest status report, parsed."""
+    from governance.analytics.gather import _snapshots
+    from governance.ledger import iter_records
+    from models.proposal import Proposal
+    from models.status_report import StatusReport
+
+    keys: dict[str, bool] = {}
+    newest: dict[str, str] = {}
+    read = 0
+    with store.read() as conn:
+        for record in iter_records(conn):
+            read += 1
+            if record.kind in ("decided", "superseded", "reviewed"):
+                _ = record.body
+            elif record.kind in ("filed", "amended") and record.inputs:
+                keys[record.inputs] = True
+            elif record.kind == "status-reported" and record.inputs:
+                newest[record.subject] = record.inputs
+        for key in newest.values():
+            keys[key] = False
+        for key, content in _snapshots(conn, keys):
+            (Proposal if keys[key] else StatusReport).model_validate_json(content)
+    return read
+
+
+def analytics_figure(folder: Path, count: int, seed: int, repeats: int = 3) -> dict[str, Any]:
+    from bench.common import log, median, timed
+    from governance.analytics import analytics, ledger_day
+
+    projects = count // 10
+    store, build_s = _cached(folder, count, projects, seed)
+    log(f"analytics_20k: {count} proposals, {projects} projects over 8 quarters, built in {build_s} s")
+    figure_s, floor_s = [], []
+    result = None
+    records = 0
+    for _ in range(repeats):
+        with store.read() as conn:
+            day = ledger_day(conn)
+            run = timed(lambda: analytics(conn, day))  # noqa: B023 - called at once
+        figure_s.append(run.seconds)
+        result = run.value
+        floor = timed(lambda: _floor(store))
+        floor_s.append(floor.seconds)
+        records = floor.value
+    assert result is not None
+    o = result.overall
+    seconds, floor_seconds = median(figure_s), median(floor_s)
+    checks_ok = o.decisions > count and o.calibration.count > 0 and o.costed >= projects // 2
+    return {
+        "proposals": count,
+        "projects": projects,
+        "records": records,
+        "decisions": o.decisions,
+        "scored": o.calibration.count,
+        "build_s": None if build_s is None else round(build_s, 1),
+        "analytics_s": round(seconds, 3),
+        "floor_s": round(floor_seconds, 3),
+        "ratio": round(seconds / floor_seconds, 3) if floor_seconds else None,
+        "runs_s": [round(s, 3) for s in figure_s],
+        "floor_runs_s": [round(s, 3) for s in floor_s],
+        "spread_s": round(max(figure_s) - min(figure_s), 3),
+        "checks_ok": checks_ok,
+        "target_s": TARGET_S,
+        "meets_targets": checks_ok and seconds < TARGET_S,
+    }

@@ -34,21 +34,21 @@ def stories() -> list[Story]:
     return [
         Story("P-2026-0001", proposal("REF-A", 100000, "2027-12-31", "0.9", "0.8", 90000, 130000),
               (Decided(1, "go", "go", D(2026, 12, 3)), Decided(2, "go", "go", D(2027, 1, 2))),
-              reports=(Reported("2027Q4", k(110000), k(0)),), review=("2027Q4", "complete")),
+              reports=(Reported("2027Q4", k(110000), k(0)),), reviews=(("2027Q4", "complete"),)),
         Story("P-2026-0002", proposal("REF-B", 100000, "2027-12-31", "0.5", "0.5"),
               (Decided(1, "go", "kill", D(2026, 12, 13)), Decided(2, "go", "go", D(2027, 2, 11))),
-              reports=(Reported("2028Q1", k(150000), k(0)),), review=("2028Q2", "complete")),
+              reports=(Reported("2028Q1", k(150000), k(0)),), reviews=(("2028Q2", "complete"),)),
         Story("P-2026-0003", proposal("REF-C", 200000, "2027-12-31", "0.8", "0.5"),
               (Decided(1, "go", "go", D(2026, 12, 23)), Decided(2, "kill", "go", D(2027, 3, 24)))),
         Story("P-2026-0004", proposal("REF-D", 100000, "2027-12-31", "0.3", "0.5"),
               (Decided(1, "hold", "kill", D(2026, 12, 3)), Decided(1, "kill", "kill", D(2027, 1, 2)))),
         Story("P-2026-0005", proposal("REF-E", 100000, "2028-06-30", "1", "0.6"),
               (Decided(1, "go", "go", D(2026, 12, 8)), Decided(2, "go", "go", D(2027, 1, 7))),
-              reports=(Reported("2028Q3", k(60000), k(60000)),), review=("2028Q3", "continue")),
+              reports=(Reported("2028Q3", k(60000), k(60000)),), reviews=(("2028Q3", "continue"),)),
         Story("P-2026-0006", proposal("REF-F", 100000, "2027-12-31", "0.7", "0.5"),
               (Decided(1, "go", "go", D(2026, 12, 13), superseded=True), Decided(1, "go", "go", D(2026, 12, 23))),
               amended={1: proposal("REF-F", 120000, "2027-12-31", "0.8", "0.5")},
-              reports=(Reported("2027Q3", k(50000), k(50000)),), review=("2027Q3", "stop")),
+              reports=(Reported("2027Q3", k(50000), k(50000)),), reviews=(("2027Q3", "stop"),)),
     ]  # fmt: skip
 
 
