@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from cli.context import AsOption, JsonOption, acting, currency, ledger, opened, out, print_json
 from cli.render import amount, header
@@ -20,11 +21,17 @@ def _ratio(value: Decimal | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
+def _to_date(due: Decimal, realised: Decimal, ratio: Decimal | None) -> str:
+    if ratio is None:
+        return f"nothing due yet, {amount(realised)} realised"
+    return f"{amount(due)} due to date, {amount(realised)} realised ({_ratio(ratio)} of it)"
+
+
 def _baseline(gate: int | None, seq: int) -> str:
     return f"#{seq} migrated" if gate is None else f"#{seq} gate {gate}"
 
 
-def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, today: str) -> None:
+def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, today: str, out: Console = out) -> None:
     """One line per project and the portfolio's totals."""
     print_fitted(
         out,
@@ -35,7 +42,7 @@ def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, 
             Column("promised", justify="right"),
             Column("due to date", justify="right"),
             Column("realised", justify="right"),
-            Column("ratio", justify="right"),
+            Column("of due", justify="right"),
             Column("baseline", priority=1),
         ],
         [
@@ -55,8 +62,8 @@ def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, 
     )
     out.print(
         f"Portfolio: {totals['projects']} project(s), {amount(totals['promised_total'])} promised in all; "
-        f"{amount(totals['promised_to_date'])} due to date, {amount(totals['realised_to_date'])} realised "
-        f"({_ratio(totals['ratio'])})."
+        + _to_date(totals["promised_to_date"], totals["realised_to_date"], totals["ratio"])
+        + "."
     )
     out.print(
         "Due to date: the baseline's periods that have ended, and the months of the current period that have "
@@ -64,7 +71,7 @@ def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, 
     )
 
 
-def render_project(item: Any, cur: str | None, today: str) -> None:
+def render_project(item: Any, cur: str | None, today: str, out: Console = out) -> None:
     """A project's periods (promised, realised, where the figure comes from) and each gate's promise."""
     out.print(f"{item.project} {item.title} ({item.state})")
     periods = sorted(set(item.promised) | set(item.realised) | set(item.still_expected))
@@ -99,10 +106,7 @@ def render_project(item: Any, cur: str | None, today: str) -> None:
         title=header("Promised at each go decision", cur),
     )
     owner = item.owner or "no benefits owner named yet"
-    out.print(
-        f"As of {today}: {amount(item.promised_to_date)} due, {amount(item.realised_to_date)} realised "
-        f"({_ratio(item.ratio)}); owner: {owner}."
-    )
+    out.print(f"As of {today}: {_to_date(item.promised_to_date, item.realised_to_date, item.ratio)}; owner: {owner}.")
     if item.completed_quarter is not None:
         review = (
             f"post-implementation review #{item.review_seq}: {item.review_outcome}"

@@ -222,15 +222,23 @@ def _snapshots(conn: Connection, keys: set[str]) -> dict[str, str]:
 
 
 def realisation(
-    conn: Connection, policy: Policy, today: dt.date, projects: Iterable[str] | None = None
+    conn: Connection,
+    policy: Policy,
+    today: dt.date,
+    projects: Iterable[str] | None = None,
+    *,
+    upto: int | None = None,
 ) -> list[ProjectBenefits]:
     """Every project with a benefits baseline (a last-gate go or a migration), or only `projects` (ids),
-    ordered by id: promised against realised as of `today`."""
+    ordered by id: promised against realised as of `today`; with `upto`, from the records up to that
+    sequence number only (a pack made at that point). `state` and `title` are the projection's, current."""
     query = (
         select(LedgerRow.seq, LedgerRow.kind, LedgerRow.subject, LedgerRow.outcome, LedgerRow.inputs, LedgerRow.payload)
         .where(LedgerRow.kind.in_(_KINDS))
         .order_by(LedgerRow.seq)
     )
+    if upto is not None:
+        query = query.where(LedgerRow.seq <= upto)
     wanted = None if projects is None else sorted(set(projects))
     if wanted is not None:
         query = query.where(LedgerRow.subject.in_(wanted))

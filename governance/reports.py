@@ -5,8 +5,9 @@ as the input snapshot. Filing the same report again records nothing; a changed r
 same project and quarter is recorded as a new version (the review reads the newest).
 
 CSV: one row per project; plain columns `project, quarter, submitted_on, actual_cost,
-planned_value, earned_value, percent_complete, risk_level, commentary`; lists separated by ";":
-`milestones_hit, milestones_missed`; per period: `cost:FY2027`, `benefit:FY2027`.
+planned_value, earned_value, percent_complete, risk_level, benefits_owner, commentary`; lists separated
+by ";": `milestones_hit, milestones_missed`; per period: `cost:FY2027`, `benefit:FY2027` (forecasts),
+`realised:FY2026` (benefits realised).
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ _PLAIN = (
     "earned_value",
     "percent_complete",
     "risk_level",
+    "benefits_owner",
     "commentary",
 )
+_PERIODIC = {"cost": "cost_forecast", "benefit": "benefits_forecast", "realised": "benefits_realised"}
 _LISTS = ("milestones_hit", "milestones_missed")
 _RATIO = Decimal("0.01")
 
@@ -88,7 +91,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
         problems.extend(duplicate_columns(name, reader.fieldnames or []))
         for column in reader.fieldnames or []:
             head, _, period = column.strip().partition(":")
-            if column.strip() not in _PLAIN + _LISTS and not (head in ("cost", "benefit") and period):
+            if column.strip() not in _PLAIN + _LISTS and not (head in _PERIODIC and period):
                 problems.append(Problem(name, "row 1", column, "unknown-field", f"unknown column {column!r}"))
         if problems:
             return [], problems
@@ -109,7 +112,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
                     data[column] = [v.strip() for v in value.split(";") if v.strip()]
                 else:
                     head, _, period = column.partition(":")
-                    data.setdefault("cost_forecast" if head == "cost" else "benefits_forecast", {})[period] = value
+                    data.setdefault(_PERIODIC[head], {})[period] = value
             if data:
                 records.append(SourceRecord(name, label, data))
     except csv.Error as exc:

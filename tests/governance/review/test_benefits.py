@@ -227,3 +227,19 @@ def test_a_period_falls_due_gradually_and_never_backwards(day: dt.date, later: i
         assert first == 0
     if day >= dt.date(begins.year + 1, begins.month, 1) - dt.timedelta(days=1):
         assert first == 1
+
+
+def test_csv_status_reports_carry_realised_benefits_and_their_owner(tmp_path: Path) -> None:
+    csv_path = tmp_path / "q4.csv"
+    csv_path.write_text(
+        "project,quarter,submitted_on,actual_cost,planned_value,earned_value,percent_complete,risk_level,"
+        "milestones_hit,cost:FY2027,realised:FY2026,benefits_owner\n"
+        "NW-RUN-ECOLABEL,2026Q4,2026-11-16,385000,390000,390000,100,low,Label registered;Range updated,0,"
+        "40000,\"Jonas Weber, Sales\"\n"
+    )
+    [from_csv] = reports.read_status_reports([csv_path], "2026Q4")
+    yaml_path = tmp_path / "ecolabel.yaml"
+    yaml_path.write_text(ECOLABEL_REPORT + REALISED, encoding="utf-8")
+    [from_yaml] = reports.read_status_reports([yaml_path], "2026Q4")
+    assert from_csv.report == from_yaml.report
+    assert from_csv.report.benefits_realised == {"FY2026": Decimal(40000)}
