@@ -40,9 +40,9 @@ def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, 
             Column("title", priority=3),
             Column("state", priority=2),
             Column("promised", justify="right"),
-            Column("due to date", justify="right"),
+            Column("due", justify="right"),
             Column("realised", justify="right"),
-            Column("of due", justify="right"),
+            Column("% of due", justify="right"),
             Column("baseline", priority=1),
         ],
         [
@@ -66,7 +66,7 @@ def render_portfolio(items: list[Any], totals: dict[str, Any], cur: str | None, 
         + "."
     )
     out.print(
-        "Due to date: the baseline's periods that have ended, and the months of the current period that have "
+        "Due: the baseline's periods that have ended, and the months of the current period that have "
         "passed. `governance benefits ID` shows a project's periods and every gate's promise."
     )
 

@@ -235,7 +235,7 @@ def test_csv_status_reports_carry_realised_benefits_and_their_owner(tmp_path: Pa
         "project,quarter,submitted_on,actual_cost,planned_value,earned_value,percent_complete,risk_level,"
         "milestones_hit,cost:FY2027,realised:FY2026,benefits_owner\n"
         "NW-RUN-ECOLABEL,2026Q4,2026-11-16,385000,390000,390000,100,low,Label registered;Range updated,0,"
-        "40000,\"Jonas Weber, Sales\"\n"
+        '40000,"Jonas Weber, Sales"\n'
     )
     [from_csv] = reports.read_status_reports([csv_path], "2026Q4")
     yaml_path = tmp_path / "ecolabel.yaml"
