@@ -26,9 +26,9 @@ from governance.authority import Actor, authorise
 from governance.benefits import promised_to, quarter_end, quarters_after, realisation
 from governance.calendar import last_ended_quarter, today_in
 from governance.canonical import canonical_text, sha256_hex
-from governance.errors import InputRefused, NotFoundError, Problem
-from governance.intake import find_proposal
+from governance.errors import InputRefused, Problem
 from governance.ledger import Canonical, Ledger, NewRecord
+from governance.reports import projects_of
 from governance.sources import Source, expand_paths, read_records, validated
 from governance.store import Store
 from models.benefits import BenefitsReview
@@ -162,29 +162,20 @@ def file_benefits_reviews(
         loaded = current_policy(conn)
         acting = authorise(loaded.policy, actor, "review-benefits")
         rules = rules_of(loaded.policy)
+        targets = [
+            (item, str(row.id))
+            for item, row in projects_of(
+                conn,
+                reviews,
+                lambda item: item.review.project,
+                ("completed",),
+                lambda row: (
+                    f"{row.id} is {row.state}: a post-implementation review is of a completed project "
+                    "(an active project reports realised benefits in its status report)"
+                ),
+            )
+        ]
         problems: list[Problem] = []
-        targets: list[tuple[ReadReview, str]] = []
-        for item in reviews:
-            try:
-                row = find_proposal(conn, item.review.project)
-            except NotFoundError:
-                problems.append(
-                    Problem(item.file, item.label, "project", "unknown-reference", f"no project {item.review.project}")
-                )
-                continue
-            if row.state != "completed":
-                problems.append(
-                    Problem(
-                        item.file,
-                        item.label,
-                        "project",
-                        "closed-proposal",
-                        f"{row.id} is {row.state}: a post-implementation review is of a completed project "
-                        "(an active project reports realised benefits in its status report)",
-                    )
-                )
-                continue
-            targets.append((item, row.id))
         today = today_in(loaded.policy, ledger.clock.now())
         found = {b.project: b for b in realisation(conn, loaded.policy, today, [t[1] for t in targets])}
         for item, pid in targets:

@@ -50,16 +50,12 @@ lessons:
 """
 
 
-def _completed(store: Store, ledger: Ledger, tmp_path: Path) -> str:
+def _completed(store: Store, ledger: Ledger) -> str:
     """2026Q3 and 2026Q4 reviewed; the energy-label project reports realised benefits and completes."""
     review_quarter(store, ledger, "2026Q3")
     review.confirm_review(store, ledger, board_answer("2026Q3"), Actor.of("ana"))
-    folder = tmp_path / "2026Q4"
-    folder.mkdir()
-    for source in (EXAMPLES / "status" / "2026Q4").iterdir():
-        text = source.read_text(encoding="utf-8")
-        (folder / source.name).write_text(text + REALISED if source.name == "ecolabel.yaml" else text, encoding="utf-8")
-    reports.file_status_reports(store, ledger, reports.read_status_reports([folder], "2026Q4"), "pmo")
+    assert REALISED in ECOLABEL_REPORT  # the example reports its first realised benefits
+    reports.file_status_reports(store, ledger, reports.read_status_reports([EXAMPLES / "status" / "2026Q4"]), "pmo")
     review.propose_review(store, ledger, "2026Q4", "pmo")
     review.confirm_review(store, ledger, board_answer("2026Q4"), Actor.of("ana"))
     with store.read() as conn:
@@ -71,7 +67,7 @@ def _completed(store: Store, ledger: Ledger, tmp_path: Path) -> str:
 def test_status_reports_and_the_review_realise_the_migrated_promise(
     portfolio: Store, ledger: Ledger, tmp_path: Path
 ) -> None:
-    pid = _completed(portfolio, ledger, tmp_path)
+    pid = _completed(portfolio, ledger)
     with portfolio.read() as conn:
         before = realisation(conn, POLICY, dt.date(2026, 11, 23), [pid])
         assert reviews_due(conn, POLICY, dt.date(2027, 3, 31)) == []  # 2027Q2 has not ended
@@ -148,7 +144,7 @@ def test_status_reports_and_the_review_realise_the_migrated_promise(
 
 
 def test_reviews_that_cannot_be_recorded_are_refused_whole(portfolio: Store, ledger: Ledger, tmp_path: Path) -> None:
-    pid = _completed(portfolio, ledger, tmp_path)
+    pid = _completed(portfolio, ledger)
     good, active, early = tmp_path / "good.yaml", tmp_path / "active.yaml", tmp_path / "early.yaml"
     good.write_text(REVIEW, encoding="utf-8")
     active.write_text(REVIEW.replace("NW-RUN-ECOLABEL", "NW-RUN-HPC2"), encoding="utf-8")
@@ -238,8 +234,6 @@ def test_csv_status_reports_carry_realised_benefits_and_their_owner(tmp_path: Pa
         '40000,"Jonas Weber, Sales"\n'
     )
     [from_csv] = reports.read_status_reports([csv_path], "2026Q4")
-    yaml_path = tmp_path / "ecolabel.yaml"
-    yaml_path.write_text(ECOLABEL_REPORT + REALISED, encoding="utf-8")
-    [from_yaml] = reports.read_status_reports([yaml_path], "2026Q4")
+    [from_yaml] = reports.read_status_reports([EXAMPLES / "status" / "2026Q4" / "ecolabel.yaml"], "2026Q4")
     assert from_csv.report == from_yaml.report
     assert from_csv.report.benefits_realised == {"FY2026": Decimal(40000)}
