@@ -35,19 +35,7 @@ POLICY = RULES_ONLY.policy
 ECOLABEL_REPORT = (EXAMPLES / "status" / "2026Q4" / "ecolabel.yaml").read_text(encoding="utf-8")
 REALISED = "benefits_realised:\n  FY2026: 40000\nbenefits_owner: Jonas Weber, Sales\n"
 LATER = Ledger(FixedClock(dt.datetime(2027, 7, 20, 9, tzinfo=dt.UTC)), SeededIds("later"), engine_version="test")
-REVIEW = """\
-project: NW-RUN-ECOLABEL
-quarter: 2027Q2
-reviewed_on: 2027-07-20
-owner: Jonas Weber, Sales
-benefits_realised:
-  FY2026: 40000
-  FY2027: 120000
-benefits_forecast:
-  FY2028: 300000
-lessons:
-- Registering the label early brought the first sales forward.
-"""
+REVIEW = (EXAMPLES / "benefits" / "ecolabel-2027Q2.yaml").read_text(encoding="utf-8")
 
 
 def _completed(store: Store, ledger: Ledger) -> str:
