@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from cli.context import JsonOption, opened, out, print_json
+from cli.render import amount, header
 from cli.tables import Column, print_fitted
 from governance.analytics.wording import days as _days
 from governance.analytics.wording import decimal as _dec
@@ -85,6 +86,18 @@ def render_analytics(result: Analytics, console: Console = out) -> None:
         ],
         title="Chance of success (p_technical x p_commercial) against the outcome",
     )  # fmt: skip
+    if result.benefits:
+        print_fitted(
+            console,
+            [Column("gate", id=True), *(Column(h, justify="right")
+                                        for h in ("projects", "promised", "realised", "realised %"))],
+            [
+                ["all" if b.gate is None else str(b.gate), str(b.projects), amount(b.promised_to_date),
+                 amount(b.realised_to_date), _pct(b.ratio, sign=False)]
+                for b in result.benefits
+            ],
+            title=header(f"Benefits to {result.today}: promised at the gate against realised", result.currency),
+        )  # fmt: skip
     for line in facts(result):
         console.print(line)
 

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from cli import analytics, audit, board, demo, packs, proposals, review, risk, scenario, server
+from cli import analytics, audit, benefits, board, demo, packs, proposals, review, risk, scenario, server
 from cli.context import err
 from governance.errors import GovernanceError, InputRefused
 
@@ -26,7 +26,17 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 # Commands first, in the order a newcomer meets them; then the groups of subcommands.
-for commands in (proposals.app, audit.app, board.app, demo.app, packs.app, review.app, risk.app, analytics.app):
+for commands in (
+    proposals.app,
+    audit.app,
+    board.app,
+    demo.app,
+    packs.app,
+    review.app,
+    risk.app,
+    benefits.app,
+    analytics.app,
+):
     app.add_typer(commands)
 app.add_typer(server.server_app, name="server")
 app.add_typer(board.policy_app, name="policy")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from decimal import Decimal
@@ -21,6 +22,7 @@ from governance.errors import ConfigError, GovernanceError
 from governance.ledger import Ledger, records_for, verify
 from governance.policy import load_policy
 from governance.store import Store
+from models.policy import Policy
 from models.records import DecidedPayload
 
 __all__ = ["EXAMPLES", "app", "run_demo"]
@@ -249,7 +251,10 @@ def run_demo(folder: Path, console: Console) -> None:
     )
     render_comparison(compare_scenarios(store, ["as-planned", "lean"]), console)
 
-    console.rule("12. The auditor verifies the ledger and replays every decision")
+    console.rule("12. Benefits: what the go decisions promised against what was realised")
+    _benefits(store, policy.policy, ledger.clock.now(), console)
+
+    console.rule("13. The auditor verifies the ledger and replays every decision")
     checked = verify(store, key=ledger.key)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
@@ -261,7 +266,7 @@ def run_demo(folder: Path, console: Console) -> None:
     console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
     _counterfactual(store, console)
 
-    console.rule("13. Decision packs (PDF/A-3, the records attached) into out/")
+    console.rule("14. Decision packs (PDF/A-3, the records attached) into out/")
     from governance.packs import audit_job, gate_job, quarter_job, write_packs
     from governance.packs.check import check_pack
 
@@ -281,6 +286,26 @@ def run_demo(folder: Path, console: Console) -> None:
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (--offline: a signed pack, by signature)")
     store.dispose()
+
+
+def _benefits(store: Store, policy: Policy, now: dt.datetime, console: Console) -> None:
+    """`governance benefits` for the portfolio and for the project the 2026Q4 review completed."""
+    from cli.benefits import render_portfolio, render_project
+    from governance.benefits import portfolio_totals, quarters_after, realisation
+    from governance.benefits_review import rules_of
+
+    today = today_in(policy, now)
+    with store.read() as conn:
+        items = realisation(conn, policy, today)
+    render_portfolio(items, portfolio_totals(items), policy.currency, today.isoformat(), console)
+    for item in items:
+        if item.completed_quarter is not None:
+            render_project(item, policy.currency, today.isoformat(), console)
+            due = quarters_after(item.completed_quarter, rules_of(policy).after_quarters)
+            console.print(
+                f"Its post-implementation review looks back on {due}: `governance benefits-review FILE` records "
+                "what the benefits came to, and `governance agenda --due` lists it once it falls due."
+            )
 
 
 def _counterfactual(store: Store, console: Console) -> None:

@@ -69,6 +69,7 @@ _ALLOWED: Final[dict[str, frozenset[str]]] = {
     "decided": frozenset({"awaiting-decision"}),
     "reviewed": REVIEWABLE,
     "status-reported": REVIEWABLE,
+    "benefits-reviewed": frozenset({"completed"}),
 }
 
 # The state each record kind leads to; "decided" depends on its outcome (state_after_decision);

@@ -5,19 +5,20 @@ as the input snapshot. Filing the same report again records nothing; a changed r
 same project and quarter is recorded as a new version (the review reads the newest).
 
 CSV: one row per project; plain columns `project, quarter, submitted_on, actual_cost,
-planned_value, earned_value, percent_complete, risk_level, commentary`; lists separated by ";":
-`milestones_hit, milestones_missed`; per period: `cost:FY2027`, `benefit:FY2027`.
+planned_value, earned_value, percent_complete, risk_level, benefits_owner, commentary`; lists separated
+by ";": `milestones_hit, milestones_missed`; per period: `cost:FY2027`, `benefit:FY2027` (forecasts),
+`realised:FY2026` (benefits realised).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
@@ -38,6 +39,7 @@ __all__ = [
     "earned_value_indices",
     "file_status_reports",
     "latest_reports",
+    "projects_of",
     "read_status_reports",
 ]
 
@@ -50,10 +52,22 @@ _PLAIN = (
     "earned_value",
     "percent_complete",
     "risk_level",
+    "benefits_owner",
     "commentary",
 )
+_PERIODIC = {"cost": "cost_forecast", "benefit": "benefits_forecast", "realised": "benefits_realised"}
 _LISTS = ("milestones_hit", "milestones_missed")
 _RATIO = Decimal("0.01")
+
+
+class _FromFile(Protocol):
+    @property
+    def file(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
+_Filed = TypeVar("_Filed", bound=_FromFile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +102,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
         problems.extend(duplicate_columns(name, reader.fieldnames or []))
         for column in reader.fieldnames or []:
             head, _, period = column.strip().partition(":")
-            if column.strip() not in _PLAIN + _LISTS and not (head in ("cost", "benefit") and period):
+            if column.strip() not in _PLAIN + _LISTS and not (head in _PERIODIC and period):
                 problems.append(Problem(name, "row 1", column, "unknown-field", f"unknown column {column!r}"))
         if problems:
             return [], problems
@@ -109,7 +123,7 @@ def _csv(name: str, text: str) -> tuple[list[SourceRecord], list[Problem]]:
                     data[column] = [v.strip() for v in value.split(";") if v.strip()]
                 else:
                     head, _, period = column.partition(":")
-                    data.setdefault("cost_forecast" if head == "cost" else "benefits_forecast", {})[period] = value
+                    data.setdefault(_PERIODIC[head], {})[period] = value
             if data:
                 records.append(SourceRecord(name, label, data))
     except csv.Error as exc:
@@ -177,6 +191,33 @@ def _latest_for(conn: Connection, pid: str, quarter: str) -> tuple[int, StatusRe
     return None if row is None else (row[0], parse_payload("status-reported", row[1]))
 
 
+def projects_of(
+    conn: Connection,
+    items: Sequence[_Filed],
+    reference: Callable[[_Filed], str],
+    states: Collection[str],
+    refusal: Callable[[Any], str],
+) -> list[tuple[_Filed, Any]]:
+    """Each item read from a file with its project's row, or InputRefused naming every item (file, record,
+    `project`) whose project is not on file or is in none of `states` (`refusal(row)` says why)."""
+    problems: list[Problem] = []
+    targets: list[tuple[_Filed, Any]] = []
+    for item in items:
+        try:
+            row = find_proposal(conn, reference(item))
+        except NotFoundError:
+            missing = f"no project {reference(item)}"
+            problems.append(Problem(item.file, item.label, "project", "unknown-reference", missing))
+            continue
+        if row.state not in states:
+            problems.append(Problem(item.file, item.label, "project", "closed-proposal", refusal(row)))
+            continue
+        targets.append((item, row))
+    if problems:
+        raise InputRefused(problems)
+    return targets
+
+
 def file_status_reports(
     store: Store, ledger: Ledger, reports: Sequence[ReadReport], actor: str, *, dry_run: bool = False
 ) -> list[FiledReport]:
@@ -185,30 +226,13 @@ def file_status_reports(
     With `dry_run` only the checks run (a flow checks the whole submission before filing it in chunks).
     """
     with store.write() as conn:
-        problems: list[Problem] = []
-        targets: list[tuple[ReadReport, Any]] = []
-        for item in reports:
-            try:
-                row = find_proposal(conn, item.report.project)
-            except NotFoundError:
-                problems.append(
-                    Problem(item.file, item.label, "project", "unknown-reference", f"no project {item.report.project}")
-                )
-                continue
-            if row.state not in REVIEWABLE:
-                problems.append(
-                    Problem(
-                        item.file,
-                        item.label,
-                        "project",
-                        "closed-proposal",
-                        f"{row.id} is {row.state}: only active and paused projects report",
-                    )
-                )
-                continue
-            targets.append((item, row))
-        if problems:
-            raise InputRefused(problems)
+        targets = projects_of(
+            conn,
+            reports,
+            lambda item: item.report.project,
+            REVIEWABLE,
+            lambda row: f"{row.id} is {row.state}: only active and paused projects report",
+        )
         out: list[FiledReport] = []
         if dry_run:
             return out

@@ -42,6 +42,7 @@ Action = Literal[
     "simulate",
     "manage-scenarios",
     "commit-scenario",
+    "review-benefits",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 
@@ -66,6 +67,7 @@ DEFAULT_ROLE_MATRIX: dict[str, tuple[str, ...]] = {
     "simulate": ("board", "portfolio-office"),
     "manage-scenarios": ("board", "portfolio-office"),
     "commit-scenario": ("chair",),
+    "review-benefits": ("board", "portfolio-office"),
 }
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "NotOf",
     "Objective",
     "Policy",
+    "PostImplementationReview",
     "ReviewRule",
     "ReviewSettings",
     "ScoringRules",
@@ -324,6 +325,24 @@ class SimulationRules(BaseModel):
         return self
 
 
+class PostImplementationReview(BaseModel):
+    """The last gate: `after_quarters` after a project completes, its benefits owner reports what the benefits
+    came to (`governance benefits-review`). Realised to date against promised to date decides the outcome:
+    `realised` at `realised_at` or more, `partly-realised` at `partly_at` or more, else `not-realised`."""
+
+    model_config = STRICT
+
+    after_quarters: Annotated[int, Field(ge=1, le=20)] = 2
+    realised_at: Annotated[Decimal, BeforeValidator(_decimal), Field(gt=0, le=2)] = Decimal("0.9")
+    partly_at: Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=2)] = Decimal("0.5")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PostImplementationReview:
+        if self.partly_at > self.realised_at:
+            raise ValueError(f"partly_at ({self.partly_at}) may not exceed realised_at ({self.realised_at})")
+        return self
+
+
 class Policy(BaseModel):
     """A governance policy. Its version is the SHA-256 of its canonical JSON form."""
 
@@ -347,6 +366,7 @@ class Policy(BaseModel):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     portfolio: PortfolioRules | None = None
     simulation: SimulationRules | None = Field(default=None, exclude_if=lambda v: v is None)
+    post_implementation_review: PostImplementationReview | None = Field(default=None, exclude_if=lambda v: v is None)
     people: list[Person] = Field(default_factory=list)
     roles: dict[Action, list[RoleName]] | None = None
     delegations: list[Delegation] = Field(default_factory=list)

@@ -31,6 +31,9 @@ class StatusReport(BaseModel):
     now expected per period. Both replace the proposal's figures in the re-computed NPV and ECV.
     `cost_forecast_range` and `benefits_forecast_range` optionally make some of those figures
     three-point estimates (low, the forecast as the most likely, high) for `governance risk`.
+    `benefits_realised` is what the project's benefits came to so far in each period that has begun
+    (actuals, not forecasts), answered for by `benefits_owner`; `governance benefits` compares it with
+    the benefits the go decision was made on.
     """
 
     model_config = STRICT
@@ -47,6 +50,8 @@ class StatusReport(BaseModel):
     benefits_forecast: dict[Period, NonNegativeMoney] = Field(default_factory=dict)
     cost_forecast_range: dict[Period, Range] | None = Field(default=None, exclude_if=lambda v: v is None)
     benefits_forecast_range: dict[Period, Range] | None = Field(default=None, exclude_if=lambda v: v is None)
+    benefits_realised: dict[Period, NonNegativeMoney] | None = Field(default=None, exclude_if=lambda v: v is None)
+    benefits_owner: PlainLine | None = Field(default=None, exclude_if=lambda v: v is None)
     milestones_hit: list[PlainLine] = Field(default_factory=list)
     milestones_missed: list[PlainLine] = Field(default_factory=list)
     commentary: PlainText | None = None
@@ -61,6 +66,17 @@ class StatusReport(BaseModel):
             )
         if set(self.milestones_hit) & set(self.milestones_missed):
             raise PydanticCustomError("inconsistent", "a milestone is listed as both hit and missed")
+        for period in sorted(self.benefits_realised or {}):
+            if int(period[2:]) > year + 1:
+                raise PydanticCustomError(
+                    "inconsistent",
+                    f"benefits_realised gives {period}, which has not begun by the end of {self.quarter} "
+                    "(realised benefits are actuals; put what is expected in benefits_forecast)",
+                )
+        if self.benefits_realised and self.benefits_owner is None:
+            raise PydanticCustomError(
+                "inconsistent", "benefits_realised needs a benefits_owner: the person who answers for the figures"
+            )
         for name, forecast, ranges in (
             ("cost_forecast", self.cost_forecast, self.cost_forecast_range),
             ("benefits_forecast", self.benefits_forecast, self.benefits_forecast_range),

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, select
 
 from governance.analytics.gather import Decision, Project, gather
 from governance.analytics.measures import Brier, brier, median, nearest_rank, pert_p50_p90, rounded
+from governance.analytics.realised import GateBenefits, gate_benefits
 from governance.calendar import quarter_of
 from governance.clock import parse_utc
 
@@ -160,6 +161,8 @@ class Analytics:
     gates: tuple[GateSummary, ...]
     overall: GateSummary
     rows: tuple[DecisionRow, ...]
+    benefits: tuple[GateBenefits, ...] = ()  # per gate, then over all gates (`realised`)
+    currency: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -168,6 +171,8 @@ class Analytics:
             "gate": self.gate,
             "gates": [g.as_dict() for g in self.gates],
             "overall": self.overall.as_dict(),
+            "currency": self.currency,
+            "benefits": [b.as_dict() for b in self.benefits],
             "decisions": [dict(asdict(r), overridden=r.overridden) for r in self.rows],
         }
 
@@ -273,7 +278,13 @@ def analytics(conn: Connection, today: dt.date, *, since: dt.date | None = None,
     rows = tuple(_row(d, projects[d.project]) for d in chosen)
     names = {d.gate: d.gate_name for d in chosen}
     gates = tuple(summarise([r for r in rows if r.gate == g], g, names[g], today) for g in sorted(names))
-    return Analytics(today, since, gate, gates, summarise(rows, None, "All gates", today), rows)
+    from governance.adoption import adopted_policy
+
+    loaded = adopted_policy(conn)
+    benefits = gate_benefits(conn, rows, loaded.policy, today) if loaded is not None and rows else ()
+    currency = loaded.policy.currency if loaded is not None else None
+    overall = summarise(rows, None, "All gates", today)
+    return Analytics(today, since, gate, gates, overall, rows, benefits, currency)
 
 
 def ledger_day(conn: Connection) -> dt.date:

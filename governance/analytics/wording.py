@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from governance.analytics.measures import rounded
 from governance.analytics.report import Analytics, GateSummary, Group
+from governance.money import money
 
 __all__ = ["days", "decimal", "facts", "mean_forecast", "num", "of", "pct"]
 
@@ -80,6 +81,17 @@ def facts(result: Analytics) -> list[str]:
         )
     else:
         lines.append(f"Calibration: no go has been resolved yet ({s.open_goes} open).")
+    every = [b for b in result.benefits if b.gate is None]
+    if every:
+        b = every[0]
+        promised, realised = money(b.promised_to_date, result.currency), money(b.realised_to_date, result.currency)
+        lines.append(
+            f"Benefits: {b.projects} project(s) past the last gate were promised {promised} "
+            f"by {result.today} at their latest go and realised {realised} "
+            f"({pct(b.ratio, sign=False)})."
+        )
+    else:
+        lines.append("Benefits: no project past the last gate among these decisions, so none to compare yet.")
     if s.overrides:
         directions = ", ".join(f"{k} {v}" for k, v in s.directions.items())
         lines.append(

@@ -20,6 +20,7 @@ from governance.analytics import Analytics, DecisionRow, GateSummary, Group, ana
 from governance.analytics.wording import days, decimal, facts, mean_forecast, num, of, pct
 from governance.errors import NotFoundError
 from governance.ledger import iter_records
+from governance.money import money
 from governance.packs.analytics_charts import GateErrors, error_chart, reliability_chart
 from governance.packs.content import PackContent, common
 from governance.packs.data import records_jsonl
@@ -128,6 +129,12 @@ def analytics_content(
         errors=error_chart(_errors(result)),
         rows=[_decision(r) for r in result.rows[:_ROWS]],
         more=max(0, len(result.rows) - _ROWS),
+        benefits=[
+            {"gate": "all gates" if b.gate is None else str(b.gate), "projects": b.projects,
+             "promised": money(b.promised_to_date), "realised": money(b.realised_to_date),
+             "ratio": pct(b.ratio, sign=False)}
+            for b in result.benefits
+        ],
         currency=loaded.policy.currency if loaded else None,
     )  # fmt: skip
     where = (f"-gate{result.gate}" if result.gate else "") + (f"-since-{result.since}" if result.since else "")

@@ -231,13 +231,23 @@ class Period:
     spend: Decimal
 
 
-def period_chart(periods: Sequence[Period], currency: str | None = None, *, width: int = 620) -> Markup:
-    """Budget (outline) against committed spend (filled) per period."""
+def period_chart(
+    periods: Sequence[Period],
+    currency: str | None = None,
+    *,
+    width: int = 620,
+    title: str = "Budget and committed spend per period",
+    labels: tuple[str, str] = ("budget", "committed"),
+    warn_over: bool = True,
+) -> Markup:
+    """Budget (outline) against committed spend (filled) per period; with `title` and `labels` any pair of
+    amounts per period (benefits promised against realised). `warn_over`: a filled bar above its outline
+    is drawn in the warning colour."""
     left, right, top, bottom = 70, 20, 26, 34
     height = 190
     pw, ph = width - left - right, height - top - bottom
     body: list[str] = []
-    _title(body, 4, f"Budget and committed spend per period{_unit(currency)}")
+    _title(body, 4, f"{title}{_unit(currency)}")
     high = max([float(p.budget) for p in periods] + [float(p.spend) for p in periods] + [1.0])
     ticks, _, y_hi = _range(0.0, high, 4)
 
@@ -251,17 +261,17 @@ def period_chart(periods: Sequence[Period], currency: str | None = None, *, widt
         x = left + slot * (i + 0.5)
         for dx, amount, style in (
             (-bar - 1, p.budget, f'fill="white" stroke="{_INK}" stroke-width="0.8"'),
-            (1, p.spend, f'fill="{_WARN if p.spend > p.budget else _ACCENT}"'),
+            (1, p.spend, f'fill="{_WARN if warn_over and p.spend > p.budget else _ACCENT}"'),
         ):
             y = py(float(amount))
             body.append(f'<rect x="{_f(x + dx)}" y="{_f(y)}" width="{_f(bar)}" height="{_f(top + ph - y)}" {style}/>')
             body.append(_text(x + dx + bar / 2, y - 3, short_money(float(amount)), "middle"))
         body.append(_text(x, top + ph + 12, p.label, "middle"))
     body.append(f'<rect x="{_f(left + pw - 150)}" y="4" width="8" height="8" fill="white" stroke="{_INK}"/>')
-    body.append(_text(left + pw - 138, 11, "budget"))
+    body.append(_text(left + pw - 138, 11, labels[0]))
     body.append(f'<rect x="{_f(left + pw - 90)}" y="4" width="8" height="8" fill="{_ACCENT}"/>')
-    body.append(_text(left + pw - 78, 11, "committed"))
-    return _svg(width, height, body, "budget and committed spend per period")
+    body.append(_text(left + pw - 78, 11, labels[1]))
+    return _svg(width, height, body, f"{labels[0]} and {labels[1]} per period")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from governance.errors import NotFoundError
 from governance.ledger import get_snapshot, iter_records, records_for
 from governance.money import compact, money, typographic
 from governance.packs import charts, risk_charts
+from governance.packs.benefits_page import benefits_page
 from governance.packs.content import PackContent, common, directory_of, person_text, plain, policy_at, scaled
 from governance.wording import fact_label, fact_value, reason_in_words
 from models.records import (
@@ -404,6 +405,7 @@ def quarter_content(conn: Connection, quarter: str, *, as_of: int | None = None)
         bubble_svg=charts.bubble_chart(bubbles, currency=currency) if sel else None,
         bucket_svg=charts.bucket_chart(bars) if sel else None,
         risk=_risk(simulated, currency, {i: str(c.get("title", "")) for i, c in candidates.items()}),
+        benefits=benefits_page(conn, policy, quarter, proposed.seq, currency) if policy is not None else None,
         proposed_seq=proposed.seq,
         records=[
             {"seq": r.seq, "kind": r.kind, "subject": r.subject, "outcome": r.outcome, "hash": r.hash} for r in covered

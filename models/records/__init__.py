@@ -26,13 +26,14 @@ through its kind's model (`record.body_as(DecidedPayload)` where the reader know
 `record.payload` the same payload as plain JSON data (for JSON output only).
 
 Modules (private; this package is the public surface): `_values` (the value types and the base
-model), `_intake`, `_gates`, `_review`, `_selection`, `_simulation`, `_scenario` (the payloads, by the
+model), `_intake`, `_gates`, `_review`, `_selection`, `_simulation`, `_scenario`, `_benefits` (the payloads, by the
 engine module that writes them), `_registry` (kind -> model, `parse_payload`, `record_schema`) and
 `_ledger` (`LedgerRecord`).
 """
 
 from __future__ import annotations
 
+from models.records._benefits import BenefitsOutcome, BenefitsReviewedPayload
 from models.records._gates import (
     AhpWeightsSource,
     ConditionClosedPayload,
@@ -108,6 +109,8 @@ __all__ = [
     "SCENARIO_NAME_PATTERN",
     "AhpWeightsSource",
     "AmendedPayload",
+    "BenefitsOutcome",
+    "BenefitsReviewedPayload",
     "ConditionClosedPayload",
     "ConfirmedOutcome",
     "CriterionScore",

@@ -9,6 +9,7 @@ from typing import Any, Literal, overload
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from models.records._benefits import BenefitsReviewedPayload
 from models.records._gates import (
     ConditionClosedPayload,
     DecidedPayload,
@@ -77,6 +78,7 @@ RECORD_PAYLOADS: Mapping[str, type[RecordPayload]] = MappingProxyType(
         "reviewed": ReviewedPayload,
         "simulated": SimulatedPayload,
         "scenario-committed": ScenarioCommittedPayload,
+        "benefits-reviewed": BenefitsReviewedPayload,
     }
 )
 """Record kind -> the model of its payload: every kind the engine writes."""

@@ -50,6 +50,7 @@ reports forecast no end date, so open projects are not forecast: 0 open past the
 Calibration: Brier score 0.267 over 6 resolved goes (completed: 1; stopped, killed later or \
 withdrawn: 0); always forecasting the base rate 66.7% scores 0.222, skill -20.1% against it; 2 \
 still open, not scored.
+Benefits: no project past the last gate among these decisions, so none to compare yet.
 Overrides: 3 of 11 decisions went against the recommendation (go -> kill 1, kill -> go 1, kill -> \
 hold 1). Goes against it: 1 completed, 0 stopped or killed, 0 open, median cost error +50.0%; goes \
 as recommended: 3 completed, 2 stopped or killed, 2 open, median cost error +20.0%.

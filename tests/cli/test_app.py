@@ -33,6 +33,8 @@ def test_the_registered_commands_are_the_documented_ones() -> None:
     assert COMMANDS == [
         ("agenda",),
         ("analytics",),
+        ("benefits",),
+        ("benefits-review",),
         ("condition", "close"),
         ("decide",),
         ("demo",),

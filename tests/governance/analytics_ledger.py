@@ -17,7 +17,14 @@ D = dt.date
 
 
 def proposal(
-    ref: str, cost: int, end: str, p_t: str, p_c: str, low: int | None = None, high: int | None = None
+    ref: str,
+    cost: int,
+    end: str,
+    p_t: str,
+    p_c: str,
+    low: int | None = None,
+    high: int | None = None,
+    benefits: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {"period": "FY2027", "development": str(cost), "launch": "0"}
     if low is not None:
@@ -26,6 +33,7 @@ def proposal(
         "reference": ref, "title": f"Project {ref}", "summary": "A test project.", "sponsor": "Daniel Weiss",
         "submitter": "Jonas Berg", "bucket": "platform", "start_date": "2027-01-01", "end_date": end,
         "costs": [item], "p_technical": p_t, "p_commercial": p_c,
+        "benefits": [{"period": k, "amount": str(v)} for k, v in (benefits or {}).items()],
     }  # fmt: skip
 
 
@@ -60,3 +68,17 @@ def build(store: Store, ledger: Ledger) -> int:
 
     adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))
     return append_stories(store, ledger, stories())
+
+
+def benefits_story() -> Story:
+    """A project through all five gates promising 120k in FY2026 and 240k in FY2027, amended before gate 5
+    to 60k in FY2026; its 2026Q3 report says 50k was realised in FY2026."""
+    promise = {"FY2026": 120000, "FY2027": 240000}
+    lower = {"FY2026": 60000, "FY2027": 240000}
+    return Story(
+        "P-2026-0007", proposal("REF-G", 100000, "2027-12-31", "0.9", "0.9", benefits=promise),
+        tuple(Decided(g, "go", "go", D(2026, 1 + g, 10)) for g in range(1, 6)),
+        amended={4: proposal("REF-G", 100000, "2027-12-31", "0.9", "0.9", benefits=lower)},
+        reports=(Reported("2026Q3", Decimal(50000), Decimal(50000), benefits=Decimal(50000)),),
+        reviews=(("2026Q3", "continue"),),
+    )  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any
 from governance.analytics import analytics
 from governance.ledger import Ledger
 from governance.store import Store
-from tests.governance.analytics_ledger import TODAY, build
+from tests.governance.analytics_ledger import TODAY, benefits_story, build
 
 N = None
 
@@ -145,3 +145,26 @@ def test_an_empty_ledger_has_no_decisions(store: Store) -> None:
     with store.read() as conn:
         result = analytics(conn, TODAY)
     assert (result.gates, result.rows, result.overall.calibration.score) == ((), (), None)
+
+
+def test_benefits_realised_against_what_each_gate_promised(store: Store, ledger: Ledger) -> None:
+    """Promised to 2026-11-23 (ten months of FY2026 due): 100,000 at gates 1-4, 50,000 at gate 5 (amended);
+    realised 50,000. Over all gates the project counts once, at its last go."""
+    from bench.analytics import append_stories
+    from governance import adoption
+    from governance.authority import Actor
+    from governance.policy import load_policy
+
+    adoption.adopt_policy(store, ledger, load_policy("stage-gate"), Actor.of("ana"))
+    append_stories(store, ledger, [benefits_story()])
+    with store.read() as conn:
+        result = analytics(conn, dt.date(2026, 11, 23))
+    assert [b.as_dict() for b in result.benefits] == [
+        *({"gate": g, "projects": 1, "promised_to_date": Decimal("100000.00"), "realised_to_date": Decimal(50000),
+           "ratio": Decimal("0.5000")} for g in (1, 2, 3, 4)),
+        {"gate": 5, "projects": 1, "promised_to_date": Decimal("50000.00"), "realised_to_date": Decimal(50000),
+         "ratio": Decimal("1.0000")},
+        {"gate": None, "projects": 1, "promised_to_date": Decimal("50000.00"), "realised_to_date": Decimal(50000),
+         "ratio": Decimal("1.0000")},
+    ]  # fmt: skip
+    assert result.currency == "EUR"

@@ -56,8 +56,9 @@ FIXTURE = ROOT / "tests" / "fixtures" / "ledger-before-redesign.jsonl"
 RECORDS: list[dict[str, Any]] = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
 HASH = "0" * 64
 # Kinds added after the fixture was recorded: their tests round-trip records the engine writes
-# (simulated: tests/governance/test_risk.py; scenario-committed: tests/governance/test_scenarios.py).
-LATER_KINDS = frozenset({"simulated", "scenario-committed"})
+# (simulated: tests/governance/test_risk.py; scenario-committed: tests/governance/test_scenarios.py;
+# benefits-reviewed: tests/governance/review/test_benefits.py).
+LATER_KINDS = frozenset({"simulated", "scenario-committed", "benefits-reviewed"})
 
 
 def _richest(kind: str) -> dict[str, Any]:
@@ -121,7 +122,7 @@ def _written_kinds() -> set[str]:
 
 def test_the_registry_names_exactly_the_kinds_the_engine_writes() -> None:
     assert _written_kinds() == set(RECORD_KINDS)
-    assert len(RECORD_KINDS) == len(set(RECORD_KINDS)) == 19
+    assert len(RECORD_KINDS) == len(set(RECORD_KINDS)) == 20
     assert tuple(RECORD_PAYLOADS) == RECORD_KINDS
 
 
@@ -277,7 +278,8 @@ def test_an_unknown_kind_is_refused(call: Any) -> None:
     assert str(caught.value) == (
         "unknown record kind 'noted' (the kinds are: policy-adopted, filed, screened, screened-out, amended, "
         "withdrawn, scored, recommended, decided, superseded, condition-closed, migrated, status-reported, "
-        "review-proposed, selected, review-confirmed, reviewed, simulated, scenario-committed) [unknown-record-kind]"
+        "review-proposed, selected, review-confirmed, reviewed, simulated, scenario-committed, benefits-reviewed) "
+        "[unknown-record-kind]"
     )
     assert (caught.value.code, caught.value.kind, caught.value.errors) == ("unknown-record-kind", "noted", ())
 
@@ -447,6 +449,7 @@ def test_records_the_engine_writes_in_shapes_the_fixture_lacks(tmp_path: Path) -
         "selected",
         "simulated",
         "scenario-committed",
+        "benefits-reviewed",
     }  # no portfolio section
     for kind, payload in written:
         assert canonical_text(parse_payload(kind, payload)) == payload, kind
