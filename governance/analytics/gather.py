@@ -19,7 +19,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from models.proposal import Proposal
 from models.status_report import StatusReport
 from models.tables import LedgerRow, SnapshotRow
 
@@ -76,7 +75,35 @@ class _Trail:
     report_key: str | None = None
 
 
-def _proposal_baseline(seq: int, proposal: Proposal) -> Baseline:
+class _Range(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    low: Decimal
+    high: Decimal
+
+
+class _Cost(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    development: Decimal
+    launch: Decimal = Decimal(0)
+    development_range: _Range | None = None
+    launch_range: _Range | None = None
+
+
+class _Proposal(BaseModel):
+    """The fields read here of a proposal file (`models.proposal.Proposal`), the rest ignored: the file was
+    validated whole when it was filed, and its snapshot is held to its key by `verify`. Reading these
+    fields without the file format's constraints (digits, places, consistency) halved the time spent on
+    the bench's 20,000 proposals."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    title: str
+    end_date: dt.date
+    costs: list[_Cost]
+    p_technical: Decimal
+    p_commercial: Decimal
+
+
+def _proposal_baseline(seq: int, proposal: _Proposal) -> Baseline:
     items: list[tuple[Decimal, Decimal, Decimal]] = []
     for cost in proposal.costs:
         for amount, given in ((cost.development, cost.development_range), (cost.launch, cost.launch_range)):
@@ -84,7 +111,7 @@ def _proposal_baseline(seq: int, proposal: Proposal) -> Baseline:
     ranged = any(c.development_range is not None or c.launch_range is not None for c in proposal.costs)
     return Baseline(
         seq,
-        proposal.total_development + proposal.total_launch,
+        sum((c.development + c.launch for c in proposal.costs), Decimal(0)),
         proposal.end_date,
         proposal.p_technical * proposal.p_commercial,
         tuple(items),
@@ -175,11 +202,11 @@ def gather(conn: Connection) -> tuple[list[Decision], dict[str, Project]]:
         report_key = trails[subject].report_key
         if report_key is not None:
             wanted[report_key] = "report"
-    proposals: dict[str, Proposal] = {}
+    proposals: dict[str, _Proposal] = {}
     reports: dict[str, StatusReport] = {}
     for key, content in _snapshots(conn, wanted):
         if wanted[key] == "proposal":
-            proposals[key] = Proposal.model_validate_json(content)
+            proposals[key] = _Proposal.model_validate_json(content)
         else:
             reports[key] = StatusReport.model_validate_json(content)
     decisions = []
