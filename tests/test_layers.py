@@ -138,6 +138,7 @@ READ_COMMANDS = [
     (("verify",), []),
     (("agenda",), []),
     (("export",), []),
+    (("analytics",), []),
     (("pack", "quarter", "2026Q4"), ["weasyprint"]),  # the probe's control: a pack command loads the renderer
 ]
 
