@@ -161,7 +161,7 @@ class Unit(BaseModel):
         if match is None or (match.group(2) and match.group(2).upper() != match.group(2)):
             raise PydanticCustomError(
                 "invalid-value",
-                "unit {unit!r}: expected a currency and a scale, like '£m', 'GBP m' or 'EUR k'",
+                "unit '{unit}': expected a currency and a scale, like '£m', 'GBP m' or 'EUR k'",
                 {"unit": text},
             )
         symbol = match.group(1)

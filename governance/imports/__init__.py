@@ -59,11 +59,14 @@ def read_mapped_status(
         raise InputRefused(
             [Problem(map_name, "map", "target", "invalid-value", "this map imports projects, not status")]
         )
-    records, problems = mapped_records(_table(file), imap, map_name, currency, quarter)
+    table = _table(file)
+    records, problems = mapped_records(table, imap, map_name, currency, quarter)
     try:
         return reports_from_records(records, quarter, problems)
     except InputRefused as refused:
-        raise InputRefused(named_by_column(refused.problems, imap)) from None
+        raise InputRefused(
+            _in_file_order(named_by_column(refused.problems, imap), table, list(imap.derive.given()))
+        ) from None
 
 
 def read_mapped_projects(
@@ -75,7 +78,8 @@ def read_mapped_projects(
         raise InputRefused(
             [Problem(map_name, "map", "target", "invalid-value", "this map imports status, not projects")]
         )
-    rows, problems = mapped_records(_table(file), imap, map_name, currency)
+    table = _table(file)
+    rows, problems = mapped_records(table, imap, map_name, currency)
     grouped: dict[str, list[SourceRecord]] = {}
     for record in rows:
         grouped.setdefault(str(record.data.get("reference", f"({record.label})")), []).append(record)
@@ -85,7 +89,40 @@ def read_mapped_projects(
     try:
         return projects_from_records(records, problems)
     except InputRefused as refused:
-        raise InputRefused(named_by_column(refused.problems, imap)) from None
+        raise InputRefused(
+            _in_file_order(named_by_column(refused.problems, imap), table, list(imap.derive.given()))
+        ) from None
+
+
+def _in_file_order(problems: Sequence[Problem], table: Table, derived: Sequence[str] = ()) -> list[Problem]:
+    """The map's problems first, then the file's by row and by column, as a reader goes through it; a cell
+    already named as bad is not named again as missing (nor what is derived from it)."""
+    columns = {h: n for n, h in reversed(list(enumerate(table.header)))}
+
+    def column_of(field: str) -> str:
+        # A validation problem names `Header (field)`, and a header may itself end in parentheses.
+        return field if field in columns else next((h for h in columns if field.startswith(h + " (")), field)
+
+    bad_cells = {(p.file, p.record, column_of(p.field)) for p in problems if p.code != "missing"}
+    bad_rows = {(f, r) for f, r, _ in bad_cells}
+
+    def follows(p: Problem) -> bool:  # a figure missing because a cell it is read or derived from is bad
+        if p.code != "missing":
+            return False
+        return (p.file, p.record, column_of(p.field)) in bad_cells or (
+            (p.file, p.record) in bad_rows and p.field in derived
+        )
+
+    kept = [p for p in problems if not follows(p)]
+
+    def key(p: Problem) -> tuple[int, int, int]:
+        if p.file != table.file:
+            return (0, 0, 0)
+        words = p.record.split()
+        row = int(words[1]) if len(words) > 1 and words[0] == "row" and words[1].isdigit() else 0
+        return (1, row, columns.get(column_of(p.field), len(columns)))
+
+    return sorted(kept, key=key)
 
 
 def _merged(group: Sequence[SourceRecord], problems: list[Problem]) -> SourceRecord:
