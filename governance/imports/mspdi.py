@@ -246,13 +246,16 @@ def read_mspdi_status(
         "planned_value": planned.quantize(_CENT),
         "earned_value": earned.quantize(_CENT),
         "percent_complete": top.percent,
-        "risk_level": risk_level,
         "milestones_hit": hit,
         "milestones_missed": missed,
     }
+    if risk_level is not None:
+        data["risk_level"] = risk_level
     if top.actual_cost is None:
         reader.problems.append(
             Problem(name, f"task UID {top.uid}", "ActualCost", "missing", "the summary task has no ActualCost")
         )
+    if reader.problems:  # the plan is one record: its own problems, without the report's follow-ons
+        raise InputRefused(reader.problems)
     sources = dict(SOURCES, risk_level="--risk")
     return reports_from_records([SourceRecord(name, "Project", data)], quarter, reader.problems), sources

@@ -213,6 +213,8 @@ def read_tracker_status(
     if quarter is not None and not quarter_dates(quarter)[0] <= as_of <= quarter_dates(quarter)[1]:
         raise InputRefused([Problem(str(file), "", "", "wrong-quarter", f"--as-of {as_of} is not in {quarter}")])
     items, problems = _items(table, imap, tracker)
+    if problems and not items:
+        raise InputRefused(problems)
     records: list[SourceRecord] = []
     for n, spec in enumerate(tracker.projects):
         what = f"tracker.projects[{n}]"
