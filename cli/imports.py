@@ -7,6 +7,7 @@ through `--map`, Microsoft Project XML, a Jira or Azure DevOps export through it
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -119,7 +120,11 @@ def import_status(
             raise typer.BadParameter("a Microsoft Project plan needs --project ID", param_hint="'--project'")
         read, sources = read_mspdi_status(path, project, code, quarter=quarter_, as_of=day, risk_level=risk)
     elif map_ is None:
-        raise typer.BadParameter(f"{suffix or 'this'} file needs --map MAP.yaml", param_hint="'--map'")
+        raise typer.BadParameter(
+            f"a {suffix or 'file without a suffix'} file needs --map MAP.yaml: how its columns become the engine's "
+            "fields (see examples/imports/)",
+            param_hint="'--map'",
+        )
     else:
         imap = load_map(map_)
         if imap.source == "register":
@@ -182,13 +187,17 @@ def _report(
     out.print("Where the figures come from:")
     width = max((len(k) for k in sources), default=0)
     for field, where in sources.items():
-        out.print(f"  {field:<{width}}  {where}")
+        lines = textwrap.wrap(where, max(30, out.width - width - 4), break_long_words=False) or [""]
+        out.print(f"  {field:<{width}}  {lines[0]}")
+        for line in lines[1:]:
+            out.print(f"  {'':<{width}}  {line}")
+    out.print(f"Amounts in {code}: AC actual cost, PV planned value, EV earned value (to date).")
     columns = [
         Column("project", id=True),
         Column("quarter"),
-        Column(f"AC ({code})", justify="right"),
-        Column(f"PV ({code})", justify="right"),
-        Column(f"EV ({code})", justify="right"),
+        Column("AC", justify="right"),
+        Column("PV", justify="right"),
+        Column("EV", justify="right"),
         Column("done %", justify="right", priority=1),
         Column("risk", priority=2),
         Column("action", priority=3),
