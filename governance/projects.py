@@ -48,7 +48,8 @@ def read_projects(paths: Sequence[Source]) -> list[tuple[Candidate, MigratedProj
     records: list[SourceRecord] = []
     for path in files:
         if path.suffix.lower() == ".csv":
-            problems.append(Problem(str(path), "", "", "unsupported-format", "projects are imported from YAML or JSON"))
+            message = "projects are imported from YAML or JSON, or from a register with --map MAP.yaml"
+            problems.append(Problem(str(path), "", "", "unsupported-format", message))
             continue
         read, read_problems = read_records(path)
         records += read

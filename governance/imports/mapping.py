@@ -30,6 +30,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug ma
 _QUARTER = (re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.I), re.compile(r"^Q([1-4])\s*[-/]?\s*(\d{4})$", re.I))
 _FY = (re.compile(r"^(\d{4})\s*[-/]\s*(\d{2}|\d{4})$"), re.compile(r"^FY\s*(\d{4})$", re.I))
 _SYMBOLS = "£€$"
+_NAMED = re.compile(r"^([a-z_]+(?:\.[a-z_]+)?): (.+)$", re.DOTALL)
 _NEED = frozenset({"quarter", "start_date", "end_date", "baseline_cost", "forecast_cost"})
 _INPUTS = {
     "elapsed-schedule": ("start_date", "end_date"),
@@ -63,7 +64,16 @@ def load_map(path: str | Path) -> ImportMap:
     try:
         return ImportMap.model_validate(data)
     except ValidationError as exc:
-        raise InputRefused(problems_from_validation(exc, name, "map"), message=f"the map {name} is refused") from None
+        problems = [_field_named(p) for p in problems_from_validation(exc, name, "map")]
+        raise InputRefused(problems, message=f"the map {name} is refused") from None
+
+
+def _field_named(problem: Problem) -> Problem:
+    """A check of the whole map names its field first (`units.project: ...`): name it as the field."""
+    match = _NAMED.match(problem.message) if problem.field == "(record)" else None
+    if match is None:
+        return problem
+    return Problem(problem.file, problem.record, match.group(1), problem.code, match.group(2))
 
 
 def check_currency(imap: ImportMap, map_name: str, currency: str) -> list[Problem]:

@@ -174,16 +174,16 @@ BASE = {
         ({"colour": "red"}, "colour", "unknown-field", "Extra inputs are not permitted"),
         ({"units": {"actual_cost": "pounds"}}, "units.actual_cost", "invalid-value",
          "unit 'pounds': expected a currency and a scale, like '£m', 'GBP m' or 'EUR k'"),
-        ({"columns": {**BASE["columns"], "colour": "C"}}, "(record)", "unknown-field",
-         "columns.colour: not a field of a status import (fields: project, quarter, submitted_on, actual_cost, "
+        ({"columns": {**BASE["columns"], "colour": "C"}}, "columns.colour", "unknown-field",
+         "not a field of a status import (fields: project, quarter, submitted_on, actual_cost, "
          "planned_value, earned_value, percent_complete, risk_level, commentary, milestones_hit, milestones_missed, "
          "baseline_cost, forecast_cost, start_date, end_date)"),
         ({"constants": {"submitted_on": "2026-12-31", "percent_complete": "50", "project": "X1"}}, "(record)",
          "inconsistent", "project is both a column and a constant: give one"),
-        ({"derive": {"planned_value": "baseline-x-elapsed"}}, "(record)", "inconsistent",
-         "derive.planned_value: planned_value is also a column or a constant: give one"),
-        ({"constants": {"submitted_on": "2026-12-31"}}, "(record)", "missing",
-         "percent_complete: not given by a column, a constant or a derive rule"),
+        ({"derive": {"planned_value": "baseline-x-elapsed"}}, "derive.planned_value", "inconsistent",
+         "planned_value is also a column or a constant: give one"),
+        ({"constants": {"submitted_on": "2026-12-31"}}, "percent_complete", "missing",
+         "not given by a column, a constant or a derive rule"),
         ({"period": {"column": "FY", "kind": "financial-year"}}, "period", "missing",
          "a financial-year column needs year_end_quarter (1-4): the quarter its figures stand at"),
     ],
