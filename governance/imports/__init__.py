@@ -142,11 +142,21 @@ def _merged(group: Sequence[SourceRecord], problems: list[Problem]) -> SourceRec
             )
             continue
         seen[period] = record.label
-        if "development" in record.data or "launch" in record.data:
-            cost = {"period": period, "development": record.data.get("development", "0")}
+        if "development" in record.data:  # a year without a figure gives no cost, never a zero
+            cost = {"period": period, "development": record.data["development"]}
             if "launch" in record.data:
                 cost["launch"] = record.data["launch"]
             costs.append(cost)
+        elif "launch" in record.data:
+            problems.append(
+                Problem(
+                    record.file,
+                    record.label,
+                    "development",
+                    "missing",
+                    f"{period} has a launch cost but no development cost",
+                )
+            )
         if "benefit" in record.data:
             benefits.append({"period": period, "amount": record.data["benefit"]})
     last = ordered[-1]

@@ -399,6 +399,6 @@ def named_by_column(problems: Iterable[Problem], imap: ImportMap) -> list[Proble
     out = []
     for p in problems:
         head = re.split(r"[.\[]", p.field, maxsplit=1)[0]
-        column = imap.columns.get(head)
+        column = imap.columns.get({"costs": "development", "benefits": "benefit"}.get(head, head))
         out.append(Problem(p.file, p.record, f"{column} ({p.field})", p.code, p.message) if column else p)
     return out

@@ -134,6 +134,18 @@ def test_the_gmpp_register_gives_migrated_projects_with_a_cost_per_year() -> Non
     }
 
 
+def test_a_project_without_a_cost_in_any_year_is_refused_naming_the_column(tmp_path: Path) -> None:
+    register = tmp_path / "gmpp.csv"
+    register.write_text(GMPP.read_text(encoding="utf-8").replace("£96.40", "").replace("£88.00", ""), "utf-8")
+    with pytest.raises(InputRefused) as refused:
+        read_mapped_projects(register, load_map(PROJECTS_MAP), "gmpp-projects.yaml", "GBP")
+    column = "Financial Year Baseline (£m) (including Non-Government Costs)"
+    assert refused.value.problems == (
+        Problem(str(register), "row 7 (with row 4)", f"{column} (costs)", "missing",
+                "List should have at least 1 item after validation, not 0"),
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("text", "currency", "factor"),
     [
