@@ -92,6 +92,8 @@ def imports_figure(tmp: Path, rows: int, seed: int, repeats: int = 7) -> dict[st
         "floor_seconds": round(floor_seconds, 3),
         "floor_seconds_runs": [round(s, 3) for s in floor_s],
         "ratio": round(ratio, 3),
+        # Each run's mapped / floor: on a loaded machine the pair run back to back shares its load.
+        "ratio_per_run": [round(a / b, 3) for a, b in zip(mapped_s, floor_s, strict=True)],
         "loadavg_at_start": load_at_start,
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         "targets": {"ratio": 1.3},
