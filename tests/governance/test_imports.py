@@ -345,3 +345,25 @@ def test_mapped_reports_and_projects_are_recorded_like_the_native_ones(store: St
         store, ledger, read_mapped_status(GMPP, load_map(STATUS_MAP), "gmpp.yaml", "EUR"), "pmo"
     )
     assert {f.action for f in again} == {"unchanged"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "record", "code", "message"),
+    [
+        ("r.xlsx", b"not a zip", "", "parse-error", "not a readable xlsx workbook: File is not a zip file"),
+        ("r.txt", b"a,b\n1,2\n", "", "unsupported-format", "a register is a .csv or .xlsx file, not .txt"),
+        ("r.csv", b"Id,RAG\nX1,Green,extra\n", "row 2", "parse-error", "3 cells, the header has 2"),
+        ("r.csv", b"Id,RAG\n", "", "file-empty", "the register has a header but no rows"),
+        ("r.csv", b"Id,RAG\n\xff\n", "", "not-utf8", "not UTF-8 text (bad byte at offset 7)"),
+    ],
+    ids=["xlsx-not-zip", "txt", "extra-cell", "no-rows", "not-utf8"],
+)
+def test_a_register_that_cannot_be_read_is_named(
+    tmp_path: Path, name: str, content: bytes, record: str, code: str, message: str
+) -> None:
+    register = tmp_path / name
+    register.write_bytes(content)
+    path = _map(tmp_path, BASE)
+    with pytest.raises(InputRefused) as refused:
+        read_mapped_status(register, load_map(path), str(path), "GBP", "2026Q4")
+    assert refused.value.problems == (Problem(str(register), record, "", code, message),)
