@@ -69,7 +69,7 @@ def _drain_prefect() -> None:
 
 FIGURES = (
     "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
-    "review", "review_20000", "embedded", "submit", "counterfactual",
+    "review", "review_20000", "embedded", "submit", "counterfactual", "imports",
 )  # fmt: skip
 
 
@@ -123,6 +123,11 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         doc["counterfactual_20k"] = _figure(
             "counterfactual_20k", lambda: counterfactual_figure(tmp / "counterfactual", 20_000 // scale, seed)
         )
+
+    if "imports" in only:
+        from bench.imports import imports_figure
+
+        doc["imports_5000"] = _figure("imports_5000", lambda: imports_figure(tmp / "imports", 5_000 // scale, seed))
 
     if "packs" in only:
         from bench.packs import packs_figures
