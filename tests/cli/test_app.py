@@ -32,6 +32,8 @@ COMMANDS = _commands(ROOT_GROUP)
 def test_the_registered_commands_are_the_documented_ones() -> None:
     assert COMMANDS == [
         ("agenda",),
+        ("benefits",),
+        ("benefits-review",),
         ("condition", "close"),
         ("decide",),
         ("demo",),
