@@ -14,6 +14,7 @@ nothing (the read commands commit no record, so they never load it).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -46,6 +47,12 @@ def uninstall() -> None:
     events.remove_listener(emit_records)
 
 
+def _quiet() -> None:
+    """Prefect's EventsWorker drains its queue at exit and logs "Still processing items" on stderr meanwhile,
+    through a logger outside the "prefect" tree (as flows.runtime.drain_prefect says): not for the terminal."""
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
+
+
 def emit(made: RecordEvent) -> None:
     """Queue one event on Prefect's EventsWorker (a background thread sends it; see DESIGN facts)."""
     from prefect.events import emit_event
@@ -53,6 +60,7 @@ def emit(made: RecordEvent) -> None:
 
     if not PREFECT_API_URL.value():  # never let Prefect start a temporary server just to emit
         return
+    _quiet()
     emit_event(made.event, resource=made.resource, related=made.related, payload=made.payload, id=made.id)
 
 
@@ -63,6 +71,7 @@ def emit_records(records: Sequence[LedgerRecord]) -> None:
 
     if not PREFECT_API_URL.value():
         return
+    _quiet()
     for record in records:
         made = record_event(record)
         emit_event(made.event, resource=made.resource, related=made.related, payload=made.payload, id=made.id)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 
 from governance.calendar import last_ended_quarter, quarter_dates, today_in
 from governance.clock import parse_utc
+from governance.events import RecordEvent, due_event_id, subject_resource
 from governance.lifecycle import REVIEWABLE
 from governance.review.records import quarter_subject
 from governance.views import Agenda, agenda
@@ -34,6 +35,7 @@ __all__ = [
     "DueItem",
     "Provider",
     "awaiting_decisions",
+    "due_event",
     "due_items",
     "missing_status_reports",
     "overdue_conditions",
@@ -92,14 +94,16 @@ Provider = Callable[[DueContext], list[DueItem]]
 def awaiting_decisions(ctx: DueContext) -> list[DueItem]:
     """Proposals awaiting the board at a gate, with the days since their recommendation."""
     rows = ctx.conn.execute(
-        select(ProposalRow.id, ProposalRow.title, LedgerRow.seq, LedgerRow.recorded_at, LedgerRow.payload)
+        select(
+            ProposalRow.id, ProposalRow.title, LedgerRow.seq, LedgerRow.recorded_at, LedgerRow.payload, LedgerRow.hash
+        )
         .join(LedgerRow, LedgerRow.subject == ProposalRow.id)
         .where(ProposalRow.state == "awaiting-decision", LedgerRow.kind == "recommended")
         .order_by(LedgerRow.seq)
     ).all()
-    latest = {pid: (title, seq, at, payload) for pid, title, seq, at, payload in rows}
+    latest = {pid: (title, seq, at, payload, digest) for pid, title, seq, at, payload, digest in rows}
     out = []
-    for pid, (title, seq, at, payload) in sorted(latest.items()):
+    for pid, (title, seq, at, payload, digest) in sorted(latest.items()):
         rec = parse_payload("recommended", payload)
         since = ctx.recorded_on(at)
         out.append(
@@ -110,7 +114,12 @@ def awaiting_decisions(ctx: DueContext) -> list[DueItem]:
                 title,
                 since,
                 (ctx.today - since).days,
-                {"gate": rec.gate, "recommendation": rec.recommendation.outcome, "record_seq": seq},
+                {
+                    "gate": rec.gate,
+                    "recommendation": rec.recommendation.outcome,
+                    "record_seq": seq,
+                    "record_hash": digest,
+                },
             )
         )
     return out
@@ -212,3 +221,16 @@ def due_items(conn: Connection, today: dt.date, policy: Policy, agenda_: Agenda 
     if agenda_ is not None:
         ctx.__dict__["agenda"] = agenda_  # the cached_property's value: the agenda already read
     return [item for provider in PROVIDERS for item in provider(ctx)]
+
+
+def due_event(item: DueItem, today: dt.date) -> RecordEvent:
+    """The event of a due fact: `governance.due.<what>` about its subject, keyed by its stable key
+    (`governance.due.key` on the resource: an automation's `for_each` can keep one firing per fact)."""
+    resource = subject_resource(item.subject) | {"governance.due.key": item.key}
+    return RecordEvent(
+        id=due_event_id(item.key, today),
+        event=f"governance.due.{item.what}",
+        resource=resource,
+        payload=item.as_dict() | {"as_of": today.isoformat()},
+        related=[],
+    )

@@ -17,9 +17,12 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.records import LedgerRecord
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 __all__ = [
     "APPENDED",
@@ -101,9 +104,10 @@ def record_event(record: LedgerRecord) -> RecordEvent:
     )
 
 
-def due_event_id(key: str) -> uuid.UUID:
-    """The id of a due fact's event (`governance.due.*`) from its stable key: the same fact, the same id."""
-    return uuid.uuid5(_NAMESPACE, f"due:{key}")
+def due_event_id(key: str, today: dt.date) -> uuid.UUID:
+    """The id of a due fact's event on a day: one id per fact and day, so a second due-check on the same
+    day sends the same events again (Prefect keeps one of each id) and the next day's are new reminders."""
+    return uuid.uuid5(_NAMESPACE, f"due:{key}@{today.isoformat()}")
 
 
 # -- the listeners ---------------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def test_agenda_due_at_80_columns_and_in_json(tmp_path: Path) -> None:
     )
     assert all(len(line) <= 80 for line in shown.stdout.splitlines())
     data = json.loads(run(folder, "agenda", "--due", "--json", env=LATER).stdout)
+    history = json.loads(run(folder, "show", "P-2026-0002", "--json").stdout)["history"]
+    [recommended] = [h for h in history if h["kind"] == "recommended"]
     assert data == {
         "date": "2026-12-07",
         "due": [
@@ -74,7 +76,7 @@ def test_agenda_due_at_80_columns_and_in_json(tmp_path: Path) -> None:
                 "title": "Budget [/bold] [link=file:///etc/passwd]x[/link] plan 1",
                 "since": "2026-11-23",
                 "days": 14,
-                "detail": {"gate": 1, "recommendation": "go", "record_seq": 9},
+                "detail": {"gate": 1, "recommendation": "go", "record_seq": 9, "record_hash": recommended["hash"]},
             },
             {
                 "what": "condition-overdue",

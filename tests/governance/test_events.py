@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
 
@@ -125,4 +126,6 @@ def test_subject_resources() -> None:
         "governance.policy",
         "governance.portfolio",
     ]
-    assert events.due_event_id("a") == events.due_event_id("a") != events.due_event_id("b")
+    day, next_day = dt.date(2026, 12, 7), dt.date(2026, 12, 8)
+    assert events.due_event_id("a", day) == events.due_event_id("a", day) != events.due_event_id("b", day)
+    assert events.due_event_id("a", day) != events.due_event_id("a", next_day)

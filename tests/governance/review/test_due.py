@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from governance import due, review
+from governance import due, events, review
 from governance.adoption import current_policy
 from governance.due import DueContext, DueItem, due_items
 from governance.ledger import Ledger
@@ -50,3 +50,31 @@ def test_a_provider_added_to_the_list_is_asked_too(portfolio: Store, monkeypatch
 
     monkeypatch.setattr(due, "PROVIDERS", [*due.PROVIDERS, reviews_after_completion])
     assert _due(portfolio, "2026-10-01") == [("pir-due", "pir-due:P-2026-0001:2027Q1", "2026-10-01", 0)]
+
+
+def test_a_due_fact_is_one_event_a_day() -> None:
+    item = DueItem("status-report-missing", "status-report-missing:P-2026-0007:2026Q3", "P-2026-0007", "Zigbee",
+                   dt.date(2026, 10, 15), 53, {"quarter": "2026Q3"})  # fmt: skip
+    today = dt.date(2026, 12, 7)
+    made = due.due_event(item, today)
+    assert made == events.RecordEvent(
+        id=events.due_event_id(item.key, today),
+        event="governance.due.status-report-missing",
+        resource={
+            "prefect.resource.id": "governance.proposal.P-2026-0007",
+            "prefect.resource.name": "P-2026-0007",
+            "governance.due.key": "status-report-missing:P-2026-0007:2026Q3",
+        },
+        payload={
+            "what": "status-report-missing",
+            "key": "status-report-missing:P-2026-0007:2026Q3",
+            "subject": "P-2026-0007",
+            "title": "Zigbee",
+            "since": "2026-10-15",
+            "days": 53,
+            "detail": {"quarter": "2026Q3"},
+            "as_of": "2026-12-07",
+        },
+        related=[],
+    )
+    assert due.due_event(item, today).id == made.id != due.due_event(item, dt.date(2026, 12, 8)).id
