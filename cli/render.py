@@ -310,6 +310,7 @@ _DUE_HEADINGS = {
     "condition-overdue": "condition",
     "status-report-missing": "status report",
     "review-ready": "review",
+    "benefits-review-due": "benefits",
 }
 
 
@@ -327,6 +328,12 @@ def due_note(item: DueItem) -> str:
         return f"no {d['quarter']} status report; due {item.since}, {_days(item.days)} late"
     if item.what == "review-ready":
         return f"all {d['projects']} projects reported for {d['quarter']}: governance review --quarter {d['quarter']}"
+    if item.what == "benefits-review-due":
+        state = f"overdue since {d['due_on']}" if d["overdue"] else f"due {d['due_on']}"
+        return (
+            f"post-implementation review of {d['quarter']} (completed {d['completed_quarter']}), {state}: "
+            "governance benefits-review FILE"
+        )
     return ", ".join(f"{k}: {v}" for k, v in d.items()) or item.what  # a provider added later: its facts as they are
 
 

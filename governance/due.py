@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from governance.benefits_review import reviews_due
 from governance.calendar import last_ended_quarter, quarter_dates, today_in
 from governance.clock import parse_utc
 from governance.events import RecordEvent, due_event_id, subject_resource
@@ -35,6 +36,7 @@ __all__ = [
     "DueItem",
     "Provider",
     "awaiting_decisions",
+    "benefits_reviews",
     "due_event",
     "due_items",
     "missing_status_reports",
@@ -207,12 +209,36 @@ def ready_reviews(ctx: DueContext) -> list[DueItem]:
                     (ctx.today - since).days, detail)]  # fmt: skip
 
 
+def benefits_reviews(ctx: DueContext) -> list[DueItem]:
+    """Post-implementation reviews due (governance.benefits_review.reviews_due): a completed project's,
+    `post_implementation_review.after_quarters` after its completion, due the report days after that
+    quarter ends; listed from the quarter's end, overdue after the due day."""
+    out = []
+    for due in reviews_due(ctx.conn, ctx.policy, ctx.today):
+        since = quarter_dates(due.due_quarter)[1]
+        detail = {
+            "quarter": due.due_quarter,
+            "completed_quarter": due.completed_quarter,
+            "due_on": due.due_on.isoformat(),
+            "overdue": due.overdue,
+        }
+        key = f"benefits-review-due:{due.project}:{due.due_quarter}"
+        out.append(DueItem("benefits-review-due", key, due.project, due.title, since, (ctx.today - since).days, detail))
+    return out
+
+
 def _title(conn: Connection, pid: str) -> str:
     return conn.scalar(select(ProposalRow.title).where(ProposalRow.id == pid)) or ""
 
 
 # The kinds of due facts, in the order they are shown. Append a provider here to add a kind.
-PROVIDERS: list[Provider] = [awaiting_decisions, overdue_conditions, missing_status_reports, ready_reviews]
+PROVIDERS: list[Provider] = [
+    awaiting_decisions,
+    overdue_conditions,
+    missing_status_reports,
+    ready_reviews,
+    benefits_reviews,
+]
 
 
 def due_items(conn: Connection, today: dt.date, policy: Policy, agenda_: Agenda | None = None) -> list[DueItem]:
