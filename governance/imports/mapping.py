@@ -31,7 +31,6 @@ _QUARTER = (re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.I), re.compile(r"^Q([1-4
 _FY = (re.compile(r"^(\d{4})\s*[-/]\s*(\d{2}|\d{4})$"), re.compile(r"^FY\s*(\d{4})$", re.I))
 _SYMBOLS = "£€$"
 _NAMED = re.compile(r"^([a-z_]+(?:\.[a-z_]+)?): (.+)$", re.DOTALL)
-_NEED = frozenset({"quarter", "start_date", "end_date", "baseline_cost", "forecast_cost"})
 _INPUTS = {
     "elapsed-schedule": ("start_date", "end_date"),
     "baseline-x-elapsed": ("baseline_cost", "start_date", "end_date"),
@@ -144,7 +143,7 @@ class _Row:
         self.problems.append(Problem(self.file, self.label, column, code, message))
 
     def value(self, field: str, column: str, cell: Cell) -> Any:
-        if cell is None or (isinstance(cell, str) and not cell.strip()):
+        if cell is None or cell == "" or (isinstance(cell, str) and not cell.strip()):
             return None
         if field in MONEY_FIELDS:
             return self.money(field, column, cell)
@@ -315,33 +314,37 @@ def mapped_records(
     scale.update({k.title(): v for k, v in scale.items()})  # the common spelling, looked up as written
     seen: dict[tuple[str, Cell], Any] = {}
     records: list[SourceRecord] = []
+    # Each mapped column once: (field, header, position); the row loop reads these, not the map's model.
+    plan = [(field, imap.columns[field], position) for field, position in index.items() if field != "(period)"]
+    constants = [(k, v) for k, v in imap.constants.items()]
+    period_at = index.get("(period)")
+    status = imap.target == "status"
     for line, cells in table.rows:
         row = _Row(table.file, line, imap, rate, scale, seen)
-        data: dict[str, Any] = {k: (list(v) if isinstance(v, list) else v) for k, v in imap.constants.items()}
-        for field, position in index.items():
-            if field == "(period)":
-                continue
-            value = row.value(field, imap.columns[field], cells[position])
+        data: dict[str, Any] = {k: (list(v) if isinstance(v, list) else v) for k, v in constants}
+        for field, column, position in plan:
+            value = row.value(field, column, cells[position])
             if value is not None:
                 data[field] = value
-        if imap.period is not None:
-            cell = cells[index["(period)"]]
+        if period_at is not None:
+            cell = cells[period_at]
             row_quarter, end_year = seen.get(("period", cell)) or row.period(cell)
             if row_quarter is not None:
                 seen["period", cell] = (row_quarter, end_year)
-            if imap.target == "status" and row_quarter is not None:
+            if status and row_quarter is not None:
                 data["quarter"] = row_quarter
-            elif imap.target == "projects" and end_year is not None:
+            elif not status and end_year is not None:
                 data["period"] = f"FY{end_year}"
-        if imap.target == "status":
+        if status:
             if quarter is not None and data.get("quarter", quarter) != quarter:
                 continue
             if quarter is not None:
                 data.setdefault("quarter", quarter)
             _derive(row, data, rules)
-        if isinstance(data.get("period"), str) and _FY[0].match(data["period"]):
+        elif isinstance(data.get("period"), str) and _FY[0].match(data["period"]):
             data["period"] = f"FY{int(data['period'][:4]) + 1}"
-        problems += row.problems
+        if row.problems:
+            problems += row.problems
         records.append(SourceRecord(table.file, row.label, data))
     if imap.target == "status" and not records and not problems and quarter is not None:
         problems.append(Problem(table.file, "", "", "wrong-quarter", f"no row is for {quarter}"))
@@ -349,6 +352,7 @@ def mapped_records(
 
 
 def _derive(row: _Row, data: dict[str, Any], rules: dict[str, str]) -> None:
+    """The map's derivation rules on one row (`models.imports.Derive` says what each assumes)."""
     if not rules:
         return
     if "quarter" not in data:
@@ -357,37 +361,45 @@ def _derive(row: _Row, data: dict[str, Any], rules: dict[str, str]) -> None:
     at = row.seen.get(("quarter-end", data["quarter"]))
     if at is None:
         at = row.seen["quarter-end", data["quarter"]] = quarter_dates(data["quarter"])[1]
-    if rules.get("submitted_on") == "quarter-end":
-        data["submitted_on"] = at
+    start, end = data.pop("start_date", None), data.pop("end_date", None)
+    inputs: dict[str, Any] = {"start_date": start, "end_date": end}
+    inputs["baseline_cost"] = data.pop("baseline_cost", None)
+    inputs["forecast_cost"] = data.pop("forecast_cost", None)  # inputs of the rules, not fields of a report
     share: Decimal | None = None
-    if "start_date" in data and "end_date" in data:
-        if data["end_date"] < data["start_date"]:
-            row.bad(
-                _col(row, "end_date"), "inconsistent", f"end {data['end_date']} is before start {data['start_date']}"
-            )
+    if start is not None and end is not None:
+        if end < start:
+            row.bad(_col(row, "end_date"), "inconsistent", f"end {end} is before start {start}")
             return
-        share = elapsed_share(data["start_date"], data["end_date"], at)
+        share = elapsed_share(start, end, at)
     for field, rule in rules.items():
-        inputs = _INPUTS.get(rule, ())
-        absent = [n for n in inputs if n in _NEED and n not in data]
-        if absent:
-            for n in absent:
-                row.bad(_col(row, n), "missing", f"{field} is derived ({rule}) from {n}, which this row does not give")
+        if rule == "quarter-end":
+            data[field] = at
             continue
-        if rule == "elapsed-schedule" and share is not None:
+        needs = _INPUTS[rule]
+        if any(inputs[n] is None for n in needs):
+            for n in needs:
+                if inputs[n] is None:
+                    row.bad(
+                        _col(row, n), "missing", f"{field} is derived ({rule}) from {n}, which this row does not give"
+                    )
+            continue
+        if rule == "baseline-x-percent":
+            percent = data.get("percent_complete")
+            try:
+                percent = percent if isinstance(percent, Decimal) or percent is None else Decimal(str(percent))
+            except InvalidOperation:
+                continue  # the report's validation names it
+            if percent is not None:
+                data[field] = (inputs["baseline_cost"] * percent / 100).quantize(_CENT)
+            continue
+        if share is None:
+            continue  # a bad date, already named
+        if rule == "elapsed-schedule":
             data[field] = (share * 100).quantize(_CENT)
-        elif rule == "baseline-x-elapsed" and share is not None:
-            data[field] = (data["baseline_cost"] * share).quantize(_CENT)
-        elif rule == "forecast-x-elapsed" and share is not None:
-            data[field] = (data["forecast_cost"] * share).quantize(_CENT)
-    if rules.get("earned_value") == "baseline-x-percent" and "baseline_cost" in data and "percent_complete" in data:
-        try:
-            percent = Decimal(str(data["percent_complete"]))
-        except InvalidOperation:
-            return  # the report's validation names it
-        data["earned_value"] = (data["baseline_cost"] * percent / 100).quantize(_CENT)
-    for name in ("baseline_cost", "forecast_cost", "start_date", "end_date"):
-        data.pop(name, None)  # inputs of the rules, not fields of a report
+        elif rule == "baseline-x-elapsed":
+            data[field] = (inputs["baseline_cost"] * share).quantize(_CENT)
+        elif rule == "forecast-x-elapsed":
+            data[field] = (inputs["forecast_cost"] * share).quantize(_CENT)
 
 
 def _col(row: _Row, field: str) -> str:
