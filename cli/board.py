@@ -316,7 +316,8 @@ def agenda(
         typer.Option(
             "--due",
             help="Only what is due or overdue today: decisions awaiting the board, overdue conditions, "
-            "status reports missing at their due date, quarterly reviews ready to run.",
+            "status reports missing at their due date, quarterly reviews ready to run, post-implementation "
+            "reviews due.",
         ),
     ] = False,
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
 from cli.context import JsonOption, choice, ledger, opened, out, print_json, quarter, recorded_as
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from governance.reports import FiledReport, ReadReport
     from governance.store import Store
 
-__all__ = ["import_app"]
+__all__ = ["import_app", "render_import"]
 
 import_app = typer.Typer(help="Bring in records from before the engine and from project tools.", no_args_is_help=True)
 
@@ -137,7 +138,7 @@ def import_status(
 
             read, sources = read_tracker_status(path, imap, map_, code, quarter=quarter_, as_of=day)
     filed = file_status_reports(db, ledger(settings), read, recorded_as(db), dry_run=dry_run)
-    _report(read, filed, sources, Path(path).name, dry_run, json_, code)
+    render_import(read, filed, sources, Path(path).name, dry_run, json_, code)
 
 
 def _date(given: str | None) -> dt.date | None:
@@ -149,7 +150,7 @@ def _date(given: str | None) -> dt.date | None:
         raise typer.BadParameter(f"{given!r}: expected a date like 2026-12-31", param_hint="'--as-of'") from None
 
 
-def _report(
+def render_import(
     read: list[ReadReport],
     filed: list[FiledReport],
     sources: dict[str, str],
@@ -157,7 +158,9 @@ def _report(
     dry_run: bool,
     json_: bool,
     code: str,
+    out: Console = out,
 ) -> None:
+    """What an import read (or filed), where each figure came from, and the reports at the terminal's width."""
     from cli.tables import Column, print_fitted
     from governance.canonical import to_plain
     from governance.money import compact

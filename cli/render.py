@@ -341,15 +341,15 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def due(today: object, items: list[DueItem]) -> None:
+def due(today: object, items: list[DueItem], console: Console = out) -> None:
     """What is due or overdue today: one row each, kind by kind (`governance.due.PROVIDERS`' order)."""
     if not items:
-        out.print(f"Nothing is due or overdue on {today}.")
+        console.print(f"Nothing is due or overdue on {today}.")
         return
     rows = [(_DUE_HEADINGS.get(i.what, i.what), i.subject, i.title, due_note(i)) for i in items]
     columns = [Column("due", id=True), Column("id", id=True), Column("title", wrap=True, priority=1),
                Column("what is due", wrap=True)]  # fmt: skip
-    print_fitted(out, columns, rows, title=f"Due or overdue on {today} ({len(items)})")
+    print_fitted(console, columns, rows, title=f"Due or overdue on {today} ({len(items)})")
 
 
 def review_table(
