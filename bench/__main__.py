@@ -69,7 +69,7 @@ def _drain_prefect() -> None:
 
 FIGURES = (
     "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
-    "review", "review_20000", "embedded", "submit", "counterfactual", "analytics",
+    "review", "review_20000", "embedded", "submit", "counterfactual", "analytics", "imports",
 )  # fmt: skip
 
 
@@ -130,6 +130,11 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
         doc["analytics_20k"] = _figure(
             "analytics_20k", lambda: analytics_figure(tmp / "analytics", 20_000 // scale, seed)
         )
+
+    if "imports" in only:
+        from bench.imports import imports_figure
+
+        doc["imports_5000"] = _figure("imports_5000", lambda: imports_figure(tmp / "imports", 5_000 // scale, seed))
 
     if "packs" in only:
         from bench.packs import packs_figures

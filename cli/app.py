@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from cli import analytics, audit, benefits, board, demo, packs, proposals, review, risk, scenario, server
+from cli import analytics, audit, benefits, board, demo, imports, packs, proposals, review, risk, scenario, server
 from cli.context import err
 from governance.errors import GovernanceError, InputRefused
 
@@ -43,7 +43,7 @@ app.add_typer(board.policy_app, name="policy")
 app.add_typer(board.condition_app, name="condition")
 app.add_typer(audit.keys_app, name="keys")
 app.add_typer(packs.pack_app, name="pack")
-app.add_typer(review.import_app, name="import")
+app.add_typer(imports.import_app, name="import")
 app.add_typer(scenario.scenario_app, name="scenario")
 
 

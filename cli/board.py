@@ -309,10 +309,24 @@ def condition_close(
 
 
 @app.command()
-def agenda(json_: JsonOption = False) -> None:
+def agenda(
+    json_: JsonOption = False,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due",
+            help="Only what is due or overdue today: decisions awaiting the board, overdue conditions, "
+            "status reports missing at their due date, quarterly reviews ready to run, post-implementation "
+            "reviews due.",
+        ),
+    ] = False,
+) -> None:
     """What awaits the board: proposals at a gate with their recommendations, open and overdue conditions.
 
-    Example: governance agenda --json
+    With --due: what is due or overdue today, with how long it has waited (the due-check flow emits the
+    same facts as Prefect events for the shipped automations).
+
+    Example: governance agenda --due
     """
     from governance import views
     from governance.adoption import current_policy
@@ -320,8 +334,19 @@ def agenda(json_: JsonOption = False) -> None:
 
     settings, db = opened()
     with db.read() as conn:
-        today = today_in(current_policy(conn).policy, ledger(settings).clock.now())
+        policy = current_policy(conn).policy
+        today = today_in(policy, settings.clock().now())
         items = views.agenda(conn, today)
+        if due:
+            from governance.due import due_items
+
+            found = due_items(conn, today, policy, items)
+    if due:
+        if json_:
+            print_json({"date": today.isoformat(), "due": [item.as_dict() for item in found]})
+            return
+        render.due(today, found)
+        return
     if json_:
         print_json(items.as_dict())
         return

@@ -6,6 +6,7 @@ Groups import this module and `cli.render`, never `cli.app`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -95,7 +96,14 @@ def store(settings: Settings) -> Store:
 
 
 def ledger(settings: Settings) -> Ledger:
-    """A ledger on the settings' clock, id source and ledger key."""
+    """A ledger on the settings' clock, id source and ledger key.
+
+    With `PREFECT_API_URL` set, every record it commits is also a Prefect event (flows.events, through
+    flows.launch): the shipped automations notify the board of them (deploy/automations.yaml)."""
+    if os.environ.get("PREFECT_API_URL"):
+        from flows.launch import notify_records
+
+        notify_records()
     return Ledger(settings.clock(), settings.ids(), key=settings.ledger_secret())
 
 

@@ -222,6 +222,7 @@ def run_demo(folder: Path, console: Console) -> None:
         confirmed = review.confirm_review(store, ledger, answer, chair)
         outcomes = ", ".join(f"{n} {o}" for o, n in sorted(confirmed.outcomes.items()))
         console.print(f"The board confirmed {quarter} (record {confirmed.confirmed_seq}): {outcomes}.")
+    _imported_plan(store, ledger, ids_of(store, "NW-RUN-SMT"), policy.policy.currency, console)
     with store.read() as conn:
         recorded = review.recorded_selection(conn, "2026Q4")
     assert recorded is not None  # the example policy has a portfolio section
@@ -251,8 +252,9 @@ def run_demo(folder: Path, console: Console) -> None:
     )
     render_comparison(compare_scenarios(store, ["as-planned", "lean"]), console)
 
-    console.rule("12. Benefits: what the go decisions promised against what was realised")
+    console.rule("12. Benefits: what the go decisions promised against what was realised; what is due")
     _benefits(store, policy.policy, ledger.clock.now(), console)
+    _due(store, policy.policy, ledger.clock.now(), console)
 
     console.rule("13. The auditor verifies the ledger and replays every decision")
     checked = verify(store, key=ledger.key)
@@ -286,6 +288,45 @@ def run_demo(folder: Path, console: Console) -> None:
     console.print(f"Try: GOVERNANCE_DATABASE_URL=sqlite:///{db} governance show {report.filings[0].proposal_id}")
     console.print("     governance verify-pack out/board-pack-2026Q4.pdf   (--offline: a signed pack, by signature)")
     store.dispose()
+
+
+def ids_of(store: Store, reference: str) -> str:
+    with store.read() as conn:
+        return str(intake.find_proposal(conn, reference).id)
+
+
+def _imported_plan(store: Store, ledger: Ledger, project: str, currency: str, console: Console) -> None:
+    """A status report read from a Microsoft Project plan, checked and not recorded (`import status --dry-run`)."""
+    from cli.imports import render_import
+    from governance.imports.mspdi import read_mspdi_status
+    from governance.reports import file_status_reports
+
+    plan = EXAMPLES / "imports" / "smt-plan.xml"
+    read, sources = read_mspdi_status(str(plan), project, currency, risk_level="medium")
+    filed = file_status_reports(store, ledger, read, "pmo", dry_run=True)  # checked, nothing recorded
+    console.print(
+        f"`governance import status {plan.relative_to(EXAMPLES.parent)} --project {project} --risk medium --dry-run`: "
+        "a status report from the project's Microsoft Project plan (registers, Jira and Azure DevOps exports "
+        "come in through a column map)."
+    )
+    render_import(read, filed, sources, plan.name, True, False, currency, console)
+
+
+def _due(store: Store, policy: Policy, now: dt.datetime, console: Console) -> None:
+    """`governance agenda --due` today, and the post-implementation review it will list in July 2027."""
+    from governance.due import due_items
+
+    today = today_in(policy, now)
+    later = dt.date(2027, 7, 20)
+    with store.read() as conn:
+        items = due_items(conn, today, policy)
+        reviews = [i for i in due_items(conn, later, policy) if i.what == "benefits-review-due"]
+    console.print(
+        "`governance agenda --due`: what is due or overdue today. The due-check flow emits the same facts as "
+        "Prefect events, and deploy/automations.yaml turns them into notifications."
+    )
+    render.due(today, items, console)
+    render.due(later, reviews, console)
 
 
 def _benefits(store: Store, policy: Policy, now: dt.datetime, console: Console) -> None:

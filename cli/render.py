@@ -20,6 +20,7 @@ from governance.wording import reason_in_words
 
 if TYPE_CHECKING:
     from flows.gates import GatedProposal
+    from governance.due import DueItem
     from governance.intake import Filing
     from governance.standing import Standing
     from governance.views import Agenda, ProposalHistory, ProposalSummary
@@ -302,6 +303,53 @@ def agenda(items: Agenda, currency: str | None = None) -> None:
         title="Open conditions",
         styles=["red" if c["overdue"] else "" for c in items.open_conditions],
     )  # fmt: skip
+
+
+_DUE_HEADINGS = {
+    "decision-awaiting": "decision",
+    "condition-overdue": "condition",
+    "status-report-missing": "status report",
+    "review-ready": "review",
+    "benefits-review-due": "benefits",
+}
+
+
+def due_note(item: DueItem) -> str:
+    """What is due, in words, with what to do about it."""
+    d = item.detail
+    if item.what == "decision-awaiting":
+        return (
+            f"gate {d['gate']}, recommended {d['recommendation']}, waiting {_days(item.days)}: "
+            f"governance decide {item.subject} --gate {d['gate']} ..."
+        )
+    if item.what == "condition-overdue":
+        return f'{d["condition"]} "{d["text"]}" (owner: {d["owner"]}) due {item.since}, {_days(item.days)} overdue'
+    if item.what == "status-report-missing":
+        return f"no {d['quarter']} status report; due {item.since}, {_days(item.days)} late"
+    if item.what == "review-ready":
+        return f"all {d['projects']} projects reported for {d['quarter']}: governance review --quarter {d['quarter']}"
+    if item.what == "benefits-review-due":
+        state = f"overdue since {d['due_on']}" if d["overdue"] else f"due {d['due_on']}"
+        return (
+            f"post-implementation review of {d['quarter']} (completed {d['completed_quarter']}), {state}: "
+            "governance benefits-review FILE"
+        )
+    return ", ".join(f"{k}: {v}" for k, v in d.items()) or item.what  # a provider added later: its facts as they are
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def due(today: object, items: list[DueItem], console: Console = out) -> None:
+    """What is due or overdue today: one row each, kind by kind (`governance.due.PROVIDERS`' order)."""
+    if not items:
+        console.print(f"Nothing is due or overdue on {today}.")
+        return
+    rows = [(_DUE_HEADINGS.get(i.what, i.what), i.subject, i.title, due_note(i)) for i in items]
+    columns = [Column("due", id=True), Column("id", id=True), Column("title", wrap=True, priority=1),
+               Column("what is due", wrap=True)]  # fmt: skip
+    print_fitted(console, columns, rows, title=f"Due or overdue on {today} ({len(items)})")
 
 
 def review_table(

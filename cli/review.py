@@ -1,4 +1,4 @@
-"""The quarterly review's commands: import projects, review, select.
+"""The quarterly review's commands: review, select (`import projects` is in cli.imports).
 
 The board's answer to a review is `governance decide --quarter` (cli.board).
 """
@@ -27,33 +27,9 @@ from cli.context import (
     working,
 )
 
-__all__ = ["app", "import_app"]
+__all__ = ["app"]
 
 app = typer.Typer()
-import_app = typer.Typer(help="Bring in records from before the engine.", no_args_is_help=True)
-
-
-@import_app.command("projects")
-def import_projects_(
-    paths: Annotated[list[str], typer.Argument(help="YAML or JSON files (or folders) of running projects.")],
-    json_: JsonOption = False,
-) -> None:
-    """Import projects that were running before the engine was adopted (one `migrated` record each).
-
-    Example: governance import projects examples/projects/
-    """
-    from cli.tables import Column, print_fitted
-    from governance.projects import import_projects
-
-    settings, db = opened()
-    done = import_projects(db, ledger(settings), paths, recorded_as(db))
-    if json_:
-        print_json([asdict(i) for i in done])
-        return
-    new = [i for i in done if i.action == "migrated"]
-    out.print(f"Imported {len(new)} project(s); {len(done) - len(new)} already on file.")
-    columns = [Column("id", id=True), Column("reference", id=True), Column("state"), Column("action")]
-    print_fitted(out, columns, [(i.project_id, i.reference, i.state, i.action) for i in done])
 
 
 @app.command()

@@ -29,6 +29,12 @@ PAGES = (
     ("board-frontier", "board-pack-2026Q4.pdf", "Efficient frontier", "Board pack: the efficient frontier"),
     ("board-bubbles", "board-pack-2026Q4.pdf", "Risk and value of every candidate", "Board pack: risk and value"),
     ("board-risk", "board-pack-2026Q4.pdf", "Portfolio risk: the selection", "Board pack: the selection simulated"),
+    (
+        "board-benefits",
+        "board-pack-2026Q4.pdf",
+        "Benefits: promised at go",
+        "Board pack: benefits promised and realised",
+    ),
     ("board-project", "board-pack-2026Q4.pdf", "Facts of the quarter", "Board pack: a project page with its trends"),
     ("gate-pack", "P-2026-0007-gate1-decision.pdf", "Score card", "Gate decision pack: first page"),
     ("gate-pack-decision", "P-2026-0007-gate1-decision.pdf", "Votes", "Gate decision pack: the board's decision"),

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Started",
+    "notify_records",
     "prefect_mode",
     "run_gate",
     "run_gate_all",
@@ -59,6 +60,16 @@ class Started:
     @property
     def ui_url(self) -> str:
         return f"{self.api_url.removesuffix('/api')}/runs/flow-run/{self.run_id}"
+
+
+def notify_records() -> bool:
+    """Emit a Prefect event for every record this command commits, when `PREFECT_API_URL` names a server.
+
+    Cheap: prefect is imported only when a record is committed (flows.events), never by a read command.
+    """
+    from flows.events import install
+
+    return install()
 
 
 def prefect_mode(settings: Settings) -> Mode:

@@ -142,6 +142,9 @@ def open_engine(database_url: str | None) -> tuple[Store, Ledger]:
 
     Each task opens its own: a task may run in another process than the flow that called it.
     """
+    from flows.events import install
+
+    install()  # events for the records this task commits, when a Prefect server outlives the run
     settings = load_settings()
     ledger = Ledger(settings.clock(), settings.ids(), key=settings.ledger_secret())
     return Store(database_url or settings.resolved_database_url()), ledger

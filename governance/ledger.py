@@ -21,6 +21,7 @@ from governance import derived, ledger_walk, verify_units
 from governance.canonical import canonical_text, sha256_hex
 from governance.clock import Clock, IdSource, format_utc, parse_utc
 from governance.errors import NotFoundError
+from governance.events import note_appended
 from governance.ledger_key import check_key
 from governance.record_layout import header, key_id, record_hash, record_mac
 from governance.signatures import recorded_signature_problems
@@ -217,6 +218,7 @@ class Ledger:
         if self.key is not None:
             macs = [{"seq": r["seq"], "mac": record_mac(self.key, r["hash"])} for r in rows]
             conn.execute(insert(LedgerMacRow), macs)
+        note_appended(conn.info, out)  # heard by governance.events' listeners once the transaction commits
         return out
 
     def append_for_proposal(

@@ -22,14 +22,14 @@ from governance.dependencies import on_file_dependencies
 from governance.errors import InputRefused, Problem
 from governance.intake import Candidate, _next_ids, check_against_policy
 from governance.ledger import Canonical, Ledger, NewRecord
-from governance.sources import Source, expand_paths, read_records, validated
+from governance.sources import Source, SourceRecord, expand_paths, read_records, validated
 from governance.store import Store
 from models.proposal import Proposal
 from models.records import MigratedPayload, SourceRef
 from models.status_report import MigratedProject
 from models.tables import ProposalRow
 
-__all__ = ["Imported", "import_projects", "read_projects"]
+__all__ = ["Imported", "import_projects", "projects_from_records", "read_projects"]
 
 _EXTRA = ("approved_on", "status", "score")
 
@@ -45,42 +45,64 @@ class Imported:
 def read_projects(paths: Sequence[Source]) -> list[tuple[Candidate, MigratedProject]]:
     """Read and validate migrated-project files (YAML or JSON); refuse them whole on any problem."""
     files, problems = expand_paths(paths)
-    out: list[tuple[Candidate, MigratedProject]] = []
-    seen: dict[str, str] = {}
+    records: list[SourceRecord] = []
     for path in files:
         if path.suffix.lower() == ".csv":
-            problems.append(Problem(str(path), "", "", "unsupported-format", "projects are imported from YAML or JSON"))
+            message = "projects are imported from YAML or JSON, or from a register with --map MAP.yaml"
+            problems.append(Problem(str(path), "", "", "unsupported-format", message))
             continue
-        records, read_problems = read_records(path)
+        read, read_problems = read_records(path)
+        records += read
         problems.extend(read_problems)
-        for record, project in validated(records, MigratedProject, problems):
-            if project is None:
-                continue
-            if project.reference in seen:
-                problems.append(
-                    Problem(
-                        record.file,
-                        record.label,
-                        "reference",
-                        "duplicate-in-batch",
-                        f"reference {project.reference} is also in {seen[project.reference]}",
-                    )
-                )
-                continue
-            seen[project.reference] = f"{record.file} {record.label}"
-            proposal = Proposal.model_validate(project.model_dump(exclude=set(_EXTRA)))
-            content = canonical_text(proposal)
-            out.append((Candidate(record.file, record.label, proposal, sha256_hex(content), content), project))
     if not files and not problems:
         problems.append(Problem("", "", "", "file-not-found", "nothing to import"))
+    return projects_from_records(records, problems)
+
+
+def projects_from_records(
+    records: Sequence[SourceRecord], problems: list[Problem] | None = None
+) -> list[tuple[Candidate, MigratedProject]]:
+    """Validate records read from any format (the engine's own, or a register through an import map) as
+    migrated projects; refuse them all on any problem, `problems` found earlier included."""
+    problems = list(problems or [])
+    out: list[tuple[Candidate, MigratedProject]] = []
+    seen: dict[str, str] = {}
+    for record, project in validated(records, MigratedProject, problems):
+        if project is None:
+            continue
+        if project.reference in seen:
+            problems.append(
+                Problem(
+                    record.file,
+                    record.label,
+                    "reference",
+                    "duplicate-in-batch",
+                    f"reference {project.reference} is also in {seen[project.reference]}",
+                )
+            )
+            continue
+        seen[project.reference] = f"{record.file} {record.label}"
+        proposal = Proposal.model_validate(project.model_dump(exclude=set(_EXTRA)))
+        content = canonical_text(proposal)
+        out.append((Candidate(record.file, record.label, proposal, sha256_hex(content), content), project))
     if problems:
         raise InputRefused(problems)
     return out
 
 
-def import_projects(store: Store, ledger: Ledger, paths: Sequence[Source], actor: str) -> list[Imported]:
-    """Record each migrated project (active or paused, past the policy's last gate) in one transaction."""
-    items = read_projects(paths)
+def import_projects(
+    store: Store,
+    ledger: Ledger,
+    paths: Sequence[Source],
+    actor: str,
+    *,
+    items: Sequence[tuple[Candidate, MigratedProject]] | None = None,
+) -> list[Imported]:
+    """Record each migrated project (active or paused, past the policy's last gate) in one transaction.
+
+    `items` are projects already read (`projects_from_records`, as a mapped register gives them) instead
+    of `paths`."""
+    items = read_projects(paths) if items is None else list(items)
     with store.write() as conn:
         loaded = current_policy(conn)
         policy = loaded.policy

@@ -41,6 +41,7 @@ __all__ = [
     "latest_reports",
     "projects_of",
     "read_status_reports",
+    "reports_from_records",
 ]
 
 _PLAIN = (
@@ -140,42 +141,53 @@ def read_status_reports(paths: Sequence[Source], quarter: str | None = None) -> 
     in one submission.
     """
     files, problems = expand_paths(paths)
-    out: list[ReadReport] = []
-    seen: dict[tuple[str, str], str] = {}
+    records: list[SourceRecord] = []
     for path in files:
-        records, read_problems = read_records(path, csv_reader=_csv)
+        read, read_problems = read_records(path, csv_reader=_csv)
+        records += read
         problems.extend(read_problems)
-        for record, report in validated(records, StatusReport, problems):
-            if report is None:
-                continue
-            if quarter is not None and report.quarter != quarter:
-                problems.append(
-                    Problem(
-                        record.file,
-                        record.label,
-                        "quarter",
-                        "wrong-quarter",
-                        f"report is for {report.quarter}, the review is for {quarter}",
-                    )
-                )
-                continue
-            key = (report.project, report.quarter)
-            if key in seen:
-                problems.append(
-                    Problem(
-                        record.file,
-                        record.label,
-                        "project",
-                        "duplicate-in-batch",
-                        f"{report.project} already reports for {report.quarter} in {seen[key]}",
-                    )
-                )
-                continue
-            seen[key] = f"{record.file} {record.label}"
-            content = canonical_text(report)
-            out.append(ReadReport(record.file, record.label, report, sha256_hex(content), content))
     if not files and not problems:
         problems.append(Problem("", "", "", "file-not-found", "no status reports given"))
+    return reports_from_records(records, quarter, problems)
+
+
+def reports_from_records(
+    records: Sequence[SourceRecord], quarter: str | None = None, problems: list[Problem] | None = None
+) -> list[ReadReport]:
+    """Validate records read from any format (the engine's own, or a register through an import map) as
+    status reports; refuse them all on any problem, `problems` found earlier included."""
+    problems = list(problems or [])
+    out: list[ReadReport] = []
+    seen: dict[tuple[str, str], str] = {}
+    for record, report in validated(records, StatusReport, problems):
+        if report is None:
+            continue
+        if quarter is not None and report.quarter != quarter:
+            problems.append(
+                Problem(
+                    record.file,
+                    record.label,
+                    "quarter",
+                    "wrong-quarter",
+                    f"report is for {report.quarter}, the review is for {quarter}",
+                )
+            )
+            continue
+        key = (report.project, report.quarter)
+        if key in seen:
+            problems.append(
+                Problem(
+                    record.file,
+                    record.label,
+                    "project",
+                    "duplicate-in-batch",
+                    f"{report.project} already reports for {report.quarter} in {seen[key]}",
+                )
+            )
+            continue
+        seen[key] = f"{record.file} {record.label}"
+        content = canonical_text(report)
+        out.append(ReadReport(record.file, record.label, report, sha256_hex(content), content))
     if problems:
         raise InputRefused(problems)
     return out

@@ -294,6 +294,7 @@ def _risk(item: str) -> dict[str, Any] | None:
 _PYDANTIC_CODES: dict[str, ProblemCode] = {
     "missing": "missing",
     "extra_forbidden": "unknown-field",
+    "unknown-field": "unknown-field",
     "finite_number": "not-finite",
     "not-finite": "not-finite",
     "negative-amount": "negative-amount",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, Operationa
 from sqlalchemy.exc import NoSuchModuleError as _NoSuchModule
 
 from governance.errors import ConfigError, StoreError
+from governance.events import APPENDED, deliver, take_appended
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -179,14 +180,21 @@ class Store:
         try:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(governance_write=True)
-                with conn.begin():
-                    if self.dialect == "postgresql":
-                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
-                    yield conn
+                conn.info.pop(APPENDED, None)  # the pooled connection's notes from a transaction that never committed
+                try:
+                    with conn.begin():
+                        if self.dialect == "postgresql":
+                            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY})")
+                        yield conn
+                except BaseException:
+                    take_appended(conn.info)
+                    raise
+                appended = take_appended(conn.info)
         except DBAPIError as exc:
             if not _environmental(exc):
                 raise
             raise self._unavailable(exc, writing=True) from exc
+        deliver(appended)  # committed: now the listeners (governance.events) may hear of it
 
 
 _INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: an auditor's role (deploy/roles.sql) writing

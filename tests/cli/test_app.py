@@ -41,6 +41,7 @@ def test_the_registered_commands_are_the_documented_ones() -> None:
         ("export",),
         ("gate",),
         ("import", "projects"),
+        ("import", "status"),
         ("init",),
         ("keys", "init"),
         ("keys", "ledger"),

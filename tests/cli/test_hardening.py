@@ -77,7 +77,7 @@ def test_decide_prints_markup_and_escape_sequences_as_text(board: Path) -> None:
         0,
         "",
         [
-            "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 4a74948701fe): tally conditional-go 2, "
+            "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 6dd718714d87): tally conditional-go 2, "
             "hold 1; dissent: lee.",
             "  condition C-2026-0001-G1-1: audit [/bold] \\x1b[31m by 2027-02-01 "
             "(owner Tom [red]Becker, due 2027-02-01)",

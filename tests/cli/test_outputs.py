@@ -49,7 +49,7 @@ AGENDA_BEFORE = [
     "└────┴──────────┴───────────┴───────┴─────┘",
 ]
 DECIDE = [
-    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, 3a55f4d7fa03): tally conditional-go 2, hold 1; dissent: lee.",
+    "Recorded conditional-go for P-2026-0001 at gate 1 (record 8, b82acbe266a9): tally conditional-go 2, hold 1; dissent: lee.",
     "  condition C-2026-0001-G1-1: supplier audit by 2026-11-01 (owner Tom Becker, due 2026-11-01)",
 ]
 AGENDA_AFTER = [
@@ -73,12 +73,12 @@ SHOW = [
     "┏━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓",
     "┃ seq ┃ kind        ┃ outcome        ┃ recorded by ┃ recorded at (UTC)   ┃ details                                                                                                      ┃ hash         ┃",
     "┡━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩",
-    "│ 2   │ filed       │                │ ana         │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ c477d69b5191 │",
-    "│ 3   │ screened    │ pass           │ ana         │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ 7d5480486e6d │",
-    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ 3020bb454130 │",
+    "│ 2   │ filed       │                │ ana         │ 2026-11-23 09:00:00 │ from 10-cloud-iot-core-platform.yaml record 1                                                                │ f7aeb8e9a33a │",
+    "│ 3   │ screened    │ pass           │ ana         │ 2026-11-23 09:00:00 │ 5 must-meet rules passed                                                                                     │ 8fa3582ca6b0 │",
+    "│ 6   │ scored      │ 56.49          │ ana         │ 2026-11-23 09:00:00 │ gate 1: strategic-fit 60 x 0.648525 = 38.91; market-attractiveness 50 x 0.351475 = 17.57; legal-compliance   │ 14f54dd4415d │",
     "│     │             │                │             │                     │ met; ECV EUR -4,051,525                                                                                      │              │",
-    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49: at least 50 (conditional go), below 60 (go)                                             │ 99ede3bd2905 │",
-    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ 3a55f4d7fa03 │",
+    "│ 7   │ recommended │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1: score 56.49: at least 50 (conditional go), below 60 (go)                                             │ 6beb13c041e7 │",
+    "│ 8   │ decided     │ conditional-go │ ana         │ 2026-11-23 09:00:00 │ gate 1 by ana (ana=conditional-go, lee=hold, raj=conditional-go); conditions: C-2026-0001-G1-1: Needs a      │ b82acbe266a9 │",
     "│     │             │                │             │                     │ second supplier                                                                                              │              │",
     "└─────┴─────────────┴────────────────┴─────────────┴─────────────────────┴──────────────────────────────────────────────────────────────────────────────────────────────────────────────┴──────────────┘",
 ]
@@ -90,20 +90,20 @@ SHOW_80 = [
     "┏━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓",
     "┃ seq ┃ kind        ┃ outcome        ┃ details                  ┃ hash         ┃",
     "┡━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩",
-    "│ 2   │ filed       │                │ from                     │ c477d69b5191 │",
+    "│ 2   │ filed       │                │ from                     │ f7aeb8e9a33a │",
     "│     │             │                │ 10-cloud-iot-core-platfo │              │",
     "│     │             │                │ rm.yaml record 1         │              │",
-    "│ 3   │ screened    │ pass           │ 5 must-meet rules passed │ 7d5480486e6d │",
-    "│ 6   │ scored      │ 56.49          │ gate 1: strategic-fit 60 │ 3020bb454130 │",
+    "│ 3   │ screened    │ pass           │ 5 must-meet rules passed │ 8fa3582ca6b0 │",
+    "│ 6   │ scored      │ 56.49          │ gate 1: strategic-fit 60 │ 14f54dd4415d │",
     "│     │             │                │ x 0.648525 = 38.91;      │              │",
     "│     │             │                │ market-attractiveness 50 │              │",
     "│     │             │                │ x 0.351475 = 17.57;      │              │",
     "│     │             │                │ legal-compliance met;    │              │",
     "│     │             │                │ ECV EUR -4,051,525       │              │",
-    "│ 7   │ recommended │ conditional-go │ gate 1: score 56.49: at  │ 99ede3bd2905 │",
+    "│ 7   │ recommended │ conditional-go │ gate 1: score 56.49: at  │ 6beb13c041e7 │",
     "│     │             │                │ least 50 (conditional    │              │",
     "│     │             │                │ go), below 60 (go)       │              │",
-    "│ 8   │ decided     │ conditional-go │ gate 1 by ana            │ 3a55f4d7fa03 │",
+    "│ 8   │ decided     │ conditional-go │ gate 1 by ana            │ b82acbe266a9 │",
     "│     │             │                │ (ana=conditional-go,     │              │",
     "│     │             │                │ lee=hold,                │              │",
     "│     │             │                │ raj=conditional-go);     │              │",
@@ -113,7 +113,7 @@ SHOW_80 = [
     "└─────┴─────────────┴────────────────┴──────────────────────────┴──────────────┘",
 ]
 VERIFY = [
-    "Ledger verified: 8 records, head 8:3a55f4d7fa0313f8cd55b764271d00ce4f5a2205ecfaf8e2e750c7aaeebe0468; 8 snapshots (13,223 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
+    "Ledger verified: 8 records, head 8:b82acbe266a9753cf934a9456e58b4767edb478911ef4d290654dab36908b063; 8 snapshots (13,223 bytes), 1 policies; the proposals table (2 rows) and the decision keys (1) match the ledger.",
     "Records not authenticated: no ledger key is configured (GOVERNANCE_LEDGER_KEY_FILE), so a record added or rewritten by hand, its hashes recomputed, would pass.",
 ]
 

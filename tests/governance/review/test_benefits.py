@@ -20,6 +20,7 @@ from governance.benefits import due_fraction, portfolio_totals, promised_to, qua
 from governance.benefits_review import file_benefits_reviews, read_benefits_reviews, reviews_due
 from governance.canonical import canonical_text
 from governance.clock import FixedClock, SeededIds
+from governance.due import due_items
 from governance.errors import Forbidden, InputRefused
 from governance.intake import find_proposal
 from governance.ledger import Ledger, latest_record, verify
@@ -81,6 +82,24 @@ def test_status_reports_and_the_review_realise_the_migrated_promise(
         "due_on": "2027-07-15",
         "overdue": True,
     }
+    with portfolio.read() as conn:  # `governance agenda --due` and the due-check flow's events list it too
+        listed = [i.as_dict() for i in due_items(conn, dt.date(2027, 7, 20), POLICY) if i.subject == pid]
+    assert listed == [
+        {
+            "what": "benefits-review-due",
+            "key": f"benefits-review-due:{pid}:2027Q2",
+            "subject": pid,
+            "title": item.title,
+            "since": "2027-06-30",
+            "days": 20,
+            "detail": {
+                "quarter": "2027Q2",
+                "completed_quarter": "2026Q4",
+                "due_on": "2027-07-15",
+                "overdue": True,
+            },
+        }
+    ]
     file = tmp_path / "pir.yaml"
     file.write_text(REVIEW, encoding="utf-8")
     [done] = file_benefits_reviews(portfolio, LATER, read_benefits_reviews([file]), Actor.of("pmo"))
