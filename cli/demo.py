@@ -256,7 +256,7 @@ def run_demo(folder: Path, console: Console) -> None:
     _benefits(store, policy.policy, ledger.clock.now(), console)
     _due(store, policy.policy, ledger.clock.now(), console)
 
-    console.rule("13. The auditor verifies the ledger and replays every decision")
+    console.rule("13. The auditor verifies the ledger, replays every decision, and asks how good they were")
     checked = verify(store, key=ledger.key)
     console.print(
         f"Ledger {'verified' if checked.ok else 'BROKEN'}: {checked.records} records, head "
@@ -267,6 +267,15 @@ def run_demo(folder: Path, console: Console) -> None:
     replays = Counter(r.status for r in replay_all(store))
     console.print("Replay: " + ", ".join(f"{n} {status}" for status, n in sorted(replays.items())) + ".")
     _counterfactual(store, console)
+    from cli.analytics import render_analytics
+    from governance.analytics import analytics, ledger_day
+
+    console.print(
+        "`governance analytics`: how good the decisions were, gate by gate (few decisions here have an outcome "
+        "yet; `governance pack analytics` makes it a PDF with the reliability chart)."
+    )
+    with store.read() as conn:
+        render_analytics(analytics(conn, ledger_day(conn)), console)
 
     console.rule("14. Decision packs (PDF/A-3, the records attached) into out/")
     from governance.packs import audit_job, gate_job, quarter_job, write_packs
