@@ -125,12 +125,15 @@ def events_review_figure(folder: Path, count: int, seed: int, api_url: str, runs
     reports = prepare(folder, count, seed, f"sqlite:///{template}")
     seconds: dict[str, list[float]] = {"off": [], "on": []}
     sent: dict[str, list[float]] = {"off": [], "on": []}  # the child process's wall time, its exit drain included
-    base = {"GOVERNANCE_CLOCK_START": CLOCK_START, "GOVERNANCE_ID_SEED": "bench-review", **quiet_prefect_env()}
+    base = {"GOVERNANCE_CLOCK_START": CLOCK_START, **quiet_prefect_env()}
     before = seen = records = 0
     for n, side in enumerate(_order(runs)):
         db = folder / f"{n}-{side}.db"
         shutil.copy(template, db)
-        env = clean_env({**base, "PREFECT_API_URL": api_url, "GOVERNANCE_EVENTS": side})
+        # Ids seeded per run: with the same clock and seed every run would append the very same records, whose
+        # events (ids made from the records' hashes) the server would keep only once.
+        env = clean_env({**base, "GOVERNANCE_ID_SEED": f"bench-review-{n}", "PREFECT_API_URL": api_url})
+        env["GOVERNANCE_EVENTS"] = side
         env["PREFECT_HOME"] = str(folder / "prefect-home")
         if side == "on":
             before = _governance_events(api_url)
