@@ -69,7 +69,7 @@ def _drain_prefect() -> None:
 
 FIGURES = (
     "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
-    "review", "review_20000", "embedded", "submit", "counterfactual", "analytics", "imports",
+    "review", "review_20000", "embedded", "submit", "counterfactual", "analytics", "imports", "events",
 )  # fmt: skip
 
 
@@ -141,7 +141,7 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
 
         doc["packs"] = _figure("packs", lambda: packs_figures(tmp / "packs", quick))
 
-    if set(only) & {"intake", "score_flow", "review", "review_20000", "embedded", "submit"}:
+    if set(only) & {"intake", "score_flow", "review", "review_20000", "embedded", "submit", "events"}:
         _with_server(doc, tmp, quick, seed, only)
     figures = [v for v in doc.values() if isinstance(v, dict) and "meets_targets" in v]
     doc["all_meet_targets"] = all(f["meets_targets"] is True for f in figures)
@@ -193,6 +193,17 @@ def _with_server(doc: dict[str, Any], tmp: Path, quick: bool, seed: int, only: t
             if "embedded" in only:
                 doc["embedded_server_start_s"] = _figure(
                     "embedded_server_start_s", lambda: embedded_start_figure(tmp / "embedded", server.api_url, seed)
+                )
+            if "events" in only:
+                from bench.events import events_intake_figure, events_review_figure
+
+                doc["events_intake_10k"] = _figure(
+                    "events_intake_10k",
+                    lambda: events_intake_figure(tmp / "events_intake", 10_000 // scale, seed, server.api_url),
+                )
+                doc["events_review_2000"] = _figure(
+                    "events_review_2000",
+                    lambda: events_review_figure(tmp / "events_review", 2_000 // scale, seed, server.api_url),
                 )
             if "submit" in only:
                 doc["submit_one"] = _figure(

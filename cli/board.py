@@ -323,8 +323,7 @@ def agenda(
 ) -> None:
     """What awaits the board: proposals at a gate with their recommendations, open and overdue conditions.
 
-    With --due: what is due or overdue today, with how long it has waited (the due-check flow emits the
-    same facts as Prefect events for the shipped automations).
+    With --due: what is due or overdue today, and for how long (the due-check flow sends the same facts).
 
     Example: governance agenda --due
     """

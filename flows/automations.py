@@ -10,8 +10,8 @@ block document):
 - `GOVERNANCE_NOTIFY_TEAMS_URL`: a Microsoft Teams incoming webhook (`MicrosoftTeamsWebhook`, Apprise);
 - `GOVERNANCE_NOTIFY_WEBHOOK_URL`: any HTTP endpoint (`CustomWebhookNotificationBlock`), sent a JSON body
   `{"subject": ..., "body": ...}`; the URL is kept in the block's secrets.
-Prefect refuses to send to a private or loopback address unless `GOVERNANCE_NOTIFY_ALLOW_PRIVATE_URLS=true`
-(the blocks' `allow_private_urls`, off here by default).
+The blocks' `allow_private_urls` is set off (Prefect 3.8.8's default is on), so Prefect refuses to send to a
+private or loopback address unless `GOVERNANCE_NOTIFY_ALLOW_PRIVATE_URLS=true`.
 
 Each automation of the file is created anew (one of the same name is deleted first), so running this again
 after editing the file updates them. A `send-notification` action's `block_document_id` names the block

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from governance import events
-from governance.events import RecordEvent, record_event
+from governance.events import RecordEvent, events_for
 
 if TYPE_CHECKING:
     from models.records import LedgerRecord
@@ -29,15 +29,20 @@ __all__ = ["emit", "emit_records", "install", "served", "uninstall"]
 
 
 def served() -> bool:
-    """This process sends to a Prefect server that outlives it: PREFECT_API_URL names one, not our embedded one."""
+    """This process sends to a Prefect server that outlives it: PREFECT_API_URL names one, not our embedded one,
+    and `GOVERNANCE_EVENTS` is not `off` (the bench's other side; an operator's way to keep the events out)."""
     from flows.embedded import embedded_url
 
+    if os.environ.get("GOVERNANCE_EVENTS", "").strip().lower() == "off":
+        return False
     return bool(os.environ.get("PREFECT_API_URL")) and embedded_url() is None
 
 
 def install() -> bool:
-    """Emit an event for every committed record from now on, if this process is served (see `served`)."""
+    """Emit an event for every committed record from now on if this process is served (see `served`);
+    otherwise emit none (a listener installed before is removed)."""
     if not served():
+        uninstall()
         return False
     events.add_listener(emit_records)
     return True
@@ -65,13 +70,14 @@ def emit(made: RecordEvent) -> None:
 
 
 def emit_records(records: Sequence[LedgerRecord]) -> None:
-    """The ledger listener: one `governance.record.<kind>` event per committed record, in ledger order."""
+    """The ledger listener: the events of one committed transaction (governance.events.events_for: one
+    `governance.record.<kind>` per record, or for a large batch one `governance.records.appended` and one
+    per record people are told of), in ledger order."""
     from prefect.events import emit_event
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():
         return
     _quiet()
-    for record in records:
-        made = record_event(record)
+    for made in events_for(records):
         emit_event(made.event, resource=made.resource, related=made.related, payload=made.payload, id=made.id)

@@ -26,11 +26,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APPENDED",
+    "NOTIFIED_KINDS",
+    "PER_RECORD_LIMIT",
     "Listener",
     "RecordEvent",
     "add_listener",
+    "batch_event",
     "deliver",
     "due_event_id",
+    "events_for",
     "listening",
     "note_appended",
     "record_event",
@@ -102,6 +106,47 @@ def record_event(record: LedgerRecord) -> RecordEvent:
         },
         related=related,
     )
+
+
+# A transaction that appends more records than this (a chunk of a bulk intake, of a review's outcomes) makes
+# one `governance.records.appended` event for the whole batch, plus one event per record only of the kinds
+# people are told of (NOTIFIED_KINDS). Per record, Prefect's emit_event and the server's ingestion cost about
+# 0.8 ms on this 2-core machine: one event per record doubled a 10,000-proposal intake (bench: events_intake_10k).
+PER_RECORD_LIMIT = 50
+NOTIFIED_KINDS = frozenset(
+    {"recommended", "decided", "superseded", "withdrawn", "condition-closed", "review-proposed", "review-confirmed",
+     "policy-adopted", "scenario-committed"}
+)  # fmt: skip
+
+
+def batch_event(records: Sequence[LedgerRecord]) -> RecordEvent:
+    """One event for a large committed batch: its seq range, count by kind, and the hash of its last record."""
+    kinds: dict[str, int] = {}
+    for record in records:
+        kinds[record.kind] = kinds.get(record.kind, 0) + 1
+    last = records[-1]
+    return RecordEvent(
+        id=uuid.uuid5(_NAMESPACE, f"batch:{last.hash}"),
+        event="governance.records.appended",
+        resource={"prefect.resource.id": "governance.ledger", "prefect.resource.name": "ledger"},
+        payload={
+            "first_seq": records[0].seq,
+            "last_seq": last.seq,
+            "count": len(records),
+            "kinds": dict(sorted(kinds.items())),
+            "hash": last.hash,
+            "recorded_by": last.recorded_by,
+        },
+        related=[],
+    )
+
+
+def events_for(records: Sequence[LedgerRecord]) -> list[RecordEvent]:
+    """The events of one committed transaction: one per record, or for a large one (more than
+    PER_RECORD_LIMIT records) one for the batch and one per record of the NOTIFIED_KINDS."""
+    if len(records) <= PER_RECORD_LIMIT:
+        return [record_event(r) for r in records]
+    return [batch_event(records), *(record_event(r) for r in records if r.kind in NOTIFIED_KINDS)]
 
 
 def due_event_id(key: str, today: dt.date) -> uuid.UUID:

@@ -129,3 +129,25 @@ def test_subject_resources() -> None:
     day, next_day = dt.date(2026, 12, 7), dt.date(2026, 12, 8)
     assert events.due_event_id("a", day) == events.due_event_id("a", day) != events.due_event_id("b", day)
     assert events.due_event_id("a", day) != events.due_event_id("a", next_day)
+
+
+def test_a_large_batch_is_one_event_and_the_notified_records(store: Store, ledger: Ledger) -> None:
+    with store.write() as conn:
+        small = ledger.append(conn, [_noted(n=n) for n in range(events.PER_RECORD_LIMIT)], "pmo")
+    assert events.events_for(small) == [record_event(r) for r in small]
+    bulk = [_noted(n=n) for n in range(events.PER_RECORD_LIMIT)]
+    bulk.insert(7, NewRecord(kind="recommended", subject="P-2026-0002", payload={}, outcome="go"))
+    with store.write() as conn:
+        large = ledger.append(conn, bulk, "pmo")
+    made = events.events_for(large)
+    assert [m.event for m in made] == ["governance.records.appended", "governance.record.recommended"]
+    assert made[0].payload == {
+        "first_seq": 51,
+        "last_seq": 101,
+        "count": 51,
+        "kinds": {"noted": 50, "recommended": 1},
+        "hash": large[-1].hash,
+        "recorded_by": "pmo",
+    }
+    assert made[0].resource == {"prefect.resource.id": "governance.ledger", "prefect.resource.name": "ledger"}
+    assert made[1] == record_event(large[7])
