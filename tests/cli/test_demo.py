@@ -28,15 +28,15 @@ FIXTURES = ROOT / "tests" / "fixtures"
 BEFORE = FIXTURES / "ledger-before-redesign.jsonl"
 
 # Recorded with issue 13's code (score cards carry financials_version 2; packs with the dashboard).
-DEMO_HEAD = "149:5e8a2e2cc7273d43123ba32be25e63ee5ccc35d90115707545da68b9a1731c75"
+DEMO_HEAD = "149:5a6114e342189e4052e4d29572c3ffef432b7b2bf991038cf010cea76c439b8e"
 DEMO_PACKS = {
-    "P-2026-0001-gate1-decision.pdf": "9451499805cdf9161532ddb015a0ffc99504460e138730bd7994c497777c4a96",
-    "P-2026-0007-gate1-decision.pdf": "e3f870ea63e95cc131aee20a4c6e908e4416930c288a80fa063dc86fd09ea815",
-    "P-2026-0022-gate1-pre-read.pdf": "5ec3efcec735f98246728b93afad21d869c1289ff73fbc94ef8fcce77062a851",
-    "P-2026-0027-gate1-decision.pdf": "eaf95ca2ad6f9a744b9cda7b37fa20d1494dd14ffd93a31a1be5f303ca53acaf",
+    "P-2026-0001-gate1-decision.pdf": "7cb25a57136bea6ee0d7607b162ed36329a7619d56e2d68573e7ed3188bbb23c",
+    "P-2026-0007-gate1-decision.pdf": "77202bcd65c5d3fa2ee8a594405f67402091e4a564a2c12e9685dd1f9c279be8",
+    "P-2026-0022-gate1-pre-read.pdf": "a49034a2cca6f65125befe996a1c17fe777f6e8a5cc4195c32f6a32c8ad0e497",
+    "P-2026-0027-gate1-decision.pdf": "7a25388a50ee1a95bdc28cd719dc7e5011137eaee78b7d6516169486d7f6f11a",
     # Since issue 10 the audit extract's snapshot count includes the submitted files stored in the database.
-    "audit-2026-11-23-2026-11-23.pdf": "e10a740882f0de687fedffbc170aba37e3f90be475c8c730a24ae50520857220",
-    "board-pack-2026Q4.pdf": "529d5fac7aa6314741e9883f2fd481007aa2cfd86910c404d56cd4c838eb6947",
+    "audit-2026-11-23-2026-11-23.pdf": "97ef0610057dfd5a00182851cd38ce8df89e752c138f4f7a9a9a17e6e7376f62",
+    "board-pack-2026Q4.pdf": "bf8cceae8e3ee390f9baf2cc3560507e3da6213c454aaabd03c2ba54c9ba8d50",
 }
 
 
