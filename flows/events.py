@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from governance import events
-from governance.events import RecordEvent, events_for
+from governance.events import RecordEvent, events_for, record_event
+from governance.ledger import iter_records
 
 if TYPE_CHECKING:
+    from governance.store import Store
     from models.records import LedgerRecord
 
-__all__ = ["emit", "emit_records", "install", "served", "uninstall"]
+__all__ = ["emit", "emit_records", "install", "relay", "served", "uninstall"]
 
 
 def served() -> bool:
@@ -81,3 +83,20 @@ def emit_records(records: Sequence[LedgerRecord]) -> None:
     _quiet()
     for made in events_for(records):
         emit_event(made.event, resource=made.resource, related=made.related, payload=made.payload, id=made.id)
+
+
+def relay(store: Store, after: int, send: Callable[[RecordEvent], None] = emit, *, batch: int = 5000) -> int:
+    """Send `governance.record.<kind>` for every record after sequence number `after`, in ledger order; return
+    the last sequence number sent (`after` when there is none).
+
+    A large transaction sends one batch event when it commits (governance.events.events_for); the relay sends
+    the rest, one event per record, later and in another process (the `ledger-events` deployment). Records
+    already sent when they committed are sent again with the same id (made from the record's hash), and the
+    server keeps one event per id.
+    """
+    last = after
+    with store.read() as conn:
+        for record in iter_records(conn, since_seq=after + 1, batch=batch):
+            send(record_event(record))
+            last = record.seq
+    return last

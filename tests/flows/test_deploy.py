@@ -53,7 +53,15 @@ def test_deploy_all_the_schedule_fires_and_a_worker_runs_stored_inputs(
 ) -> None:
     api, env = real_server
     by_name = deploy_all(api, env, ROOT)
-    assert sorted(by_name) == ["due-check", "gate-review", "intake", "intake-part", "quarterly-review", "score"]
+    assert sorted(by_name) == [
+        "due-check",
+        "gate-review",
+        "intake",
+        "intake-part",
+        "ledger-events",
+        "quarterly-review",
+        "score",
+    ]
     quarterly = by_name["quarterly-review"]
     assert [s["schedule"]["cron"] for s in quarterly["schedules"]] == ["0 6 20 1,4,7,10 *"]
 

@@ -80,6 +80,54 @@ def test_each_committed_record_is_one_event(governance_url: str, asserting_event
     assert [e.event for e in client.events] == ["governance.record.recommended", "governance.record.reviewed"]
 
 
+def test_a_large_transaction_sends_a_batch_event_and_the_relay_sends_every_record(
+    governance_url: str, asserting_events: None
+) -> None:
+    from prefect.events.clients import AssertingEventsClient
+    from prefect.events.worker import EventsWorker
+
+    from governance.clock import FixedClock, SeededIds
+    from tests.conftest import START
+
+    store = Store(governance_url)
+    store.upgrade()
+    ledger = Ledger(FixedClock(START), SeededIds("relay"), engine_version="test")
+    bulk = [NewRecord(kind="screened", subject=f"P-2026-{n:04d}", payload={}) for n in range(1, 61)]
+    bulk.insert(30, NewRecord(kind="decided", subject="P-2026-0031", payload={}, outcome="go"))
+    with store.write() as conn:
+        written = ledger.append(conn, bulk, "pmo")
+    with store.write() as conn:
+        written += ledger.append(conn, [NewRecord(kind="withdrawn", subject="P-2026-0002", payload={})], "ana")
+    EventsWorker.instance().drain()
+    client = AssertingEventsClient.last
+    assert client is not None
+    # As they commit: the batch event and its one decision; the small transaction's record.
+    assert [(e.event, str(e.id)) for e in client.events] == [
+        ("governance.records.appended", str(events.batch_event(written[:61]).id)),
+        ("governance.record.decided", str(events.record_event(written[30]).id)),
+        ("governance.record.withdrawn", str(events.record_event(written[61]).id)),
+    ]
+    assert client.events[0].payload == {
+        "first_seq": 1,
+        "last_seq": 61,
+        "count": 61,
+        "kinds": {"decided": 1, "screened": 60},
+        "hash": written[60].hash,
+        "recorded_by": "pmo",
+    }
+    # Later, the relay: every record after its place, in order, with the ids they had or would have had.
+    sent: list[events.RecordEvent] = []
+    assert flow_events.relay(store, 0, sent.append, batch=7) == 62
+    assert sent == [events.record_event(r) for r in written]
+    more: list[events.RecordEvent] = []
+    assert flow_events.relay(store, 62, more.append) == 62
+    assert more == []
+    from_the_middle: list[events.RecordEvent] = []
+    assert flow_events.relay(store, 59, from_the_middle.append) == 62
+    assert [e.payload["seq"] for e in from_the_middle] == [60, 61, 62]
+    store.dispose()
+
+
 class _Hook(http.server.BaseHTTPRequestHandler):
     """A webhook on loopback: every POSTed JSON body kept in the server's `received`."""
 
@@ -152,7 +200,7 @@ def test_the_board_is_notified_of_a_decision_and_a_missing_status_report(
             check=False,
         )
         assert (installed.returncode, installed.stderr) == (0, "")
-        assert installed.stdout.splitlines()[-1] == "5 automations send through the block governance-notifications"
+        assert installed.stdout.splitlines()[-1] == "6 automations send through the block governance-notifications"
         assert hook_url not in (ROOT / "deploy" / "automations.yaml").read_text(encoding="utf-8")
 
         # A decision recorded on the command line, with PREFECT_API_URL set: its record is an event.
@@ -197,3 +245,18 @@ def test_the_board_is_notified_of_a_decision_and_a_missing_status_report(
         }
         overdue = _wait_for(received, "days overdue")
         assert overdue["subject"] == "Governance: condition C-2026-0001-G1-1 is overdue"
+
+        # The ledger-events relay: every record so far once, then nothing new; its place is a Prefect Variable.
+        relay = "import json; from flows.due import ledger_events_flow as f; print(json.dumps(f()))"
+        relayed = [
+            subprocess.run(
+                [sys.executable, "-c", relay], env=due_env, cwd=folder, capture_output=True, text=True, check=False
+            )
+            for _ in range(2)
+        ]
+        assert [r.returncode for r in relayed] == [0, 0], [r.stderr for r in relayed]
+        head = int(json.loads(run(folder, "verify", "--json").stdout)["head"].split(":")[0])
+        assert [json.loads(r.stdout.splitlines()[-1]) for r in relayed] == [
+            {"after": 0, "last": head, "sent": head},
+            {"after": head, "last": head, "sent": 0},
+        ]
