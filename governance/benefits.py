@@ -255,14 +255,24 @@ def realisation(
     texts = _snapshots(conn, keys)
     named = select(ProposalRow.id, ProposalRow.title, ProposalRow.state).where(ProposalRow.id.in_(sorted(chosen)))
     rows = {r.id: r for r in conn.execute(named)}
-    return [_project(pid, rows[pid], chosen[pid], texts, policy, today) for pid in sorted(chosen) if pid in rows]
+    flows: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = {}  # snapshot key -> its flows, parsed once
+    return [_project(pid, rows[pid], chosen[pid], texts, flows, policy, today) for pid in sorted(chosen) if pid in rows]
 
 
-def _project(pid: str, row: Any, w: _Walk, texts: dict[str, str], policy: Policy, today: dt.date) -> ProjectBenefits:
+def _project(
+    pid: str,
+    row: Any,
+    w: _Walk,
+    texts: dict[str, str],
+    flows: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]],
+    policy: Policy,
+    today: dt.date,
+) -> ProjectBenefits:
     baselines: list[Baseline] = []
-    for seq, gate, on, key, migrated in w.baselines:
-        del migrated  # a migration's snapshot is its proposal part too
-        benefits, costs = _flows(Proposal.model_validate_json(texts[key]))
+    for seq, gate, on, key, _migrated in w.baselines:  # a migration's snapshot is its proposal part too
+        if key not in flows:  # several gates' goes are often made on one proposal version
+            flows[key] = _flows(Proposal.model_validate_json(texts[key]))
+        benefits, costs = flows[key]
         baselines.append(Baseline(seq, gate, on, benefits, costs, sum(benefits.values(), Decimal(0))))
     base = baselines[-1]
     realised: dict[str, Decimal] = {}
