@@ -40,6 +40,9 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
         (CONTROL, "--note", CONTROL),
         (HUGE, "--note", "x"),
     ],
+    ("analytics",): [("--since", "2027-02-30"), ("--gate", HUGE), ("--gate", MARKUP), ("--since", CONTROL)],
+    ("benefits",): [(MARKUP,), (CONTROL,), (HUGE,), ("P-2099-9999",), ("P-2026-0001",)],
+    ("benefits-review",): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,), (EMPTY_DIR,), (A_FILE,)],
     ("decide",): [
         ("P-2099-9999", "--gate", "1", "--outcome", "go", "--rationale", MARKUP, "--vote", "ana=go"),
         ("P-2026-0001", "--gate", HUGE, "--outcome", "go", "--rationale", "x"),
@@ -98,6 +101,17 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
     ],
     ("gate",): [("P-2099-9999",), (MARKUP,), (CONTROL,), ("P-2026-0002",), (), ("--all", "P-2026-0001")],
     ("import", "projects"): [(MISSING,), (GARBAGE_DIR,), (LOOP,), (GARBAGE,)],
+    ("import", "status"): [
+        (MISSING, "--map", MISSING),
+        (GARBAGE, "--map", GARBAGE),
+        (LOOP, "--map", LOOP),
+        (GARBAGE_DIR, "--map", GARBAGE_DIR),
+        (A_FILE,),
+        (f"{MISSING}.xml",),
+        (f"{MISSING}.xml", "--project", MARKUP, "--risk", "low"),
+        (GARBAGE, "--map", A_FILE, "--quarter", "2026Q5"),
+        (f"{MISSING}.xml", "--project", "P-2026-0001", "--as-of", "2027-02-30"),
+    ],
     ("init",): [("--policy", MISSING), ("--policy", GARBAGE_DIR), ("--policy", LOOP), ("--policy", GARBAGE)],
     ("keys", "init"): [((), {"GOVERNANCE_HOME": A_FILE}), ((), {"GOVERNANCE_HOME": LOOP})],
     ("keys", "ledger"): [
@@ -111,6 +125,7 @@ HOSTILE: dict[tuple[str, ...], list[Case]] = {
         ((), {"GOVERNANCE_LEDGER_KEY_FILE": EMPTY_DIR}),
     ],
     ("list",): [("--state", "rejected"), ("--bucket", MARKUP), ("--bucket", CONTROL), ("--state", HUGE)],
+    ("pack", "analytics"): [("--since", "2027-02-30"), ("--gate", HUGE), ("-o", A_FILE), ("-o", LOOP)],
     ("pack", "audit"): [
         ("--since", "2027-02-30", "--until", "2026-12-31"),
         ("--since", "2026-01-01", "--until", "2026-12-31", "-o", A_FILE),
