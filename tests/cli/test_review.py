@@ -335,7 +335,7 @@ def test_packs_verify_and_a_tampered_record_fails_verify_pack_and_replay(propose
         "out/board-pack-2026Q3.pdf: verified as the pack re-rendered from the ledger, byte for byte "
         "(11 record(s), head 28:"
     )
-    assert board.endswith("..., 13 pages; signature trusted).")
+    assert board.endswith("..., 15 pages; signature trusted).")
     assert audited.startswith(
         f"{tmp_path / 'out' / 'audit-2026-11-23-2026-11-23.pdf'}: verified as the pack re-rendered"
     )
@@ -389,7 +389,7 @@ def test_verify_pack_names_a_page_drawn_over_and_calls_an_unsigned_pack_unverifi
     assert (good.returncode, good.stderr) == (0, "")
     assert re.fullmatch(
         r"out/board-pack-2026Q3\.pdf: verified as the pack re-rendered from the ledger, byte for byte "
-        r"\(11 record\(s\), head 28:[0-9a-f]{17}\.\.\., 13 pages; not signed\)\.\n",
+        r"\(11 record\(s\), head 28:[0-9a-f]{17}\.\.\., 15 pages; not signed\)\.\n",
         good.stdout,
     ), good.stdout
     stamp = HTML(string='<p style="font: bold 40pt sans-serif; color: #c00">BOARD DECIDED KILL</p>').write_pdf()
