@@ -378,6 +378,7 @@ def _stored_events_on_each(apis: list[str], run_id: str) -> list[dict[str, Any]]
     """The run's events once each API process returns them all from `POST /api/events/filter`.
     Events reach PostgreSQL only through the services process (its event persister reads them from Redis)."""
     expected = [
+        "governance.records.appended",  # the intake's chunk of records, sent as it committed (flows.events)
         "prefect.artifact-collection.created",
         "prefect.artifact.created",
         "prefect.flow-run.Completed",
