@@ -68,8 +68,8 @@ def _drain_prefect() -> None:
 
 
 FIGURES = (
-    "verify", "scoring", "selection", "select_200", "simulation", "chance", "packs", "intake", "score_flow",
-    "review", "review_20000", "embedded", "submit", "counterfactual", "analytics", "imports", "events",
+    "verify", "scoring", "selection", "select_200", "hard_selection", "simulation", "chance", "packs", "intake",
+    "score_flow", "review", "review_20000", "embedded", "submit", "counterfactual", "analytics", "imports", "events",
 )  # fmt: skip
 
 
@@ -107,6 +107,10 @@ def run(tmp: Path, quick: bool, seed: int, only: tuple[str, ...] = FIGURES) -> d
             "select_200_time_limit", lambda: time_budget_figure(tmp / "select_200", seed, quick)
         )
 
+    if "hard_selection" in only:
+        from bench.hard_selection import hard_selection_figures
+
+        doc["hard_selection"] = _figure("hard_selection", lambda: hard_selection_figures(quick))
     if "simulation" in only:
         from bench.simulation import simulation_figure
 

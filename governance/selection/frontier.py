@@ -17,7 +17,8 @@ from decimal import Decimal
 from governance.money import money
 from governance.selection.model import Model, build_model
 from governance.selection.problem import CENT, GAP, SHARE, IndexForm, pct, scaled_budget, value_of
-from governance.selection.runs import Run, TimeBudget, conflicts, run
+from governance.selection.runs import Run, TimeBudget, conflicts
+from governance.selection.split import solve_program
 from models.selection import FrontierPoint, NextSlice, SolverOptions
 
 __all__ = ["frontier", "next_slice", "proven_gap"]
@@ -84,7 +85,7 @@ def frontier(data: IndexForm, options: SolverOptions, budget: TimeBudget, runs_a
         model = build_model(data, level)
         # The level's share of the time, for its run and, if it has no selection, its reason.
         mine = TimeBudget.of(budget.share(levels - k + 1 + runs_after))
-        found = run(model, options, start, mine.left())
+        found = solve_program(model, options, start, mine.left())
         points.append(_point(data, model, options, mine, share, level, found))
         if found.status in ("optimal", "gap"):
             start = found.chosen
@@ -131,7 +132,7 @@ def next_slice(
     level = scaled_budget(problem.budget, 1 + problem.next_slice)
     model = build_model(data, level)
     budget = TimeBudget.of(budget.share(1))
-    found = run(model, options, chosen, budget.left())
+    found = solve_program(model, options, chosen, budget.left())
     extra = sum(level.values(), Decimal(0)) - sum(problem.budget.values(), Decimal(0))
     slice_text = f"the next {pct(problem.next_slice)} of budget ({money(extra, problem.currency)})"
     if found.status == "infeasible":

@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import highspy
 import numpy as np
@@ -89,12 +90,22 @@ class Run:
     status: SelectionStatus
     chosen: list[int]  # selected candidate indexes, ascending
     bound: float | None
+    halted: Literal["time", "nodes"] | None = None  # what stopped a run short of its proof
 
 
-def run(model: Model, options: SolverOptions, start: Sequence[int] | None = None, seconds: float | None = None) -> Run:
-    """One run of `model`, from `start` if given, for `seconds` (default: the options' time limit)."""
+def run(
+    model: Model,
+    options: SolverOptions,
+    start: Sequence[int] | None = None,
+    seconds: float | None = None,
+    max_nodes: int | None = None,
+) -> Run:
+    """One run of `model`, from `start` if given, for `seconds` (default: the options' time limit)
+    and at most `max_nodes` branch-and-bound nodes if given."""
     began = time.monotonic()
     h = prepared(model, options, start, seconds)
+    if max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", max_nodes)
     optimise(h)
     found = outcome(h)
     if start is not None and found.chosen and not _consistent(h, model, found.chosen):
@@ -103,12 +114,15 @@ def run(model: Model, options: SolverOptions, start: Sequence[int] | None = None
         # test_frontier.py::test_a_level_started_from_below_is_its_own_optimum): solve again without it.
         left = None if seconds is None else seconds - (time.monotonic() - began)
         h = prepared(model, options, None, left)
+        if max_nodes is not None:
+            h.setOptionValue("mip_max_nodes", max_nodes)
         optimise(h)
         again = outcome(h)
         worth = model.data.objective
         if again.chosen and float(np.sum(worth[again.chosen])) >= float(np.sum(worth[found.chosen])):
             return again
-        return Run("gap", found.chosen, found.bound)  # out of time: the start, and the bound HiGHS proved
+        # Stopped short: the start, and the bound HiGHS proved.
+        return Run("gap", found.chosen, found.bound, again.halted or "time")
     return found
 
 
@@ -141,6 +155,7 @@ def outcome(h: highspy.Highs) -> Run:
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return Run("infeasible", [], None)
+    halted: Literal["time", "nodes"] | None = None
     if status == highspy.HighsModelStatus.kOptimal:
         kind: SelectionStatus = "optimal"
     elif status in (
@@ -150,12 +165,14 @@ def outcome(h: highspy.Highs) -> Run:
         highspy.HighsModelStatus.kInterrupt,
     ):
         kind = "gap" if has_solution else "no-solution"
+        # A node limit (`run`'s max_nodes) ends a run as HiGHS's "solution limit".
+        halted = "nodes" if status == highspy.HighsModelStatus.kSolutionLimit else "time"
     else:
         raise RuntimeError(f"HiGHS ended the selection with {h.modelStatusToString(status)}")
     if not has_solution:
-        return Run(kind, [], None)
+        return Run(kind, [], None, halted)
     x = np.asarray(h.getSolution().col_value)
-    return Run(kind, np.flatnonzero(x > 0.5).tolist(), float(info.mip_dual_bound))
+    return Run(kind, np.flatnonzero(x > 0.5).tolist(), float(info.mip_dual_bound), halted)
 
 
 # -- an infeasible program: which constraints conflict -------------------------------------------

@@ -30,6 +30,7 @@ from governance.selection.report import (
     spend_by_period,
 )
 from governance.selection.runs import Run, TimeBudget, conflicts, optimise, outcome, prepared, run
+from governance.selection.split import solve_program
 from models.selection import (
     SelectionProblem,
     SelectionResult,
@@ -88,14 +89,17 @@ def _solve(problem: SelectionProblem, frontier: bool) -> SelectionResult:
     # HiGHS releases the GIL while it solves: the parts of the report that do not depend on its
     # selection (notes, the greedy choice and what it breaks) are worked out in the meantime.
     scenarios = None if problem.chance is None else draw_scenarios(problem, data)
-    h = prepared(model, options, seconds=budget.left() / 2 if frontier else budget.left())
-    if scenarios is not None:
-        add_chance(h, scenarios, model)
+    seconds = budget.left() / 2 if frontier else budget.left()
     with ThreadPoolExecutor(1, thread_name_prefix="selection-report") as pool:
         pending = pool.submit(aside, data, problem.budget)
-        optimise(h)
+        if scenarios is None:
+            main = solve_program(model, options, None, seconds)
+        else:  # the chance constraint's rows and binaries: HiGHS on the whole
+            h = prepared(model, options, seconds=seconds)
+            add_chance(h, scenarios, model)
+            optimise(h)
+            main = outcome(h)
         extra = pending.result()
-    main = outcome(h)
     n = len(data.ids)
     if scenarios is not None:  # the chance constraint's binaries follow the candidates' columns
         main = Run(main.status, [i for i in main.chosen if i < n], main.bound)
