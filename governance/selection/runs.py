@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -98,14 +98,14 @@ def run(
     options: SolverOptions,
     start: Sequence[int] | None = None,
     seconds: float | None = None,
-    max_nodes: int | None = None,
+    hooks: Callable[[highspy.Highs], None] | None = None,
 ) -> Run:
-    """One run of `model`, from `start` if given, for `seconds` (default: the options' time limit)
-    and at most `max_nodes` branch-and-bound nodes if given."""
+    """One run of `model`, from `start` if given, for `seconds` (default: the options' time limit);
+    `hooks` (if given) attaches callbacks to each solver it runs."""
     began = time.monotonic()
     h = prepared(model, options, start, seconds)
-    if max_nodes is not None:
-        h.setOptionValue("mip_max_nodes", max_nodes)
+    if hooks is not None:
+        hooks(h)
     optimise(h)
     found = outcome(h)
     if start is not None and found.chosen and not _consistent(h, model, found.chosen):
@@ -114,8 +114,8 @@ def run(
         # test_frontier.py::test_a_level_started_from_below_is_its_own_optimum): solve again without it.
         left = None if seconds is None else seconds - (time.monotonic() - began)
         h = prepared(model, options, None, left)
-        if max_nodes is not None:
-            h.setOptionValue("mip_max_nodes", max_nodes)
+        if hooks is not None:
+            hooks(h)
         optimise(h)
         again = outcome(h)
         worth = model.data.objective

@@ -1,50 +1,51 @@
-"""Hard programs: plain HiGHS first, and when it does not prove its answer within a few hundred
-nodes, the program cut by cardinality into pieces HiGHS proves much faster, on both cores.
+"""Hard programs on both cores: plain HiGHS, and beside it the program cut by cardinality into
+pieces HiGHS proves much faster; the first proof ends both.
 
-`solve_program` runs one program (`Model`):
+`solve_program` runs one program (`Model`) in two threads, HiGHS single-threaded in each (it
+releases the GIL while it solves and keeps one scheduler per thread):
 
-1. plain HiGHS from the caller's start, for at most `FIRST_NODES` branch-and-bound nodes: an easy
-   program is proven here, with exactly the work (and the answer) of HiGHS alone. Its selection
-   is the start of what follows, and the target is the start's value plus the gap;
-2. cardinality: the LP relaxation's value as a function of how many candidates are selected (the
-   row sum x = k) is concave in k, so the counts k whose LP value exceeds the target are an
-   interval around the LP's own count, found by walking out from it. A selection of any other
-   count is worth no more than the target. With more than `MOST_COUNTS` counts in the interval,
-   cardinality does not cut the program down (costs that vary widely, as in most real
-   portfolios): plain HiGHS goes on from the start for the rest of the time;
-3. dives: the two counts with the best LP values, each for `DIVE_NODES` nodes, side by side; the
-   best selection found raises the start (and the target);
-4. each count of the interval is a program of its own, with reduced-cost fixing from its LP (a
-   candidate whose flip would cost more than the LP's lead over the target is fixed: every
-   selection with it flipped is worth at most the LP value less that reduced cost, which the
-   bound keeps) and a row asking for more than the target, so that HiGHS either finds a better
-   selection or proves that there is none (usually in a fraction of the time a proof of the
-   whole takes). The pieces run two at a time, best LP value first, HiGHS single-threaded in each
-   of two threads (it releases the GIL while it solves and keeps one scheduler per thread), the
-   target raised after each pair by what the pair found.
+- "plain": HiGHS on the program from the caller's start, for the whole time: exactly the solve
+  without this module. A program it proves within `FIRST_NODES` branch-and-bound nodes is easy,
+  and its answer is the answer (the same on every run). Each selection it finds is shared.
+- "split", once plain HiGHS has passed `FIRST_NODES` nodes with a selection:
+  1. cardinality: the LP relaxation's value as a function of how many candidates are selected
+     (the row sum x = k) is concave in k, so the counts k whose LP value exceeds the target (the
+     best selection's value plus the gap) are an interval around the LP's own count, found by
+     walking out from it. A selection of any other count is worth no more than the target. With
+     more than `MOST_COUNTS` counts in the interval, cardinality does not cut the program down
+     (costs that vary widely, as in most real portfolios) and plain HiGHS goes on alone;
+  2. dives: the two counts with the best LP values, each for `DIVE_NODES` nodes, for a better
+     selection (and target);
+  3. each count of the interval, best LP value first, is a program of its own, with reduced-cost
+     fixing from its LP (a candidate whose flip would cost more than the LP's lead over the target
+     is fixed: every selection with it flipped is worth at most the LP value less that reduced
+     cost, which the bound keeps) and a row asking for more than the target, so that HiGHS either
+     finds a better selection or proves that there is none: usually in a fraction of the time a
+     proof of the whole takes. The target is the best selection so far (from either side).
 
-Every step's outcome depends on the program, the options and the start alone (node limits, not
-time, bound steps 1 and 3; each pair is awaited whole before the target moves), so the same
-program gives the same selection, bound and gap on every run that the time limit does not cut
-short. Every bound reported is proven: the largest of the start's value, the pieces' bounds, the
-LP values of the counts set aside and what reduced-cost fixing excluded (a piece without a
-selection above its target is bounded by the target). `tests/governance/selection/test_split.py`
-checks it against brute force.
+The split's bound is proven: the largest of the target, the pieces' bounds, the LP values of the
+counts set aside and what reduced-cost fixing excluded. On a hard program, which side proves first
+depends on the machine's load, and so may the selection, within the gap: `replay_agrees` accepts
+that (as it does another machine's tie-breaking). `tests/governance/selection/test_split.py`
+checks both sides against brute force.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
+from highspy.highs import HighsCallbackEvent
 
 from governance.selection.model import Model, pass_model
-from governance.selection.problem import Floats
+from governance.selection.problem import CENT, SHARE, Floats
 from governance.selection.runs import Run, highs, optimise, outcome, run
 from models.selection import SolverOptions
 
@@ -52,7 +53,7 @@ __all__ = ["DIVE_NODES", "FIRST_NODES", "MOST_COUNTS", "solve_program"]
 
 FIRST_NODES = 100  # plain HiGHS's nodes before the program counts as hard
 DIVE_NODES = 300  # each of the two most promising counts' nodes, for a better start
-MOST_COUNTS = 12  # beyond this many counts to solve, the whole program is solved instead
+MOST_COUNTS = 12  # beyond this many counts to solve, plain HiGHS goes on alone
 _TOL = 1e-7  # LP values and reduced costs, relative to the objective's scale
 _INF = math.inf
 
@@ -64,77 +65,180 @@ class _Relaxation:
     reduced: Floats  # reduced costs (maximising: <= 0 at the lower bound, >= 0 at the upper)
 
 
+class _Shared:
+    """What the two sides share: the best selection either has found, whether the program is hard
+    (plain HiGHS past `FIRST_NODES` nodes), and whether the race is over."""
+
+    def __init__(self, model: Model, ends: float) -> None:
+        self.model = model
+        self.ends = ends
+        self.lock = threading.Lock()
+        self.chosen: list[int] = []  # with `value` -inf: no selection yet (an empty one is worth 0)
+        self.value = -_INF
+        self.hard = threading.Event()
+        self.over = threading.Event()
+
+    def offer(self, found: Run | list[int]) -> None:
+        """Keep a selection (a run's, if it has one) if it is the best so far."""
+        if isinstance(found, Run):
+            if found.status not in ("optimal", "gap") or found.bound is None:
+                return  # no selection
+            found = found.chosen
+        chosen = found
+        if not _fits(self.model, chosen):
+            return  # HiGHS's selections all fit: this guards the bound's honesty all the same
+        value = _worth(self.model, chosen)
+        with self.lock:
+            if value > self.value:
+                self.chosen, self.value = sorted(chosen), value
+
+    def best(self) -> tuple[list[int], float]:
+        with self.lock:
+            return self.chosen, self.value
+
+    def left(self) -> float:
+        return max(self.ends - time.monotonic(), 0.0)
+
+    def watch(self, h: highspy.Highs, beaten: float = _INF) -> None:
+        """Interrupt `h` once the race is over, or once the best selection is worth more than `beaten`."""
+
+        def interrupt(e: HighsCallbackEvent) -> None:
+            if self.over.is_set() or self.value > beaten:
+                e.interrupt()
+
+        h.cbMipInterrupt += interrupt
+        h.cbSimplexInterrupt += interrupt
+
+
 def solve_program(model: Model, options: SolverOptions, start: Sequence[int] | None, seconds: float) -> Run:
     """The best selection of `model` within `seconds` and the gap of `options`, with a proven bound
     (see the module's docstring)."""
-    ends = time.monotonic() + seconds
-    first = run(model, options, start, seconds, max_nodes=FIRST_NODES)
-    if first.status in ("optimal", "infeasible") or first.halted == "time":
-        return first
-    return _split(model, options, first, ends)
+    shared = _Shared(model, time.monotonic() + seconds)  # the start is shared once HiGHS accepts it
+    with ThreadPoolExecutor(2, thread_name_prefix="selection") as pool:
+        plain = pool.submit(_plain, model, options, start, seconds, shared)
+        split = pool.submit(_split, model, options, shared)
+        racing: list[Future[Any]] = [plain, split]
+        wait(racing, return_when=FIRST_COMPLETED)
+        if plain.done() or split.result() is not None:  # a proof (or plain HiGHS's time is up)
+            shared.over.set()
+        found, cut = plain.result(), split.result()
+    if cut is not None and cut.status == "optimal" and found.status != "optimal":
+        chosen, _ = shared.best()  # the split had a selection: so has `shared`
+        return Run("optimal", chosen, max(cut.bound or -_INF, _worth(model, chosen)))
+    if found.status in ("optimal", "gap"):
+        chosen, value = shared.best()  # the better of the two sides' selections: the plain bound holds for both
+        if found.bound is not None and value > _worth(model, found.chosen):
+            return Run(found.status, chosen, found.bound, found.halted)
+    return found
 
 
-def _left(ends: float) -> float:
-    return max(ends - time.monotonic(), 0.0)
+def _plain(model: Model, options: SolverOptions, start: Sequence[int] | None, seconds: float, shared: _Shared) -> Run:
+    def hooks(h: highspy.Highs) -> None:
+        def improving(e: HighsCallbackEvent) -> None:
+            shared.offer(np.flatnonzero(np.asarray(e.data_out.mip_solution) > 0.5).tolist())
+
+        def nodes(e: HighsCallbackEvent) -> None:
+            if e.data_out.mip_node_count >= FIRST_NODES:
+                shared.hard.set()
+
+        h.cbMipImprovingSolution += improving
+        h.cbMipInterrupt += nodes
+        shared.watch(h)
+
+    try:
+        return run(model, options, start, seconds, hooks=hooks)
+    finally:
+        shared.hard.set()  # the split need not wait any longer (it sees the race is over, or goes on)
 
 
 def _worth(model: Model, chosen: Sequence[int]) -> float:
-    return float(model.data.objective[list(chosen)].sum()) if chosen else -_INF
+    return float(model.data.objective[list(chosen)].sum()) if chosen else 0.0
 
 
-def _split(model: Model, options: SolverOptions, first: Run, ends: float) -> Run:
-    """Steps 2-4 (plain HiGHS goes on alone where the LP relaxation gives nothing)."""
+def _fits(model: Model, chosen: Sequence[int]) -> bool:
+    """Whether `chosen` keeps to every row and column bound of `model` (to HiGHS's tolerance)."""
+    x = np.zeros(len(model.col_lower))
+    x[list(chosen)] = 1.0
+    if np.any(x < model.col_lower) or np.any(x > model.col_upper):
+        return False
+    data = model.data
+    activity = np.zeros(data.row_count)
+    np.add.at(activity, data.index, data.coef * np.repeat(x, np.diff(data.start)))
+    slack = 1e-6 * np.maximum(1.0, np.abs(activity))
+    return bool(np.all(activity >= model.row_lower - slack) and np.all(activity <= model.row_upper + slack))
+
+
+def _split(model: Model, options: SolverOptions, shared: _Shared) -> Run | None:
+    """The split side (see the module's docstring): an optimal run with its proven bound, or None
+    (the program is easy, cardinality does not cut it down, or the race ended first)."""
+    shared.hard.wait(shared.left())
+    if shared.over.is_set() or not shared.hard.is_set():
+        return None
     gap = float(options.mip_rel_gap)
-    root = _relax(model, options, None, _left(ends))
-    if root is None:
-        return _rest(model, options, first, ends)
-    best = first
-    if not best.chosen:
-        return _rest(model, options, first, ends)
-    value = _worth(model, best.chosen)
-    target = value + gap * abs(value)
-    counts = _counts(model, options, root, target, ends)
-    if counts is None:  # out of time
-        return Run("gap", best.chosen, _bound(first, root.value), halted="time")
+    root = _relax(model, options, None, shared)
+    chosen, value = shared.best()
+    if root is None or value == -_INF or shared.over.is_set():
+        return None
+    counts = _counts(model, options, root, value + gap * abs(value), shared)
+    if counts is None:
+        return None
+    if len(counts[0]) > MOST_COUNTS:
+        return _climb(model, options, root, shared)
     pieces, set_aside = counts
-    if len(pieces) > MOST_COUNTS:  # cardinality does not cut this program down: plain HiGHS goes on
-        return _rest(model, options, first, ends)
-    done: list[tuple[Run, float]] = []
-    with ThreadPoolExecutor(2, thread_name_prefix="selection-piece") as pool:
-        # A better start first: the two most promising counts, each for a few hundred nodes.
-        dives = pool.map(lambda p: _piece(model, options, p[0], p[1], target, ends, DIVE_NODES), pieces[:2])
-        for dive, _ in dives:
-            if dive.chosen and _worth(model, dive.chosen) > _worth(model, best.chosen):
-                best = dive
-        value = _worth(model, best.chosen)
+    for k, relaxation in pieces[:2]:  # dives: a better selection first
+        dive, _ = _piece(model, options, k, relaxation, -_INF, shared, DIVE_NODES)
+        shared.offer(dive)
+    bound = set_aside
+    for k, relaxation in pieces:
+        _, value = shared.best()
         target = value + gap * abs(value)
-        for at in range(0, len(pieces), 2):  # two at a time, the target raised after each pair
-            pair = pieces[at : at + 2]
-            best_value = max([value, *(_worth(model, r.chosen) for r, _ in done)])
-            target = max(target, best_value + gap * abs(best_value))
-            still = [(k, lp) for k, lp in pair if lp.value > target]
-            # A count the raised target has passed: its LP value bounds it, nothing there to solve.
-            done += [(Run("infeasible", [], None), lp.value) for k, lp in pair if lp.value <= target]
-            done += pool.map(lambda p, t=target: _piece(model, options, p[0], p[1], t, ends), still)
-    bound = max([set_aside, value, *(b for _, b in done)])
-    proven = all(r.status in ("optimal", "infeasible") for r, _ in done)
-    found = [r for r, _ in done if r.chosen]
-    winner = max(found, key=lambda r: (_worth(model, r.chosen), [-i for i in r.chosen]), default=best)
-    if _worth(model, winner.chosen) <= value:
-        winner = best
-    worth = _worth(model, winner.chosen)
-    if proven and bound <= worth + gap * abs(worth) + _TOL * max(1.0, abs(worth)):
-        return Run("optimal", sorted(winner.chosen), max(bound, worth))
-    return Run("gap", sorted(winner.chosen), max(bound, worth), halted="time")
+        if relaxation.value <= target:  # a count the raised target has passed: its LP value bounds it
+            bound = max(bound, relaxation.value)
+            continue
+        found, piece_bound = _piece(model, options, k, relaxation, target, shared)
+        if shared.over.is_set() or found.status not in ("optimal", "infeasible"):
+            return None  # the race is over, or out of time: plain HiGHS's answer stands
+        shared.offer(found)
+        bound = max(bound, piece_bound)
+    chosen, value = shared.best()
+    if bound > value + gap * abs(value) + _TOL * max(1.0, abs(value)):
+        return None  # a piece proved only within its own gap: not enough for the whole
+    return Run("optimal", chosen, max(bound, value))
 
 
-def _bound(first: Run, lp: float) -> float:
-    return min(first.bound, lp) if first.bound is not None else lp
+def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Shared) -> Run | None:
+    """The proof side where cardinality does not cut the program down: whether any selection beats
+    the best so far by more than the gap (reduced-cost fixing from the root LP, and a row asking
+    for more than the target), stopping at the first that does, which raises the target, or when
+    plain HiGHS finds one; until there is none (proven) or the race is over."""
+    gap = float(options.mip_rel_gap)
+    while not shared.over.is_set() and shared.left() > 0:
+        chosen, value = shared.best()
+        target = value + gap * abs(value)
+        col_lower, col_upper, excluded = _fixed(model, root, target)
+        h = highs(options, shared.left())
+        pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
+        _ask_more_than(h, model, target)
+        h.setOptionValue("mip_max_improving_sols", 1)
+        shared.watch(h, beaten=value)
+        optimise(h)
+        found = outcome(h)
+        if found.status == "infeasible":  # nothing beats the target
+            chosen, value = shared.best()
+            return Run("optimal", chosen, max(excluded, target, value))
+        if found.bound is not None and _worth(model, found.chosen) <= value:
+            return None  # HiGHS's tolerances let the best selection pass the row: no proof from here
+        shared.offer(found)
+    return None
 
 
-def _rest(model: Model, options: SolverOptions, first: Run, ends: float) -> Run:
-    """Plain HiGHS for the rest of the time, from the first run's selection."""
-    return run(model, options, first.chosen or None, _left(ends))
+def _ask_more_than(h: highspy.Highs, model: Model, target: float) -> None:
+    """A row asking for a selection worth more than `target`: at least half of a value's smallest
+    unit more (values are whole cents, or whole ten-thousandths of a score), well clear of HiGHS's
+    tolerances; a selection worth more than `target` is worth at least a unit more."""
+    unit = float(SHARE if model.data.problem.value_measure == "score" else CENT)
+    n = len(model.col_lower)
+    h.addRow(target + unit / 2, _INF, n, np.arange(n, dtype=np.int32), model.data.objective)
 
 
 def _solver(
@@ -142,21 +246,22 @@ def _solver(
     options: SolverOptions,
     col_lower: Floats,
     col_upper: Floats,
-    seconds: float,
+    shared: _Shared,
     count: int | None = None,
 ) -> highspy.Highs:
-    h = highs(options, seconds)
+    h = highs(options, shared.left())
     pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
     if count is not None:
         n = len(col_lower)
         h.addRow(float(count), float(count), n, np.arange(n, dtype=np.int32), np.ones(n))
+    shared.watch(h)
     return h
 
 
-def _relax(model: Model, options: SolverOptions, count: int | None, seconds: float) -> _Relaxation | None:
+def _relax(model: Model, options: SolverOptions, count: int | None, shared: _Shared) -> _Relaxation | None:
     """The LP relaxation (with `count` candidates selected, if given); None if it is infeasible
     or was not solved in time."""
-    h = _solver(model, options, model.col_lower, model.col_upper, seconds, count)
+    h = _solver(model, options, model.col_lower, model.col_upper, shared, count)
     n = len(model.col_lower)
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
     optimise(h)
@@ -169,7 +274,7 @@ def _relax(model: Model, options: SolverOptions, count: int | None, seconds: flo
 
 
 def _counts(
-    model: Model, options: SolverOptions, root: _Relaxation, target: float, ends: float
+    model: Model, options: SolverOptions, root: _Relaxation, target: float, shared: _Shared
 ) -> tuple[list[tuple[int, _Relaxation]], float] | None:
     """The counts whose LP value exceeds `target`, best LP first (more than `MOST_COUNTS`: the
     walk stops there), and the largest LP value of the counts set aside (a bound on every
@@ -181,9 +286,9 @@ def _counts(
     for step in (1, -1):
         k = middle if step == 1 else middle - 1
         while 0 <= k <= n and len(pieces) <= MOST_COUNTS:
-            if _left(ends) <= 0:
+            if shared.over.is_set() or shared.left() <= 0:
                 return None
-            relaxation = _relax(model, options, k, _left(ends))
+            relaxation = _relax(model, options, k, shared)
             if relaxation is None:  # infeasible at k, and so at every count beyond (the LP is concave in k)
                 break
             if relaxation.value <= target:  # and every count beyond is worth less still
@@ -210,37 +315,24 @@ def _fixed(model: Model, relaxation: _Relaxation, target: float) -> tuple[Floats
     return col_lower, col_upper, float(excluded.max()) if len(excluded) else -_INF
 
 
-def _start(h: highspy.Highs, chosen: Sequence[int], col_lower: Floats, col_upper: Floats) -> bool:
-    """Hand `chosen` to HiGHS as a start if it keeps to the column bounds; whether it did."""
-    x = np.zeros(len(col_lower))
-    x[list(chosen)] = 1.0
-    if np.any(x < col_lower) or np.any(x > col_upper):
-        return False
-    solution = highspy.HighsSolution()
-    solution.col_value = x.tolist()
-    h.setSolution(solution)
-    return True
-
-
 def _piece(
     model: Model,
     options: SolverOptions,
     k: int,
     relaxation: _Relaxation,
     target: float,
-    ends: float,
+    shared: _Shared,
     max_nodes: int | None = None,
 ) -> tuple[Run, float]:
     """The program with exactly `k` candidates selected: its outcome and its bound. With
     `max_nodes`, a dive for a start: at most that many nodes, and any selection will do."""
     col_lower, col_upper, excluded = _fixed(model, relaxation, target)
-    h = _solver(model, options, col_lower, col_upper, _left(ends), k)
+    h = _solver(model, options, col_lower, col_upper, shared, k)
     if max_nodes is not None:
         h.setOptionValue("mip_max_nodes", max_nodes)
     cut = -_INF
-    if max_nodes is None:  # only a selection worth more than the target matters (the start is kept aside)
-        n = len(col_lower)
-        h.addRow(target, _INF, n, np.arange(n, dtype=np.int32), model.data.objective)
+    if max_nodes is None:  # only a selection worth more than the target matters (the best is kept aside)
+        _ask_more_than(h, model, target)
         cut = target
     optimise(h)
     found = outcome(h)
