@@ -76,6 +76,7 @@ class _Shared:
         self.chosen: list[int] = []  # with `value` -inf: no selection yet (an empty one is worth 0)
         self.value = -_INF
         self.hard = threading.Event()
+        self.solo = threading.Event()  # the split has both cores: plain HiGHS stops
         self.over = threading.Event()
 
     def offer(self, found: Run | list[int]) -> None:
@@ -119,9 +120,13 @@ def solve_program(model: Model, options: SolverOptions, start: Sequence[int] | N
         split = pool.submit(_split, model, options, shared)
         racing: list[Future[Any]] = [plain, split]
         wait(racing, return_when=FIRST_COMPLETED)
-        if plain.done() or split.result() is not None:  # a proof (or plain HiGHS's time is up)
-            shared.over.set()
+        if (split.done() and split.result() is not None) or (plain.done() and not shared.solo.is_set()):
+            shared.over.set()  # a proof, or plain HiGHS's answer (proven, or out of time)
         found, cut = plain.result(), split.result()
+    if cut is None and shared.solo.is_set() and shared.left() > 0:
+        # Plain HiGHS stood aside for pieces that proved nothing: it goes on from the best selection.
+        chosen, value = shared.best()
+        found = run(model, options, chosen if value > -_INF else start, shared.left())
     if cut is not None and cut.status == "optimal" and found.status != "optimal":
         chosen, _ = shared.best()  # the split had a selection: so has `shared`
         return Run("optimal", chosen, max(cut.bound or -_INF, _worth(model, chosen)))
@@ -140,6 +145,8 @@ def _plain(model: Model, options: SolverOptions, start: Sequence[int] | None, se
         def nodes(e: HighsCallbackEvent) -> None:
             if e.data_out.mip_node_count >= FIRST_NODES:
                 shared.hard.set()
+            if shared.solo.is_set():
+                e.interrupt()
 
         h.cbMipImprovingSolution += improving
         h.cbMipInterrupt += nodes
@@ -185,21 +192,26 @@ def _split(model: Model, options: SolverOptions, shared: _Shared) -> Run | None:
     if len(counts[0]) > MOST_COUNTS:
         return _climb(model, options, root, shared)
     pieces, set_aside = counts
-    for k, relaxation in pieces[:2]:  # dives: a better selection first
-        dive, _ = _piece(model, options, k, relaxation, -_INF, shared, DIVE_NODES)
-        shared.offer(dive)
-    bound = set_aside
-    for k, relaxation in pieces:
-        _, value = shared.best()
-        target = value + gap * abs(value)
-        if relaxation.value <= target:  # a count the raised target has passed: its LP value bounds it
-            bound = max(bound, relaxation.value)
-            continue
-        found, piece_bound = _piece(model, options, k, relaxation, target, shared)
-        if shared.over.is_set() or found.status not in ("optimal", "infeasible"):
-            return None  # the race is over, or out of time: plain HiGHS's answer stands
-        shared.offer(found)
-        bound = max(bound, piece_bound)
+    shared.solo.set()  # cardinality pays: plain HiGHS stands aside, and the pieces have both cores
+    with ThreadPoolExecutor(2, thread_name_prefix="selection-piece") as pool:
+        dives = list(pool.map(lambda p: _piece(model, options, p[0], p[1], -_INF, shared, DIVE_NODES), pieces[:2]))
+        for dive, _ in dives:  # a better selection first
+            shared.offer(dive)
+        bound = set_aside
+        for at in range(0, len(pieces), 2):  # two at a time, the target raised after each pair
+            _, value = shared.best()
+            target = value + gap * abs(value)
+            pair = pieces[at : at + 2]
+            # A count the raised target has passed: its LP value bounds it, nothing to solve there.
+            bound = max([bound, *(lp.value for _, lp in pair if lp.value <= target)])
+            still = [(k, lp) for k, lp in pair if lp.value > target]
+            for found, piece_bound in pool.map(
+                lambda p, t=target: _piece(model, options, p[0], p[1], t, shared), still
+            ):
+                if shared.over.is_set() or found.status not in ("optimal", "infeasible"):
+                    return None  # out of time: plain HiGHS's answer stands
+                shared.offer(found)
+                bound = max(bound, piece_bound)
     chosen, value = shared.best()
     if bound > value + gap * abs(value) + _TOL * max(1.0, abs(value)):
         return None  # a piece proved only within its own gap: not enough for the whole
