@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from bench.selection import spending
 from models.selection import SelectionCandidate, SelectionProblem
 
 __all__ = ["mkp", "realistic"]
@@ -61,14 +62,7 @@ def realistic(n: int, seed: int) -> SelectionProblem:
     """The engine's kind of portfolio with tight budgets, bucket bounds and capacities (see the
     module's docstring)."""
     rng = np.random.default_rng(seed)
-    periods = len(_PERIODS)
-    first = rng.integers(0, periods, n)
-    span = np.minimum(rng.integers(1, periods + 1, n), periods - first)
-    total = np.round(rng.lognormal(np.log(600_000), 0.6, n), -3)
-    cost = np.zeros((n, periods), dtype=np.int64)
-    for i in range(n):
-        share = np.round(total[i] * rng.dirichlet(np.ones(span[i])), -2)
-        cost[i, first[i] : first[i] + span[i]] = share
+    cost = spending(rng, n, len(_PERIODS))
     value = np.round(cost.sum(axis=1) * rng.normal(1.3, 0.35, n) + rng.normal(0, 50_000, n), -2).astype(np.int64)
     value = np.maximum(value, 1_000)
     bucket = rng.integers(0, len(_BUCKETS), n)

@@ -47,7 +47,7 @@ from governance.canonical import to_plain
 from governance.selection import greedy, solve, solver_options
 from models.selection import SelectionCandidate, SelectionProblem, SelectionResult
 
-__all__ = ["generate", "selection_figures", "time_budget_figure"]
+__all__ = ["generate", "selection_figures", "spending", "time_budget_figure"]
 
 PERIODS = ("FY2027", "FY2028", "FY2029", "FY2030")
 BUCKETS = ("core", "growth", "platform", "compliance", "efficiency", "research", "customer", "sustainability")
@@ -74,17 +74,22 @@ class Instance:
     problem: SelectionProblem
 
 
-def generate(count: int, seed: int, dependencies: int, exclusions: int) -> Instance:
-    rng = np.random.default_rng(seed)
-    periods = len(PERIODS)
+def spending(rng: np.random.Generator, count: int, periods: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Candidates x periods costs: each candidate spends in 1-`periods` consecutive periods, a
+    lognormal total around 600k (to the thousand) split at random (to the hundred)."""
     first = rng.integers(0, periods, count)
     span = np.minimum(rng.integers(1, periods + 1, count), periods - first)
     total = np.round(rng.lognormal(np.log(600_000), 0.6, count), -3)
     cost = np.zeros((count, periods), dtype=np.int64)
     for i in range(count):
         weights = rng.dirichlet(np.ones(span[i]))
-        share = np.round(total[i] * weights, -2)
-        cost[i, first[i] : first[i] + span[i]] = share
+        cost[i, first[i] : first[i] + span[i]] = np.round(total[i] * weights, -2)
+    return cost
+
+
+def generate(count: int, seed: int, dependencies: int, exclusions: int) -> Instance:
+    rng = np.random.default_rng(seed)
+    cost = spending(rng, count, len(PERIODS))
     factor = rng.normal(*VALUE_FACTOR, count)
     value = np.round(cost.sum(axis=1) * factor + rng.normal(0, VALUE_NOISE, count), -2).astype(np.int64)
     bucket = rng.integers(0, len(BUCKETS), count)

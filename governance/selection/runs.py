@@ -10,7 +10,6 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import highspy
 import numpy as np
@@ -90,7 +89,6 @@ class Run:
     status: SelectionStatus
     chosen: list[int]  # selected candidate indexes, ascending
     bound: float | None
-    halted: Literal["time", "nodes"] | None = None  # what stopped a run short of its proof
 
 
 def run(
@@ -121,8 +119,7 @@ def run(
         worth = model.data.objective
         if again.chosen and float(np.sum(worth[again.chosen])) >= float(np.sum(worth[found.chosen])):
             return again
-        # Stopped short: the start, and the bound HiGHS proved.
-        return Run("gap", found.chosen, found.bound, again.halted or "time")
+        return Run("gap", found.chosen, found.bound)  # out of time: the start, and the bound HiGHS proved
     return found
 
 
@@ -155,7 +152,6 @@ def outcome(h: highspy.Highs) -> Run:
     has_solution = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return Run("infeasible", [], None)
-    halted: Literal["time", "nodes"] | None = None
     if status == highspy.HighsModelStatus.kOptimal:
         kind: SelectionStatus = "optimal"
     elif status in (
@@ -165,14 +161,12 @@ def outcome(h: highspy.Highs) -> Run:
         highspy.HighsModelStatus.kInterrupt,
     ):
         kind = "gap" if has_solution else "no-solution"
-        # A node limit (`run`'s max_nodes) ends a run as HiGHS's "solution limit".
-        halted = "nodes" if status == highspy.HighsModelStatus.kSolutionLimit else "time"
     else:
         raise RuntimeError(f"HiGHS ended the selection with {h.modelStatusToString(status)}")
     if not has_solution:
-        return Run(kind, [], None, halted)
+        return Run(kind, [], None)
     x = np.asarray(h.getSolution().col_value)
-    return Run(kind, np.flatnonzero(x > 0.5).tolist(), float(info.mip_dual_bound), halted)
+    return Run(kind, np.flatnonzero(x > 0.5).tolist(), float(info.mip_dual_bound))
 
 
 # -- an infeasible program: which constraints conflict -------------------------------------------

@@ -149,7 +149,7 @@ def solve_program(model: Model, options: SolverOptions, start: Sequence[int] | N
     if found.status in ("optimal", "gap"):
         chosen, value = shared.best()  # the better of the two sides' selections: the plain bound holds for both
         if found.bound is not None and value > _worth(model, found.chosen):
-            return Run(found.status, chosen, found.bound, found.halted)
+            return Run(found.status, chosen, found.bound)
     return found
 
 
