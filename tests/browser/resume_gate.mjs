@@ -36,8 +36,21 @@ try {
   await page.getByText('Use JSON input').click();
   await property('Meeting Date').locator('textarea').fill(JSON.stringify(answer.meeting_date));
   await page.screenshot({ path: screenshot });
+  // Submit validates the answer against the schema on the server, then posts the resume. Wait for that
+  // post itself (a loaded machine can take a while), and if the form stays open, say what it shows.
+  const resumed = page.waitForResponse(
+    (r) => r.url().includes('/resume') && r.request().method() === 'POST',
+    { timeout: 120000 },
+  );
   await dialog.getByRole('button', { name: 'Submit' }).click();
-  await dialog.waitFor({ state: 'detached', timeout: 30000 });
+  const response = await resumed.catch(async (error) => {
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '-stuck.png') });
+    throw new Error(`no resume request within 120 s; the form shows:\n${await dialog.innerText()}\n${error}`);
+  });
+  if (!response.ok()) {
+    throw new Error(`the server answered the resume with ${response.status()}: ${await response.text()}`);
+  }
+  await dialog.waitFor({ state: 'detached', timeout: 60000 });
   seen.submitted = true;
   process.stdout.write(JSON.stringify(seen) + '\n');
 } finally {

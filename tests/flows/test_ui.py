@@ -60,7 +60,7 @@ def test_a_chair_answers_a_gate_in_the_prefect_ui(tmp_path: Path) -> None:
             cwd=BROWSER,
             capture_output=True,
             text=True,
-            timeout=180,
+            timeout=300,
             check=False,
         )
         assert browsed.returncode == 0, browsed.stderr
