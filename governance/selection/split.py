@@ -25,7 +25,8 @@ releases the GIL while it solves and keeps one scheduler per thread):
   3. with more counts (costs that vary widely, as in most real portfolios), a climb beside plain
      HiGHS: the whole program with reduced-cost fixing from the root LP and a row asking for
      more than the target, stopping at the first selection that beats it (which raises the
-     target) or when plain HiGHS finds a better one; until none beats it: proven.
+     target, and which plain HiGHS takes as its incumbent before its next dive) or when plain
+     HiGHS finds a better one; until none beats it: proven.
 
 The split's bound is proven: the largest of the target, the pieces' bounds, the LP values of the
 counts set aside and what reduced-cost fixing excluded. On a hard program, which side proves first
@@ -164,8 +165,20 @@ def _plain(model: Model, options: SolverOptions, start: Sequence[int] | None, se
             if shared.solo.is_set():
                 e.interrupt()
 
+        def given(e: HighsCallbackEvent) -> None:
+            # Before each dive: the climb's better selection, if it has one, becomes plain HiGHS's
+            # incumbent, and prunes its tree (measured: realistic n=200 seed 3 15.1 -> 13.1 s, seed 4
+            # 10.1 -> 8.0 s, the others unchanged). HiGHS checks it against the rows before taking it.
+            with shared.lock:
+                chosen, value = shared.chosen, shared.value
+            if e.data_in is not None and value > e.data_out.mip_primal_bound + _TOL * max(1.0, abs(value)):
+                x = np.zeros(len(model.col_lower))
+                x[chosen] = 1.0
+                e.data_in.setSolution(x)
+
         h.cbMipImprovingSolution += improving
         h.cbMipInterrupt += nodes
+        h.cbMipUserSolution += given
         # Not in its simplex iterations: there each call into Python waits for the GIL, which the
         # report's thread holds (0.27 s -> 0.33 s on the 5k program); the MIP's checks are enough.
         shared.watch(h, simplex=False)
