@@ -81,6 +81,7 @@ class _Shared:
         self.chosen: list[int] = []  # with `value` -inf: no selection yet (an empty one is worth 0)
         self.value = -_INF
         self.pending: Floats | None = None
+        self.pending_value = -_INF  # what `pending` is worth
         self.hard = threading.Event()
         self.solo = threading.Event()  # the split has both cores: plain HiGHS stops
         self.over = threading.Event()
@@ -101,9 +102,10 @@ class _Shared:
 
     def found(self, x: Floats) -> None:
         """Plain HiGHS's newest selection (each better than the one before), kept as it comes:
-        checked and counted only when someone asks for the best (an easy program never does)."""
+        checked only when someone asks for the best (an easy program never does)."""
+        value = float(self.model.data.objective[x > 0.5].sum())
         with self.lock:
-            self.pending = x
+            self.pending, self.pending_value = x, value
 
     def best(self) -> tuple[list[int], float]:
         with self.lock:
@@ -117,10 +119,11 @@ class _Shared:
         return max(self.ends - time.monotonic(), 0.0)
 
     def watch(self, h: highspy.Highs, beaten: float = _INF, simplex: bool = True) -> None:
-        """Interrupt `h` once the race is over, or once the best selection is worth more than `beaten`."""
+        """Interrupt `h` once the race is over, or once either side has a selection worth more
+        than `beaten`."""
 
         def interrupt(e: HighsCallbackEvent) -> None:
-            if self.over.is_set() or self.value > beaten or (beaten < _INF and self.pending is not None):
+            if self.over.is_set() or self.value > beaten or self.pending_value > beaten:
                 e.interrupt()
 
         h.cbMipInterrupt += interrupt
@@ -255,7 +258,8 @@ def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Sha
     """The proof side where cardinality does not cut the program down: whether any selection beats
     the best so far by more than the gap (reduced-cost fixing from the root LP, and a row asking
     for more than the target), stopping at the first that does, which raises the target, or when
-    plain HiGHS finds one; until there is none (proven) or the race is over."""
+    plain HiGHS finds one (a smaller find of plain HiGHS's leaves the question as it was); until
+    there is none (proven) or the race is over."""
     gap = float(options.mip_rel_gap)
     while not shared.over.is_set() and shared.left() > 0:
         chosen, value = shared.best()
@@ -265,7 +269,7 @@ def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Sha
         pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
         _ask_more_than(h, model, target)
         h.setOptionValue("mip_max_improving_sols", 1)
-        shared.watch(h, beaten=value)
+        shared.watch(h, beaten=target)
         optimise(h)
         found = outcome(h)
         if found.status == "infeasible":  # nothing beats the target
