@@ -20,8 +20,8 @@ releases the GIL while it solves and keeps one scheduler per thread):
      is fixed: every selection with it flipped is worth at most the LP value less that reduced
      cost, which the bound keeps) and a row asking for more than the target, so that HiGHS either
      finds a better selection or proves that there is none, usually in a fraction of the time a
-     proof of the whole takes. The target rises after each pair by what it found. If the pieces
-     prove nothing (out of time), plain HiGHS goes on from the best selection;
+     proof of the whole takes. The target rises after each pair by what it found. The pieces have
+     half the time left; if they prove nothing in it, plain HiGHS goes on from the best selection;
   3. with more counts (costs that vary widely, as in most real portfolios), a climb beside plain
      HiGHS: the whole program with reduced-cost fixing from the root LP and a row asking for
      more than the target, stopping at the first selection that beats it (which raises the
@@ -58,6 +58,7 @@ __all__ = ["DIVE_NODES", "FIRST_NODES", "MOST_COUNTS", "solve_program"]
 
 FIRST_NODES = 100  # plain HiGHS's nodes before the program counts as hard
 DIVE_NODES = 300  # each of the two most promising counts' nodes, for a better start
+PIECES_SHARE = 0.5  # of the time left when the pieces start (measured: MKP 100/30 and 250/10 pieces never finish)
 MOST_COUNTS = 8  # beyond this many counts to solve, the climb instead (measured: knapsacks 4-5, portfolios 12-20)
 _TOL = 1e-7  # LP values and reduced costs, relative to the objective's scale
 _INF = math.inf
@@ -77,6 +78,7 @@ class _Shared:
     def __init__(self, model: Model, ends: float) -> None:
         self.model = model
         self.ends = ends
+        self.pieces_end = ends  # the pieces' share of the time, once plain HiGHS stands aside for them
         self.lock = threading.Lock()
         self.chosen: list[int] = []  # with `value` -inf: no selection yet (an empty one is worth 0)
         self.value = -_INF
@@ -117,6 +119,9 @@ class _Shared:
 
     def left(self) -> float:
         return max(self.ends - time.monotonic(), 0.0)
+
+    def pieces_left(self) -> float:
+        return max(min(self.ends, self.pieces_end) - time.monotonic(), 0.0)
 
     def watch(self, h: highspy.Highs, beaten: float = _INF, simplex: bool = True) -> None:
         """Interrupt `h` once the race is over, or once either side has a selection worth more
@@ -228,7 +233,10 @@ def _split(model: Model, options: SolverOptions, shared: _Shared) -> Run | None:
     if len(counts[0]) > MOST_COUNTS:
         return _climb(model, options, root, shared)
     pieces, set_aside = counts
-    shared.solo.set()  # cardinality pays: plain HiGHS stands aside, and the pieces have both cores
+    # Cardinality pays: plain HiGHS stands aside, and the pieces have both cores for at most
+    # `PIECES_SHARE` of the time left; pieces too hard for that give plain HiGHS the rest.
+    shared.pieces_end = time.monotonic() + PIECES_SHARE * shared.left()
+    shared.solo.set()
     with ThreadPoolExecutor(2, thread_name_prefix="selection-piece") as pool:
         dives = list(pool.map(lambda p: _piece(model, options, p[0], p[1], -_INF, shared, DIVE_NODES), pieces[:2]))
         for dive, _ in dives:  # a better selection first
@@ -269,7 +277,7 @@ def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Sha
         pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
         _ask_more_than(h, model, target)
         h.setOptionValue("mip_max_improving_sols", 1)
-        shared.watch(h, beaten=target)
+        shared.watch(h, beaten=target, simplex=False)
         optimise(h)
         found = outcome(h)
         if found.status == "infeasible":  # nothing beats the target
@@ -298,7 +306,7 @@ def _solver(
     shared: _Shared,
     count: int | None = None,
 ) -> highspy.Highs:
-    h = highs(options, shared.left())
+    h = highs(options, shared.pieces_left())
     pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
     if count is not None:
         n = len(col_lower)
