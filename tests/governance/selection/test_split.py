@@ -65,6 +65,7 @@ def test_the_split_side_proves_the_brute_force_optimum(p: SelectionProblem, most
         return
     feasible, best, worth, data, model, shared, _ = started
     shared.hard.set()
+    shared.deep.set()
     with mock.patch.object(split, "MOST_COUNTS", most):
         found = split._split(model, solver_options(p), shared)
     assert best is not None
@@ -128,8 +129,29 @@ def test_a_knapsack_past_the_first_nodes_is_split_and_keeps_the_optimum() -> Non
     value, _ = _plain_value(p)
     data = index_form(p)
     model = build_model(data, p.budget)
-    with mock.patch.object(split, "FIRST_NODES", 0):
+    with mock.patch.object(split, "FIRST_NODES", 0), mock.patch.object(split, "PIECES_NODES", 0):
         found = split.solve_program(model, solver_options(p), None, 60)
+    assert found.status == "optimal"
+    assert float(model.data.objective[found.chosen].sum()) == value
+    assert found.bound is not None and found.bound >= value - 1e-6
+
+
+def test_the_pieces_wait_for_plain_highs_past_the_pieces_nodes() -> None:
+    """The same knapsack with the pieces waiting for more nodes than plain HiGHS needs: they never
+    start (the split wakes when plain HiGHS ends, and the race is over), and the answer is plain
+    HiGHS's optimum, proven."""
+    p = replace(mkp(40, 5, 0.25, 3), mip_gap=D(0))
+    value, _ = _plain_value(p)
+    data = index_form(p)
+    model = build_model(data, p.budget)
+    with (
+        mock.patch.object(split, "FIRST_NODES", 0),
+        mock.patch.object(split, "PIECES_NODES", 10**9),
+        mock.patch.object(split, "MOST_COUNTS", 100),  # at gap 0 more counts are worth solving
+        mock.patch.object(split, "_piece", wraps=split._piece) as piece,
+    ):
+        found = split.solve_program(model, solver_options(p), None, 60)
+    assert not piece.called
     assert found.status == "optimal"
     assert float(model.data.objective[found.chosen].sum()) == value
     assert found.bound is not None and found.bound >= value - 1e-6
@@ -146,6 +168,7 @@ def test_the_split_side_alone_on_a_knapsack_and_a_portfolio() -> None:
         shared = split._Shared(model, time.monotonic() + 60)
         shared.offer(start.chosen)
         shared.hard.set()
+        shared.deep.set()
         for most in (12, 0):
             with mock.patch.object(split, "MOST_COUNTS", most):
                 found = split._split(model, solver_options(p), shared)
@@ -185,6 +208,7 @@ def test_the_count_walk_starts_on_both_sides_of_the_lps_count() -> None:
     shared = split._Shared(model, time.monotonic() + 10)
     shared.offer([data.ids.index("P-3")])
     shared.hard.set()
+    shared.deep.set()
     with mock.patch.object(split, "MOST_COUNTS", 0), mock.patch.object(split, "_core", lambda *_: None):
         found = split._split(model, solver_options(p), shared)
     assert found == split.Run("optimal", [data.ids.index("P-0"), data.ids.index("P-3")], 1.0)
