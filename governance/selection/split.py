@@ -13,7 +13,8 @@ releases the GIL while it solves and keeps one scheduler per thread):
      selection's value plus the gap) are an interval around the LP's own count, found by walking
      out from it. A selection of any other count is worth no more than the target;
   2. with at most `MOST_COUNTS` counts in the interval (item sizes alike, as in knapsacks),
-     cardinality pays: plain HiGHS stands aside and the pieces get both cores. Dives first (the
+     cardinality pays: once plain HiGHS has passed `PIECES_NODES` nodes (the counts taken again
+     from its selection then), it stands aside and the pieces get both cores. Dives first (the
      two counts with the best LP values, `DIVE_NODES` nodes each) for a better selection; then
      each count, two at a time, best LP value first, as a program of its own with reduced-cost
      fixing from its LP (a candidate whose flip would cost more than the LP's lead over the target
