@@ -23,13 +23,13 @@ releases the GIL while it solves and keeps one scheduler per thread):
      finds a better selection or proves that there is none, usually in a fraction of the time a
      proof of the whole takes. The target rises after each pair by what it found. The pieces have
      half the time left; if they prove nothing in it, plain HiGHS goes on from the best selection;
-  3. with more counts (costs that vary widely, as in most real portfolios), first the root LP's
-     core for a better selection (`_core`: only the LP's fractional candidates, those nearest
-     to entering or leaving it and the best selection's free), then a climb beside plain HiGHS: the whole program with
-     reduced-cost fixing from the root LP and a row asking for more than the target, stopping at
-     the first selection that beats it (which raises the target, and which plain HiGHS takes as
-     its incumbent before its next dive) or when plain HiGHS finds a better one; until none
-     beats it: proven.
+  3. with more counts (costs that vary widely, as in most real portfolios), first the root LP's core
+     for a better selection (`_core`: only the LP's fractional candidates, those nearest to
+     entering or leaving it and the best selection's free), then a climb beside plain HiGHS: the
+     whole program with reduced-cost fixing from the root LP and a row asking for more than the
+     target, stopping at the first selection that beats it (which raises the target, and which
+     plain HiGHS takes as its incumbent before its next dive) or when plain HiGHS finds a better
+     one; until none beats it: proven.
 
 The split's bound is proven: the largest of the target, the pieces' bounds, the LP values of the
 counts set aside and what reduced-cost fixing excluded. On a hard program, which side proves first

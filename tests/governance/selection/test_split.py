@@ -89,9 +89,9 @@ def test_the_core_offers_only_selections_that_fit_and_never_a_worse_one(
 ) -> None:
     """The core (the root LP's fractional candidates, its `size` nearest zeros and ones and the
     start's candidates free, the rest fixed) from any selection that fits: its bounds hold the
-    start; the best selection afterwards fits, is worth
-    at least the start and at most the brute-force optimum; with every candidate free (size 20
-    on these small problems) it is the optimum within a tenth of the gap (here 0)."""
+    start; the best selection afterwards fits, is worth at least the start and at most the
+    brute-force optimum; with every candidate free (size 20 on these small problems) it is the
+    optimum within a tenth of the gap (here 0)."""
     p = replace(p, mip_gap=D(0))
     started = _started(p, pick)
     if started is None:
