@@ -30,7 +30,7 @@ from models.selection import (
     ValueMeasure,
 )
 
-__all__ = ["build_problem", "check_problem", "problem_from_file", "with_overrides"]
+__all__ = ["build_problem", "check_portfolio", "check_problem", "problem_from_file", "with_overrides"]
 
 _CENT = Decimal("0.01")
 _PERIOD = re.compile(r"^FY\d{4}$")
@@ -78,8 +78,10 @@ def build_problem(
     return problem
 
 
-def check_problem(problem: SelectionProblem, source: str = "") -> list[Problem]:
-    """Everything that makes a problem unsolvable as given, each a `Problem` (empty when sound)."""
+def check_portfolio(problem: SelectionProblem, source: str = "") -> list[Problem]:
+    """What makes a problem unsolvable whatever its candidates say of one another: no candidates,
+    no budget, bucket minimums over the whole. `check_problem` checks these and the candidates'
+    cross-references; `solve` leaves the latter to the index form (see `index_form`)."""
     problems: list[Problem] = []
     if not problem.candidates:
         problems.append(Problem(source, "", "candidates", "missing", "no candidates to select from"))
@@ -89,6 +91,12 @@ def check_problem(problem: SelectionProblem, source: str = "") -> list[Problem]:
         problems.append(
             Problem(source, "buckets", "min_share", "inconsistent", "bucket min_share values add up to more than 1")
         )
+    return problems
+
+
+def check_problem(problem: SelectionProblem, source: str = "") -> list[Problem]:
+    """Everything that makes a problem unsolvable as given, each a `Problem` (empty when sound)."""
+    problems = check_portfolio(problem, source)
     measure = problem.value_measure
     candidates = problem.candidates
     known = set(map(_ID, candidates))

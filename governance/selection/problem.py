@@ -37,6 +37,7 @@ __all__ = [
     "Floats",
     "IndexForm",
     "Ints",
+    "Unsound",
     "bucket_bounds",
     "constraints",
     "index_form",
@@ -102,8 +103,18 @@ class IndexForm:
     coef: Floats
 
 
+class Unsound(ValueError):
+    """The candidates do not fit together: a duplicate id, a reference to no candidate, a bucket
+    without bounds or a missing value. `check_problem` names each one."""
+
+
 def index_form(problem: SelectionProblem) -> IndexForm:
-    """`problem` in index form (see `IndexForm`)."""
+    """`problem` in index form (see `IndexForm`).
+
+    Raises:
+        Unsound: the candidates do not fit together (the same conditions as `check_problem`'s
+            cross-checks, found by the passes the index form makes anyway).
+    """
     # Per-element work is done by C-level iteration (map, chain, compress) where it can be: this
     # runs before every solve, and at 5,000 candidates it is most of what solve adds to HiGHS.
     candidates = problem.candidates
@@ -127,8 +138,19 @@ def index_form(problem: SelectionProblem) -> IndexForm:
     )
     bounded = [b for b, (low, high) in problem.buckets.items() if low > 0 or high < 1]
     depends_on = list(map(_DEPENDS_ON, candidates))
-    depends = [(i, at[ref]) for i in compress(range(n), depends_on) for ref in depends_on[i]]
     excludes_of = list(map(_EXCLUDES, candidates))
+    buckets = list(map(_BUCKET, candidates))
+    measured = list(map(attrgetter(problem.value_measure), candidates))
+    nonzero = all(measured)  # also: no value missing (None); the common case, and quick to tell
+    if not (
+        len(at) == n
+        and all(map(at.__contains__, chain.from_iterable(depends_on)))
+        and all(map(at.__contains__, chain.from_iterable(excludes_of)))
+        and problem.buckets.keys() >= set(buckets)
+        and (nonzero or None not in measured)
+    ):
+        raise Unsound("the candidates' ids, references, buckets or values do not fit together")
+    depends = [(i, at[ref]) for i in compress(range(n), depends_on) for ref in depends_on[i]]
     pairs: dict[frozenset[int], tuple[int, int]] = {}
     for i in compress(range(n), excludes_of):
         for ref in excludes_of[i]:
@@ -145,7 +167,6 @@ def index_form(problem: SelectionProblem) -> IndexForm:
     capacity_row = {key: len(periods) + bucket_rows + k for k, key in enumerate(limits)}
     depends_row = len(periods) + bucket_rows + len(limits)
     excludes_row = depends_row + len(depends)
-    buckets = list(map(_BUCKET, candidates))
     total_float = list(map(float, total))
     rows = list(map(period_row.__getitem__, chain.from_iterable(cost)))
     cols = list(chain.from_iterable(map(repeat, range(n), map(len, cost))))
@@ -167,9 +188,10 @@ def index_form(problem: SelectionProblem) -> IndexForm:
         rows += map(bucket_row.__getitem__, map(buckets.__getitem__, in_bucket))
         cols += in_bucket
         coef += map(total_float.__getitem__, in_bucket)
-    rows += map(capacity_row.__getitem__, chain.from_iterable(fte))
-    cols += chain.from_iterable(map(repeat, range(n), map(len, fte)))
-    coef += map(float, chain.from_iterable(map(dict.values, fte)))
+    if limits:
+        rows += map(capacity_row.__getitem__, chain.from_iterable(fte))
+        cols += chain.from_iterable(map(repeat, range(n), map(len, fte)))
+        coef += map(float, chain.from_iterable(map(dict.values, fte)))
     for k, (later, first) in enumerate(depends):
         rows += (depends_row + k, depends_row + k)
         cols += (later, first)
@@ -180,7 +202,7 @@ def index_form(problem: SelectionProblem) -> IndexForm:
         coef += (1.0, 1.0)
     row_index, col_index = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
     order = np.lexsort((row_index, col_index))  # column-wise, rows ascending within a column
-    values = [v or zero for v in map(attrgetter(problem.value_measure), candidates)]
+    values = measured if nonzero else [v or zero for v in measured]  # zeros as Decimal(0)
     value_float = list(map(float, values))
     return IndexForm(
         problem=problem,

@@ -152,16 +152,18 @@ def _breaks(data: IndexForm, taken: list[int], budget: Mapping[str, Decimal]) ->
     return broken
 
 
-def greedy_comparison(data: IndexForm, taken: list[int], breaks: list[str], chosen: list[int]) -> dict[str, Any]:
-    """The greedy choice `taken` against the selection `chosen` (as `GreedyComparison` reads it)."""
-    objective, greedy_value = value_of(data, chosen), value_of(data, taken)
+def greedy_comparison(data: IndexForm, aside: Aside, chosen: list[int], objective: Decimal) -> dict[str, Any]:
+    """The greedy choice against the selection `chosen`, worth `objective` (as `GreedyComparison`
+    reads it)."""
+    taken, ids = aside.greedy, data.ids
+    mine, theirs = set(chosen), set(taken)
     return {
-        "value": greedy_value,
-        "selected": [data.ids[i] for i in taken],
-        "only_in_optimal": [data.ids[i] for i in sorted(set(chosen) - set(taken))],
-        "only_in_greedy": [data.ids[i] for i in sorted(set(taken) - set(chosen))],
-        "value_difference": objective - greedy_value,
-        "constraints_greedy_breaks": breaks,
+        "value": aside.greedy_value,
+        "selected": list(map(ids.__getitem__, taken)),
+        "only_in_optimal": list(map(ids.__getitem__, sorted(mine.difference(theirs)))),
+        "only_in_greedy": list(map(ids.__getitem__, sorted(theirs.difference(mine)))),
+        "value_difference": objective - aside.greedy_value,
+        "constraints_greedy_breaks": aside.breaks,
     }
 
 
@@ -192,11 +194,13 @@ class Aside:
 
     notes: list[str]
     greedy: list[int]  # the greedy choice
+    greedy_value: Decimal
     breaks: list[str]  # the constraints it breaks
     fixed: list[list[str] | None]  # per candidate: the reasons it is left out whatever is selected
     forced_out: set[int]
     by_period: dict[str, tuple[list[Decimal], list[int]]]  # each period's costs ascending, and whose
-    cost_text: list[dict[str, str]]  # per candidate and period: its cost as the reasons print it
+    # per candidate: (period, cost, the reason's start) for each budgeted period it spends in
+    needs: list[list[tuple[str, Decimal, str]]]
     fits: list[str]  # per candidate with a positive value: the reason when nothing else keeps it out ("" else)
     # per bucket with a maximum (every bucket, if shares of spend): totals ascending, and whose
     by_bucket: dict[str, tuple[list[Decimal], list[int]]]
@@ -243,11 +247,12 @@ def aside(data: IndexForm, budget: Mapping[str, Decimal]) -> Aside:
     return Aside(
         notes=_notes(data),
         greedy=taken,
+        greedy_value=value_of(data, taken),
         breaks=_breaks(data, taken, budget),
         fixed=fixed,
         forced_out=forced_out,
         by_period=by_period,
-        cost_text=[{p: money(amount) for p, amount in per.items()} for per in data.cost],
+        needs=[[(p, amount, f"budget {p}: needs {money(amount)}, ") for p, amount in per.items()] for per in data.cost],
         fits=fits,
         by_bucket=by_bucket,
         prerequisites=prerequisites,
@@ -265,7 +270,7 @@ def left_out(
     problem = data.problem
     in_selection = set(chosen)
     period_left = {p: budget[p] - usage.period[p] for p in data.periods}
-    period_text = {p: money(left) for p, left in period_left.items()}  # the same for every candidate
+    left_text = {p: f"{money(left)} left" for p, left in period_left.items()}  # the same for every candidate
     bucket_left: dict[str, tuple[Decimal, str]] = (
         _spend_room(data, usage)
         if data.of_spend
@@ -303,10 +308,9 @@ def left_out(
             if j in in_selection:
                 reasons.append(f"excluded by {ids[j]} (selected)")
         if i in over_budget:
-            texts = aside.cost_text[i]
-            for p, amount in data.cost[i].items():
+            for p, amount, text in aside.needs[i]:
                 if amount > period_left[p]:
-                    reasons.append(f"budget {p}: needs {texts[p]}, {period_text[p]} left")
+                    reasons.append(text + left_text[p])
         if i in over_bucket and data.of_spend:
             reasons.extend(_spend_reasons(data, usage, i))
         elif i in over_bucket:
@@ -315,7 +319,7 @@ def left_out(
             reasons.append(
                 f"bucket {bucket} at its maximum ({bound}): needs {money(data.total[i])}, {money(left)} left"
             )
-        for (role, p), need in data.fte[i].items():
+        for (role, p), need in data.fte[i].items() if data.limits else ():
             left = data.limits[role, p] - usage.capacity[role, p]
             if need > left:
                 reasons.append(f"capacity {role} {p}: needs {need} FTE, {left} FTE left")

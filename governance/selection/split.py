@@ -156,12 +156,19 @@ class _Shared:
             h.cbSimplexInterrupt += interrupt
 
 
-def solve_program(model: Model, options: SolverOptions, start: Sequence[int] | None, seconds: float) -> Run:
+def solve_program(
+    model: Model,
+    options: SolverOptions,
+    start: Sequence[int] | None,
+    seconds: float,
+    running: threading.Event | None = None,
+) -> Run:
     """The best selection of `model` within `seconds` and the gap of `options`, with a proven bound
-    (see the module's docstring)."""
+    (see the module's docstring). `running`, if given, is set as plain HiGHS starts to solve (it
+    lets go of the GIL then): other Python work waits for it, and does not hold up the start."""
     shared = _Shared(model, time.monotonic() + seconds)  # the start is shared once HiGHS accepts it
     with ThreadPoolExecutor(2, thread_name_prefix="selection") as pool:
-        plain = pool.submit(_plain, model, options, start, seconds, shared)
+        plain = pool.submit(_plain, model, options, start, seconds, shared, running)
         split = pool.submit(_split, model, options, shared)
         racing: list[Future[Any]] = [plain, split]
         wait(racing, return_when=FIRST_COMPLETED)
@@ -182,7 +189,14 @@ def solve_program(model: Model, options: SolverOptions, start: Sequence[int] | N
     return found
 
 
-def _plain(model: Model, options: SolverOptions, start: Sequence[int] | None, seconds: float, shared: _Shared) -> Run:
+def _plain(
+    model: Model,
+    options: SolverOptions,
+    start: Sequence[int] | None,
+    seconds: float,
+    shared: _Shared,
+    running: threading.Event | None,
+) -> Run:
     def hooks(h: highspy.Highs) -> None:
         def improving(e: HighsCallbackEvent) -> None:
             shared.found(np.array(e.data_out.mip_solution))
@@ -212,6 +226,8 @@ def _plain(model: Model, options: SolverOptions, start: Sequence[int] | None, se
         # Not in its simplex iterations: there each call into Python waits for the GIL, which the
         # report's thread holds (0.27 s -> 0.33 s on the 5k program); the MIP's checks are enough.
         shared.watch(h, simplex=False)
+        if running is not None:
+            running.set()  # the last step before HiGHS runs
 
     try:
         return run(model, options, start, seconds, hooks=hooks)

@@ -4,13 +4,17 @@ comparison)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.selection.problem import BucketBound, bucket_bounds, constraints, index_form
+from governance.candidates import check_problem
+from governance.errors import InputRefused
+from governance.selection import solve
+from governance.selection.problem import BucketBound, Unsound, bucket_bounds, constraints, index_form
 from models.selection import SelectionProblem
 
-from .builders import EVERY_KIND, D, small_problems
+from .builders import EVERY_KIND, D, cand, problem, small_problems
 from .builders import constraints as reference_constraints
 
 
@@ -75,3 +79,48 @@ def test_constraints_name_every_constraint_in_row_order() -> None:
 def test_constraint_names_agree_with_the_reference(p: SelectionProblem) -> None:
     """The brute-force reference's names (written out in the tests) are the engine's, in order."""
     assert [c.name for c in constraints(index_form(p), p.budget)] == [name for name, _ in reference_constraints(p)]
+
+
+# -- the index form's own cross-checks ----------------------------------------------------------
+
+
+@st.composite
+def loose_problems(draw: st.DrawFn) -> SelectionProblem:
+    """Up to four candidates whose ids may repeat, whose references may name no candidate, whose
+    buckets may have no bounds and whose values may be missing: each sound or not by chance."""
+    names = ["A", "B", "C", "Z"]
+    count = draw(st.integers(1, 4))
+    ids = draw(st.lists(st.sampled_from(names[:3]), min_size=count, max_size=count))
+    candidates = []
+    for cid in ids:
+        others = [n for n in names if n != cid]
+        refs = draw(st.lists(st.sampled_from(others), max_size=2, unique=True))
+        split = draw(st.integers(0, len(refs)))
+        candidates.append(
+            cand(
+                cid,
+                draw(st.sampled_from([5, None])),  # type: ignore[arg-type]  # None: no value
+                3,
+                bucket=draw(st.sampled_from(["core", "core", "lab"])),
+                depends_on=refs[:split],
+                excludes=refs[split:],
+            )
+        )
+    return problem(*candidates)
+
+
+@settings(max_examples=200, deadline=None)
+@given(loose_problems())
+def test_the_index_form_refuses_what_the_cross_checks_refuse(p: SelectionProblem) -> None:
+    """`solve` leaves the candidates' cross-checks to `index_form`: it must refuse exactly the
+    problems `check_problem` names (and `solve` then refuses with those names)."""
+    named = check_problem(p, "(problem)")
+    try:
+        index_form(p)
+    except Unsound:
+        assert named
+        with pytest.raises(InputRefused) as refused:
+            solve(p, frontier=False)
+        assert refused.value.problems == tuple(named)
+    else:
+        assert named == []
