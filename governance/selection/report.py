@@ -82,6 +82,9 @@ def greedy(problem: SelectionProblem) -> GreedyChoice:
     first, ties by id), take each candidate with a positive value whose costs fit what is left of
     every period's budget. Forced-out candidates are off the list; buckets, dependencies,
     exclusions, capacity and force-in are ignored, as a spreadsheet ignores them.
+
+    Raises:
+        Unsound: the candidates do not fit together (see `index_form`).
     """
     data = index_form(problem)
     taken = _greedy(data, problem.budget)
