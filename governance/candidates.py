@@ -6,7 +6,7 @@ the command line's budget, bucket bounds and value measure.
 """
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import chain
@@ -30,7 +30,7 @@ from models.selection import (
     ValueMeasure,
 )
 
-__all__ = ["build_problem", "check_portfolio", "check_problem", "problem_from_file", "with_overrides"]
+__all__ = ["build_problem", "candidates_fit", "check_portfolio", "check_problem", "problem_from_file", "with_overrides"]
 
 _CENT = Decimal("0.01")
 _PERIOD = re.compile(r"^FY\d{4}$")
@@ -99,19 +99,41 @@ def check_problem(problem: SelectionProblem, source: str = "") -> list[Problem]:
     problems = check_portfolio(problem, source)
     measure = problem.value_measure
     candidates = problem.candidates
-    known = set(map(_ID, candidates))
-    if (
-        len(known) == len(candidates)
-        and problem.buckets.keys() >= set(map(_BUCKET, candidates))
-        and None not in map(attrgetter(measure), candidates)
-        and known.issuperset(chain.from_iterable(map(_DEPENDS_ON, candidates)))
-        and known.issuperset(chain.from_iterable(map(_EXCLUDES, candidates)))
+    if candidates_fit(
+        len(candidates),
+        set(map(_ID, candidates)),
+        problem.buckets,
+        list(map(_BUCKET, candidates)),
+        list(map(attrgetter(measure), candidates)),
+        map(_DEPENDS_ON, candidates),
+        map(_EXCLUDES, candidates),
     ):
         return problems  # the common case, checked in C; the slow pass names each problem
     entries = [
         _Entry(c.id, c.bucket, c.depends_on, c.excludes, c.value(measure) is not None) for c in problem.candidates
     ]
     return problems + _cross_problems(entries, problem.buckets, measure, source)
+
+
+def candidates_fit(
+    count: int,
+    known: Collection[str],
+    bounded: Mapping[str, Any],
+    buckets: Iterable[str],
+    values: Sequence[Decimal | None],
+    depends_on: Iterable[Iterable[str]],
+    excludes: Iterable[Iterable[str]],
+) -> bool:
+    """Whether `count` candidates fit together, from their attributes (in C): `known`, their
+    distinct ids, are `count`; every bucket is in `bounded`; every value is given; every reference
+    is known. `check_problem` names the problems when not; the index form asks the same."""
+    return (
+        len(known) == count
+        and bounded.keys() >= set(buckets)
+        and (all(values) or None not in values)  # all(): the common case, and quick to tell
+        and all(map(known.__contains__, chain.from_iterable(depends_on)))
+        and all(map(known.__contains__, chain.from_iterable(excludes)))
+    )
 
 
 @dataclass(frozen=True, slots=True)

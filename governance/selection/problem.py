@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from governance.candidates import candidates_fit
 from models.selection import ChanceConstraint, SelectionCandidate, SelectionProblem, Uncertainty
 
 __all__ = [
@@ -112,8 +113,8 @@ def index_form(problem: SelectionProblem) -> IndexForm:
     """`problem` in index form (see `IndexForm`).
 
     Raises:
-        Unsound: the candidates do not fit together (the same conditions as `check_problem`'s
-            cross-checks, found by the passes the index form makes anyway).
+        Unsound: the candidates do not fit together (`candidates_fit`, which `check_problem`
+            asks too, on the attributes the index form reads anyway).
     """
     # Per-element work is done by C-level iteration (map, chain, compress) where it can be: this
     # runs before every solve, and at 5,000 candidates it is most of what solve adds to HiGHS.
@@ -141,14 +142,7 @@ def index_form(problem: SelectionProblem) -> IndexForm:
     excludes_of = list(map(_EXCLUDES, candidates))
     buckets = list(map(_BUCKET, candidates))
     measured = list(map(attrgetter(problem.value_measure), candidates))
-    nonzero = all(measured)  # also: no value missing (None); the common case, and quick to tell
-    if not (
-        len(at) == n
-        and all(map(at.__contains__, chain.from_iterable(depends_on)))
-        and all(map(at.__contains__, chain.from_iterable(excludes_of)))
-        and problem.buckets.keys() >= set(buckets)
-        and (nonzero or None not in measured)
-    ):
+    if not candidates_fit(n, at, problem.buckets, buckets, measured, depends_on, excludes_of):
         raise Unsound("the candidates' ids, references, buckets or values do not fit together")
     depends = [(i, at[ref]) for i in compress(range(n), depends_on) for ref in depends_on[i]]
     pairs: dict[frozenset[int], tuple[int, int]] = {}
@@ -202,7 +196,7 @@ def index_form(problem: SelectionProblem) -> IndexForm:
         coef += (1.0, 1.0)
     row_index, col_index = np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32)
     order = np.lexsort((row_index, col_index))  # column-wise, rows ascending within a column
-    values = measured if nonzero else [v or zero for v in measured]  # zeros as Decimal(0)
+    values = measured if all(measured) else [v or zero for v in measured]  # zeros as Decimal(0)
     value_float = list(map(float, values))
     return IndexForm(
         problem=problem,

@@ -322,7 +322,7 @@ def left_out(
             reasons.append(
                 f"bucket {bucket} at its maximum ({bound}): needs {money(data.total[i])}, {money(left)} left"
             )
-        for (role, p), need in data.fte[i].items() if data.limits else ():
+        for (role, p), need in data.fte[i].items():
             left = data.limits[role, p] - usage.capacity[role, p]
             if need > left:
                 reasons.append(f"capacity {role} {p}: needs {need} FTE, {left} FTE left")
