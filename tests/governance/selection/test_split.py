@@ -64,6 +64,7 @@ def test_the_split_side_proves_the_brute_force_optimum(p: SelectionProblem, most
     if started is None:
         return
     feasible, best, worth, data, model, shared, _ = started
+    shared.near.set()
     shared.hard.set()
     shared.deep.set()
     with mock.patch.object(split, "MOST_COUNTS", most):
@@ -167,6 +168,7 @@ def test_the_split_side_alone_on_a_knapsack_and_a_portfolio() -> None:
         start = run(model, solver_options(p).model_copy(update={"mip_rel_gap": D("0.05")}), None, 60)
         shared = split._Shared(model, time.monotonic() + 60)
         shared.offer(start.chosen)
+        shared.near.set()
         shared.hard.set()
         shared.deep.set()
         for most in (12, 0):
@@ -207,6 +209,7 @@ def test_the_count_walk_starts_on_both_sides_of_the_lps_count() -> None:
     model = build_model(data, p.budget)
     shared = split._Shared(model, time.monotonic() + 10)
     shared.offer([data.ids.index("P-3")])
+    shared.near.set()
     shared.hard.set()
     shared.deep.set()
     with mock.patch.object(split, "MOST_COUNTS", 0), mock.patch.object(split, "_core", lambda *_: None):
