@@ -26,12 +26,12 @@ releases the GIL while it solves and keeps one scheduler per thread):
      proof of the whole takes. The target rises after each pair by what it found. The pieces have
      half the time left; if they prove nothing in it, plain HiGHS goes on from the best selection;
   3. with more counts (costs that vary widely, as in most real portfolios), first exchanges
-     (`swaps.py`: a few candidates out and a few in, from each better selection plain HiGHS finds
-     until it is past `FIRST_NODES` nodes: on these programs plain HiGHS's bound after its root is
-     often within the gap of the optimum, and a selection a few exchanges better ends the proof),
-     then the root LP's core for a better selection (`_core`: only the LP's fractional
-     candidates, those nearest to entering or leaving it and the best selection's free), then a
-     climb beside plain HiGHS: the whole program with reduced-cost fixing from the root LP and a
+     from the best selection (`swaps.py`: a few candidates out and a few in; on these programs
+     plain HiGHS's bound after its root is often within the gap of the optimum, and a selection a
+     few exchanges better ends the proof), then the root LP's core for a better selection
+     (`_core`: only the LP's fractional candidates, those nearest to entering or leaving it and
+     the best selection's free; exchanges again from what it finds), and once plain HiGHS has
+     passed `FIRST_NODES` nodes, a climb beside it: the whole program with reduced-cost fixing from the root LP and a
      row asking for more than the target, stopping at the first selection that beats it (which
      raises the target) or when plain HiGHS finds a better one; until none beats it: proven.
      Plain HiGHS takes each better selection of the split's as its incumbent before its next dive.
@@ -112,7 +112,6 @@ class _Shared:
         self.pending_value = -_INF  # what `pending` is worth
         self.near = threading.Event()  # plain HiGHS has a selection within `NEAR_GAP` of its bound
         self.hard = threading.Event()
-        self.fresh = threading.Event()  # a new selection from plain HiGHS, or it is past `FIRST_NODES`
         self.deep = threading.Event()  # plain HiGHS past `PIECES_NODES` nodes
         self.solo = threading.Event()  # the split has both cores: plain HiGHS stops
         self.over = threading.Event()
@@ -137,7 +136,6 @@ class _Shared:
         value = float(self.model.data.objective[x > 0.5].sum())
         with self.lock:
             self.pending, self.pending_value = x, value
-        self.fresh.set()
 
     def best(self) -> tuple[list[int], float]:
         with self.lock:
@@ -225,7 +223,6 @@ def _plain(
             if e.data_out.mip_node_count >= FIRST_NODES and not shared.hard.is_set():
                 shared.near.set()  # hard, if not near: the split starts all the same
                 shared.hard.set()
-                shared.fresh.set()
             if e.data_out.mip_node_count >= PIECES_NODES:
                 shared.deep.set()
             if shared.solo.is_set():
@@ -258,7 +255,6 @@ def _plain(
             shared.over.set()  # plain HiGHS ended on its own (a proof, or out of time): so does the race
         shared.near.set()  # the split need not wait any longer
         shared.hard.set()
-        shared.fresh.set()
         shared.deep.set()
 
 
@@ -299,11 +295,19 @@ def _split(model: Model, options: SolverOptions, shared: _Shared) -> Run | None:
     if counts is not None and len(counts[0]) > MOST_COUNTS:
         # Too many counts for the pieces (costs that vary widely, as in portfolios): exchanges
         # pay here (measured, realistic n = 500 at 20 %, 5 seeds: median 0.97x -> 0.42x of the
-        # floor), and not on knapsacks, whose pieces they hold up (MKP 100/5/0.25: 0.37x -> 0.44x).
-        _polish(model, root, shared)
-        if shared.over.is_set() or not shared.hard.is_set():
+        # floor), and not on knapsacks, whose pieces they hold up (MKP 100/5/0.25: 0.37x -> 0.44x);
+        # then the core at once, not after `FIRST_NODES` nodes (seed 1 0.58x -> 0.43x; exchanges
+        # from each better selection of plain HiGHS's until then found none better).
+        searched = _exchange(model, root, shared.best()[0], shared)
+        if shared.over.is_set():
             return None
         _core(model, options, root, shared)
+        chosen, value = shared.best()
+        if value > searched and not shared.over.is_set():
+            _exchange(model, root, chosen, shared)
+        shared.hard.wait(shared.left())
+        if shared.over.is_set() or not shared.hard.is_set():
+            return None
         return _climb(model, options, root, shared)
     if counts is not None and not shared.deep.is_set():
         # Pieces fit: they start from plain HiGHS's selection after `PIECES_NODES` nodes.
@@ -345,21 +349,6 @@ def _split(model: Model, options: SolverOptions, shared: _Shared) -> Run | None:
     if bound > value + gap * abs(value) + _TOL * max(1.0, abs(value)):
         return None  # a piece proved only within its own gap: not enough for the whole
     return Run("optimal", chosen, max(bound, value))
-
-
-def _polish(model: Model, root: _Relaxation, shared: _Shared) -> None:
-    """Exchanges from the best selection, and again from each better one plain HiGHS finds,
-    until it is past `FIRST_NODES` nodes (or the race is over)."""
-    searched = -_INF  # the value of the last selection the exchanges could not improve
-    while not shared.over.is_set():
-        shared.fresh.clear()
-        chosen, value = shared.best()
-        if value > searched:
-            searched = _exchange(model, root, chosen, shared)
-        elif shared.hard.is_set():
-            return
-        else:
-            shared.fresh.wait(shared.left())
 
 
 def _exchange(model: Model, root: _Relaxation, chosen: Sequence[int], shared: _Shared) -> float:

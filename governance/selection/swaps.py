@@ -149,7 +149,7 @@ class _Search:
             if len(keeps):
                 j = int(keeps[0])  # the worthiest that keeps to the rows
                 best, move = gain[j] - lose[i], (leaving[i], entering[j])
-            if i % 16 == 15 and over():
+            if over():
                 return None
         return move
 

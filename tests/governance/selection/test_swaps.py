@@ -100,10 +100,9 @@ def test_two_out_and_three_in_where_nothing_smaller_pays() -> None:
     assert answer == {"C", "D", "E"}
 
 
-def test_the_split_polishes_plain_highs_selection_by_exchanges() -> None:
+def test_the_split_exchanges_from_plain_highs_selection() -> None:
     """The same problem in the split: plain HiGHS's selection (A and B) handed over as it finds
-    it, and plain HiGHS past its first nodes; the split's exchanges find C, D and E and offer them,
-    and stop there (nothing better to search from)."""
+    it; the split's exchanges find C, D and E, offer them and say what they are worth."""
     p = replace(problem(*_TWO_FOR_THREE, budget={"FY2027": 100}), mip_gap=Decimal(0))
     data = index_form(p)
     model = build_model(data, p.budget)
@@ -112,8 +111,7 @@ def test_the_split_polishes_plain_highs_selection_by_exchanges() -> None:
     x = np.zeros(len(data.ids))
     x[[at["A"], at["B"]]] = 1.0
     shared.found(x)
-    shared.hard.set()
     root = split._relax(model, solver_options(p), None, shared)
     assert root is not None
-    split._polish(model, root, shared)
+    assert split._exchange(model, root, shared.best()[0], shared) == 102.0
     assert shared.best() == (sorted(at[i] for i in "CDE"), 102.0)
