@@ -31,10 +31,11 @@ releases the GIL while it solves and keeps one scheduler per thread):
      few exchanges better ends the proof), then the root LP's core for a better selection
      (`_core`: only the LP's fractional candidates, those nearest to entering or leaving it and
      the best selection's free; exchanges again from what it finds), and once plain HiGHS has
-     passed `FIRST_NODES` nodes, a climb beside it: the whole program with reduced-cost fixing from the root LP and a
-     row asking for more than the target, stopping at the first selection that beats it (which
-     raises the target) or when plain HiGHS finds a better one; until none beats it: proven.
-     Plain HiGHS takes each better selection of the split's as its incumbent before its next dive.
+     passed `FIRST_NODES` nodes, a climb beside it: the whole program with reduced-cost fixing
+     from the root LP and a row asking for more than the target, stopping at the first selection
+     that beats it (which raises the target) or when plain HiGHS finds a better one; until none
+     beats it: proven. Plain HiGHS takes each better selection of the split's as its incumbent
+     before its next dive.
 
 The split's bound is proven: the largest of the target, the pieces' bounds, the LP values of the
 counts set aside and what reduced-cost fixing excluded. On a hard program, which side proves first
