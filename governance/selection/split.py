@@ -86,7 +86,7 @@ PIECES_SHARE = 0.5  # of the time left when the pieces start (measured: MKP 100/
 # was infeasible at 20 and took 11 s at 40.
 CORE = 20
 # Plain HiGHS's gap at which the split starts (else at `FIRST_NODES` nodes). Measured, realistic n = 500
-# at 20 %: its root's first selections (rounding) are 1.8-3.6 % from its bound, the next (a sub-MIP, at
+# at 20 %: its root's first selections (rounding) are 1.7-3.6 % from its bound, the next (a sub-MIP, at
 # 0.3 s) 0.12-0.17 %, a few exchanges from one good enough for the proof; the 5,000-candidate bench
 # program is proven 3 ms after its first selection within 1 %.
 NEAR_GAP = 0.01
