@@ -100,6 +100,27 @@ def test_two_out_and_three_in_where_nothing_smaller_pays() -> None:
     assert answer == {"C", "D", "E"}
 
 
+def test_two_for_two_and_three_for_three_where_nothing_smaller_pays() -> None:
+    """Each period's budget spent whole by projects that lean on one period; as many even ones,
+    worth one more each, fit instead, and no smaller exchange does (every one of them overruns a
+    period or is worth less): two for two over two periods, three for three over three."""
+    two = problem(
+        cand("A", 100, {"FY2027": 60, "FY2028": 40}),
+        cand("B", 100, {"FY2027": 40, "FY2028": 60}),
+        cand("C", 101, {"FY2027": 50, "FY2028": 50}),
+        cand("D", 101, {"FY2027": 50, "FY2028": 50}),
+        budget={"FY2027": 100, "FY2028": 100},
+    )
+    assert _search(two, {"A", "B"}, ["A", "B", "C", "D"]) == ([{"C", "D"}], {"C", "D"})
+    years = ("FY2027", "FY2028", "FY2029")
+    leaning = [
+        cand(name, 99, {y: 55 if y == lean else 22 for y in years}) for name, lean in zip("ABC", years, strict=True)
+    ]
+    even = [cand(name, 100, dict.fromkeys(years, 33)) for name in "DEF"]
+    three = problem(*leaning, *even, budget=dict.fromkeys(years, 99))
+    assert _search(three, {"A", "B", "C"}, list("ABCDEF")) == ([{"D", "E", "F"}], {"D", "E", "F"})
+
+
 def test_the_split_exchanges_from_plain_highs_selection() -> None:
     """The same problem in the split: plain HiGHS's selection (A and B) handed over as it finds
     it; the split's exchanges find C, D and E, offer them and say what they are worth."""
