@@ -268,6 +268,11 @@ def _ones(x: Sequence[float] | Floats) -> list[int]:
     return np.flatnonzero(np.asarray(x) > 0.5).tolist()
 
 
+def _matrix(model: Model) -> Matrix:
+    data = model.data
+    return Matrix(data.row_count, data.start, data.index, data.coef)
+
+
 def _worth(model: Model, chosen: Sequence[int]) -> float:
     return float(model.data.objective[list(chosen)].sum()) if chosen else 0.0
 
@@ -278,9 +283,7 @@ def _fits(model: Model, chosen: Sequence[int]) -> bool:
     x[list(chosen)] = 1.0
     if np.any(x < model.col_lower) or np.any(x > model.col_upper):
         return False
-    data = model.data
-    activity = np.zeros(data.row_count)
-    np.add.at(activity, data.index, data.coef * np.repeat(x, np.diff(data.start)))
+    activity = _matrix(model).activity(x)
     slack = 1e-6 * np.maximum(1.0, np.abs(activity))
     return bool(np.all(activity >= model.row_lower - slack) and np.all(activity <= model.row_upper + slack))
 
@@ -364,14 +367,14 @@ def _exchange(model: Model, root: _Relaxation, chosen: Sequence[int], shared: _S
     selected = np.zeros(len(free), dtype=bool)
     selected[list(chosen)] = True
     last = exchanged(
-        Matrix(data.row_count, data.start, data.index, data.coef),
+        _matrix(model),
         model.row_lower,
         model.row_upper,
         data.objective,
         selected,
         lambda s: ranked(s, free, root.x, root.reduced),
         _unit(model),
-        lambda s: shared.offer(np.flatnonzero(s).tolist()),
+        lambda s: shared.offer(_ones(s)),
         lambda: shared.over.is_set() or shared.left() <= 0,
     )
     return float(data.objective[last].sum())

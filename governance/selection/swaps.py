@@ -71,11 +71,12 @@ def exchanged(
     while improved and not over():
         improved = False
         out, into = order(selected)
-        near = np.concatenate([out[:WIDTH_OUT], into[:WIDTH_IN]])
+        out, into = out[:WIDTH_OUT], into[:WIDTH_IN]
+        near = np.concatenate([out, into])  # searched by place: `out` first, then `into`
         search = _Search(matrix.dense(near), objective[near], matrix.activity(selected), lower, upper)
-        places = np.arange(len(near))
+        leaving, entering = np.arange(len(out)), np.arange(len(out), len(near))
         for kind in KINDS:
-            move = search.best(places[: min(len(out), WIDTH_OUT)], places[min(len(out), WIDTH_OUT) :], kind, unit, over)
+            move = search.best(leaving, entering, kind, unit, over)
             if move is not None:
                 leave, enter = move
                 selected[near[leave]] = False
