@@ -29,7 +29,7 @@ import numpy as np
 from highspy import HighsModelStatus
 from highspy._core import _Highs
 
-from bench.common import log
+from bench.common import log, settled
 from bench.hard_instances import mkp, realistic
 from governance.selection import solve, solver_options
 from governance.selection.model import build_model, pass_model
@@ -81,6 +81,7 @@ def _ours(problem: SelectionProblem) -> dict[str, Any]:
     started = time.perf_counter()
     result = solve(problem, frontier=False)
     seconds = time.perf_counter() - started
+    settled()
     value = float(result.objective) if result.objective is not None else None
     return {
         "s": seconds,

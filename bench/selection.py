@@ -44,7 +44,7 @@ import numpy as np
 from highspy import HighsModelStatus, MatrixFormat, ObjSense
 from highspy._core import _Highs
 
-from bench.common import ROOT, clean_env, log, median, run_timed
+from bench.common import ROOT, clean_env, log, median, run_timed, settled
 from governance.canonical import to_plain
 from governance.selection import greedy, solve, solver_options
 from models.selection import SelectionCandidate, SelectionProblem, SelectionResult
@@ -218,7 +218,9 @@ def _floor(inst: Instance, gap: Decimal) -> dict[str, Any]:
 def _ours(inst: Instance, gap: Decimal, frontier: bool) -> tuple[float, SelectionResult]:
     start = time.perf_counter()
     result = solve(replace(inst.problem, mip_gap=gap), frontier=frontier)
-    return time.perf_counter() - start, result
+    seconds = time.perf_counter() - start
+    settled()
+    return seconds, result
 
 
 def selection_figures(seed: int, quick: bool) -> dict[str, dict[str, Any]]:

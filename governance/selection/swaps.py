@@ -59,11 +59,12 @@ def exchanged(
     unit: float,
     found: Callable[[np.ndarray], None],
     over: Callable[[], bool],
+    kinds: tuple[tuple[int, int], ...] = KINDS,
 ) -> np.ndarray:
     """The selection (`selected`, a boolean per column, keeping to every row) improved by
-    exchanges until none is worth at least `unit` more; `found` gets each better one, `over` stops
-    the search early. `order(selected)` gives the candidates to take out and to put in, nearest
-    first."""
+    exchanges of `kinds` (cheapest first) until none is worth at least `unit` more; `found` gets
+    each better one, `over` stops the search early. `order(selected)` gives the candidates to take
+    out and to put in, nearest first."""
     selected = selected.copy()
     lower = row_lower - 1e-6 * np.maximum(1.0, np.abs(row_lower))
     upper = row_upper + 1e-6 * np.maximum(1.0, np.abs(row_upper))
@@ -75,7 +76,7 @@ def exchanged(
         near = np.concatenate([out, into])  # searched by place: `out` first, then `into`
         search = _Search(matrix.dense(near), objective[near], matrix.activity(selected), lower, upper)
         leaving, entering = np.arange(len(out)), np.arange(len(out), len(near))
-        for kind in KINDS:
+        for kind in kinds:
             move = search.best(leaving, entering, kind, unit, over)
             if move is not None:
                 leave, enter = move
