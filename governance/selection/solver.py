@@ -100,8 +100,9 @@ def _solve(data: IndexForm, budget: TimeBudget, frontier: bool) -> SelectionResu
     model = build_model(data, problem.budget)
     # HiGHS releases the GIL while it solves: the parts of the report that do not depend on its
     # selection (notes, the greedy choice and what it breaks) are worked out in the meantime, once
-    # it has started (before, the two threads took turns at the GIL, 5 ms at a time, and HiGHS
-    # started later: by 6 ms at the least on the 5,000-candidate bench program).
+    # it has started, plain HiGHS and the root's LP both (before, the threads took turns at the GIL,
+    # 5 ms at a time, and HiGHS started later: by 6 ms at the least on the 5,000-candidate bench
+    # program).
     scenarios = None if problem.chance is None else draw_scenarios(problem, data)
     seconds = budget.left() / 2 if frontier else budget.left()
     running = threading.Event()
