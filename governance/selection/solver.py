@@ -171,7 +171,7 @@ def _solve(data: IndexForm, budget: TimeBudget, frontier: bool) -> SelectionResu
                 "the next slice: they show the budget constraints alone"
             )
     if frontier:
-        points = frontier_points(data, options, budget, runs_after=1)
+        points = frontier_points(data, options, budget, runs_after=1, selection=main.chosen)
         offered, why_not = next_slice(data, options, budget, main.chosen)
         if why_not is not None:
             notes.append(why_not)
