@@ -6,6 +6,7 @@ Every string prints as text (cli.context.PlainConsole): submitted text is never 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import Counter
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -381,9 +382,27 @@ def frontier_status(point: FrontierPoint, currency: str | None) -> str:
     infeasible (with the reason when the record has one)."""
     if point.status == "time-limit":
         said = "time limit" + ("" if point.gap is None else f", gap {point.gap:.2%}")
+        if point.gap is not None:
+            return said  # its reason says only that, in more words
     else:
         said = point.status
     return said if point.reason is None else f"{said}: {reason_in_words(point.reason, currency)}"
+
+
+def prose(console: Console, text: str, indent: str = "") -> None:
+    """A line of prose wrapped at the console's width at words (ids and amounts whole), each line
+    after the first indented two more than `indent`."""
+    width = max(console.width, 40)
+    console.print(
+        textwrap.fill(
+            text,
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )
 
 
 def chance_lines(chance: ChanceResult, console: Console = out) -> None:
@@ -423,10 +442,11 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
         return money(v, currency if unit else None)
 
     for note in result.notes:
-        console.print(f"  note: {reason_in_words(note, currency)}")
-    console.print(
+        prose(console, f"note: {reason_in_words(note, currency)}", "  ")
+    prose(
+        console,
         f"Selection by {result.value_measure}: {result.status}; value {value(result.objective)}, "
-        f"bound {value(result.bound)}, gap {result.gap}; {len(result.selected)} of {len(problem.candidates)} funded."
+        f"bound {value(result.bound)}, gap {result.gap}; {len(result.selected)} of {len(problem.candidates)} funded.",
     )
     if result.chance is not None:
         chance_lines(result.chance, console)
@@ -476,9 +496,10 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
     )
     if result.next_slice is not None:
         n = result.next_slice
-        console.print(
+        prose(
+            console,
             f"The next {money(n.extra_budget, currency)} of budget would add {value(n.value_gain)} of value"
-            f" (adds {', '.join(n.added) or 'nothing'}; drops {', '.join(n.dropped) or 'nothing'})."
+            f" (adds {', '.join(n.added) or 'nothing'}; drops {', '.join(n.dropped) or 'nothing'}).",
         )
     if result.greedy is not None:
         g = result.greedy
@@ -488,10 +509,11 @@ def selection(problem: SelectionProblem, result: SelectionResult, console: Conso
             compared = f"{value(-g.value_difference)} more, by breaking the constraints below"
         else:
             compared = f"{value(-g.value_difference)} more (the selection is within its optimality gap)"
-        console.print(
+        prose(
+            console,
             f"A spreadsheet's greedy choice (value per cost until the budget runs out): value {value(g.value)}, "
             f"{compared}; only in the optimum: {', '.join(g.only_in_optimal) or 'none'}; "
-            f"only in greedy: {', '.join(g.only_in_greedy) or 'none'}."
+            f"only in greedy: {', '.join(g.only_in_greedy) or 'none'}.",
         )
         for broken in g.constraints_greedy_breaks:
-            console.print(f"  greedy breaks: {reason_in_words(broken, currency)}")
+            prose(console, f"greedy breaks: {reason_in_words(broken, currency)}", "  ")

@@ -107,6 +107,18 @@ def fitted(
             break
         given[widest] -= 1
         spare += 1
+    # A value's or an id's whole header comes before free text's comfort: free text gives up cells for
+    # it, down to its narrowest (a cut header reads as other words: "best value (EU").
+    short = sum(max(0, cell_len(columns[i].header) - given[i]) for i in kept if not columns[i].wrap) - spare
+    while short > 0:
+        widest = max(
+            (i for i in kept if columns[i].wrap and given[i] > sizes[i][0]), key=lambda i: given[i], default=None
+        )
+        if widest is None:
+            break
+        given[widest] -= 1
+        spare += 1
+        short -= 1
     # Values and ids first (whole headers too), then free text shares what is left, a cell at a time.
     for i in kept:
         if not columns[i].wrap:

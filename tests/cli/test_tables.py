@@ -63,3 +63,29 @@ def test_optional_columns_go_lowest_priority_first() -> None:
         48: ["id", "title", "score"],
         40: ["id", "title"],
     }
+
+
+def test_a_values_whole_header_comes_before_free_texts_comfort() -> None:
+    """The frontier's table at 80 columns (`governance select`): free text gave its comfortable 20
+    cells and the value column's header was cut to "best value (EU"; now the free text gives up
+    cells, down to its longest word, for whole headers."""
+    columns = [
+        Column("budget share", justify="right"),
+        Column("budget (EUR)", justify="right"),
+        Column("best value (EUR)", justify="right"),
+        Column("funded", justify="right"),
+        Column("solved", wrap=True),
+    ]
+    rows = [
+        ("17%", "17,176,118", "32,822,500", "25", "time limit, gap 0.59%"),
+        ("100%", "103,036,100", "157,866,100", "156", "optimal"),
+    ]
+    assert _render(columns, rows, 80)[1:] == [
+        "┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┓",
+        "┃ budget share ┃ budget (EUR) ┃ best value (EUR) ┃ funded ┃ solved             ┃",
+        "┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━┩",
+        "│          17% │   17,176,118 │       32,822,500 │     25 │ time limit, gap    │",
+        "│              │              │                  │        │ 0.59%              │",
+        "│         100% │  103,036,100 │      157,866,100 │    156 │ optimal            │",
+        "└──────────────┴──────────────┴──────────────────┴────────┴────────────────────┘",
+    ]
