@@ -7,7 +7,7 @@ releases the GIL while it solves and keeps one scheduler per thread):
 - "plain": HiGHS on the program from the caller's start: exactly the solve without this module.
   A program it proves before the split has a better selection to give it is easy, and its
   answer is the answer (the same on every run). Each selection it finds is shared.
-- "split": first the root's verdict (`_rounded`): the LP relaxation, its ones (the fractional
+- "split": first the root's verdict (`root.rounded`): the LP relaxation, its ones (the fractional
   rounded down) or the caller's start, improved by exchanges of one candidate; if that selection
   is within the gap of the LP's value, the LP proves it, and it is the answer whichever side ends
   first (the race waits for this verdict, which never waits for plain HiGHS: the same inputs, the
@@ -57,7 +57,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any
 
 import highspy
@@ -65,9 +64,10 @@ import numpy as np
 from highspy.highs import HighsCallbackEvent
 
 from governance.selection.model import Model, pass_model
-from governance.selection.problem import CENT, SHARE, Floats
+from governance.selection.problem import Floats
+from governance.selection.root import Relaxation, ask_more_than, fits, matrix, ones, rounded, unit, worth
 from governance.selection.runs import Run, highs, optimise, outcome, run
-from governance.selection.swaps import KINDS, Matrix, exchanged, ranked
+from governance.selection.swaps import exchanged, ranked
 from models.selection import SolverOptions
 
 __all__ = ["DIVE_NODES", "FIRST_NODES", "MOST_COUNTS", "solve_program"]
@@ -96,19 +96,9 @@ CORE = 20
 # 0.3 s) 0.12-0.17 %, a few exchanges from one good enough for the proof; the 5,000-candidate bench
 # program is proven 3 ms after its first selection within 1 %.
 NEAR_GAP = 0.01
-# The root's exchanges (`_rounded`): one candidate in, out, or one for one (measured, 5,000-candidate
-# bench program: 3 ms; up to two and two 78 ms, three and three 8.8 s, none of them better there).
-ROOT_KINDS = tuple(k for k in KINDS if max(k) == 1)
 MOST_COUNTS = 8  # beyond this many counts to solve, the climb instead (measured: knapsacks 4-5, portfolios 12-20)
 _TOL = 1e-7  # LP values and reduced costs, relative to the objective's scale
 _INF = math.inf
-
-
-@dataclass(frozen=True, slots=True)
-class _Relaxation:
-    value: float
-    x: Floats
-    reduced: Floats  # reduced costs (maximising: <= 0 at the lower bound, >= 0 at the upper)
 
 
 class _Shared:
@@ -139,9 +129,9 @@ class _Shared:
                 return  # no selection
             found = found.chosen
         chosen = found
-        if not _fits(self.model, chosen):
+        if not fits(self.model, chosen):
             return  # HiGHS's selections all fit: this guards the bound's honesty all the same
-        value = _worth(self.model, chosen)
+        value = worth(self.model, chosen)
         with self.lock:
             if value > self.value:
                 self.chosen, self.value = sorted(chosen), value
@@ -223,10 +213,10 @@ def solve_program(
         found = run(model, options, chosen if value > -_INF else start, shared.left())
     if cut is not None and cut.status == "optimal" and found.status != "optimal":
         chosen, _ = shared.best()  # the split had a selection: so has `shared`
-        return Run("optimal", chosen, max(cut.bound or -_INF, _worth(model, chosen)))
+        return Run("optimal", chosen, max(cut.bound or -_INF, worth(model, chosen)))
     if found.status in ("optimal", "gap"):
         chosen, value = shared.best()  # the better of the two sides' selections: the plain bound holds for both
-        if found.bound is not None and value > _worth(model, found.chosen):
+        if found.bound is not None and value > worth(model, found.chosen):
             return Run(found.status, chosen, found.bound)
     return found
 
@@ -298,40 +288,15 @@ def _plain(
         shared.deep.set()
 
 
-def _ones(x: Sequence[float] | Floats) -> list[int]:
-    """The selected columns of a solution."""
-    return np.flatnonzero(np.asarray(x) > 0.5).tolist()
-
-
-def _matrix(model: Model) -> Matrix:
-    data = model.data
-    return Matrix(data.row_count, data.start, data.index, data.coef)
-
-
-def _worth(model: Model, chosen: Sequence[int]) -> float:
-    return float(model.data.objective[list(chosen)].sum()) if chosen else 0.0
-
-
-def _fits(model: Model, chosen: Sequence[int]) -> bool:
-    """Whether `chosen` keeps to every row and column bound of `model` (to HiGHS's tolerance)."""
-    x = np.zeros(len(model.col_lower))
-    x[list(chosen)] = 1.0
-    if np.any(x < model.col_lower) or np.any(x > model.col_upper):
-        return False
-    activity = _matrix(model).activity(x)
-    slack = 1e-6 * np.maximum(1.0, np.abs(activity))
-    return bool(np.all(activity >= model.row_lower - slack) and np.all(activity <= model.row_upper + slack))
-
-
 def _side(
     model: Model, options: SolverOptions, start: Sequence[int] | None, shared: _Shared, began: Callable[[], None]
 ) -> Run | None:
-    """The split's thread: the root's verdict (`_rounded`), then the split. `began` as the root's
+    """The split's thread: the root's verdict (`root.rounded`), then the split. `began` as the root's
     LP starts."""
     root = None
     try:
         root = _relax(model, options, None, shared, watched=False, began=began)
-        shared.proof = None if root is None else _rounded(model, options, root, start, shared)
+        shared.proof = None if root is None else rounded(model, options, root, start, shared.left)
     finally:
         began()  # if the LP never started
         shared.rooted.set()
@@ -340,47 +305,7 @@ def _side(
     return _split(model, options, shared, root)
 
 
-def _rounded(
-    model: Model, options: SolverOptions, root: _Relaxation, start: Sequence[int] | None, shared: _Shared
-) -> Run | None:
-    """The root LP's proof, if it has one: its ones (the fractional rounded down) or `start`,
-    whichever is worth more and fits, improved by exchanges of one candidate (in, out, or one for
-    one), as long as the time lasts; if that selection is within the gap of the LP's value, it is
-    the answer, and the LP's value its bound (measured: the 5,000-candidate bench program, LP 20 ms,
-    its ones 0.083 % from its value and three exchanges 0.036 %, in 3 ms, where plain HiGHS takes
-    0.18 s, 0.12 s of it presolve, to prove the same bound). The same inputs, the same verdict:
-    nothing here waits on plain HiGHS or stops when it ends, and the answer does not depend on
-    which side ends first. None when there is no proof here."""
-    free = model.col_upper > model.col_lower
-    origins = [np.flatnonzero(root.x >= 1 - 1e-9).tolist(), *([] if start is None else [list(start)])]
-    fitting = [chosen for chosen in origins if _fits(model, chosen)]
-    if not fitting:
-        return None
-    selected = np.zeros(len(free), dtype=bool)
-    selected[max(fitting, key=lambda c: _worth(model, c))] = True
-    last = exchanged(
-        _matrix(model),
-        model.row_lower,
-        model.row_upper,
-        model.data.objective,
-        selected,
-        lambda s: ranked(s, free, root.x, root.reduced),
-        _unit(model),
-        lambda s: None,
-        lambda: shared.left() <= 0,
-        ROOT_KINDS,
-    )
-    if shared.left() <= 0:
-        return None  # cut short by the time limit: not the same on every run
-    chosen = _ones(last)
-    value = _worth(model, chosen)
-    bound = max(root.value, value)
-    if bound - value > float(options.mip_rel_gap) * abs(value):
-        return None
-    return Run("optimal", chosen, bound)
-
-
-def _split(model: Model, options: SolverOptions, shared: _Shared, root: _Relaxation | None = None) -> Run | None:
+def _split(model: Model, options: SolverOptions, shared: _Shared, root: Relaxation | None = None) -> Run | None:
     """The split side (see the module's docstring), from the root LP `root` (solved here if not
     given): an optimal run with its proven bound, or None (the program is easy, cardinality does
     not cut it down, or the race ended first)."""
@@ -453,7 +378,7 @@ def _split(model: Model, options: SolverOptions, shared: _Shared, root: _Relaxat
     return Run("optimal", chosen, max(bound, value))
 
 
-def _exchange(model: Model, root: _Relaxation, chosen: Sequence[int], shared: _Shared) -> float:
+def _exchange(model: Model, root: Relaxation, chosen: Sequence[int], shared: _Shared) -> float:
     """Better selections by exchanges from `chosen` (`swaps.exchanged`), each offered as it is
     found: plain HiGHS takes it before its next dive. The value of the last."""
     data = model.data
@@ -461,20 +386,20 @@ def _exchange(model: Model, root: _Relaxation, chosen: Sequence[int], shared: _S
     selected = np.zeros(len(free), dtype=bool)
     selected[list(chosen)] = True
     last = exchanged(
-        _matrix(model),
+        matrix(model),
         model.row_lower,
         model.row_upper,
         data.objective,
         selected,
         lambda s: ranked(s, free, root.x, root.reduced),
-        _unit(model),
-        lambda s: shared.offer(_ones(s)),
+        unit(model),
+        lambda s: shared.offer(ones(s)),
         lambda: shared.over.is_set() or shared.left() <= 0,
     )
     return float(data.objective[last].sum())
 
 
-def _core(model: Model, options: SolverOptions, root: _Relaxation, shared: _Shared) -> None:
+def _core(model: Model, options: SolverOptions, root: Relaxation, shared: _Shared) -> None:
     """A better selection near the root LP, for both sides to start from (measured: see `CORE`).
     The program with only the LP's fractional candidates and, of its zeros and of its ones, the
     `CORE` with reduced costs nearest zero left free, and the best selection's own candidates never
@@ -488,11 +413,11 @@ def _core(model: Model, options: SolverOptions, root: _Relaxation, shared: _Shar
         col_lower, col_upper = _core_bounds(model, root, chosen, size)
         h = highs(options, shared.left())
         pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
-        _ask_more_than(h, model, value)
+        ask_more_than(h, model, value)
         h.setOptionValue("mip_rel_gap", gap / 10)
         # Each better selection is offered as the core finds it (measured, realistic n = 500 seeds 1
         # and 4: the core's best 3.7 s and 1.1 s before its end), for plain HiGHS to take.
-        h.cbMipImprovingSolution += lambda e: shared.offer(_ones(e.data_out.mip_solution))
+        h.cbMipImprovingSolution += lambda e: shared.offer(ones(e.data_out.mip_solution))
         shared.watch(h, simplex=False)
         optimise(h)
         shared.offer(outcome(h))
@@ -500,7 +425,7 @@ def _core(model: Model, options: SolverOptions, root: _Relaxation, shared: _Shar
             return
 
 
-def _core_bounds(model: Model, root: _Relaxation, chosen: Sequence[int], size: int) -> tuple[Floats, Floats]:
+def _core_bounds(model: Model, root: Relaxation, chosen: Sequence[int], size: int) -> tuple[Floats, Floats]:
     """The core's column bounds: of the root LP's zeros and of its ones, all but the `size` with
     reduced costs nearest zero fixed as the LP has them, except where `chosen` has them otherwise."""
     x, reduced = root.x, root.reduced
@@ -517,7 +442,7 @@ def _core_bounds(model: Model, root: _Relaxation, chosen: Sequence[int], size: i
     return col_lower, col_upper
 
 
-def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Shared) -> Run | None:
+def _climb(model: Model, options: SolverOptions, root: Relaxation, shared: _Shared) -> Run | None:
     """The proof side where cardinality does not cut the program down: whether any selection beats
     the best so far by more than the gap (reduced-cost fixing from the root LP, and a row asking
     for more than the target), stopping at the first that does, which raises the target, or when
@@ -530,7 +455,7 @@ def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Sha
         col_lower, col_upper, excluded = _fixed(model, root, target)
         h = highs(options, shared.left())
         pass_model(h, model, model.data.objective, model.row_lower, model.row_upper, col_lower, col_upper)
-        _ask_more_than(h, model, target)
+        ask_more_than(h, model, target)
         h.setOptionValue("mip_max_improving_sols", 1)
         shared.watch(h, beaten=target, simplex=False)
         optimise(h)
@@ -538,24 +463,10 @@ def _climb(model: Model, options: SolverOptions, root: _Relaxation, shared: _Sha
         if found.status == "infeasible":  # nothing beats the target
             chosen, value = shared.best()
             return Run("optimal", chosen, max(excluded, target, value))
-        if found.bound is not None and _worth(model, found.chosen) <= value:
+        if found.bound is not None and worth(model, found.chosen) <= value:
             return None  # HiGHS's tolerances let the best selection pass the row: no proof from here
         shared.offer(found)
     return None
-
-
-def _ask_more_than(h: highspy.Highs, model: Model, target: float) -> None:
-    """A row asking for a selection worth more than `target`: at least half of a value's smallest
-    unit more (values are whole cents, or whole ten-thousandths of a score), well clear of HiGHS's
-    tolerances; a selection worth more than `target` is worth at least a unit more."""
-    unit = _unit(model)
-    n = len(model.col_lower)
-    h.addRow(target + unit / 2, _INF, n, np.arange(n, dtype=np.int32), model.data.objective)
-
-
-def _unit(model: Model) -> float:
-    """A value's smallest unit: values are whole cents, or whole ten-thousandths of a score."""
-    return float(SHARE if model.data.problem.value_measure == "score" else CENT)
 
 
 def _solver(
@@ -584,10 +495,10 @@ def _relax(
     shared: _Shared,
     watched: bool = True,
     began: Callable[[], None] | None = None,
-) -> _Relaxation | None:
+) -> Relaxation | None:
     """The LP relaxation (with `count` candidates selected, if given); None if it is infeasible
     or was not solved in time. `watched`: stopped when the race is over (not the root's: see
-    `_rounded`); `began` (if given) as HiGHS starts."""
+    `root.rounded`); `began` (if given) as HiGHS starts."""
     h = _solver(model, options, model.col_lower, model.col_upper, shared, count, watched)
     n = len(model.col_lower)
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
@@ -597,14 +508,14 @@ def _relax(
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     solution = h.getSolution()
-    return _Relaxation(
+    return Relaxation(
         float(h.getInfo().objective_function_value), np.asarray(solution.col_value), np.asarray(solution.col_dual)
     )
 
 
 def _counts(
-    model: Model, options: SolverOptions, root: _Relaxation, target: float, shared: _Shared
-) -> tuple[list[tuple[int, _Relaxation]], float] | None:
+    model: Model, options: SolverOptions, root: Relaxation, target: float, shared: _Shared
+) -> tuple[list[tuple[int, Relaxation]], float] | None:
     """The counts whose LP value exceeds `target`, best LP first (more than `MOST_COUNTS`: the
     walk stops there), and the largest LP value of the counts set aside (a bound on every
     selection of those counts); None when out of time."""
@@ -613,7 +524,7 @@ def _counts(
     # rounded up, down from below that (from a count rounded to nearest, one walk could start on
     # the far side of the peak and stop at once, setting aside counts worth more than the target).
     middle = int(np.clip(math.ceil(float(root.x.sum()) - 1e-6), 0, n))
-    pieces: list[tuple[int, _Relaxation]] = []
+    pieces: list[tuple[int, Relaxation]] = []
     set_aside = -_INF
     for step in (1, -1):
         k = middle if step == 1 else middle - 1
@@ -632,7 +543,7 @@ def _counts(
     return pieces, set_aside
 
 
-def _fixed(model: Model, relaxation: _Relaxation, target: float) -> tuple[Floats, Floats, float]:
+def _fixed(model: Model, relaxation: Relaxation, target: float) -> tuple[Floats, Floats, float]:
     """Reduced-cost fixing against `target`: the column bounds, and the bound on the selections
     the fixing excludes (the LP value less the reduced cost of the flipped candidate)."""
     x, reduced, value = relaxation.x, relaxation.reduced, relaxation.value
@@ -651,7 +562,7 @@ def _piece(
     model: Model,
     options: SolverOptions,
     k: int,
-    relaxation: _Relaxation,
+    relaxation: Relaxation,
     target: float,
     shared: _Shared,
     max_nodes: int | None = None,
@@ -664,7 +575,7 @@ def _piece(
         h.setOptionValue("mip_max_nodes", max_nodes)
     cut = -_INF
     if max_nodes is None:  # only a selection worth more than the target matters (the best is kept aside)
-        _ask_more_than(h, model, target)
+        ask_more_than(h, model, target)
         cut = target
     optimise(h)
     found = outcome(h)

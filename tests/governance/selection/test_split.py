@@ -17,6 +17,7 @@ from bench.hard_instances import mkp, realistic
 from governance.selection import solver_options, split
 from governance.selection.model import Model, build_model
 from governance.selection.problem import IndexForm, index_form
+from governance.selection.root import rounded, worth
 from governance.selection.runs import run
 from models.selection import SelectionCandidate, SelectionProblem
 
@@ -224,7 +225,7 @@ def test_the_count_walk_starts_on_both_sides_of_the_lps_count() -> None:
     st.one_of(st.none(), st.integers(0, 1000)),
 )
 def test_the_roots_proof_is_honest_and_the_same_every_time(p: SelectionProblem, gap: Decimal, pick: int | None) -> None:
-    """The root LP's verdict (`_rounded`), from no start or from any selection that fits: a proof
+    """The root LP's verdict (`root.rounded`), from no start or from any selection that fits: a proof
     holds a selection that fits, a bound no selection exceeds and within the gap of the selection,
     which is worth at least the start; asked again, the same verdict."""
     p = replace(p, mip_gap=gap)
@@ -236,7 +237,7 @@ def test_the_roots_proof_is_honest_and_the_same_every_time(p: SelectionProblem, 
     start = None if pick is None or not starts else sorted(at[i] for i in starts[pick % len(starts)])
     shared = split._Shared(model, time.monotonic() + 10)
     root = split._relax(model, solver_options(p), None, shared, watched=False)
-    verdicts = [split._rounded(model, solver_options(p), root, start, shared) for _ in range(2)] if root else [None]
+    verdicts = [rounded(model, solver_options(p), root, start, shared.left) for _ in range(2)] if root else [None]
     assert verdicts[0] == verdicts[-1]
     proof = verdicts[0]
     event("proof" if proof is not None else "no proof")
@@ -265,7 +266,7 @@ def _root_proven() -> tuple[Model, split.Run]:
     shared = split._Shared(model, time.monotonic() + 60)
     root = split._relax(model, solver_options(p), None, shared, watched=False)
     assert root is not None
-    proof = split._rounded(model, solver_options(p), root, None, shared)
+    proof = rounded(model, solver_options(p), root, None, shared.left)
     assert proof is not None
     return model, proof
 
@@ -286,9 +287,9 @@ def test_the_roots_proof_is_the_answer_whichever_side_ends_first() -> None:
         assert split.solve_program(model, options, None, 60) == proof
     plain = run(model, options)
     assert plain.bound is not None
-    with mock.patch.object(split, "_rounded", lambda *_: None):
+    with mock.patch.object(split, "rounded", lambda *_: None):
         found = split.solve_program(model, options, None, 60)
-    value = split._worth(model, found.chosen)
+    value = worth(model, found.chosen)
     assert found.status == "optimal" and found.chosen != proof.chosen
-    assert found.bound is not None and found.bound >= split._worth(model, plain.chosen)
+    assert found.bound is not None and found.bound >= worth(model, plain.chosen)
     assert plain.bound - value <= 0.001 * value
